@@ -1,0 +1,127 @@
+#include "common/verdict.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace qdt {
+
+double NearestRankPercentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  double rank = std::ceil(p / 100.0 * static_cast<double>(values.size()));
+  size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
+  return values[std::min(index, values.size() - 1)];
+}
+
+qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
+  qdt::v1::Verdict v;
+  v.set_normal_target_mb_s(in.normal_target_mb_s);
+  v.set_crossfade_target_mb_s(in.crossfade_target_mb_s);
+
+  bool all_completed = !in.phases.empty();
+  std::string first_incomplete;
+  double unpaced_sustained = -1;
+  double best_paced_target = -1, best_paced_median = 0;
+  bool all_paced_passed = true, normal_paced_passed = true;
+  std::string worst_miss;  // for the summary
+
+  for (const PhaseSeries& s : in.phases) {
+    qdt::v1::PhaseVerdict* pv = v.add_phases();
+    pv->set_phase_index(s.phase_index);
+    pv->set_name(s.name);
+    pv->set_target_mb_s(BytesToMB(s.target_bytes_per_s));
+    pv->set_ran(s.ran);
+    if (!s.completed) {
+      all_completed = false;
+      if (first_incomplete.empty()) first_incomplete = s.name;
+    }
+    if (!s.ran) continue;
+
+    std::vector<double> judged;
+    double bytes = 0, secs = 0;
+    uint32_t missed = 0, streak = 0, longest = 0;
+    const double threshold = kWindowPassFraction * s.target_bytes_per_s;
+    for (size_t i = 0; i < s.window_bytes_per_s.size() && i < s.window_s.size(); ++i) {
+      if (s.window_s[i] < kMinJudgedWindowS) continue;
+      double rate = s.window_bytes_per_s[i];
+      judged.push_back(rate);
+      bytes += rate * s.window_s[i];
+      secs += s.window_s[i];
+      if (s.target_bytes_per_s > 0 && rate < threshold) {
+        ++missed;
+        longest = std::max(longest, ++streak);
+      } else {
+        streak = 0;
+      }
+    }
+    pv->set_windows(static_cast<uint32_t>(judged.size()));
+    pv->set_missed_windows(missed);
+    pv->set_longest_miss_streak(longest);
+    if (!judged.empty()) {
+      pv->set_worst_mb_s(BytesToMB(*std::min_element(judged.begin(), judged.end())));
+      pv->set_p1_mb_s(BytesToMB(NearestRankPercentile(judged, 1)));
+      pv->set_median_mb_s(BytesToMB(NearestRankPercentile(judged, 50)));
+    }
+    double mean = s.fio_mean_bytes_per_s > 0 ? s.fio_mean_bytes_per_s : (secs > 0 ? bytes / secs : 0);
+    pv->set_mean_mb_s(BytesToMB(mean));
+    bool passed = s.completed && !judged.empty() && missed == 0;
+    pv->set_passed(passed);
+
+    if (s.target_bytes_per_s > 0) {
+      if (!passed) {
+        all_paced_passed = false;
+        if (s.target_bytes_per_s <= MBToBytes(in.normal_target_mb_s) + 1) normal_paced_passed = false;
+        if (worst_miss.empty() && missed > 0) {
+          worst_miss = absl::StrFormat("%s: %d of %d windows under %.0f MB/s", s.name, missed,
+                                       judged.size(), BytesToMB(threshold));
+        }
+      }
+      if (s.target_bytes_per_s > best_paced_target) {
+        best_paced_target = s.target_bytes_per_s;
+        best_paced_median = pv->median_mb_s();
+      }
+    } else if (unpaced_sustained < 0 || pv->mean_mb_s() < unpaced_sustained) {
+      unpaced_sustained = pv->mean_mb_s();
+    }
+  }
+
+  double sustained = unpaced_sustained >= 0 ? unpaced_sustained : best_paced_median;
+  v.set_sustained_mb_s(sustained);
+
+  if (!all_completed) {
+    v.set_rating(qdt::v1::RATING_UNSPECIFIED);
+    v.set_fails_crossfade_target(true);
+    v.add_flags(absl::StrCat("incomplete: phase ", first_incomplete, " did not finish"));
+    v.set_summary(absl::StrFormat(
+        "NO RATING: the run did not finish (phase %s); sustained %.0f MB/s over what ran",
+        first_incomplete, sustained));
+    return v;
+  }
+  if (sustained >= in.crossfade_target_mb_s && all_paced_passed) {
+    v.set_rating(qdt::v1::RATING_EXCELLENT);
+    v.set_summary(absl::StrFormat("EXCELLENT: sustains %.0f MB/s and met every paced target",
+                                  sustained));
+  } else if (sustained >= in.normal_target_mb_s && normal_paced_passed) {
+    v.set_rating(qdt::v1::RATING_ACCEPTABLE);
+    std::string why = worst_miss.empty()
+                          ? absl::StrFormat("sustained %.0f MB/s", sustained)
+                          : absl::StrFormat("sustained %.0f MB/s; %s", sustained, worst_miss);
+    v.set_summary(absl::StrFormat("ACCEPTABLE: fails the %.0f MB/s crossfade target (%s)",
+                                  in.crossfade_target_mb_s, why));
+  } else {
+    v.set_rating(qdt::v1::RATING_FAIL);
+    if (sustained < in.normal_target_mb_s) {
+      v.set_summary(absl::StrFormat("FAIL: sustained %.0f MB/s is below normal playback (%.0f MB/s)",
+                                    sustained, in.normal_target_mb_s));
+    } else {
+      v.set_summary(absl::StrFormat("FAIL: normal playback missed its target (%s)", worst_miss));
+    }
+  }
+  v.set_fails_crossfade_target(v.rating() != qdt::v1::RATING_EXCELLENT);
+  return v;
+}
+
+}  // namespace qdt

@@ -1,0 +1,124 @@
+#include "fio/fio_job_builder.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/profiles.h"
+
+namespace qdt::fio {
+namespace {
+
+// fio's job-file syntax treats ':' in filename= as a separator of several files
+// (HOWTO "filename"); a literal colon is written "\:".
+std::string EscapeFilename(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ':') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Job files take whole milliseconds: "10000ms".
+std::string Millis(double seconds) {
+  return absl::StrCat(static_cast<int64_t>(std::llround(seconds * 1000)), "ms");
+}
+
+absl::Status CheckOptions(const FioJobOptions& o) {
+  if (o.test_dir.empty() || o.test_dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("test_dir: \"", o.test_dir, "\" is not an absolute path"));
+  }
+  if (o.test_dir.find('\n') != std::string::npos || o.test_dir.find('\r') != std::string::npos) {
+    return absl::InvalidArgumentError("test_dir: contains a line break");
+  }
+  if (o.ioengine.empty()) return absl::InvalidArgumentError("ioengine: empty");
+  if (o.file_size_bytes == 0) return absl::InvalidArgumentError("file_size_bytes: 0");
+  return absl::OkStatus();
+}
+
+void AppendGlobal(std::string* out, const FioJobOptions& o, bool timed) {
+  absl::StrAppend(out, "[global]\n");
+  absl::StrAppend(out, "thread\n");
+  absl::StrAppend(out, "ioengine=", o.ioengine, "\n");
+  absl::StrAppend(out, "direct=", o.direct ? 1 : 0, "\n");
+  absl::StrAppend(out, "rw=read\n");
+  absl::StrAppend(out, "size=", o.file_size_bytes, "\n");
+  if (timed) {
+    absl::StrAppend(out, "time_based\n");
+    // Drop cached pages of the file at job start, so reads come from the drive.
+    absl::StrAppend(out, "invalidate=1\n");
+  }
+}
+
+}  // namespace
+
+std::string DefaultIoEngine() {
+#if defined(__APPLE__)
+  return "posixaio";
+#else
+  return "libaio";
+#endif
+}
+
+std::string StreamFileName(int stream_index) {
+  return absl::StrFormat("stream-%02d.dat", stream_index);
+}
+
+int FileCount(const qdt::v1::Profile& profile) {
+  int n = 0;
+  for (const auto& ph : profile.phases()) n = std::max(n, ph.streams_size());
+  return n;
+}
+
+absl::StatusOr<std::string> BuildLayoutJobFile(const qdt::v1::Profile& profile,
+                                               const FioJobOptions& o) {
+  if (auto st = CheckOptions(o); !st.ok()) return st;
+  const int files = FileCount(profile);
+  std::string out = absl::StrCat("; qdt layout for profile \"", profile.name(), "\": ", files,
+                                 " files of ", o.file_size_bytes, " bytes\n");
+  AppendGlobal(&out, o, /*timed=*/false);
+  // Lay the files out and do no I/O: timing starts with the phases.
+  absl::StrAppend(&out, "create_only=1\n");
+  for (int i = 0; i < files; ++i) {
+    absl::StrAppend(&out, "\n[layout-", absl::StrFormat("%02d", i), "]\n");
+    absl::StrAppend(&out, "filename=", EscapeFilename(o.test_dir + "/" + StreamFileName(i)), "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int phase_index,
+                                              const FioJobOptions& o) {
+  if (auto st = CheckOptions(o); !st.ok()) return st;
+  if (phase.streams_size() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("phases[", phase_index, "].streams: none"));
+  }
+  double target = PhaseTargetBytesPerS(phase);
+  std::string out = absl::StrFormat("; qdt phase %d \"%s\": %d streams, %s\n", phase_index,
+                                    phase.name(), phase.streams_size(),
+                                    target > 0 ? absl::StrFormat("target %.0f B/s", target)
+                                               : std::string("unpaced"));
+  AppendGlobal(&out, o, /*timed=*/true);
+  for (int i = 0; i < phase.streams_size(); ++i) {
+    const qdt::v1::Stream& s = phase.streams(i);
+    if (s.block_size_bytes() == 0 || s.block_size_bytes() > o.file_size_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "file_size_bytes: ", o.file_size_bytes, " is smaller than phases[", phase_index,
+          "].streams[", i, "].block_size_bytes ", s.block_size_bytes()));
+    }
+    double run_s = s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
+    absl::StrAppend(&out, "\n; ", s.name(), "\n");
+    absl::StrAppend(&out, "[stream-", absl::StrFormat("%02d", i), "]\n");
+    absl::StrAppend(&out, "filename=", EscapeFilename(o.test_dir + "/" + StreamFileName(i)), "\n");
+    absl::StrAppend(&out, "bs=", s.block_size_bytes(), "\n");
+    absl::StrAppend(&out, "iodepth=", std::max<uint32_t>(1, s.iodepth()), "\n");
+    if (s.rate_bytes_per_s() > 0) absl::StrAppend(&out, "rate=", s.rate_bytes_per_s(), "\n");
+    absl::StrAppend(&out, "runtime=", Millis(run_s), "\n");
+    if (s.start_offset_s() > 0) absl::StrAppend(&out, "startdelay=", Millis(s.start_offset_s()), "\n");
+  }
+  return out;
+}
+
+}  // namespace qdt::fio

@@ -1,0 +1,282 @@
+#include "agent/agent_service.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "agent/token.h"
+#include "agent/volumes.h"
+#include "common/logging.h"
+#include "common/profiles.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/alarm.h"
+
+namespace qdt::agent {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+// Sends the events of one run from `from_seq` on: first those already stored,
+// then live ones as the journal appends them, and finishes once the run's
+// journal is closed and everything was sent. One write is in flight at a time.
+class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent> {
+ public:
+  WatchRunReactor(std::shared_ptr<EventJournal> journal, uint64_t from_seq)
+      : journal_(std::move(journal)), next_(from_seq == 0 ? 1 : from_seq) {
+    subscription_ = journal_->Subscribe([this] { Pump(); });
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+      if (!ok && !finished_) {
+        // The stream broke (client gone); there is nobody to write to.
+        finished_ = true;
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream closed"));
+        return;
+      }
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!finished_ && !writing_) {
+      finished_ = true;
+      Finish(grpc::Status::CANCELLED);
+    }
+    cancelled_ = true;
+  }
+
+  void OnDone() override {
+    subscription_.reset();  // waits for a wake-up in progress
+    delete this;
+  }
+
+ private:
+  void Pump() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_ || writing_) return;
+    if (cancelled_) {
+      finished_ = true;
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    if (journal_->Get(next_, &current_)) {
+      ++next_;
+      writing_ = true;
+      StartWrite(&current_);
+      return;
+    }
+    if (journal_->closed() && next_ > journal_->last_seq()) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  std::shared_ptr<EventJournal> journal_;
+  std::unique_ptr<EventJournal::Subscription> subscription_;
+  std::mutex mu_;
+  uint64_t next_;                 // guarded by mu_
+  qdt::v1::RunEvent current_;     // the event being written; guarded by mu_
+  bool writing_ = false;          // guarded by mu_
+  bool finished_ = false;         // guarded by mu_
+  bool cancelled_ = false;        // guarded by mu_
+};
+
+// Sends a Telemetry message every interval until the client cancels. A source
+// that is not available is left unset: never reported as 0 degrees.
+class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetry> {
+ public:
+  explicit TelemetryReactor(double interval_s) : interval_(absl::Seconds(interval_s)) { Tick(); }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok || cancelled_) {
+      FinishOnce(grpc::Status::CANCELLED);
+      return;
+    }
+    alarm_.Set(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                            gpr_time_from_millis(absl::ToInt64Milliseconds(interval_), GPR_TIMESPAN)),
+               [this](bool fired) {
+                 if (fired) Tick();
+               });
+  }
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    alarm_.Cancel();
+    if (!writing_) FinishOnce(grpc::Status::CANCELLED);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Tick() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_ || cancelled_) {
+      FinishOnce(grpc::Status::CANCELLED);
+      return;
+    }
+    current_.Clear();
+    *current_.mutable_time() = TimeUtil::GetCurrentTime();
+    current_.set_thermal_pressure(qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+    writing_ = true;
+    StartWrite(&current_);
+  }
+  void FinishOnce(const grpc::Status& st) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(st);
+  }
+
+  absl::Duration interval_;
+  std::mutex mu_;
+  grpc::Alarm alarm_;
+  qdt::v1::Telemetry current_;
+  bool writing_ = false, finished_ = false, cancelled_ = false;
+};
+
+template <typename T>
+class ErrorWriter final : public grpc::ServerWriteReactor<T> {
+ public:
+  explicit ErrorWriter(const grpc::Status& st) { this->Finish(st); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+AgentService::AgentService(RunManager* runs, std::string token, AgentIdentity identity)
+    : runs_(runs), token_(std::move(token)), identity_(std::move(identity)) {}
+
+grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "missing \"authorization: Bearer <token>\"; pass the rig token "
+                        "(qdtctl --token-file)");
+  }
+  if (!BearerMatches(absl::string_view(it->second.data(), it->second.size()), token_)) {
+    QDT_LOG(Warning) << "rejected a call with a wrong token from " << ctx->peer();
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "wrong token: this agent expects its rig token");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx,
+                                                const qdt::v1::GetInfoRequest*,
+                                                qdt::v1::AgentInfo* resp) {
+  if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  resp->set_hostname(host);
+  struct utsname u;
+  if (::uname(&u) == 0) {
+    std::string sys = u.sysname;
+    resp->set_os(sys == "Darwin" ? "darwin" : sys == "Linux" ? "linux" : sys);
+    resp->set_os_version(u.release);
+    std::string arch = u.machine;
+    resp->set_arch(arch == "aarch64" ? "arm64" : arch);
+  }
+  resp->set_agent_version(identity_.agent_version);
+  resp->set_fio_version(identity_.fio_version);
+  resp->set_fio_path(identity_.fio_path);
+  *resp->mutable_wall_time() = TimeUtil::GetCurrentTime();
+  for (const std::string& name : BuiltinProfileNames()) {
+    resp->add_capabilities(absl::StrCat("profile:", name));
+  }
+  resp->add_capabilities("inline-profiles");
+  resp->add_capabilities("synchronised-start");
+  resp->set_active_run_id(runs_->ActiveRunId());
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AgentService::ListVolumes(grpc::CallbackServerContext* ctx,
+                                                    const qdt::v1::ListVolumesRequest*,
+                                                    qdt::v1::ListVolumesResponse* resp) {
+  if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  auto volumes = qdt::agent::ListVolumes();
+  if (!volumes.ok()) return Done(ctx, ToGrpcStatus(volumes.status()));
+  for (auto& v : *volumes) *resp->add_volumes() = std::move(v);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AgentService::StartRun(grpc::CallbackServerContext* ctx,
+                                                 const qdt::v1::StartRunRequest* req,
+                                                 qdt::v1::Run* resp) {
+  if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  auto run = runs_->StartRun(*req);
+  if (!run.ok()) {
+    QDT_LOG(Info) << "StartRun refused: " << run.status();
+    return Done(ctx, ToGrpcStatus(run.status()));
+  }
+  *resp = std::move(*run);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AgentService::StopRun(grpc::CallbackServerContext* ctx,
+                                                const qdt::v1::StopRunRequest* req,
+                                                qdt::v1::Run* resp) {
+  if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  auto run = runs_->StopRun(req->run_id());
+  if (!run.ok()) return Done(ctx, ToGrpcStatus(run.status()));
+  *resp = std::move(*run);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerWriteReactor<qdt::v1::RunEvent>* AgentService::WatchRun(
+    grpc::CallbackServerContext* ctx, const qdt::v1::WatchRunRequest* req) {
+  if (auto st = Authorize(ctx); !st.ok()) return new ErrorWriter<qdt::v1::RunEvent>(st);
+  auto journal = runs_->OpenJournal(req->run_id());
+  if (!journal.ok()) return new ErrorWriter<qdt::v1::RunEvent>(ToGrpcStatus(journal.status()));
+  return new WatchRunReactor(std::move(*journal), req->from_seq());
+}
+
+grpc::ServerUnaryReactor* AgentService::ListRuns(grpc::CallbackServerContext* ctx,
+                                                 const qdt::v1::ListRunsRequest* req,
+                                                 qdt::v1::ListRunsResponse* resp) {
+  if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  for (auto& run : runs_->ListRuns(req->limit())) *resp->add_runs() = std::move(run);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AgentService::GetRun(grpc::CallbackServerContext* ctx,
+                                               const qdt::v1::GetRunRequest* req,
+                                               qdt::v1::RunRecord* resp) {
+  if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  auto record = runs_->GetRun(req->run_id());
+  if (!record.ok()) return Done(ctx, ToGrpcStatus(record.status()));
+  *resp = std::move(*record);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerWriteReactor<qdt::v1::Telemetry>* AgentService::WatchTelemetry(
+    grpc::CallbackServerContext* ctx, const qdt::v1::WatchTelemetryRequest* req) {
+  if (auto st = Authorize(ctx); !st.ok()) return new ErrorWriter<qdt::v1::Telemetry>(st);
+  double interval = req->interval_s() == 0 ? 1.0 : req->interval_s();
+  if (!(interval >= 0.1 && interval <= 3600)) {
+    return new ErrorWriter<qdt::v1::Telemetry>(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("interval_s: ", req->interval_s(), " must be between 0.1 and 3600")));
+  }
+  return new TelemetryReactor(interval);
+}
+
+}  // namespace qdt::agent

@@ -1,0 +1,65 @@
+// AgentService is the gRPC face of the agent (callback API): it checks the
+// rig token on every call, converts requests into RunManager calls and
+// absl::Status into grpc::Status (the only place that conversion happens), and
+// streams run events and telemetry with one write in flight per stream.
+//
+// Thread-safety: gRPC calls the handlers from its own threads; all state is in
+// RunManager, which is thread-safe. The service must outlive the server.
+#ifndef QDT_AGENT_AGENT_SERVICE_H_
+#define QDT_AGENT_AGENT_SERVICE_H_
+
+#include <string>
+
+#include "agent/run_manager.h"
+#include "qdt/v1/agent.grpc.pb.h"
+
+namespace qdt::agent {
+
+struct AgentIdentity {
+  std::string agent_version;
+  std::string fio_path;
+  std::string fio_version;
+};
+
+class AgentService final : public qdt::v1::Agent::CallbackService {
+ public:
+  AgentService(RunManager* runs, std::string token, AgentIdentity identity);
+
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* ctx,
+                                    const qdt::v1::GetInfoRequest* req,
+                                    qdt::v1::AgentInfo* resp) override;
+  grpc::ServerUnaryReactor* ListVolumes(grpc::CallbackServerContext* ctx,
+                                        const qdt::v1::ListVolumesRequest* req,
+                                        qdt::v1::ListVolumesResponse* resp) override;
+  grpc::ServerUnaryReactor* StartRun(grpc::CallbackServerContext* ctx,
+                                     const qdt::v1::StartRunRequest* req,
+                                     qdt::v1::Run* resp) override;
+  grpc::ServerUnaryReactor* StopRun(grpc::CallbackServerContext* ctx,
+                                    const qdt::v1::StopRunRequest* req,
+                                    qdt::v1::Run* resp) override;
+  grpc::ServerWriteReactor<qdt::v1::RunEvent>* WatchRun(
+      grpc::CallbackServerContext* ctx, const qdt::v1::WatchRunRequest* req) override;
+  grpc::ServerUnaryReactor* ListRuns(grpc::CallbackServerContext* ctx,
+                                     const qdt::v1::ListRunsRequest* req,
+                                     qdt::v1::ListRunsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetRun(grpc::CallbackServerContext* ctx,
+                                   const qdt::v1::GetRunRequest* req,
+                                   qdt::v1::RunRecord* resp) override;
+  grpc::ServerWriteReactor<qdt::v1::Telemetry>* WatchTelemetry(
+      grpc::CallbackServerContext* ctx, const qdt::v1::WatchTelemetryRequest* req) override;
+
+ private:
+  // UNAUTHENTICATED when the bearer token is missing or wrong.
+  grpc::Status Authorize(grpc::CallbackServerContext* ctx) const;
+
+  RunManager* runs_;
+  std::string token_;
+  AgentIdentity identity_;
+};
+
+// absl::Status -> grpc::Status with the same code and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace qdt::agent
+
+#endif  // QDT_AGENT_AGENT_SERVICE_H_

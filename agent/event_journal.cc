@@ -1,0 +1,93 @@
+#include "agent/event_journal.h"
+
+#include "google/protobuf/util/time_util.h"
+
+namespace qdt::agent {
+
+EventJournal::EventJournal(std::unique_ptr<EventLogWriter> writer,
+                           std::vector<qdt::v1::RunEvent> existing)
+    : writer_(std::move(writer)), events_(std::move(existing)) {
+  if (writer_ == nullptr) closed_ = true;
+}
+
+absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return absl::FailedPreconditionError("event journal is closed");
+    seq = events_.size() + 1;
+    event.set_seq(seq);
+    if (!event.has_time()) {
+      *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    }
+    // Persist under the lock so that the on-disk order is the seq order.
+    if (auto st = writer_->Append(event); !st.ok()) return st;
+    events_.push_back(std::move(event));
+  }
+  Notify();
+  return seq;
+}
+
+bool EventJournal::Get(uint64_t seq, qdt::v1::RunEvent* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (seq == 0 || seq > events_.size()) return false;
+  *out = events_[seq - 1];
+  return true;
+}
+
+uint64_t EventJournal::last_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_.size();
+}
+
+void EventJournal::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    writer_.reset();
+  }
+  Notify();
+}
+
+bool EventJournal::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
+std::vector<qdt::v1::RunEvent> EventJournal::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_;
+}
+
+std::unique_ptr<EventJournal::Subscription> EventJournal::Subscribe(std::function<void()> wake) {
+  auto waiter = std::make_shared<Waiter>();
+  waiter->wake = std::move(wake);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters_.push_back(waiter);
+  }
+  return std::make_unique<Subscription>(std::move(waiter));
+}
+
+void EventJournal::Notify() {
+  std::vector<std::shared_ptr<Waiter>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = waiters_.begin();
+    while (it != waiters_.end()) {
+      if (auto w = it->lock()) {
+        live.push_back(std::move(w));
+        ++it;
+      } else {
+        it = waiters_.erase(it);
+      }
+    }
+  }
+  for (auto& w : live) {
+    std::lock_guard<std::mutex> lock(w->mu);
+    if (w->alive) w->wake();
+  }
+}
+
+}  // namespace qdt::agent

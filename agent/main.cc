@@ -1,0 +1,164 @@
+// qdt-agent: the headless daemon on each show machine. Thin main: flags, the
+// token, the run store, recovery of runs a previous agent left, the gRPC
+// server, and a clean shutdown on SIGTERM/SIGINT.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "agent/agent_service.h"
+#include "agent/run_manager.h"
+#include "agent/run_store.h"
+#include "agent/token.h"
+#include "common/logging.h"
+#include "fio/fio_runner.h"
+#include "grpcpp/grpcpp.h"
+
+namespace {
+
+#if defined(__APPLE__)
+constexpr char kDefaultStateDir[] = "/Library/Application Support/QDT";
+#else
+constexpr char kDefaultStateDir[] = "/var/lib/qdt";
+#endif
+
+constexpr char kUsage[] =
+    "usage: qdt-agent [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] [--fio PATH]\n"
+    "                 [--port-file FILE] [--default-file-size BYTES]\n"
+    "  --listen             address to serve gRPC on (default 127.0.0.1:50551; use\n"
+    "                       0.0.0.0:50551 to accept consoles on the network)\n"
+    "  --token-file         the rig token; created with a random token (mode 0600) if missing\n"
+    "                       (default <state-dir>/token)\n"
+    "  --state-dir          where runs are kept (default /var/lib/qdt on Linux, /Library/Application Support/QDT on macOS)\n"
+    "  --fio                fio binary (default: found on PATH, /usr/bin, /usr/local/bin,\n"
+    "                       /opt/homebrew/bin)\n"
+    "  --port-file          write the bound port here once serving (for --listen HOST:0)\n"
+    "  --default-file-size  bytes per stream file when a request does not say (default 1 GiB)\n";
+
+int Usage(const std::string& error) {
+  std::cerr << "qdt-agent: " << error << "\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen = "127.0.0.1:50551";
+  std::string token_file;
+  std::string state_dir = kDefaultStateDir;
+  std::string fio_flag;
+  std::string port_file;
+  uint64_t default_file_size = qdt::kGiB;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    auto take = [&](const std::string& name) {
+      if (arg == name) {
+        if (i + 1 >= argc) return false;
+        value = argv[++i];
+        return true;
+      }
+      if (arg.rfind(name + "=", 0) == 0) {
+        value = arg.substr(name.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (take("--listen")) {
+      listen = value;
+    } else if (take("--token-file")) {
+      token_file = value;
+    } else if (take("--state-dir")) {
+      state_dir = value;
+    } else if (take("--fio")) {
+      fio_flag = value;
+    } else if (take("--port-file")) {
+      port_file = value;
+    } else if (take("--default-file-size")) {
+      if (!absl::SimpleAtoi(value, &default_file_size) || default_file_size < qdt::kMiB) {
+        return Usage(absl::StrCat("--default-file-size: \"", value, "\" is not a byte count >= 1 MiB"));
+      }
+    } else {
+      return Usage(absl::StrCat("unknown argument \"", arg, "\""));
+    }
+  }
+  if (token_file.empty()) token_file = state_dir + "/token";
+
+  // Signals are taken by sigwait() below; block them before any thread starts
+  // so that gRPC's and the runs' threads inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  qdt::agent::RunStore store(state_dir);
+  if (auto st = store.Init(); !st.ok()) {
+    std::cerr << "qdt-agent: " << st.message() << "\n";
+    return 1;
+  }
+  auto token = qdt::agent::LoadOrCreateToken(token_file, /*create_if_missing=*/true);
+  if (!token.ok()) {
+    std::cerr << "qdt-agent: " << token.status().message() << "\n";
+    return 1;
+  }
+  auto fio_path = qdt::fio::ResolveFioPath(fio_flag);
+  if (!fio_path.ok()) {
+    std::cerr << "qdt-agent: " << fio_path.status().message() << "\n";
+    return 1;
+  }
+  auto fio_version = qdt::fio::FioVersion(*fio_path);
+  if (!fio_version.ok()) {
+    std::cerr << "qdt-agent: " << fio_version.status().message() << "\n";
+    return 1;
+  }
+
+  qdt::agent::RunManagerOptions options;
+  options.fio_path = *fio_path;
+  options.default_file_size = default_file_size;
+  qdt::agent::RunManager runs(&store, options);
+  if (auto st = runs.Recover(); !st.ok()) {
+    std::cerr << "qdt-agent: recovering earlier runs: " << st.message() << "\n";
+    return 1;
+  }
+
+  qdt::agent::AgentService service(&runs, *token,
+                                   {QDT_VERSION, *fio_path, *fio_version});
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    std::cerr << "qdt-agent: cannot listen on " << listen << " (address in use or invalid)\n";
+    return 1;
+  }
+  std::string host = listen.substr(0, listen.rfind(':'));
+  QDT_LOG(Info) << "qdt-agent " << QDT_VERSION << " listening on " << host << ":" << bound_port
+                << ", state " << state_dir << ", fio " << *fio_path << " (" << *fio_version << ")";
+  if (!port_file.empty()) {
+    if (auto st = qdt::agent::WriteFileAtomically(port_file, absl::StrCat(bound_port, "\n"));
+        !st.ok()) {
+      QDT_LOG(Error) << st;
+    }
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  QDT_LOG(Info) << "signal " << sig << " (" << strsignal(sig) << "): shutting down";
+  runs.Shutdown();  // the active run ends INTERRUPTED; watchers get its last events
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  QDT_LOG(Info) << "stopped";
+  return 0;
+}

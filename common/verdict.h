@@ -1,0 +1,64 @@
+// The verdict engine: judges a run's measured series against its targets.
+// Every rule and number here is written down in docs/VERDICTS.md.
+//
+// Rules (MB = 10^6 bytes):
+// - A phase is judged on its sample windows (about 1 s each). Windows shorter
+//   than 0.5 s are not judged: fio's last status before its final report can
+//   cover a fraction of a second and its rate is noise.
+// - Paced phase: a window misses when it delivers less than 95 % of the
+//   phase's target (the sum of its paced streams). Reported: windows judged,
+//   missed windows, worst window, p1 (nearest rank), median, mean (fio's own
+//   io_bytes / runtime when known, else the time-weighted mean of the
+//   windows), longest streak of consecutive misses. It passes when it ran to
+//   its end with at least one window judged and no window missed.
+// - Unpaced phase (max read): the same statistics; it passes when it ran to its end.
+// - Sustained read = the mean of the unpaced phase (the lowest, if several);
+//   without an unpaced phase, the median of the highest-target paced phase.
+// - Rating when every phase completed: EXCELLENT when sustained >= the
+//   crossfade target (2100) and every paced phase passed; else ACCEPTABLE when
+//   sustained >= the normal target (656) and every paced phase with a target
+//   <= the normal target passed; else FAIL. fails_crossfade_target = rating
+//   is not EXCELLENT.
+// - A run that did not finish every phase gets no rating (RATING_UNSPECIFIED),
+//   fails_crossfade_target = true and the flag "incomplete: ...".
+//
+// Pure functions; thread-safe.
+#ifndef QDT_COMMON_VERDICT_H_
+#define QDT_COMMON_VERDICT_H_
+
+#include <string>
+#include <vector>
+
+#include "common/units.h"
+#include "qdt/v1/agent.pb.h"
+
+namespace qdt {
+
+struct PhaseSeries {
+  int phase_index = 0;
+  std::string name;
+  double target_bytes_per_s = 0;           // 0 = unpaced phase
+  std::vector<double> window_bytes_per_s;  // read+write B/s of each sample interval, in order
+  std::vector<double> window_s;            // length of each interval (s), same size
+  double fio_mean_bytes_per_s = 0;         // fio's own io_bytes/runtime; 0 = unknown
+  bool ran = false;                        // the phase started
+  bool completed = false;                  // the phase ran to its end
+};
+
+struct VerdictInput {
+  std::vector<PhaseSeries> phases;  // every phase of the profile, in order
+  double normal_target_mb_s = kNormalTargetMBps;
+  double crossfade_target_mb_s = kCrossfadeTargetMBps;
+};
+
+// Windows shorter than this are not judged.
+inline constexpr double kMinJudgedWindowS = 0.5;
+
+qdt::v1::Verdict ComputeVerdict(const VerdictInput& input);
+
+// Nearest-rank percentile (p in [0, 100]) of unsorted values; 0 when empty.
+double NearestRankPercentile(std::vector<double> values, double p);
+
+}  // namespace qdt
+
+#endif  // QDT_COMMON_VERDICT_H_

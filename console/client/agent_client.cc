@@ -1,0 +1,93 @@
+#include "console/client/agent_client.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/units.h"
+
+namespace qdt::client {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  // Run records with fio's output can exceed gRPC's 4 MiB default.
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+void PrepareContext(grpc::ClientContext* ctx, const std::string& token, absl::Duration timeout) {
+  ctx->AddMetadata("authorization", "Bearer " + token);
+  if (timeout > absl::ZeroDuration()) ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--token-file: cannot read \"", path, "\""));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(ss.str()));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("--token-file: \"", path, "\" is empty"));
+  return token;
+}
+
+std::string StateName(qdt::v1::RunState state) {
+  return std::string(absl::StripPrefix(qdt::v1::RunState_Name(state), "RUN_STATE_"));
+}
+
+std::string RatingName(qdt::v1::Rating rating) {
+  if (rating == qdt::v1::RATING_UNSPECIFIED) return "NO RATING";
+  return std::string(absl::StripPrefix(qdt::v1::Rating_Name(rating), "RATING_"));
+}
+
+std::string FormatVerdict(const qdt::v1::Verdict& v) {
+  std::string out;
+  absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %8s %6s  %s\n", "phase", "target", "worst",
+                        "p1", "median", "mean", "missed", "streak", "result");
+  for (const auto& p : v.phases()) {
+    std::string target = p.target_mb_s() > 0 ? absl::StrFormat("%.1f", p.target_mb_s()) : "max";
+    if (!p.ran()) {
+      absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %8s %6s  %s\n", p.name(), target, "-",
+                            "-", "-", "-", "-", "-", "not run");
+      continue;
+    }
+    std::string missed =
+        p.target_mb_s() > 0 ? absl::StrFormat("%d/%d", p.missed_windows(), p.windows()) : "-";
+    std::string result = p.target_mb_s() > 0 ? (p.passed() ? "pass" : "MISSED") : (p.passed() ? "done" : "incomplete");
+    absl::StrAppendFormat(&out, "%-12s %9s %9.1f %9.1f %9.1f %9.1f %8s %6d  %s\n", p.name(), target,
+                          p.worst_mb_s(), p.p1_mb_s(), p.median_mb_s(), p.mean_mb_s(), missed,
+                          p.longest_miss_streak(), result);
+  }
+  absl::StrAppendFormat(&out, "(MB/s = 10^6 bytes/s; a window misses under 95 %% of its target)\n");
+  absl::StrAppendFormat(&out, "sustained read: %.1f MB/s\n", v.sustained_mb_s());
+  absl::StrAppendFormat(&out, "rating: %s\n", RatingName(v.rating()));
+  double xfade = v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
+  if (v.fails_crossfade_target()) {
+    absl::StrAppendFormat(&out, "*** FAILS the %.0f MB/s crossfade target ***\n", xfade);
+  } else {
+    absl::StrAppendFormat(&out, "meets the %.0f MB/s crossfade target\n", xfade);
+  }
+  for (const auto& f : v.flags()) absl::StrAppend(&out, "flag: ", f, "\n");
+  if (!v.summary().empty()) absl::StrAppend(&out, v.summary(), "\n");
+  return out;
+}
+
+std::string FormatSampleLine(const qdt::v1::Sample& s, const std::string& phase_name,
+                             double target_bytes_per_s) {
+  double total = s.read_bytes_per_s() + s.write_bytes_per_s();
+  std::string target = "target max";
+  std::string mark = "  ";
+  if (target_bytes_per_s > 0) {
+    target = absl::StrFormat("target %7.1f MB/s", BytesToMB(target_bytes_per_s));
+    mark = total < kWindowPassFraction * target_bytes_per_s ? "LOW" : "ok";
+  }
+  std::string temp = s.has_temperature_c() ? absl::StrFormat("%.0f C", s.temperature_c()) : "n/a";
+  return absl::StrFormat("%-10s %6.1f s  read %7.1f MB/s  %s  %-3s  temp %s", phase_name,
+                         s.phase_elapsed_s(), BytesToMB(s.read_bytes_per_s()), target, mark, temp);
+}
+
+}  // namespace qdt::client

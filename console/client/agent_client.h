@@ -1,0 +1,42 @@
+// Client-side helpers shared by qdtctl, the console and the tests: a channel to
+// an agent, the bearer token on each call, and the text forms of verdicts and
+// samples. No Qt here, so qdtctl builds without a display stack.
+#ifndef QDT_CONSOLE_CLIENT_AGENT_CLIENT_H_
+#define QDT_CONSOLE_CLIENT_AGENT_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "qdt/v1/agent.grpc.pb.h"
+
+namespace qdt::client {
+
+// An insecure channel (TLS arrives with the packaging issue) to HOST:PORT.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+// Adds "authorization: Bearer <token>" and, when timeout > 0, a deadline.
+void PrepareContext(grpc::ClientContext* ctx, const std::string& token,
+                    absl::Duration timeout = absl::ZeroDuration());
+
+// Reads a token file (whitespace trimmed); errors name the path.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// "RUNNING", "DONE", ... without the enum prefix.
+std::string StateName(qdt::v1::RunState state);
+std::string RatingName(qdt::v1::Rating rating);
+
+// The verdict as a small table: per phase target, worst window, p1, median,
+// fio's mean, missed windows and streak; then rating, crossfade flag, summary.
+std::string FormatVerdict(const qdt::v1::Verdict& verdict);
+
+// One live line for a sample, e.g.
+// "crossfade   4.0 s  read 2101.3 MB/s  target 2099.2 MB/s  ok    temp n/a".
+std::string FormatSampleLine(const qdt::v1::Sample& sample, const std::string& phase_name,
+                             double target_bytes_per_s);
+
+}  // namespace qdt::client
+
+#endif  // QDT_CONSOLE_CLIENT_AGENT_CLIENT_H_

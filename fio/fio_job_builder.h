@@ -1,0 +1,44 @@
+// FioJobBuilder turns a profile into fio job files. The agent runs a profile as
+// a sequence of fio processes: one layout run that writes the stream files
+// (create_only), then one run per phase, so phase boundaries in the event
+// stream are exact and each phase has its own complete fio report.
+//
+// Stream i of every phase reads file i (stream-NN.dat), sequentially, paced
+// with rate= in plain integer bytes/s (fio's kb_base=1024 would make "m" mean
+// MiB: DESIGN.md §4). All jobs run as threads of one fio process ("thread"),
+// so stopping that process stops all I/O at once.
+//
+// Pure functions; thread-safe.
+#ifndef QDT_FIO_FIO_JOB_BUILDER_H_
+#define QDT_FIO_FIO_JOB_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "qdt/v1/agent.pb.h"
+
+namespace qdt::fio {
+
+struct FioJobOptions {
+  std::string test_dir;          // absolute: <target>/.qdt-test/<run-id>
+  uint64_t file_size_bytes = 0;  // each stream file
+  std::string ioengine;          // "libaio" on Linux, "posixaio" on macOS
+  bool direct = true;
+};
+
+// posixaio on macOS (the only async engine there), libaio elsewhere.
+std::string DefaultIoEngine();
+// "stream-00.dat", "stream-01.dat", ...
+std::string StreamFileName(int stream_index);
+// The most streams of any phase: how many files the run lays out.
+int FileCount(const qdt::v1::Profile& profile);
+
+absl::StatusOr<std::string> BuildLayoutJobFile(const qdt::v1::Profile& profile,
+                                               const FioJobOptions& options);
+absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int phase_index,
+                                              const FioJobOptions& options);
+
+}  // namespace qdt::fio
+
+#endif  // QDT_FIO_FIO_JOB_BUILDER_H_

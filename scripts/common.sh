@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# Shared by run.sh and test.sh: install what is missing, then configure and build.
+# Sourced, not executed.
+
+QDT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QDT_BUILD="${QDT_BUILD:-$QDT_ROOT/build}"
+
+qdt_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Debian/Ubuntu package names of everything the build, the tests and run.sh use.
+QDT_APT_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev
+  fio python3 shellcheck
+)
+QDT_BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil googletest nlohmann-json fio python shellcheck)
+
+qdt_setup() {
+  case "$(uname -s)" in
+    Linux)
+      if ! command -v dpkg-query >/dev/null 2>&1; then
+        qdt_say "not a Debian/Ubuntu system: install ${QDT_APT_PACKAGES[*]} (or equivalents) yourself"
+        return 0
+      fi
+      local missing=()
+      local p
+      for p in "${QDT_APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+      done
+      if [ ${#missing[@]} -gt 0 ]; then
+        qdt_say "installing: ${missing[*]}"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+      fi
+      ;;
+    Darwin)
+      if ! command -v brew >/dev/null 2>&1; then
+        qdt_say "Homebrew is required on macOS: see https://brew.sh"
+        return 1
+      fi
+      local missing=()
+      local p
+      for p in "${QDT_BREW_PACKAGES[@]}"; do
+        brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p")
+      done
+      if [ ${#missing[@]} -gt 0 ]; then
+        qdt_say "brew install ${missing[*]}"
+        brew install "${missing[@]}"
+      fi
+      ;;
+    *)
+      qdt_say "unsupported OS $(uname -s)"
+      return 1
+      ;;
+  esac
+}
+
+qdt_build() {
+  local jobs="${QDT_JOBS:-2}"
+  if [ ! -f "$QDT_BUILD/build.ninja" ]; then
+    qdt_say "configuring in $QDT_BUILD"
+    cmake -S "$QDT_ROOT" -B "$QDT_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  qdt_say "building (-j$jobs)"
+  cmake --build "$QDT_BUILD" -j "$jobs"
+}

@@ -1,0 +1,179 @@
+// Things dying mid-run: fio killed (the run FAILS with fio's message, the agent
+// keeps serving), the agent SIGKILLed (restarted on the same state folder, the
+// run is INTERRUPTED with its samples kept, no fio left, test files removed),
+// and qdtctl end to end against a real agent process.
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agent/token.h"
+#include "console/client/agent_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace qdt::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+pid_t ReadPid(const std::string& path) {
+  std::ifstream in(path);
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+
+TEST(FailureTest, FioKilledMidRunFailsTheRunAndTheAgentKeepsServing) {
+  InProcessAgent agent;
+  TempDir target("target");
+  grpc::ClientContext ctx;
+  agent.Auth(&ctx);
+  qdt::v1::Run run;
+  ASSERT_TRUE(agent.stub().StartRun(&ctx, SetupCheckRequest(target.path(), 0.5), &run).ok());
+
+  // Wait for the first sample of phase 1, then kill its fio.
+  Watch(agent.stub(), agent.token(), run.run_id(), 1,
+        [](const qdt::v1::RunEvent& ev) { return ev.has_sample(); });
+  std::string pid_file = agent.store().FioDir(run.run_id()) + "/phase-0.pid";
+  pid_t fio = ReadPid(pid_file);
+  ASSERT_GT(fio, 0) << "no pid file " << pid_file;
+  ASSERT_EQ(::kill(fio, SIGKILL), 0);
+
+  grpc::Status st;
+  auto events = Watch(agent.stub(), agent.token(), run.run_id(), 1, nullptr, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(events.back().has_state());
+  EXPECT_EQ(events.back().state().state(), qdt::v1::RUN_STATE_FAILED);
+  EXPECT_THAT(events.back().state().message(), HasSubstr("killed by signal 9"));
+  EXPECT_THAT(events.back().state().message(), HasSubstr("phase 1"));
+  EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
+
+  // The agent serves and can run again.
+  grpc::ClientContext ctx2;
+  agent.Auth(&ctx2);
+  qdt::v1::GetRunRequest get;
+  get.set_run_id(run.run_id());
+  qdt::v1::RunRecord rec;
+  ASSERT_TRUE(agent.stub().GetRun(&ctx2, get, &rec).ok());
+  EXPECT_EQ(rec.run().state(), qdt::v1::RUN_STATE_FAILED);
+  EXPECT_THAT(rec.run().error(), HasSubstr("signal 9"));
+  grpc::ClientContext ctx3;
+  agent.Auth(&ctx3);
+  qdt::v1::Run again;
+  grpc::Status st3 = agent.stub().StartRun(&ctx3, SetupCheckRequest(target.path(), 0.1), &again);
+  EXPECT_TRUE(st3.ok()) << st3.error_message();
+  Watch(agent.stub(), agent.token(), again.run_id(), 1);
+}
+
+TEST(FailureTest, AgentKilledMidRunIsInterruptedAfterRestartWithSamplesKept) {
+  TempDir state("state");
+  TempDir target("target");
+  std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start();
+  auto token = agent::LoadOrCreateToken(token_file, false);
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto stub = qdt::v1::Agent::NewStub(client::MakeChannel(agent.address()));
+
+  grpc::ClientContext ctx;
+  client::PrepareContext(&ctx, *token, absl::Seconds(30));
+  qdt::v1::Run run;
+  // Full length: it is still running when the agent dies.
+  ASSERT_TRUE(stub->StartRun(&ctx, SetupCheckRequest(target.path(), 1.0), &run).ok());
+  int samples = 0;
+  auto before = Watch(*stub, *token, run.run_id(), 1, [&](const qdt::v1::RunEvent& ev) {
+    if (ev.has_sample()) ++samples;
+    return samples >= 3;
+  });
+  ASSERT_EQ(samples, 3);
+  std::string run_dir = state.path() + "/runs/" + run.run_id();
+  pid_t fio = ReadPid(run_dir + "/fio/phase-0.pid");
+  ASSERT_GT(fio, 0);
+  ASSERT_TRUE(PathExists(target.path() + "/.qdt-test/" + run.run_id() + "/stream-00.dat"));
+
+  agent.Signal(SIGKILL);
+  agent.Wait();
+  // fio dies with its agent (PR_SET_PDEATHSIG): no orphan keeps reading the drive.
+  for (int i = 0; i < 50 && ProcessAlive(fio); ++i) ::usleep(100000);
+  EXPECT_FALSE(ProcessAlive(fio)) << "fio " << fio << " outlived its agent";
+
+  AgentProcess restarted(state.path(), token_file);
+  restarted.Start();
+  EXPECT_TRUE(ProcessesWithArg(run_dir).empty()) << "a fio of the dead run is still running";
+  EXPECT_FALSE(PathExists(target.path() + "/.qdt-test")) << "test files of the dead run remain";
+
+  auto stub2 = qdt::v1::Agent::NewStub(client::MakeChannel(restarted.address()));
+  grpc::ClientContext ctx2;
+  client::PrepareContext(&ctx2, *token, absl::Seconds(30));
+  qdt::v1::GetRunRequest get;
+  get.set_run_id(run.run_id());
+  qdt::v1::RunRecord rec;
+  grpc::Status st = stub2->GetRun(&ctx2, get, &rec);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(rec.run().state(), qdt::v1::RUN_STATE_INTERRUPTED);
+  EXPECT_THAT(rec.run().error(), HasSubstr("RUNNING"));
+  int kept = 0;
+  for (const auto& ev : rec.events()) kept += ev.has_sample() ? 1 : 0;
+  EXPECT_GE(kept, 3) << "samples recorded before the kill were lost";
+  // What the first watcher saw is exactly the start of the kept record.
+  ASSERT_GE(rec.events_size(), static_cast<int>(before.size()));
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(before[i].SerializeAsString(), rec.events(static_cast<int>(i)).SerializeAsString());
+  }
+  EXPECT_EQ(rec.events(rec.events_size() - 1).state().state(), qdt::v1::RUN_STATE_INTERRUPTED);
+  restarted.Signal(SIGTERM);
+  EXPECT_EQ(restarted.Wait(), 0);
+}
+
+TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
+  TempDir state("state");
+  TempDir target("target");
+  std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start();
+  std::string ctl = absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ",
+                                 token_file);
+  int rc = -1;
+  std::string out = RunCommand(ctl + " info", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("fio-"));
+
+  out = RunCommand(absl::StrCat(ctl, " start --profile setup-check --target ", target.path(),
+                                " --time-scale 0.2 --file-size 64M --wait"),
+                   &rc);
+  EXPECT_TRUE(rc == 0 || rc == 1) << "exit " << rc << "\n" << out;
+  EXPECT_THAT(out, HasSubstr("== phase 1: normal"));
+  EXPECT_THAT(out, HasSubstr("== phase 3: max-read"));
+  EXPECT_THAT(out, HasSubstr("read "));
+  EXPECT_THAT(out, HasSubstr("MB/s"));
+  EXPECT_THAT(out, HasSubstr("Verdict"));
+  EXPECT_THAT(out, HasSubstr("rating: "));
+  EXPECT_THAT(out, HasSubstr("crossfade target"));
+  // The exit code follows the verdict.
+  if (rc == 0) EXPECT_THAT(out, HasSubstr("rating: EXCELLENT"));
+  if (rc == 1) EXPECT_THAT(out, HasSubstr("FAILS the 2100 MB/s crossfade target"));
+
+  out = RunCommand(ctl + " runs", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr("DONE"));
+
+  // Usage and connection errors exit 2 with a message.
+  out = RunCommand(ctl + " start", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("--target"));
+  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent 127.0.0.1:1 --token x info"), &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("cannot reach the agent"));
+  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong info"), &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("unauthenticated"));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+}
+
+}  // namespace
+}  // namespace qdt::testing

@@ -1,0 +1,234 @@
+#include "tests/integration/harness.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/token.h"
+#include "console/client/agent_client.h"
+#include "fio/fio_runner.h"
+#include "gtest/gtest.h"
+
+namespace qdt::testing {
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string base = std::string(QDT_BINARY_DIR) + "/test-tmp";
+  ::mkdir(base.c_str(), 0755);
+  std::string tmpl = absl::StrCat(base, "/", prefix, "-XXXXXX");
+  char* made = ::mkdtemp(tmpl.data());
+  if (made == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << tmpl << " failed";
+    return;
+  }
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) RemoveTree(path_);
+}
+
+void RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    if (DIR* d = ::opendir(path.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name == "." || name == "..") continue;
+        RemoveTree(path + "/" + name);
+      }
+      ::closedir(d);
+    }
+    ::rmdir(path.c_str());
+  } else {
+    ::unlink(path.c_str());
+  }
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+InProcessAgent::InProcessAgent(agent::RunManagerOptions options) : state_("state") {
+  token_ = "test-token-0123456789abcdef";
+  store_ = std::make_unique<agent::RunStore>(state_.path());
+  EXPECT_TRUE(store_->Init().ok());
+  if (options.fio_path.empty()) {
+    auto fio = fio::ResolveFioPath("");
+    EXPECT_TRUE(fio.ok()) << fio.status();
+    options.fio_path = fio.ok() ? *fio : "/usr/bin/fio";
+  }
+  runs_ = std::make_unique<agent::RunManager>(store_.get(), options);
+  EXPECT_TRUE(runs_->Recover().ok());
+  service_ = std::make_unique<agent::AgentService>(
+      runs_.get(), token_, agent::AgentIdentity{"test", options.fio_path, "fio-test"});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  EXPECT_NE(port, 0);
+  address_ = absl::StrCat("127.0.0.1:", port);
+  stub_ = NewStub();
+}
+
+InProcessAgent::~InProcessAgent() {
+  runs_->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_->Wait();
+}
+
+std::unique_ptr<qdt::v1::Agent::Stub> InProcessAgent::NewStub() const {
+  return qdt::v1::Agent::NewStub(client::MakeChannel(address_));
+}
+
+void InProcessAgent::Auth(grpc::ClientContext* ctx, bool stream) const {
+  client::PrepareContext(ctx, token_, stream ? absl::ZeroDuration() : absl::Seconds(30));
+}
+
+std::string AgentBinary() { return QDT_AGENT_BINARY; }
+std::string QdtctlBinary() { return QDT_QDTCTL_BINARY; }
+
+AgentProcess::AgentProcess(std::string state_dir, std::string token_file)
+    : state_dir_(std::move(state_dir)), token_file_(std::move(token_file)) {}
+
+AgentProcess::~AgentProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    Wait();
+  }
+}
+
+void AgentProcess::Start() {
+  std::string port_file = state_dir_ + "/agent.port";
+  ::unlink(port_file.c_str());
+  std::string log = state_dir_ + "/agent.log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    FILE* f = std::freopen(log.c_str(), "a", stderr);
+    (void)f;
+    std::string bin = AgentBinary();
+    ::execl(bin.c_str(), bin.c_str(), "--listen", "127.0.0.1:0", "--port-file", port_file.c_str(),
+            "--state-dir", state_dir_.c_str(), "--token-file", token_file_.c_str(), nullptr);
+    ::_exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) {
+      address_ = absl::StrCat("127.0.0.1:", port);
+      return;
+    }
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      std::ifstream l(log);
+      std::stringstream ss;
+      ss << l.rdbuf();
+      FAIL() << "qdt-agent exited at start: " << ss.str();
+    }
+    ::usleep(100000);
+  }
+  FAIL() << "qdt-agent did not write its port file within 20 s";
+}
+
+void AgentProcess::Signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int AgentProcess::Wait() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+qdt::v1::StartRunRequest SetupCheckRequest(const std::string& target, double time_scale,
+                                           uint64_t file_size) {
+  qdt::v1::StartRunRequest req;
+  req.set_profile_name("setup-check");
+  req.set_target_dir(target);
+  req.set_time_scale(time_scale);
+  req.set_file_size_bytes(file_size);
+  return req;
+}
+
+std::vector<qdt::v1::RunEvent> Watch(qdt::v1::Agent::Stub& stub, const std::string& token,
+                                     const std::string& run_id, uint64_t from_seq,
+                                     const std::function<bool(const qdt::v1::RunEvent&)>& stop_after,
+                                     grpc::Status* status) {
+  grpc::ClientContext ctx;
+  client::PrepareContext(&ctx, token, absl::Minutes(4));
+  qdt::v1::WatchRunRequest req;
+  req.set_run_id(run_id);
+  req.set_from_seq(from_seq);
+  auto reader = stub.WatchRun(&ctx, req);
+  std::vector<qdt::v1::RunEvent> events;
+  qdt::v1::RunEvent ev;
+  while (reader->Read(&ev)) {
+    events.push_back(ev);
+    if (stop_after && stop_after(ev)) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status st = reader->Finish();
+  if (status != nullptr) *status = st;
+  return events;
+}
+
+std::vector<pid_t> ProcessesWithArg(const std::string& needle) {
+  std::vector<pid_t> pids;
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      char* end = nullptr;
+      long pid = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end != '\0') continue;
+      std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"), std::ios::binary);
+      std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (absl::StrContains(cmd, needle)) pids.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(d);
+  }
+  return pids;
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  // A zombie is dead for our purposes.
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(in, line);
+  size_t paren = line.rfind(')');
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
+
+std::string RunCommand(const std::string& command, int* exit_code) {
+  std::string out;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) {
+    *exit_code = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+}  // namespace qdt::testing

@@ -1,0 +1,105 @@
+// Test harness for integration and end-to-end tests: temporary folders on the
+// real disk, an agent served in-process on a loopback port (real gRPC, real
+// fio), an agent as a real child process, and helpers to watch runs.
+#ifndef QDT_TESTS_INTEGRATION_HARNESS_H_
+#define QDT_TESTS_INTEGRATION_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent_service.h"
+#include "agent/run_manager.h"
+#include "agent/run_store.h"
+#include "grpcpp/grpcpp.h"
+#include "qdt/v1/agent.grpc.pb.h"
+
+namespace qdt::testing {
+
+// A fresh folder under <build>/test-tmp (on the disk, never tmpfs: fio's
+// direct=1 needs O_DIRECT), removed with everything in it when destroyed.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void RemoveTree(const std::string& path);
+bool PathExists(const std::string& path);
+
+// qdt-agent's service on 127.0.0.1:<free port> inside the test process.
+class InProcessAgent {
+ public:
+  explicit InProcessAgent(agent::RunManagerOptions options = {});
+  ~InProcessAgent();
+
+  qdt::v1::Agent::Stub& stub() { return *stub_; }
+  std::unique_ptr<qdt::v1::Agent::Stub> NewStub() const;
+  const std::string& address() const { return address_; }
+  const std::string& token() const { return token_; }
+  const std::string& state_dir() const { return state_.path(); }
+  agent::RunStore& store() { return *store_; }
+  agent::RunManager& runs() { return *runs_; }
+  // Adds the right bearer token (and a 30 s deadline unless `stream`).
+  void Auth(grpc::ClientContext* ctx, bool stream = false) const;
+
+ private:
+  TempDir state_;
+  std::string token_;
+  std::string address_;
+  std::unique_ptr<agent::RunStore> store_;
+  std::unique_ptr<agent::RunManager> runs_;
+  std::unique_ptr<agent::AgentService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<qdt::v1::Agent::Stub> stub_;
+};
+
+// The qdt-agent binary as a child process on 127.0.0.1:<free port>.
+class AgentProcess {
+ public:
+  AgentProcess(std::string state_dir, std::string token_file);
+  ~AgentProcess();  // SIGKILL if still running
+  // Starts and waits (up to 20 s) until it serves.
+  void Start();
+  void Signal(int sig);
+  int Wait();  // exit status as from waitpid
+  pid_t pid() const { return pid_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string state_dir_, token_file_, address_;
+  pid_t pid_ = -1;
+};
+
+// The Setup Check at `time_scale` with small files on `target`.
+qdt::v1::StartRunRequest SetupCheckRequest(const std::string& target, double time_scale,
+                                           uint64_t file_size = 64ull << 20);
+
+// Reads the run's events from `from_seq` until the stream ends, or until
+// `stop_after` returns true for an event (that event is included; the call is
+// then cancelled). `status` receives the stream's final status.
+std::vector<qdt::v1::RunEvent> Watch(qdt::v1::Agent::Stub& stub, const std::string& token,
+                                     const std::string& run_id, uint64_t from_seq,
+                                     const std::function<bool(const qdt::v1::RunEvent&)>& stop_after = nullptr,
+                                     grpc::Status* status = nullptr);
+
+// Pids of live processes whose command line contains `needle` (Linux /proc).
+std::vector<pid_t> ProcessesWithArg(const std::string& needle);
+bool ProcessAlive(pid_t pid);
+
+// Runs a shell command; returns stdout+stderr, stores the exit code.
+std::string RunCommand(const std::string& command, int* exit_code);
+
+std::string AgentBinary();
+std::string QdtctlBinary();
+
+}  // namespace qdt::testing
+
+#endif  // QDT_TESTS_INTEGRATION_HARNESS_H_

@@ -1,0 +1,21 @@
+# Integration and end-to-end tests. They share the disk, so they run one at a
+# time (RESOURCE_LOCK) while unit tests run beside them.
+add_library(qdt_test_harness STATIC ${CMAKE_CURRENT_LIST_DIR}/harness.cc)
+target_include_directories(qdt_test_harness PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(qdt_test_harness PUBLIC qdt_agent qdt_client GTest::gtest PRIVATE qdt_warnings)
+target_compile_definitions(qdt_test_harness PRIVATE
+  QDT_AGENT_BINARY="$<TARGET_FILE:qdt-agent>"
+  QDT_QDTCTL_BINARY="$<TARGET_FILE:qdtctl>"
+  QDT_BINARY_DIR="${PROJECT_BINARY_DIR}")
+add_dependencies(qdt_test_harness qdt-agent qdtctl)
+
+qdt_add_test(agent_unit_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/../unit/run_store_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/../unit/token_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/../unit/volumes_test.cc
+  LIBS qdt_test_harness LABELS unit)
+qdt_add_test(agent_integration_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/setup_check_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/bad_input_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/failure_test.cc
+  LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
