@@ -87,11 +87,11 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
   std::shared_ptr<EventJournal> journal_;
   std::unique_ptr<EventJournal::Subscription> subscription_;
   std::mutex mu_;
-  uint64_t next_;                 // guarded by mu_
-  qdt::v1::RunEvent current_;     // the event being written; guarded by mu_
-  bool writing_ = false;          // guarded by mu_
-  bool finished_ = false;         // guarded by mu_
-  bool cancelled_ = false;        // guarded by mu_
+  uint64_t next_;              // guarded by mu_
+  qdt::v1::RunEvent current_;  // the event being written; guarded by mu_
+  bool writing_ = false;       // guarded by mu_
+  bool finished_ = false;      // guarded by mu_
+  bool cancelled_ = false;     // guarded by mu_
 };
 
 // Sends a Telemetry message every interval until the client cancels. A source
@@ -107,11 +107,12 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
       FinishOnce(grpc::Status::CANCELLED);
       return;
     }
-    alarm_.Set(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                            gpr_time_from_millis(absl::ToInt64Milliseconds(interval_), GPR_TIMESPAN)),
-               [this](bool fired) {
-                 if (fired) Tick();
-               });
+    alarm_.Set(
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                     gpr_time_from_millis(absl::ToInt64Milliseconds(interval_), GPR_TIMESPAN)),
+        [this](bool fired) {
+          if (fired) Tick();
+        });
   }
   void OnCancel() override {
     std::lock_guard<std::mutex> lock(mu_);

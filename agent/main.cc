@@ -35,7 +35,8 @@ constexpr char kUsage[] =
     "                       0.0.0.0:50551 to accept consoles on the network)\n"
     "  --token-file         the rig token; created with a random token (mode 0600) if missing\n"
     "                       (default <state-dir>/token)\n"
-    "  --state-dir          where runs are kept (default /var/lib/qdt on Linux, /Library/Application Support/QDT on macOS)\n"
+    "  --state-dir          where runs are kept (default /var/lib/qdt on Linux, "
+    "/Library/Application Support/QDT on macOS)\n"
     "  --fio                fio binary (default: found on PATH, /usr/bin, /usr/local/bin,\n"
     "                       /opt/homebrew/bin)\n"
     "  --port-file          write the bound port here once serving (for --listen HOST:0)\n"
@@ -85,7 +86,8 @@ int main(int argc, char** argv) {
       port_file = value;
     } else if (take("--default-file-size")) {
       if (!absl::SimpleAtoi(value, &default_file_size) || default_file_size < qdt::kMiB) {
-        return Usage(absl::StrCat("--default-file-size: \"", value, "\" is not a byte count >= 1 MiB"));
+        return Usage(
+            absl::StrCat("--default-file-size: \"", value, "\" is not a byte count >= 1 MiB"));
       }
     } else {
       return Usage(absl::StrCat("unknown argument \"", arg, "\""));
@@ -133,8 +135,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  qdt::agent::AgentService service(&runs, *token,
-                                   {QDT_VERSION, *fio_path, *fio_version});
+  qdt::agent::AgentService service(&runs, *token, {QDT_VERSION, *fio_path, *fio_version});
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);

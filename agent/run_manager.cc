@@ -91,8 +91,8 @@ absl::Status CheckTarget(const std::string& target) {
   std::string base = target + "/.qdt-test";
   if (::mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::FailedPreconditionError(absl::StrCat("target_dir: \"", target,
-                                                      "\" is not writable: cannot create \"",
-                                                      base, "\": ", strerror(errno)));
+                                                      "\" is not writable: cannot create \"", base,
+                                                      "\": ", strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -168,7 +168,7 @@ struct RunManager::ActiveRun {
   std::shared_ptr<EventJournal> journal;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> shutdown{false};
-  std::condition_variable wake;  // start_at wait, interrupted by stop
+  std::condition_variable wake;        // start_at wait, interrupted by stop
   fio::FioProcess* process = nullptr;  // guarded by mu; the fio now running
   absl::Time start_at;
   fio::FioJobOptions job_opts;
@@ -206,7 +206,8 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
     }
   } else if (!request.profile_name().empty()) {
     auto builtin = BuiltinProfile(request.profile_name());
-    if (!builtin.ok()) return absl::InvalidArgumentError(absl::StrCat("profile_name: ", builtin.status().message()));
+    if (!builtin.ok())
+      return absl::InvalidArgumentError(absl::StrCat("profile_name: ", builtin.status().message()));
     profile = *builtin;
   } else {
     return absl::InvalidArgumentError(
@@ -214,7 +215,8 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   }
   double scale = request.time_scale() == 0 ? 1.0 : request.time_scale();
   auto scaled = ScaleProfile(profile, scale);
-  if (!scaled.ok()) return absl::InvalidArgumentError(absl::StrCat("time_scale: ", scaled.status().message()));
+  if (!scaled.ok())
+    return absl::InvalidArgumentError(absl::StrCat("time_scale: ", scaled.status().message()));
 
   // 2. Sizes.
   uint64_t file_size =
@@ -234,9 +236,9 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
     }
     absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
     if (t > absl::Now() + kMaxStartDelay) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("start_at: ", absl::FormatTime(t), " is more than 24 h ahead of the agent's clock (",
-                       absl::FormatTime(absl::Now()), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "start_at: ", absl::FormatTime(t), " is more than 24 h ahead of the agent's clock (",
+          absl::FormatTime(absl::Now()), ")"));
     }
     start_at = t;
   }
@@ -254,10 +256,10 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   if (active_ != nullptr) {
     std::lock_guard<std::mutex> run_lock(active_->mu);
     if (!IsTerminal(active_->run.state())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "run ", active_->run.run_id(), " is already active (",
-          qdt::v1::RunState_Name(active_->run.state()), ", profile ", active_->run.profile_name(),
-          "); stop it first or wait for it to end"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("run ", active_->run.run_id(), " is already active (",
+                       qdt::v1::RunState_Name(active_->run.state()), ", profile ",
+                       active_->run.profile_name(), "); stop it first or wait for it to end"));
     }
   }
   // 5. Free space, with the numbers.
@@ -270,10 +272,11 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   if (::statvfs(target.c_str(), &vfs) == 0) {
     double free_bytes = static_cast<double>(vfs.f_bavail) * vfs.f_frsize;
     if (free_bytes < need) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "target_dir: not enough free space on \"", target, "\": need ", HumanBytes(need), " (",
-          files, " files x ", HumanBytes(file_size), " + ", HumanBytes(options_.space_reserve_bytes),
-          " reserve), ", HumanBytes(free_bytes), " free"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("target_dir: not enough free space on \"", target, "\": need ",
+                       HumanBytes(need), " (", files, " files x ", HumanBytes(file_size), " + ",
+                       HumanBytes(options_.space_reserve_bytes), " reserve), ",
+                       HumanBytes(free_bytes), " free"));
     }
   }
   // The job files must build before anything is created on disk.
@@ -339,7 +342,8 @@ void RunManager::SetState(ActiveRun& r, RunState state, const std::string& messa
   {
     std::lock_guard<std::mutex> lock(r.mu);
     r.run.set_state(state);
-    if (state == qdt::v1::RUN_STATE_RUNNING) *r.run.mutable_started_at() = TimeUtil::GetCurrentTime();
+    if (state == qdt::v1::RUN_STATE_RUNNING)
+      *r.run.mutable_started_at() = TimeUtil::GetCurrentTime();
     if (IsTerminal(state)) {
       *r.run.mutable_ended_at() = TimeUtil::GetCurrentTime();
       if (state != qdt::v1::RUN_STATE_DONE && state != qdt::v1::RUN_STATE_STOPPED) {
@@ -370,10 +374,10 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
   std::string failure;
 
   // Runs one fio invocation and records it in the run folder.
-  auto run_fio = [&](const std::string& tag, int phase_index, const std::string& job_text,
-                     const std::vector<std::string>& extra_args,
-                     const std::function<void(absl::string_view)>& on_stdout)
-      -> absl::StatusOr<fio::FioExit> {
+  auto run_fio =
+      [&](const std::string& tag, int phase_index, const std::string& job_text,
+          const std::vector<std::string>& extra_args,
+          const std::function<void(absl::string_view)>& on_stdout) -> absl::StatusOr<fio::FioExit> {
     const std::string base = absl::StrCat(fio_dir, "/", tag);
     if (!WriteText(base + ".fio", job_text)) {
       return absl::InternalError(absl::StrCat("cannot write ", base, ".fio"));
@@ -425,10 +429,10 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
 
   // Synchronised start: every agent of the rig waits for the same wall time.
   if (failure.empty() && !r.stop_requested.load() && r.start_at > absl::Now()) {
-    Emit(r, LogEvent(qdt::v1::LogLine::LEVEL_INFO,
-                     absl::StrCat("waiting for the synchronised start at ",
-                                  absl::FormatTime("%H:%M:%E3S UTC", r.start_at,
-                                                   absl::UTCTimeZone()))));
+    Emit(r, LogEvent(
+                qdt::v1::LogLine::LEVEL_INFO,
+                absl::StrCat("waiting for the synchronised start at ",
+                             absl::FormatTime("%H:%M:%E3S UTC", r.start_at, absl::UTCTimeZone()))));
     std::unique_lock<std::mutex> lock(r.mu);
     r.wake.wait_until(lock, absl::ToChronoTime(r.start_at),
                       [&r] { return r.stop_requested.load(); });
@@ -499,9 +503,9 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
         Emit(r, std::move(ev));
       }
     };
-    auto exit = run_fio(absl::StrCat("phase-", i), i, *job_text,
-                        {absl::StrCat("--status-interval=", options_.status_interval_s)},
-                        on_stdout);
+    auto exit =
+        run_fio(absl::StrCat("phase-", i), i, *job_text,
+                {absl::StrCat("--status-interval=", options_.status_interval_s)}, on_stdout);
     if (!exit.ok()) {
       failure = absl::StrCat("cannot start fio: ", exit.status().message());
       break;
@@ -514,8 +518,9 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
     }
     if (auto st = parser.Finish(); !st.ok() && parse_error.ok()) parse_error = st;
     if (!last.has_value()) {
-      failure = absl::StrCat(where, "fio printed no JSON report",
-                             parse_error.ok() ? "" : absl::StrCat(" (", parse_error.message(), ")"));
+      failure =
+          absl::StrCat(where, "fio printed no JSON report",
+                       parse_error.ok() ? "" : absl::StrCat(" (", parse_error.message(), ")"));
       break;
     }
     for (const fio::FioJob& job : last->jobs) {
@@ -531,8 +536,7 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
                        absl::StrCat(where, "part of fio's output was not understood: ",
                                     parse_error.message())));
     }
-    series[i].fio_mean_bytes_per_s =
-        fio::MeanReadBytesPerS(*last) + fio::MeanWriteBytesPerS(*last);
+    series[i].fio_mean_bytes_per_s = fio::MeanReadBytesPerS(*last) + fio::MeanWriteBytesPerS(*last);
     series[i].completed = true;
   }
 
@@ -551,7 +555,8 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
   }
 
   RemoveTestFiles(target, run_id, r.file_count);
-  Emit(r, LogEvent(qdt::v1::LogLine::LEVEL_INFO, absl::StrCat("removed the test files in ", r.test_dir)));
+  Emit(r, LogEvent(qdt::v1::LogLine::LEVEL_INFO,
+                   absl::StrCat("removed the test files in ", r.test_dir)));
 
   if (!failure.empty()) {
     SetState(r, qdt::v1::RUN_STATE_FAILED, failure);
@@ -652,7 +657,8 @@ absl::Status RunManager::Recover() {
     // 1. A fio that outlived its agent (PR_SET_PDEATHSIG covers Linux; this covers the rest).
     for (int i = -1; i < static_cast<int>(run->phase_count()); ++i) {
       std::string pid_file =
-          absl::StrCat(store_->FioDir(id), "/", i < 0 ? std::string("layout") : absl::StrCat("phase-", i), ".pid");
+          absl::StrCat(store_->FioDir(id), "/",
+                       i < 0 ? std::string("layout") : absl::StrCat("phase-", i), ".pid");
       std::ifstream in(pid_file);
       pid_t pid = 0;
       if (!(in >> pid)) continue;
@@ -680,9 +686,11 @@ absl::Status RunManager::Recover() {
     auto writer = store_->OpenEventLog(id);
     if (!writer.ok()) return writer.status();
     auto events = store_->ReadEvents(id);
-    EventJournal journal(std::move(*writer), events.ok() ? std::move(*events) : std::vector<RunEvent>{});
-    (void)journal.Append(LogEvent(qdt::v1::LogLine::LEVEL_WARNING,
-                                  absl::StrCat("removed the test files in ", TestDirFor(run->target_dir(), id))));
+    EventJournal journal(std::move(*writer),
+                         events.ok() ? std::move(*events) : std::vector<RunEvent>{});
+    (void)journal.Append(
+        LogEvent(qdt::v1::LogLine::LEVEL_WARNING,
+                 absl::StrCat("removed the test files in ", TestDirFor(run->target_dir(), id))));
     (void)journal.Append(StateEvent(qdt::v1::RUN_STATE_INTERRUPTED, message));
     journal.Close();
     run->set_state(qdt::v1::RUN_STATE_INTERRUPTED);

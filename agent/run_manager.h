@@ -32,8 +32,8 @@
 namespace qdt::agent {
 
 struct RunManagerOptions {
-  std::string fio_path;             // absolute
-  std::string ioengine;             // empty = fio::DefaultIoEngine()
+  std::string fio_path;  // absolute
+  std::string ioengine;  // empty = fio::DefaultIoEngine()
   uint64_t default_file_size = kGiB;
   // Kept free on the target beyond the test files, so a test never fills a show drive.
   uint64_t space_reserve_bytes = 256 * kMiB;

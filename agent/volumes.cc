@@ -42,8 +42,8 @@ absl::StatusOr<std::vector<MountEntry>> ParseMountInfo(absl::string_view text) {
       }
     }
     if (f.size() < 7 || dash == 0 || dash + 2 >= f.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mountinfo line ", line_no, ": \"", line, "\" has no \" - fstype source\" part"));
+      return absl::InvalidArgumentError(absl::StrCat("mountinfo line ", line_no, ": \"", line,
+                                                     "\" has no \" - fstype source\" part"));
     }
     MountEntry m;
     m.mount_point = Unescape(f[4]);
@@ -59,8 +59,8 @@ absl::StatusOr<std::vector<MountEntry>> ParseMountInfo(absl::string_view text) {
 
 bool IsDiskFilesystem(absl::string_view fs_type) {
   static const std::set<std::string, std::less<>> kDisk = {
-      "ext2", "ext3", "ext4", "xfs",   "btrfs", "f2fs", "zfs",  "apfs", "hfs",
-      "exfat", "vfat", "ntfs", "ntfs3", "jfs",  "reiserfs", "msdos", "ufs"};
+      "ext2",  "ext3", "ext4", "xfs",   "btrfs", "f2fs",     "zfs",   "apfs", "hfs",
+      "exfat", "vfat", "ntfs", "ntfs3", "jfs",   "reiserfs", "msdos", "ufs"};
   return kDisk.count(fs_type) > 0;
 }
 

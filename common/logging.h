@@ -23,7 +23,8 @@ void LogLine(LogLevel level, const char* file, int line, const std::string& mess
 namespace internal {
 class LogMessage {
  public:
-  LogMessage(LogLevel level, const char* file, int line) : level_(level), file_(file), line_(line) {}
+  LogMessage(LogLevel level, const char* file, int line)
+      : level_(level), file_(file), line_(line) {}
   ~LogMessage() { LogLine(level_, file_, line_, stream_.str()); }
   std::ostringstream& stream() { return stream_; }
 
@@ -37,9 +38,9 @@ class LogMessage {
 
 }  // namespace qdt
 
-#define QDT_LOG(level)                                                     \
-  if (::qdt::LogLevel::k##level < ::qdt::MinLogLevel()) {                  \
-  } else                                                                   \
+#define QDT_LOG(level)                                    \
+  if (::qdt::LogLevel::k##level < ::qdt::MinLogLevel()) { \
+  } else                                                  \
     ::qdt::internal::LogMessage(::qdt::LogLevel::k##level, __FILE__, __LINE__).stream()
 
 #endif  // QDT_COMMON_LOGGING_H_

@@ -95,7 +95,8 @@ absl::StatusOr<Profile> BuiltinProfile(absl::string_view name) {
 absl::Status ValidateProfile(const Profile& p) {
   if (p.name().empty()) return absl::InvalidArgumentError("name: empty");
   if (p.phases_size() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("phases: profile \"", p.name(), "\" has no phases"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("phases: profile \"", p.name(), "\" has no phases"));
   }
   std::set<std::string> names;
   for (int i = 0; i < p.phases_size(); ++i) {
@@ -103,11 +104,12 @@ absl::Status ValidateProfile(const Profile& p) {
     const std::string at = absl::StrCat("phases[", i, "]");
     if (ph.name().empty()) return absl::InvalidArgumentError(at + ".name: empty");
     if (!names.insert(ph.name()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".name: \"", ph.name(), "\" is used twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".name: \"", ph.name(), "\" is used twice"));
     }
     if (!Finite(ph.duration_s()) || ph.duration_s() <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ".duration_s: ", ph.duration_s(), " must be a positive number of seconds"));
+      return absl::InvalidArgumentError(absl::StrCat(at, ".duration_s: ", ph.duration_s(),
+                                                     " must be a positive number of seconds"));
     }
     if (ph.streams_size() == 0) return absl::InvalidArgumentError(at + ".streams: none");
     if (ph.streams_size() > kMaxStreamsPerPhase) {
@@ -119,31 +121,31 @@ absl::Status ValidateProfile(const Profile& p) {
       const Stream& s = ph.streams(j);
       const std::string sat = absl::StrCat(at, ".streams[", j, "]");
       if (s.block_size_bytes() < kMinBlock || s.block_size_bytes() > kMaxBlock) {
-        return absl::InvalidArgumentError(absl::StrCat(sat, ".block_size_bytes: ", s.block_size_bytes(),
-                                                       " is outside 4096 .. 67108864"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            sat, ".block_size_bytes: ", s.block_size_bytes(), " is outside 4096 .. 67108864"));
       }
       if (s.block_size_bytes() % 512 != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(sat, ".block_size_bytes: ", s.block_size_bytes(),
-                                                       " is not a multiple of 512"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            sat, ".block_size_bytes: ", s.block_size_bytes(), " is not a multiple of 512"));
       }
       if (s.iodepth() > kMaxIodepth) {
         return absl::InvalidArgumentError(
             absl::StrCat(sat, ".iodepth: ", s.iodepth(), " is above ", kMaxIodepth));
       }
       if (static_cast<double>(s.rate_bytes_per_s()) > kMaxRateBytesPerS) {
-        return absl::InvalidArgumentError(absl::StrCat(sat, ".rate_bytes_per_s: ", s.rate_bytes_per_s(),
-                                                       " is above 100 GB/s"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(sat, ".rate_bytes_per_s: ", s.rate_bytes_per_s(), " is above 100 GB/s"));
       }
       if (!Finite(s.start_offset_s()) || s.start_offset_s() < 0 ||
           s.start_offset_s() >= ph.duration_s()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            sat, ".start_offset_s: ", s.start_offset_s(), " must be in [0, ", ph.duration_s(), ")"));
+        return absl::InvalidArgumentError(absl::StrCat(sat, ".start_offset_s: ", s.start_offset_s(),
+                                                       " must be in [0, ", ph.duration_s(), ")"));
       }
       if (!Finite(s.duration_s()) || s.duration_s() < 0 ||
           s.start_offset_s() + s.duration_s() > ph.duration_s() + kEpsilonS) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            sat, ".duration_s: ", s.duration_s(), " (from ", s.start_offset_s(),
-            " s) runs past the phase's ", ph.duration_s(), " s"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(sat, ".duration_s: ", s.duration_s(), " (from ", s.start_offset_s(),
+                         " s) runs past the phase's ", ph.duration_s(), " s"));
       }
       if (!Finite(s.frame_rate()) || s.frame_rate() < 0) {
         return absl::InvalidArgumentError(
@@ -152,9 +154,10 @@ absl::Status ValidateProfile(const Profile& p) {
       if (s.rate_bytes_per_s() > 0) ++paced;
     }
     if (paced != 0 && paced != ph.streams_size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          at, ".streams: ", paced, " of ", ph.streams_size(),
-          " streams are paced; a phase is either all paced (a cue stack) or all unpaced (max read)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".streams: ", paced, " of ", ph.streams_size(),
+                       " streams are paced; a phase is either all paced (a cue stack) or all "
+                       "unpaced (max read)"));
     }
   }
   return absl::OkStatus();

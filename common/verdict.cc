@@ -65,7 +65,8 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
       pv->set_p1_mb_s(BytesToMB(NearestRankPercentile(judged, 1)));
       pv->set_median_mb_s(BytesToMB(NearestRankPercentile(judged, 50)));
     }
-    double mean = s.fio_mean_bytes_per_s > 0 ? s.fio_mean_bytes_per_s : (secs > 0 ? bytes / secs : 0);
+    double mean =
+        s.fio_mean_bytes_per_s > 0 ? s.fio_mean_bytes_per_s : (secs > 0 ? bytes / secs : 0);
     pv->set_mean_mb_s(BytesToMB(mean));
     bool passed = s.completed && !judged.empty() && missed == 0;
     pv->set_passed(passed);
@@ -73,7 +74,8 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
     if (s.target_bytes_per_s > 0) {
       if (!passed) {
         all_paced_passed = false;
-        if (s.target_bytes_per_s <= MBToBytes(in.normal_target_mb_s) + 1) normal_paced_passed = false;
+        if (s.target_bytes_per_s <= MBToBytes(in.normal_target_mb_s) + 1)
+          normal_paced_passed = false;
         if (worst_miss.empty() && missed > 0) {
           worst_miss = absl::StrFormat("%s: %d of %d windows under %.0f MB/s", s.name, missed,
                                        judged.size(), BytesToMB(threshold));
@@ -102,8 +104,8 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   }
   if (sustained >= in.crossfade_target_mb_s && all_paced_passed) {
     v.set_rating(qdt::v1::RATING_EXCELLENT);
-    v.set_summary(absl::StrFormat("EXCELLENT: sustains %.0f MB/s and met every paced target",
-                                  sustained));
+    v.set_summary(
+        absl::StrFormat("EXCELLENT: sustains %.0f MB/s and met every paced target", sustained));
   } else if (sustained >= in.normal_target_mb_s && normal_paced_passed) {
     v.set_rating(qdt::v1::RATING_ACCEPTABLE);
     std::string why = worst_miss.empty()
@@ -114,8 +116,9 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   } else {
     v.set_rating(qdt::v1::RATING_FAIL);
     if (sustained < in.normal_target_mb_s) {
-      v.set_summary(absl::StrFormat("FAIL: sustained %.0f MB/s is below normal playback (%.0f MB/s)",
-                                    sustained, in.normal_target_mb_s));
+      v.set_summary(
+          absl::StrFormat("FAIL: sustained %.0f MB/s is below normal playback (%.0f MB/s)",
+                          sustained, in.normal_target_mb_s));
     } else {
       v.set_summary(absl::StrFormat("FAIL: normal playback missed its target (%s)", worst_miss));
     }

@@ -96,17 +96,16 @@ absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int p
     return absl::InvalidArgumentError(absl::StrCat("phases[", phase_index, "].streams: none"));
   }
   double target = PhaseTargetBytesPerS(phase);
-  std::string out = absl::StrFormat("; qdt phase %d \"%s\": %d streams, %s\n", phase_index,
-                                    phase.name(), phase.streams_size(),
-                                    target > 0 ? absl::StrFormat("target %.0f B/s", target)
-                                               : std::string("unpaced"));
+  std::string out = absl::StrFormat(
+      "; qdt phase %d \"%s\": %d streams, %s\n", phase_index, phase.name(), phase.streams_size(),
+      target > 0 ? absl::StrFormat("target %.0f B/s", target) : std::string("unpaced"));
   AppendGlobal(&out, o, /*timed=*/true);
   for (int i = 0; i < phase.streams_size(); ++i) {
     const qdt::v1::Stream& s = phase.streams(i);
     if (s.block_size_bytes() == 0 || s.block_size_bytes() > o.file_size_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "file_size_bytes: ", o.file_size_bytes, " is smaller than phases[", phase_index,
-          "].streams[", i, "].block_size_bytes ", s.block_size_bytes()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("file_size_bytes: ", o.file_size_bytes, " is smaller than phases[",
+                       phase_index, "].streams[", i, "].block_size_bytes ", s.block_size_bytes()));
     }
     double run_s = s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
     absl::StrAppend(&out, "\n; ", s.name(), "\n");
@@ -116,7 +115,8 @@ absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int p
     absl::StrAppend(&out, "iodepth=", std::max<uint32_t>(1, s.iodepth()), "\n");
     if (s.rate_bytes_per_s() > 0) absl::StrAppend(&out, "rate=", s.rate_bytes_per_s(), "\n");
     absl::StrAppend(&out, "runtime=", Millis(run_s), "\n");
-    if (s.start_offset_s() > 0) absl::StrAppend(&out, "startdelay=", Millis(s.start_offset_s()), "\n");
+    if (s.start_offset_s() > 0)
+      absl::StrAppend(&out, "startdelay=", Millis(s.start_offset_s()), "\n");
   }
   return out;
 }

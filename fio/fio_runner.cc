@@ -12,8 +12,8 @@
 #endif
 
 #include <chrono>
-#include <cstdlib>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -61,8 +61,8 @@ bool IsExecutableFile(const std::string& path) {
 std::string FioExit::Describe() const {
   std::string detail = LastNonEmptyLine(stderr_text);
   if (term_signal != 0) {
-    std::string out = absl::StrCat("fio was killed by signal ", term_signal, " (",
-                                   ::strsignal(term_signal), ")");
+    std::string out =
+        absl::StrCat("fio was killed by signal ", term_signal, " (", ::strsignal(term_signal), ")");
     if (!detail.empty()) absl::StrAppend(&out, ": ", detail);
     return out;
   }
@@ -250,12 +250,14 @@ FioExit FioProcess::Wait(const std::function<void(absl::string_view)>& on_stdout
 absl::StatusOr<std::string> ResolveFioPath(const std::string& requested) {
   if (!requested.empty() && requested[0] == '/') {
     if (IsExecutableFile(requested)) return requested;
-    return absl::NotFoundError(absl::StrCat("--fio: \"", requested, "\" is not an executable file"));
+    return absl::NotFoundError(
+        absl::StrCat("--fio: \"", requested, "\" is not an executable file"));
   }
   std::string name = requested.empty() ? "fio" : requested;
   if (name.find('/') != std::string::npos) {
     char resolved[PATH_MAX];
-    if (::realpath(name.c_str(), resolved) != nullptr && IsExecutableFile(resolved)) return resolved;
+    if (::realpath(name.c_str(), resolved) != nullptr && IsExecutableFile(resolved))
+      return resolved;
     return absl::NotFoundError(absl::StrCat("--fio: \"", name, "\" is not an executable file"));
   }
   std::vector<std::string> dirs;
@@ -289,7 +291,8 @@ absl::StatusOr<std::string> FioVersion(const std::string& fio_path) {
     return proc.status();
   }
   std::string out;
-  FioExit exit = (*proc)->Wait([&out](absl::string_view chunk) { out.append(chunk.data(), chunk.size()); });
+  FioExit exit =
+      (*proc)->Wait([&out](absl::string_view chunk) { out.append(chunk.data(), chunk.size()); });
   ::unlink(out_path.c_str());
   if (exit.exit_code != 0) {
     return absl::FailedPreconditionError(

@@ -23,8 +23,8 @@
 namespace qdt::fio {
 
 struct FioExit {
-  int exit_code = -1;    // -1 when killed by a signal
-  int term_signal = 0;   // 0 unless killed by a signal
+  int exit_code = -1;       // -1 when killed by a signal
+  int term_signal = 0;      // 0 unless killed by a signal
   bool terminated = false;  // Terminate() was called before fio ended
   uint64_t stdout_bytes = 0;
   std::string stderr_text;  // all of it: fio's stderr is a few lines

@@ -22,7 +22,8 @@ uint64_t Count(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number()) return 0;
   if (it->is_number_unsigned()) return it->get<uint64_t>();
-  if (it->is_number_integer()) return static_cast<uint64_t>(std::max<int64_t>(0, it->get<int64_t>()));
+  if (it->is_number_integer())
+    return static_cast<uint64_t>(std::max<int64_t>(0, it->get<int64_t>()));
   return static_cast<uint64_t>(std::max(0.0, it->get<double>()));
 }
 
@@ -73,7 +74,8 @@ absl::StatusOr<FioReport> ParseFioReport(absl::string_view json_text) {
   int index = 0;
   for (const json& j : *jobs) {
     if (!j.is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat("fio report: job ", index, " is not an object"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("fio report: job ", index, " is not an object"));
     }
     FioJob job;
     auto name = j.find("jobname");
@@ -106,9 +108,10 @@ absl::Status FioStreamParser::Feed(absl::string_view chunk, std::vector<FioRepor
   absl::Status first_error;
   for (char c : chunk) {
     if (!in_object_) {
-      if (c == '{') {
-        // Text before '{' on the same line is junk; the object starts here.
-        EndJunkLine();
+      // fio starts every object with '{' at the start of a line; a '{' inside a
+      // message line ("fio: ... {") is part of that message.
+      if (c == '{' && absl::StripAsciiWhitespace(line_).empty()) {
+        line_.clear();
         in_object_ = true;
         depth_ = 1;
         in_string_ = false;
@@ -160,8 +163,8 @@ absl::Status FioStreamParser::Finish() {
     size_t pending = object_.size();
     in_object_ = false;
     object_.clear();
-    return absl::DataLossError(absl::StrCat(
-        "fio output ends inside a JSON object (", pending, " bytes pending): truncated output"));
+    return absl::DataLossError(absl::StrCat("fio output ends inside a JSON object (", pending,
+                                            " bytes pending): truncated output"));
   }
   return absl::OkStatus();
 }
@@ -221,9 +224,10 @@ absl::StatusOr<FioInterval> IntervalBetween(const FioReport& prev, const FioRepo
     const FioJob& b = cur.jobs[i];
     if (b.read.io_bytes < a.read.io_bytes || b.write.io_bytes < a.write.io_bytes ||
         b.read.total_ios < a.read.total_ios || b.write.total_ios < a.write.total_ios) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "fio job ", i, " (", b.name, ") counters went backwards: read io_bytes ", a.read.io_bytes,
-          " -> ", b.read.io_bytes, ", write io_bytes ", a.write.io_bytes, " -> ", b.write.io_bytes));
+      return absl::InvalidArgumentError(
+          absl::StrCat("fio job ", i, " (", b.name, ") counters went backwards: read io_bytes ",
+                       a.read.io_bytes, " -> ", b.read.io_bytes, ", write io_bytes ",
+                       a.write.io_bytes, " -> ", b.write.io_bytes));
     }
     read_bytes += b.read.io_bytes - a.read.io_bytes;
     write_bytes += b.write.io_bytes - a.write.io_bytes;

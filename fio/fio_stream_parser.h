@@ -67,6 +67,7 @@ class FioStreamParser {
   // (truncated output).
   absl::Status Finish();
   // Non-JSON lines seen outside objects, in order (blank lines are not kept).
+  // An object starts at a '{' that is the first non-blank character of a line.
   const std::vector<std::string>& skipped_lines() const { return skipped_lines_; }
 
  private:

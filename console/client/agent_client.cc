@@ -31,7 +31,8 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   std::string token(absl::StripAsciiWhitespace(ss.str()));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("--token-file: \"", path, "\" is empty"));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("--token-file: \"", path, "\" is empty"));
   return token;
 }
 
@@ -57,7 +58,8 @@ std::string FormatVerdict(const qdt::v1::Verdict& v) {
     }
     std::string missed =
         p.target_mb_s() > 0 ? absl::StrFormat("%d/%d", p.missed_windows(), p.windows()) : "-";
-    std::string result = p.target_mb_s() > 0 ? (p.passed() ? "pass" : "MISSED") : (p.passed() ? "done" : "incomplete");
+    std::string result = p.target_mb_s() > 0 ? (p.passed() ? "pass" : "MISSED")
+                                             : (p.passed() ? "done" : "incomplete");
     absl::StrAppendFormat(&out, "%-12s %9s %9.1f %9.1f %9.1f %9.1f %8s %6d  %s\n", p.name(), target,
                           p.worst_mb_s(), p.p1_mb_s(), p.median_mb_s(), p.mean_mb_s(), missed,
                           p.longest_miss_streak(), result);

@@ -7,12 +7,12 @@
 
 #include <atomic>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +39,8 @@ constexpr int kExitFailsTarget = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitIncomplete = 3;
 
-constexpr char kUsage[] = R"(usage: qdtctl [--agent HOST:PORT] [--token-file FILE | --token TOKEN] COMMAND [options]
+constexpr char kUsage[] =
+    R"(usage: qdtctl [--agent HOST:PORT] [--token-file FILE | --token TOKEN] COMMAND [options]
 
 commands:
   info                         the agent: host, OS, fio version, clock, active run
@@ -87,7 +88,8 @@ std::string CodeName(grpc::StatusCode code) {
 int Fail(const std::string& what, const grpc::Status& st, const std::string& agent) {
   if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
       st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    std::cerr << "qdtctl: cannot reach the agent at " << agent << ": " << st.error_message() << "\n";
+    std::cerr << "qdtctl: cannot reach the agent at " << agent << ": " << st.error_message()
+              << "\n";
   } else {
     std::cerr << "qdtctl: " << what << " refused (" << CodeName(st.error_code())
               << "): " << st.error_message() << "\n";
@@ -101,7 +103,10 @@ bool ParseSize(const std::string& text, uint64_t* out) {
   std::string num = text;
   char last = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
   if (last == 'K' || last == 'M' || last == 'G' || last == 'T') {
-    mult = last == 'K' ? qdt::kKiB : last == 'M' ? qdt::kMiB : last == 'G' ? qdt::kGiB : 1024 * qdt::kGiB;
+    mult = last == 'K'   ? qdt::kKiB
+           : last == 'M' ? qdt::kMiB
+           : last == 'G' ? qdt::kGiB
+                         : 1024 * qdt::kGiB;
     num = text.substr(0, text.size() - 1);
   }
   uint64_t v;
@@ -199,7 +204,9 @@ class Ctl {
     qdt::v1::StartRunRequest req;
     if (a.opts.count("--profile-file")) {
       std::ifstream in(a.opts.at("--profile-file"));
-      if (!in) return UsageError(absl::StrCat("--profile-file: cannot read \"", a.opts.at("--profile-file"), "\""));
+      if (!in)
+        return UsageError(
+            absl::StrCat("--profile-file: cannot read \"", a.opts.at("--profile-file"), "\""));
       std::stringstream ss;
       ss << in.rdbuf();
       auto st = google::protobuf::util::JsonStringToMessage(ss.str(), req.mutable_profile());
@@ -220,28 +227,33 @@ class Ctl {
     if (a.opts.count("--time-scale")) {
       double x;
       if (!absl::SimpleAtod(a.opts.at("--time-scale"), &x)) {
-        return UsageError(absl::StrCat("--time-scale: \"", a.opts.at("--time-scale"), "\" is not a number"));
+        return UsageError(
+            absl::StrCat("--time-scale: \"", a.opts.at("--time-scale"), "\" is not a number"));
       }
       req.set_time_scale(x);
     }
     if (a.opts.count("--file-size")) {
       uint64_t size;
       if (!ParseSize(a.opts.at("--file-size"), &size)) {
-        return UsageError(absl::StrCat("--file-size: \"", a.opts.at("--file-size"), "\" is not a size (e.g. 256M, 1G)"));
+        return UsageError(absl::StrCat("--file-size: \"", a.opts.at("--file-size"),
+                                       "\" is not a size (e.g. 256M, 1G)"));
       }
       req.set_file_size_bytes(size);
     }
     if (a.opts.count("--start-in")) {
       double secs;
       if (!absl::SimpleAtod(a.opts.at("--start-in"), &secs) || secs < 0) {
-        return UsageError(absl::StrCat("--start-in: \"", a.opts.at("--start-in"), "\" is not a number of seconds"));
+        return UsageError(absl::StrCat("--start-in: \"", a.opts.at("--start-in"),
+                                       "\" is not a number of seconds"));
       }
       absl::Time t = absl::Now() + absl::Seconds(secs);
       req.mutable_start_at()->set_seconds(absl::ToUnixSeconds(t));
       req.mutable_start_at()->set_nanos(static_cast<int>(absl::ToUnixNanos(t) % 1000000000));
     } else if (a.opts.count("--start-at")) {
-      if (!google::protobuf::util::TimeUtil::FromString(a.opts.at("--start-at"), req.mutable_start_at())) {
-        return UsageError(absl::StrCat("--start-at: \"", a.opts.at("--start-at"), "\" is not an RFC 3339 time"));
+      if (!google::protobuf::util::TimeUtil::FromString(a.opts.at("--start-at"),
+                                                        req.mutable_start_at())) {
+        return UsageError(
+            absl::StrCat("--start-at: \"", a.opts.at("--start-at"), "\" is not an RFC 3339 time"));
       }
     }
     req.set_force(a.opts.count("--force") > 0);
@@ -393,9 +405,9 @@ class Ctl {
     if (!st.ok()) return Fail("runs", st, agent_);
     absl::PrintF("%-24s %-12s %-14s %-12s %s\n", "run", "state", "profile", "rating", "target");
     for (const auto& r : resp.runs()) {
-      absl::PrintF("%-24s %-12s %-14s %-12s %s\n", r.run_id(), StateName(r.state()), r.profile_name(),
-                   r.has_verdict() ? qdt::client::RatingName(r.verdict().rating()) : "-",
-                   r.target_dir());
+      absl::PrintF(
+          "%-24s %-12s %-14s %-12s %s\n", r.run_id(), StateName(r.state()), r.profile_name(),
+          r.has_verdict() ? qdt::client::RatingName(r.verdict().rating()) : "-", r.target_dir());
     }
     return kExitPass;
   }
@@ -423,8 +435,9 @@ class Ctl {
               << r.profile_name() << "\ntarget    " << r.target_dir() << "\nevents    "
               << rec.events_size() << "\n";
     for (const auto& inv : rec.fio()) {
-      std::cout << "\nfio " << (inv.phase_index() < 0 ? std::string("layout")
-                                                       : absl::StrCat("phase ", inv.phase_index() + 1))
+      std::cout << "\nfio "
+                << (inv.phase_index() < 0 ? std::string("layout")
+                                          : absl::StrCat("phase ", inv.phase_index() + 1))
                 << ": exit " << inv.exit_code()
                 << (inv.term_signal() ? absl::StrCat(", signal ", inv.term_signal()) : "")
                 << "\n  command:";
@@ -448,8 +461,9 @@ int Profiles() {
     absl::PrintF("%s  (%s, %.0f s)\n", p->name(), p->title(), qdt::ProfileDurationS(*p));
     for (const auto& ph : p->phases()) {
       double target = qdt::PhaseTargetBytesPerS(ph);
-      absl::PrintF("  %-12s %7.1f s  %2d streams  %s\n", ph.name(), ph.duration_s(), ph.streams_size(),
-                   target > 0 ? absl::StrFormat("target %.1f MB/s", target / 1e6) : "unpaced max read");
+      absl::PrintF(
+          "  %-12s %7.1f s  %2d streams  %s\n", ph.name(), ph.duration_s(), ph.streams_size(),
+          target > 0 ? absl::StrFormat("target %.1f MB/s", target / 1e6) : "unpaced max read");
     }
   }
   return kExitPass;
@@ -468,9 +482,9 @@ int main(int argc, char** argv) {
   }
   if (a.command == "profiles") return Profiles();
 
-  std::string agent = a.opts.count("--agent")      ? a.opts.at("--agent")
-                      : std::getenv("QDT_AGENT")   ? std::getenv("QDT_AGENT")
-                                                   : "127.0.0.1:50551";
+  std::string agent = a.opts.count("--agent")    ? a.opts.at("--agent")
+                      : std::getenv("QDT_AGENT") ? std::getenv("QDT_AGENT")
+                                                 : "127.0.0.1:50551";
   std::string token;
   if (a.opts.count("--token")) {
     token = a.opts.at("--token");
@@ -506,7 +520,8 @@ int main(int argc, char** argv) {
     if (!id) return UsageError("watch: give one RUN_ID");
     uint64_t from = 1;
     if (a.opts.count("--from-seq") && !absl::SimpleAtoi(a.opts.at("--from-seq"), &from)) {
-      return UsageError(absl::StrCat("--from-seq: \"", a.opts.at("--from-seq"), "\" is not a number"));
+      return UsageError(
+          absl::StrCat("--from-seq: \"", a.opts.at("--from-seq"), "\" is not a number"));
     }
     return ctl.Watch(*id, from, /*stop_on_interrupt=*/false);
   }

@@ -135,8 +135,8 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   std::string token_file = state.path() + "/token";
   AgentProcess agent(state.path(), token_file);
   agent.Start();
-  std::string ctl = absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ",
-                                 token_file);
+  std::string ctl =
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
   int rc = -1;
   std::string out = RunCommand(ctl + " info", &rc);
   EXPECT_EQ(rc, 0) << out;
@@ -168,7 +168,8 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent 127.0.0.1:1 --token x info"), &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("cannot reach the agent"));
-  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong info"), &rc);
+  out = RunCommand(
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong info"), &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("unauthenticated"));
   agent.Signal(SIGTERM);

@@ -166,10 +166,10 @@ qdt::v1::StartRunRequest SetupCheckRequest(const std::string& target, double tim
   return req;
 }
 
-std::vector<qdt::v1::RunEvent> Watch(qdt::v1::Agent::Stub& stub, const std::string& token,
-                                     const std::string& run_id, uint64_t from_seq,
-                                     const std::function<bool(const qdt::v1::RunEvent&)>& stop_after,
-                                     grpc::Status* status) {
+std::vector<qdt::v1::RunEvent> Watch(
+    qdt::v1::Agent::Stub& stub, const std::string& token, const std::string& run_id,
+    uint64_t from_seq, const std::function<bool(const qdt::v1::RunEvent&)>& stop_after,
+    grpc::Status* status) {
   grpc::ClientContext ctx;
   client::PrepareContext(&ctx, token, absl::Minutes(4));
   qdt::v1::WatchRunRequest req;

@@ -85,10 +85,10 @@ qdt::v1::StartRunRequest SetupCheckRequest(const std::string& target, double tim
 // Reads the run's events from `from_seq` until the stream ends, or until
 // `stop_after` returns true for an event (that event is included; the call is
 // then cancelled). `status` receives the stream's final status.
-std::vector<qdt::v1::RunEvent> Watch(qdt::v1::Agent::Stub& stub, const std::string& token,
-                                     const std::string& run_id, uint64_t from_seq,
-                                     const std::function<bool(const qdt::v1::RunEvent&)>& stop_after = nullptr,
-                                     grpc::Status* status = nullptr);
+std::vector<qdt::v1::RunEvent> Watch(
+    qdt::v1::Agent::Stub& stub, const std::string& token, const std::string& run_id,
+    uint64_t from_seq, const std::function<bool(const qdt::v1::RunEvent&)>& stop_after = nullptr,
+    grpc::Status* status = nullptr);
 
 // Pids of live processes whose command line contains `needle` (Linux /proc).
 std::vector<pid_t> ProcessesWithArg(const std::string& needle);

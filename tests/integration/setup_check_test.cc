@@ -12,8 +12,8 @@
 namespace qdt::testing {
 namespace {
 
-using ::testing::ElementsAre;
 using qdt::v1::RunEvent;
+using ::testing::ElementsAre;
 
 // 3 phases x 10 s x 0.3 = 9 s of I/O: long enough for ~3 one-second samples a phase.
 constexpr double kTimeScale = 0.3;
@@ -119,11 +119,11 @@ TEST(SetupCheckTest, WatcherThatReconnectsWithFromSeqMissesNothing) {
 
   // The first watcher drops after a few samples ...
   int seen_samples = 0;
-  std::vector<RunEvent> first = Watch(agent.stub(), agent.token(), run.run_id(), 1,
-                                      [&](const RunEvent& ev) {
-                                        if (ev.has_sample()) ++seen_samples;
-                                        return seen_samples >= 2;
-                                      });
+  std::vector<RunEvent> first =
+      Watch(agent.stub(), agent.token(), run.run_id(), 1, [&](const RunEvent& ev) {
+        if (ev.has_sample()) ++seen_samples;
+        return seen_samples >= 2;
+      });
   ASSERT_GE(seen_samples, 2);
   // ... misses what happens in the meantime ...
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

@@ -1,0 +1,154 @@
+#include "common/profiles.h"
+
+#include <cmath>
+#include <limits>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace qdt {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ProfilesTest, SetupCheckHasTheRequestedShapeAndTargets) {
+  auto p = BuiltinProfile("setup-check");
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(ValidateProfile(*p).ok());
+  ASSERT_EQ(p->phases_size(), 3);
+  EXPECT_EQ(p->phases(0).name(), "normal");
+  EXPECT_EQ(p->phases(1).name(), "crossfade");
+  EXPECT_EQ(p->phases(2).name(), "max-read");
+  EXPECT_DOUBLE_EQ(ProfileDurationS(*p), 30);
+  // 1 x 440 + 3 x 72 = 656 MB/s.
+  EXPECT_DOUBLE_EQ(PhaseTargetBytesPerS(p->phases(0)), 656e6);
+  EXPECT_EQ(p->phases(0).streams_size(), 4);
+  // 2 cues x 656 x 1.6 = 2099.2 MB/s over 8 streams.
+  EXPECT_DOUBLE_EQ(PhaseTargetBytesPerS(p->phases(1)), 2099.2e6);
+  EXPECT_EQ(p->phases(1).streams_size(), 8);
+  // Unpaced: 1 MiB reads at queue depth 8.
+  EXPECT_EQ(PhaseTargetBytesPerS(p->phases(2)), 0);
+  EXPECT_EQ(p->phases(2).streams(0).block_size_bytes(), 1u << 20);
+  EXPECT_EQ(p->phases(2).streams(0).iodepth(), 8u);
+}
+
+TEST(ProfilesTest, UnknownNameListsTheKnownOnes) {
+  auto p = BuiltinProfile("show-pattern-typo");
+  ASSERT_TRUE(absl::IsNotFound(p.status()));
+  EXPECT_THAT(p.status().message(), HasSubstr("show-pattern-typo"));
+  EXPECT_THAT(p.status().message(), HasSubstr("setup-check"));
+}
+
+TEST(ProfilesTest, BlockSizeIsOneFrameRoundedUpTo4KiB) {
+  // 440e6 / 59.94 = 7340674 B -> 1793 pages of 4096 = 7344128.
+  EXPECT_EQ(BlockSizeForFrame(440e6, 59.94), 7344128u);
+  EXPECT_EQ(BlockSizeForFrame(18.4e6, 29.97) % 4096, 0u);
+  EXPECT_GE(BlockSizeForFrame(18.4e6, 29.97), 18.4e6 / 29.97);
+  EXPECT_EQ(BlockSizeForFrame(1000, 60), 4096u);
+  EXPECT_EQ(BlockSizeForFrame(0, 60), 4096u);
+}
+
+TEST(ProfilesTest, ScaleShrinksEveryDurationAndRejectsBadScales) {
+  auto p = BuiltinProfile("setup-check");
+  auto* burst = p->mutable_phases(1)->mutable_streams(4);
+  burst->set_start_offset_s(4);
+  burst->set_duration_s(2);
+  auto s = ScaleProfile(*p, 0.1);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_DOUBLE_EQ(ProfileDurationS(*s), 3);
+  EXPECT_DOUBLE_EQ(s->phases(1).streams(4).start_offset_s(), 0.4);
+  EXPECT_DOUBLE_EQ(s->phases(1).streams(4).duration_s(), 0.2);
+  EXPECT_DOUBLE_EQ(PhaseTargetBytesPerS(s->phases(0)), 656e6) << "rates do not scale";
+  for (double bad : {0.0, -1.0, 1.5, std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+    auto r = ScaleProfile(*p, bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_THAT(ScaleProfile(*p, -1).status().message(), HasSubstr("-1"));
+}
+
+struct BadCase {
+  const char* what;
+  void (*mutate)(qdt::v1::Profile*);
+  const char* message;
+};
+
+class ValidateTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ValidateTest, NamesTheFieldAndValue) {
+  auto p = BuiltinProfile("setup-check");
+  GetParam().mutate(&*p);
+  absl::Status st = ValidateProfile(*p);
+  ASSERT_FALSE(st.ok()) << GetParam().what;
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_THAT(st.message(), HasSubstr(GetParam().message)) << GetParam().what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadProfiles, ValidateTest,
+    ::testing::Values(
+        BadCase{"no name", [](qdt::v1::Profile* p) { p->clear_name(); }, "name: empty"},
+        BadCase{"no phases", [](qdt::v1::Profile* p) { p->clear_phases(); }, "phases: profile"},
+        BadCase{"zero duration",
+                [](qdt::v1::Profile* p) { p->mutable_phases(1)->set_duration_s(0); },
+                "phases[1].duration_s: 0"},
+        BadCase{"negative duration",
+                [](qdt::v1::Profile* p) { p->mutable_phases(0)->set_duration_s(-5); },
+                "phases[0].duration_s: -5"},
+        BadCase{"duplicate phase name",
+                [](qdt::v1::Profile* p) { p->mutable_phases(2)->set_name("normal"); },
+                "phases[2].name: \"normal\" is used twice"},
+        BadCase{"no streams", [](qdt::v1::Profile* p) { p->mutable_phases(0)->clear_streams(); },
+                "phases[0].streams: none"},
+        BadCase{"too many streams",
+                [](qdt::v1::Profile* p) {
+                  auto* ph = p->mutable_phases(0);
+                  while (ph->streams_size() <= kMaxStreamsPerPhase)
+                    *ph->add_streams() = ph->streams(1);
+                },
+                "phases[0].streams: 65 streams, at most 64"},
+        BadCase{"block not multiple of 512",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(0)->set_block_size_bytes(5000);
+                },
+                "phases[1].streams[0].block_size_bytes: 5000 is not a multiple of 512"},
+        BadCase{"block too small",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(2)->mutable_streams(0)->set_block_size_bytes(512);
+                },
+                "block_size_bytes: 512 is outside"},
+        BadCase{"iodepth absurd",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(2)->mutable_streams(0)->set_iodepth(100000);
+                },
+                "iodepth: 100000"},
+        BadCase{"rate absurd",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(0)->mutable_streams(0)->set_rate_bytes_per_s(1ull << 62);
+                },
+                "rate_bytes_per_s: 4611686018427387904"},
+        BadCase{"mixed paced and unpaced",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(0)->mutable_streams(3)->set_rate_bytes_per_s(0);
+                },
+                "3 of 4 streams are paced"},
+        BadCase{"burst past the phase end",
+                [](qdt::v1::Profile* p) {
+                  auto* s = p->mutable_phases(1)->mutable_streams(4);
+                  s->set_start_offset_s(8);
+                  s->set_duration_s(5);
+                },
+                "phases[1].streams[4].duration_s: 5"},
+        BadCase{"negative start",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(4)->set_start_offset_s(-1);
+                },
+                "start_offset_s: -1"},
+        BadCase{"negative frame rate",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(4)->set_frame_rate(-30);
+                },
+                "frame_rate: -30"}));
+
+}  // namespace
+}  // namespace qdt

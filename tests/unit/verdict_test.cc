@@ -1,0 +1,185 @@
+// The verdict rules of common/verdict.h on synthetic series whose right answer
+// is known, and on real fio output.
+#include "common/verdict.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "fio/fio_stream_parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace qdt {
+namespace {
+
+using ::testing::HasSubstr;
+
+PhaseSeries Phase(int index, const std::string& name, double target_mb, std::vector<double> mb,
+                  double window_s = 1.0) {
+  PhaseSeries s;
+  s.phase_index = index;
+  s.name = name;
+  s.target_bytes_per_s = target_mb * 1e6;
+  for (double v : mb) {
+    s.window_bytes_per_s.push_back(v * 1e6);
+    s.window_s.push_back(window_s);
+  }
+  s.ran = true;
+  s.completed = true;
+  return s;
+}
+
+// A Setup Check shaped input: normal 656, crossfade 2099.2, max read unpaced.
+VerdictInput SetupCheck(std::vector<double> normal, std::vector<double> xfade,
+                        std::vector<double> max, double fio_max_mean_mb = 0) {
+  VerdictInput in;
+  in.phases.push_back(Phase(0, "normal", 656, normal));
+  in.phases.push_back(Phase(1, "crossfade", 2099.2, xfade));
+  in.phases.push_back(Phase(2, "max-read", 0, max));
+  in.phases[2].fio_mean_bytes_per_s = fio_max_mean_mb * 1e6;
+  return in;
+}
+
+TEST(VerdictTest, EverythingMetIsExcellent) {
+  auto v = ComputeVerdict(SetupCheck({656, 655, 657}, {2100, 2099, 2101}, {3000, 3100, 2900}));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  EXPECT_FALSE(v.fails_crossfade_target());
+  EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 3000);  // time-weighted mean of the windows
+  EXPECT_THAT(v.summary(), HasSubstr("EXCELLENT"));
+  EXPECT_DOUBLE_EQ(v.crossfade_target_mb_s(), 2100);
+  EXPECT_DOUBLE_EQ(v.normal_target_mb_s(), 656);
+  for (const auto& p : v.phases()) EXPECT_TRUE(p.passed()) << p.name();
+}
+
+TEST(VerdictTest, OneMissedCrossfadeWindowFailsTheCrossfadeTarget) {
+  auto v = ComputeVerdict(SetupCheck({656, 656, 656}, {2100, 1900, 2100}, {3000, 3000, 3000}));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_ACCEPTABLE);
+  EXPECT_TRUE(v.fails_crossfade_target());
+  EXPECT_EQ(v.phases(1).missed_windows(), 1u);
+  EXPECT_FALSE(v.phases(1).passed());
+  EXPECT_DOUBLE_EQ(v.phases(1).worst_mb_s(), 1900);
+  EXPECT_THAT(v.summary(), HasSubstr("fails the 2100 MB/s crossfade target"));
+  EXPECT_THAT(v.summary(), HasSubstr("crossfade: 1 of 3 windows under 1994 MB/s"));
+}
+
+TEST(VerdictTest, SustainedBelowCrossfadeIsAcceptableEvenIfPacedPhasesPassed) {
+  auto v = ComputeVerdict(SetupCheck({656}, {2100}, {1500}));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_ACCEPTABLE);
+  EXPECT_TRUE(v.fails_crossfade_target());
+}
+
+TEST(VerdictTest, SustainedBelowNormalPlaybackFails) {
+  auto v = ComputeVerdict(SetupCheck({600, 610}, {700, 710}, {620, 630}));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_FAIL);
+  EXPECT_TRUE(v.fails_crossfade_target());
+  EXPECT_THAT(v.summary(), HasSubstr("below normal playback (656 MB/s)"));
+}
+
+TEST(VerdictTest, NormalPhaseMissingItsTargetFailsEvenWithFastMaxRead) {
+  auto v = ComputeVerdict(SetupCheck({656, 500, 656}, {2100, 2100, 2100}, {3000}));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_FAIL);
+  EXPECT_THAT(v.summary(), HasSubstr("normal playback missed"));
+}
+
+TEST(VerdictTest, NinetyFivePercentIsTheBoundary) {
+  // 95 % of 656 = 623.2: exactly that is not a miss, just under it is.
+  auto at = ComputeVerdict(SetupCheck({623.2}, {2100}, {3000}));
+  EXPECT_EQ(at.phases(0).missed_windows(), 0u);
+  auto under = ComputeVerdict(SetupCheck({623.19}, {2100}, {3000}));
+  EXPECT_EQ(under.phases(0).missed_windows(), 1u);
+}
+
+TEST(VerdictTest, ShortWindowsAreNotJudged) {
+  VerdictInput in = SetupCheck({656, 656}, {2100, 2100}, {3000});
+  // fio's last status before its final report: 0.3 s of nearly nothing.
+  in.phases[1].window_bytes_per_s.push_back(10e6);
+  in.phases[1].window_s.push_back(0.3);
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.phases(1).windows(), 2u);
+  EXPECT_EQ(v.phases(1).missed_windows(), 0u);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+}
+
+TEST(VerdictTest, LongestStreakCountsConsecutiveMissesOnly) {
+  auto v =
+      ComputeVerdict(SetupCheck({656}, {1000, 1000, 2100, 1000, 1000, 1000, 2100, 1000}, {3000}));
+  EXPECT_EQ(v.phases(1).missed_windows(), 6u);
+  EXPECT_EQ(v.phases(1).longest_miss_streak(), 3u);
+}
+
+TEST(VerdictTest, PercentilesByNearestRank) {
+  std::vector<double> mb;
+  for (int i = 100; i >= 1; --i) mb.push_back(i * 10.0);  // 10 .. 1000, unsorted
+  auto v = ComputeVerdict(SetupCheck({656}, {2100}, mb));
+  EXPECT_DOUBLE_EQ(v.phases(2).p1_mb_s(), 10);
+  EXPECT_DOUBLE_EQ(v.phases(2).median_mb_s(), 500);
+  EXPECT_DOUBLE_EQ(v.phases(2).worst_mb_s(), 10);
+  EXPECT_DOUBLE_EQ(NearestRankPercentile({5, 1, 3}, 50), 3);
+  EXPECT_DOUBLE_EQ(NearestRankPercentile({}, 50), 0);
+}
+
+TEST(VerdictTest, FioMeanIsPreferredForTheSustainedFigure) {
+  auto v = ComputeVerdict(SetupCheck({656}, {2100}, {3000, 3000}, /*fio mean*/ 2050));
+  EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 2050);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_ACCEPTABLE);
+}
+
+TEST(VerdictTest, WithoutAnUnpacedPhaseTheHighestPacedMedianIsSustained) {
+  VerdictInput in;
+  in.phases.push_back(Phase(0, "normal", 656, {656, 656}));
+  in.phases.push_back(Phase(1, "crossfade", 2099.2, {2100, 2110, 2120}));
+  auto v = ComputeVerdict(in);
+  EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 2110);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+}
+
+TEST(VerdictTest, IncompleteRunGetsNoRating) {
+  VerdictInput in = SetupCheck({656, 656}, {2100}, {});
+  in.phases[1].completed = false;
+  in.phases[2].ran = false;
+  in.phases[2].completed = false;
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_TRUE(v.fails_crossfade_target());
+  ASSERT_EQ(v.flags_size(), 1);
+  EXPECT_EQ(v.flags(0), "incomplete: phase crossfade did not finish");
+  EXPECT_FALSE(v.phases(2).ran());
+  EXPECT_EQ(v.phases(2).windows(), 0u);
+  EXPECT_TRUE(v.phases(0).passed());
+  EXPECT_FALSE(v.phases(1).passed());
+  EXPECT_THAT(v.summary(), HasSubstr("did not finish"));
+}
+
+TEST(VerdictTest, RealFioStatusStreamJudgedAsAnUnpacedPhase) {
+  std::ifstream in(std::string(QDT_FIXTURE_DIR) +
+                   "/fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto reports = fio::ParseFioOutput(ss.str());
+  ASSERT_TRUE(reports.ok());
+  PhaseSeries s;
+  s.name = "max-read";
+  s.ran = s.completed = true;
+  auto first = fio::FirstInterval((*reports)[0]);
+  s.window_bytes_per_s.push_back(first->read_bytes_per_s);
+  s.window_s.push_back(first->interval_s);
+  for (size_t i = 1; i < reports->size(); ++i) {
+    auto iv = fio::IntervalBetween((*reports)[i - 1], (*reports)[i]);
+    s.window_bytes_per_s.push_back(iv->read_bytes_per_s);
+    s.window_s.push_back(iv->interval_s);
+  }
+  s.fio_mean_bytes_per_s = fio::MeanReadBytesPerS(reports->back());
+  VerdictInput vin;
+  vin.phases.push_back(s);
+  auto v = ComputeVerdict(vin);
+  // Windows: 0.486 s (not judged), 0.998, 1.001, 1.001, 0.563 s -> 4 judged.
+  EXPECT_EQ(v.phases(0).windows(), 4u);
+  EXPECT_NEAR(v.phases(0).worst_mb_s(), 762.6, 0.1);
+  EXPECT_NEAR(v.sustained_mb_s(), 794.9, 0.1);
+  // 795 MB/s sustains normal playback, not the crossfade peak.
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_ACCEPTABLE);
+  EXPECT_TRUE(v.fails_crossfade_target());
+}
+
+}  // namespace
+}  // namespace qdt
