@@ -38,9 +38,11 @@ class LogMessage {
 
 }  // namespace qdt
 
-#define QDT_LOG(level)                                    \
-  if (::qdt::LogLevel::k##level < ::qdt::MinLogLevel()) { \
-  } else                                                  \
-    ::qdt::internal::LogMessage(::qdt::LogLevel::k##level, __FILE__, __LINE__).stream()
+// A for statement rather than if/else, so that `if (x) QDT_LOG(Info) << y;`
+// nests without a dangling else.
+#define QDT_LOG(level)                                                                    \
+  for (bool qdt_log_on_ = ::qdt::LogLevel::k##level >= ::qdt::MinLogLevel(); qdt_log_on_; \
+       qdt_log_on_ = false)                                                               \
+  ::qdt::internal::LogMessage(::qdt::LogLevel::k##level, __FILE__, __LINE__).stream()
 
 #endif  // QDT_COMMON_LOGGING_H_

@@ -154,8 +154,11 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   EXPECT_THAT(out, HasSubstr("rating: "));
   EXPECT_THAT(out, HasSubstr("crossfade target"));
   // The exit code follows the verdict.
-  if (rc == 0) EXPECT_THAT(out, HasSubstr("rating: EXCELLENT"));
-  if (rc == 1) EXPECT_THAT(out, HasSubstr("FAILS the 2100 MB/s crossfade target"));
+  if (rc == 0) {
+    EXPECT_THAT(out, HasSubstr("rating: EXCELLENT"));
+  } else {
+    EXPECT_THAT(out, HasSubstr("FAILS the 2100 MB/s crossfade target"));
+  }
 
   out = RunCommand(ctl + " runs", &rc);
   EXPECT_EQ(rc, 0);
