@@ -163,6 +163,21 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   out = RunCommand(ctl + " runs", &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_THAT(out, HasSubstr("DONE"));
+  std::string run_id =
+      out.substr(out.find('\n') + 1, out.find(' ', out.find('\n') + 1) - out.find('\n') - 1);
+  ASSERT_EQ(run_id.size(), 22u) << out;
+
+  // get --json is the whole record: the fio commands and every event.
+  out = RunCommand(ctl + " get " + run_id + " --json", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr("\"argv\""));
+  EXPECT_THAT(out, HasSubstr("--status-interval=1"));
+  EXPECT_THAT(out, HasSubstr("\"verdict\""));
+  // watch --from-seq replays a finished run from that event on and ends with its state.
+  out = RunCommand(ctl + " watch " + run_id + " --from-seq 3", &rc);
+  EXPECT_TRUE(rc == 0 || rc == 1) << out;
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("== PENDING")));  // seq 1 is not replayed
+  EXPECT_THAT(out, HasSubstr("== DONE"));
 
   // Usage and connection errors exit 2 with a message.
   out = RunCommand(ctl + " start", &rc);

@@ -2,6 +2,7 @@
 // provenance in tests/fixtures/SOURCES.md) and on hand-made edge cases.
 #include "fio/fio_stream_parser.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -62,6 +63,8 @@ const FixtureFacts kFacts[] = {
      "seq-read-1m", 0, 2179989504ull, 0ull, 0, "fio-3.33"},
 };
 
+void PrintTo(const FixtureFacts& f, std::ostream* os) { *os << f.file; }
+
 class FixtureTest : public ::testing::TestWithParam<FixtureFacts> {};
 
 TEST_P(FixtureTest, ParsesWithTheFactsOfTheFile) {
@@ -85,7 +88,14 @@ TEST_P(FixtureTest, ParsesWithTheFactsOfTheFile) {
   EXPECT_FALSE(last.jobs[0].iodepth_level.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureTest, ::testing::ValuesIn(kFacts));
+INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureTest, ::testing::ValuesIn(kFacts),
+                         [](const ::testing::TestParamInfo<FixtureFacts>& p) {
+                           std::string name = p.param.file;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
 
 // Every file in the folder parses, so a fixture added later is covered at once,
 // and every file has a row of facts above.
