@@ -498,8 +498,14 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
         s->set_read_clat_p99_ms(iv->read_clat_p99_ns / 1e6);
         s->set_bytes_done(iv->read_bytes_total + iv->write_bytes_total);
         s->set_phase_elapsed_s(elapsed);
+        const double window_target =
+            series[i].target_bytes_per_s > 0
+                ? ScheduledTargetBytesPerS(phase, elapsed - iv->interval_s, elapsed)
+                : 0;
+        s->set_target_bytes_per_s(window_target);
         series[i].window_bytes_per_s.push_back(iv->read_bytes_per_s + iv->write_bytes_per_s);
         series[i].window_s.push_back(iv->interval_s);
+        series[i].window_target_bytes_per_s.push_back(window_target);
         Emit(r, std::move(ev));
       }
     };

@@ -5,8 +5,9 @@
 // - A phase is judged on its sample windows (about 1 s each). Windows shorter
 //   than 0.5 s are not judged: fio's last status before its final report can
 //   cover a fraction of a second and its rate is noise.
-// - Paced phase: a window misses when it delivers less than 95 % of the
-//   phase's target (the sum of its paced streams). Reported: windows judged,
+// - Paced phase: a window misses when it delivers less than 95 % of its
+//   target: the paced streams scheduled in that window, time-weighted (a
+//   crossfade burst raises the target of the windows it overlaps). Reported: windows judged,
 //   missed windows, worst window, p1 (nearest rank), median, mean (fio's own
 //   io_bytes / runtime when known, else the time-weighted mean of the
 //   windows), longest streak of consecutive misses. It passes when it ran to
@@ -16,9 +17,9 @@
 //   without an unpaced phase, the median of the highest-target paced phase.
 // - Rating when every phase completed: EXCELLENT when sustained >= the
 //   crossfade target (2100) and every paced phase passed; else ACCEPTABLE when
-//   sustained >= the normal target (656) and every paced phase with a target
-//   <= the normal target passed; else FAIL. fails_crossfade_target = rating
-//   is not EXCELLENT.
+//   sustained >= the normal target (656) and no window whose target was at
+//   most the normal target missed (normal playback held); else FAIL. fails_crossfade_target =
+//   rating is not EXCELLENT.
 // - A run that did not finish every phase gets no rating (RATING_UNSPECIFIED),
 //   fails_crossfade_target = true and the flag "incomplete: ...".
 //
@@ -37,12 +38,15 @@ namespace qdt {
 struct PhaseSeries {
   int phase_index = 0;
   std::string name;
-  double target_bytes_per_s = 0;           // 0 = unpaced phase
+  double target_bytes_per_s = 0;           // peak paced target; 0 = unpaced phase
   std::vector<double> window_bytes_per_s;  // read+write B/s of each sample interval, in order
   std::vector<double> window_s;            // length of each interval (s), same size
-  double fio_mean_bytes_per_s = 0;         // fio's own io_bytes/runtime; 0 = unknown
-  bool ran = false;                        // the phase started
-  bool completed = false;                  // the phase ran to its end
+  // The scheduled target of each interval (crossfade bursts raise it for their
+  // part of a window); empty = target_bytes_per_s for every window.
+  std::vector<double> window_target_bytes_per_s;
+  double fio_mean_bytes_per_s = 0;  // fio's own io_bytes/runtime; 0 = unknown
+  bool ran = false;                 // the phase started
+  bool completed = false;           // the phase ran to its end
 };
 
 struct VerdictInput {

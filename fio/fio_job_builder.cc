@@ -21,9 +21,10 @@ std::string EscapeFilename(const std::string& path) {
   return out;
 }
 
-// Job files take whole milliseconds: "10000ms".
+// Job files take whole milliseconds: "10000ms". At least 1 ms: fio reads
+// runtime=0 as "no limit", which a heavily time-scaled burst must not become.
 std::string Millis(double seconds) {
-  return absl::StrCat(static_cast<int64_t>(std::llround(seconds * 1000)), "ms");
+  return absl::StrCat(std::max<int64_t>(1, std::llround(seconds * 1000)), "ms");
 }
 
 absl::Status CheckOptions(const FioJobOptions& o) {
@@ -69,7 +70,10 @@ std::string StreamFileName(int stream_index) {
 
 int FileCount(const qdt::v1::Profile& profile) {
   int n = 0;
-  for (const auto& ph : profile.phases()) n = std::max(n, ph.streams_size());
+  for (const auto& ph : profile.phases()) {
+    for (int i = 0; i < ph.streams_size(); ++i)
+      n = std::max(n, static_cast<int>(StreamFile(ph, i)) + 1);
+  }
   return n;
 }
 
@@ -110,7 +114,10 @@ absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int p
     double run_s = s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
     absl::StrAppend(&out, "\n; ", s.name(), "\n");
     absl::StrAppend(&out, "[stream-", absl::StrFormat("%02d", i), "]\n");
-    absl::StrAppend(&out, "filename=", EscapeFilename(o.test_dir + "/" + StreamFileName(i)), "\n");
+    absl::StrAppend(
+        &out, "filename=",
+        EscapeFilename(o.test_dir + "/" + StreamFileName(static_cast<int>(StreamFile(phase, i)))),
+        "\n");
     absl::StrAppend(&out, "bs=", s.block_size_bytes(), "\n");
     absl::StrAppend(&out, "iodepth=", std::max<uint32_t>(1, s.iodepth()), "\n");
     if (s.rate_bytes_per_s() > 0) absl::StrAppend(&out, "rate=", s.rate_bytes_per_s(), "\n");

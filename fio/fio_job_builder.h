@@ -3,7 +3,8 @@
 // (create_only), then one run per phase, so phase boundaries in the event
 // stream are exact and each phase has its own complete fio report.
 //
-// Stream i of every phase reads file i (stream-NN.dat), sequentially, paced
+// Stream i of every phase reads file i (stream-NN.dat) unless its `file` says
+// otherwise (bursts that never overlap share files), sequentially, paced
 // with rate= in plain integer bytes/s (fio's kb_base=1024 would make "m" mean
 // MiB: DESIGN.md §4). All jobs run as threads of one fio process ("thread"),
 // so stopping that process stops all I/O at once.
@@ -31,7 +32,7 @@ struct FioJobOptions {
 std::string DefaultIoEngine();
 // "stream-00.dat", "stream-01.dat", ...
 std::string StreamFileName(int stream_index);
-// The most streams of any phase: how many files the run lays out.
+// How many files the run lays out: the highest file index of any stream + 1.
 int FileCount(const qdt::v1::Profile& profile);
 
 absl::StatusOr<std::string> BuildLayoutJobFile(const qdt::v1::Profile& profile,

@@ -83,6 +83,8 @@ std::string FormatSampleLine(const qdt::v1::Sample& s, const std::string& phase_
   double total = s.read_bytes_per_s() + s.write_bytes_per_s();
   std::string target = "target max";
   std::string mark = "  ";
+  // The scheduled target of this interval (a crossfade burst raises it).
+  if (s.target_bytes_per_s() > 0) target_bytes_per_s = s.target_bytes_per_s();
   if (target_bytes_per_s > 0) {
     target = absl::StrFormat("target %7.1f MB/s", BytesToMB(target_bytes_per_s));
     mark = total < kWindowPassFraction * target_bytes_per_s ? "LOW" : "ok";

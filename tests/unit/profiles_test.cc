@@ -67,11 +67,78 @@ TEST(ProfilesTest, ScaleShrinksEveryDurationAndRejectsBadScales) {
   EXPECT_THAT(ScaleProfile(*p, -1).status().message(), HasSubstr("-1"));
 }
 
+TEST(ProfilesTest, ShowPatternHasItsFivePhasesAndBurstsOnSharedFiles) {
+  auto p = BuiltinProfile("show-pattern");
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::vector<std::string> names;
+  for (const auto& ph : p->phases()) names.push_back(ph.name());
+  EXPECT_THAT(names, ::testing::ElementsAre("doors", "act-1", "intermission", "act-2", "finale"));
+  EXPECT_DOUBLE_EQ(ProfileDurationS(*p), 2.5 * 3600);
+  const auto& act1 = p->phases(1);
+  EXPECT_DOUBLE_EQ(act1.duration_s(), 3600);
+  // Between bursts: normal playback; during a burst: the crossfade peak.
+  EXPECT_NEAR(ScheduledTargetBytesPerS(act1, 0, 1), 656e6, 1);
+  EXPECT_NEAR(ScheduledTargetBytesPerS(act1, 111, 112), 2099.2e6, 1);
+  EXPECT_NEAR(ScheduledTargetBytesPerS(act1, 125, 126), 656e6, 1);
+  EXPECT_NEAR(PhaseTargetBytesPerS(act1), 2099.2e6, 1);
+  // A window half in a burst is judged against the time-weighted mix.
+  EXPECT_NEAR(ScheduledTargetBytesPerS(act1, 109.5, 110.5), (656e6 + 2099.2e6) / 2, 1);
+  // 30 bursts in act 1 (every 2 min), 36 in act 2 (every 90 s), all on files 4..7.
+  EXPECT_EQ(act1.streams_size(), 4 + 30 * 4);
+  EXPECT_EQ(p->phases(3).streams_size(), 4 + 36 * 4);
+  EXPECT_EQ(StreamFile(act1, 4), 4u);
+  EXPECT_EQ(StreamFile(act1, act1.streams_size() - 1), 7u);
+  EXPECT_NEAR(PhaseTargetBytesPerS(p->phases(4)), 2099.2e6, 1);
+  // Scaled to 90 s (0.01), the bursts stay at their scaled times.
+  auto s = ScaleProfile(*p, 0.01);
+  ASSERT_TRUE(s.ok());
+  EXPECT_NEAR(ProfileDurationS(*s), 90, 1e-9);
+  EXPECT_NEAR(ScheduledTargetBytesPerS(s->phases(1), 1.11, 1.12), 2099.2e6, 1);
+}
+
+TEST(ProfilesTest, MaxSustainedIsTwoHoursUnpaced) {
+  auto p = BuiltinProfile("max-sustained");
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->phases_size(), 1);
+  EXPECT_DOUBLE_EQ(p->phases(0).duration_s(), 7200);
+  EXPECT_EQ(PhaseTargetBytesPerS(p->phases(0)), 0);
+  EXPECT_EQ(p->phases(0).streams(0).iodepth(), 8u);
+  EXPECT_THAT(BuiltinProfileNames(),
+              ::testing::ElementsAre("setup-check", "max-sustained", "show-pattern"));
+}
+
+TEST(ProfilesTest, ProfilesParseFromJsonAndTextFormatWithErrorsNamingTheSource) {
+  auto text = ParseProfile(R"(name: "mine" phases { name: "p" duration_s: 5
+      streams { name: "s" rate_bytes_per_s: 100000000 block_size_bytes: 1048576 } })",
+                           "test");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_DOUBLE_EQ(PhaseTargetBytesPerS(text->phases(0)), 100e6);
+  auto json = ParseProfile(R"({"name": "mine", "phases": [{"name": "p", "duration_s": 5,
+      "streams": [{"name": "s", "block_size_bytes": 1048576}]}]})",
+                           "test");
+  ASSERT_TRUE(json.ok()) << json.status();
+  auto bad_text = ParseProfile("name: \"x\" phases { nme: 1 }", "my.txtpb");
+  ASSERT_FALSE(bad_text.ok());
+  EXPECT_THAT(bad_text.status().message(), HasSubstr("my.txtpb"));
+  EXPECT_THAT(bad_text.status().message(), HasSubstr("line 1"));
+  auto bad_json = ParseProfile("{\"name\": 5}", "my.json");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_THAT(bad_json.status().message(), HasSubstr("my.json"));
+  auto invalid = ParseProfile("{\"name\": \"x\", \"phases\": []}", "my.json");
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_THAT(invalid.status().message(), HasSubstr("has no phases"));
+  auto missing = LoadProfileFile("/nonexistent/profile.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("/nonexistent/profile.json"));
+}
+
 struct BadCase {
   const char* what;
   void (*mutate)(qdt::v1::Profile*);
   const char* message;
 };
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.what; }
 
 class ValidateTest : public ::testing::TestWithParam<BadCase> {};
 
@@ -106,7 +173,7 @@ INSTANTIATE_TEST_SUITE_P(
                   while (ph->streams_size() <= kMaxStreamsPerPhase)
                     *ph->add_streams() = ph->streams(1);
                 },
-                "phases[0].streams: 65 streams, at most 64"},
+                "phases[0].streams: 257 streams, at most 256"},
         BadCase{"block not multiple of 512",
                 [](qdt::v1::Profile* p) {
                   p->mutable_phases(1)->mutable_streams(0)->set_block_size_bytes(5000);
@@ -144,10 +211,15 @@ INSTANTIATE_TEST_SUITE_P(
                   p->mutable_phases(1)->mutable_streams(4)->set_start_offset_s(-1);
                 },
                 "start_offset_s: -1"},
+        BadCase{"file index too high",
+                [](qdt::v1::Profile* p) { p->mutable_phases(0)->mutable_streams(0)->set_file(64); },
+                "phases[0].streams[0].file: 64 is not below 64"},
+        BadCase{"two streams read one file at once",
+                [](qdt::v1::Profile* p) { p->mutable_phases(0)->mutable_streams(1)->set_file(0); },
+                "phases[0].streams[1].file: 0 is read by streams[0] at the same time"},
         BadCase{"negative frame rate",
-                [](qdt::v1::Profile* p) {
-                  p->mutable_phases(1)->mutable_streams(4)->set_frame_rate(-30);
-                },
+                [](qdt::v1::Profile*
+                       p) { p->mutable_phases(1)->mutable_streams(4)->set_frame_rate(-30); },
                 "frame_rate: -30"}));
 
 }  // namespace

@@ -59,7 +59,8 @@ TEST(VerdictTest, OneMissedCrossfadeWindowFailsTheCrossfadeTarget) {
   EXPECT_FALSE(v.phases(1).passed());
   EXPECT_DOUBLE_EQ(v.phases(1).worst_mb_s(), 1900);
   EXPECT_THAT(v.summary(), HasSubstr("fails the 2100 MB/s crossfade target"));
-  EXPECT_THAT(v.summary(), HasSubstr("crossfade: 1 of 3 windows under 1994 MB/s"));
+  EXPECT_THAT(v.summary(),
+              HasSubstr("crossfade: 1 of 3 windows under 95 % of target (1994 MB/s at the peak)"));
 }
 
 TEST(VerdictTest, SustainedBelowCrossfadeIsAcceptableEvenIfPacedPhasesPassed) {
@@ -131,6 +132,40 @@ TEST(VerdictTest, WithoutAnUnpacedPhaseTheHighestPacedMedianIsSustained) {
   auto v = ComputeVerdict(in);
   EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 2110);
   EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+}
+
+TEST(VerdictTest, BurstWindowsAreJudgedAgainstTheirScheduledTarget) {
+  // An act: normal playback with a crossfade burst in windows 2 and 3.
+  VerdictInput in;
+  PhaseSeries act = Phase(0, "act-1", 2099.2, {656, 656, 2000, 2100, 656, 656});
+  act.window_target_bytes_per_s = {656e6, 656e6, 2099.2e6, 2099.2e6, 656e6, 656e6};
+  in.phases.push_back(act);
+  in.phases.push_back(Phase(1, "max-read", 0, {3000}));
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.phases(0).missed_windows(), 0u) << "656 MB/s between bursts is not a miss";
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  // The burst falls short: the crossfade fails, normal playback held.
+  in.phases[0].window_bytes_per_s[3] = 1500e6;
+  v = ComputeVerdict(in);
+  EXPECT_EQ(v.phases(0).missed_windows(), 1u);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_ACCEPTABLE);
+  // Normal playback between bursts falls short: FAIL.
+  in.phases[0].window_bytes_per_s[3] = 2100e6;
+  in.phases[0].window_bytes_per_s[5] = 500e6;
+  v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_FAIL);
+}
+
+TEST(VerdictTest, PhaseShorterThanAWindowIsFlaggedNotFailed) {
+  VerdictInput in = SetupCheck({656, 656}, {2100, 2100}, {3000});
+  in.phases[0].window_bytes_per_s = {100e6};
+  in.phases[0].window_s = {0.2};
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.phases(0).windows(), 0u);
+  EXPECT_FALSE(v.phases(0).passed());
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  ASSERT_EQ(v.flags_size(), 1);
+  EXPECT_EQ(v.flags(0), "not judged: phase normal is shorter than one sample window");
 }
 
 TEST(VerdictTest, IncompleteRunGetsNoRating) {
