@@ -550,6 +550,10 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
   if (any_ran) {
     VerdictInput input;
     input.phases = series;
+    // A derived cue stack is judged against its own levels; the built-ins give 656 / 2100.
+    const ProfileLevels levels = TargetLevels(profile);
+    input.normal_target_mb_s = levels.normal_mb_s;
+    input.crossfade_target_mb_s = levels.crossfade_mb_s;
     qdt::v1::Verdict verdict = ComputeVerdict(input);
     {
       std::lock_guard<std::mutex> lock(r.mu);

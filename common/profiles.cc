@@ -254,4 +254,18 @@ double ProfileDurationS(const Profile& profile) {
   return sum;
 }
 
+ProfileLevels TargetLevels(const Profile& profile) {
+  double peak = 0;
+  for (const Phase& ph : profile.phases()) peak = std::max(peak, PhaseTargetBytesPerS(ph));
+  if (peak <= 0) return {kNormalTargetMBps, kCrossfadeTargetMBps};
+  ProfileLevels levels;
+  levels.crossfade_mb_s = std::ceil(BytesToMB(peak) - 1e-9);
+  for (const Phase& ph : profile.phases()) {
+    double at_start = ScheduledTargetBytesPerS(ph, 0, 1e-3);
+    if (at_start < peak - 1) levels.normal_mb_s = std::max(levels.normal_mb_s, BytesToMB(at_start));
+  }
+  if (levels.normal_mb_s <= 0) levels.normal_mb_s = levels.crossfade_mb_s;
+  return levels;
+}
+
 }  // namespace qdt

@@ -63,6 +63,17 @@ double ProfileDurationS(const qdt::v1::Profile& profile);
 // page and sector size that direct I/O wants), at least 4 KiB.
 uint32_t BlockSizeForFrame(double bytes_per_s, double fps);
 
+// The two levels a drive is judged against (MB/s).
+struct ProfileLevels {
+  double normal_mb_s = 0;
+  double crossfade_mb_s = 0;
+};
+// crossfade = the highest paced peak, rounded up to a whole MB/s (2099.2 ->
+// 2100, as the request rounds it); normal = the highest paced level at the
+// start of a phase below that peak (a phase starts with its steady cue; bursts
+// come later). Without paced phases: the request's 656 / 2100 MB/s.
+ProfileLevels TargetLevels(const qdt::v1::Profile& profile);
+
 }  // namespace qdt
 
 #endif  // QDT_COMMON_PROFILES_H_

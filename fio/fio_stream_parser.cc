@@ -212,12 +212,21 @@ absl::StatusOr<FioInterval> IntervalBetween(const FioReport& prev, const FioRepo
     return absl::InvalidArgumentError(absl::StrCat("fio reports have ", prev.jobs.size(), " and ",
                                                    cur.jobs.size(), " jobs; cannot compare"));
   }
-  if (cur.timestamp_ms <= prev.timestamp_ms) {
+  // The interval's length is fio's own I/O clock (the longest job runtime), not
+  // timestamp_ms: timestamp_ms is when fio's status thread printed the report,
+  // which can lag by a few hundred ms while the counters were taken on time
+  // (seen here: reports 1154 ms and then 711 ms apart for two 1000 ms steps of
+  // runtime, which made a steady 750 MB/s read as 1050 MB/s). With runtime the
+  // intervals add up to fio's runtime, so the samples agree with fio's own mean.
+  int64_t dt_ms = LongestRuntimeMs(cur) - LongestRuntimeMs(prev);
+  if (dt_ms <= 0) dt_ms = cur.timestamp_ms - prev.timestamp_ms;  // no job advanced its runtime
+  if (dt_ms <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("fio report timestamp_ms ", cur.timestamp_ms,
-                                                   " is not after ", prev.timestamp_ms));
+                                                   " is not after ", prev.timestamp_ms,
+                                                   " and no job runtime advanced"));
   }
   FioInterval iv;
-  iv.interval_s = (cur.timestamp_ms - prev.timestamp_ms) / 1000.0;
+  iv.interval_s = dt_ms / 1000.0;
   uint64_t read_bytes = 0, write_bytes = 0, read_ios = 0, write_ios = 0;
   for (size_t i = 0; i < cur.jobs.size(); ++i) {
     const FioJob& a = prev.jobs[i];

@@ -5,7 +5,8 @@
 // and non-JSON lines on stdout too ("note: both iodepth >= 1 and synchronous
 // I/O engine ...", "fio: pid=..., err=...", "fio: terminating on signal 2").
 // Values are cumulative since the job started; rates over an interval are
-// Δio_bytes / Δtimestamp_ms summed over jobs (DESIGN.md §4). fio's "bw" is
+// Δio_bytes / Δruntime summed over jobs (DESIGN.md §4 says Δtimestamp_ms; see
+// IntervalBetween for why runtime is the better clock). fio's "bw" is
 // KiB/s and is never used here: io_bytes, bw_bytes and runtime (ms) are.
 //
 // All functions are pure (no I/O, no logging). FioStreamParser is not
@@ -96,7 +97,8 @@ struct FioInterval {
 
 // Rate between two consecutive cumulative reports of the same run: per
 // direction the sum over jobs (matched by position: names may repeat) of
-// Δio_bytes (and Δtotal_ios) / Δtimestamp_ms.
+// Δio_bytes (and Δtotal_ios) / Δt, where Δt is the change of the longest job
+// runtime (fio's I/O clock; Δtimestamp_ms only when no runtime advanced).
 absl::StatusOr<FioInterval> IntervalBetween(const FioReport& prev, const FioReport& cur);
 
 // The first interval of a run (no earlier report): the interval is the longest

@@ -22,9 +22,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/cue_stack.h"
 #include "common/profiles.h"
 #include "common/units.h"
 #include "console/client/agent_client.h"
+#include "fio/fio_analysis.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -46,6 +48,14 @@ commands:
   info                         the agent: host, OS, fio version, clock, active run
   volumes                      testable volumes with free/total space
   profiles                     built-in profiles and their phases (no agent needed)
+  profile derive [--stream KIND[xN] ...] [--safety 1.6] [--phase-seconds 10] [--name NAME]
+                 [--out FILE.json]
+                               targets and a runnable profile from your cue stack; KIND is a
+                               stream-table entry ("ProRes 422 HQ UHD 29.97") or "440MB/s@59.94";
+                               no --stream = the request's 1 x 4K (440) + 3 x HD (72)
+  streams                      the stream table (MB/s per stream)
+  analyze FILE [--profile NAME | --profile-file F] [--json]
+                               judge existing fio JSON output offline (no agent needed)
   start --target DIR [--profile NAME | --profile-file FILE.json] [--time-scale X]
         [--file-size SIZE] [--start-in SECONDS | --start-at RFC3339] [--force] [--wait]
                                start a run; with --wait, print one line per second and
@@ -64,7 +74,7 @@ fails its target, 2 usage or connection error, 3 the run did not finish.
 )";
 
 int UsageError(const std::string& msg) {
-  std::cerr << "qdtctl: " << msg << "\n\n" << kUsage;
+  std::cerr << "qdtctl: " << msg << "\n(qdtctl help shows the commands and options)\n";
   return kExitUsage;
 }
 
@@ -118,11 +128,12 @@ bool ParseSize(const std::string& text, uint64_t* out) {
 struct Args {
   std::string command;
   std::vector<std::string> positional;
-  std::map<std::string, std::string> opts;  // --name -> value ("" for switches)
+  std::map<std::string, std::string> opts;  // --name -> value ("" for switches); last wins
+  std::vector<std::pair<std::string, std::string>> all;  // every option, in order
 };
 
 // Options that take no value.
-bool IsSwitch(const std::string& name) {
+bool IsSwitch(const std::string& name) {  // NOLINT
   return name == "--wait" || name == "--force" || name == "--json";
 }
 
@@ -144,6 +155,7 @@ std::optional<Args> ParseArgs(int argc, char** argv, std::string* error) {
         value = argv[++i];
       }
       a.opts[name] = value;
+      a.all.emplace_back(name, value);
     } else if (a.command.empty()) {
       a.command = arg;
     } else {
@@ -203,17 +215,10 @@ class Ctl {
   int Start(const Args& a) {
     qdt::v1::StartRunRequest req;
     if (a.opts.count("--profile-file")) {
-      std::ifstream in(a.opts.at("--profile-file"));
-      if (!in)
-        return UsageError(
-            absl::StrCat("--profile-file: cannot read \"", a.opts.at("--profile-file"), "\""));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto st = google::protobuf::util::JsonStringToMessage(ss.str(), req.mutable_profile());
-      if (!st.ok()) {
-        return UsageError(absl::StrCat("--profile-file: \"", a.opts.at("--profile-file"),
-                                       "\" is not a profile in JSON: ", st.ToString()));
-      }
+      auto profile = qdt::LoadProfileFile(a.opts.at("--profile-file"));
+      if (!profile.ok())
+        return UsageError(absl::StrCat("--profile-file: ", profile.status().message()));
+      *req.mutable_profile() = *profile;
     } else {
       req.set_profile_name(a.opts.count("--profile") ? a.opts.at("--profile") : "setup-check");
     }
@@ -454,19 +459,128 @@ class Ctl {
   std::unique_ptr<qdt::v1::Agent::Stub> stub_;
 };
 
+std::string Duration(double s) {
+  if (s >= 3600) return absl::StrFormat("%.1f h", s / 3600);
+  if (s >= 120) return absl::StrFormat("%.0f min", s / 60);
+  return absl::StrFormat("%.0f s", s);
+}
+
 int Profiles() {
   for (const std::string& name : qdt::BuiltinProfileNames()) {
     auto p = qdt::BuiltinProfile(name);
     if (!p.ok()) continue;
-    absl::PrintF("%s  (%s, %.0f s)\n", p->name(), p->title(), qdt::ProfileDurationS(*p));
+    absl::PrintF("%s  (%s, %s)\n  %s\n", p->name(), p->title(), Duration(qdt::ProfileDurationS(*p)),
+                 p->description());
     for (const auto& ph : p->phases()) {
-      double target = qdt::PhaseTargetBytesPerS(ph);
-      absl::PrintF(
-          "  %-12s %7.1f s  %2d streams  %s\n", ph.name(), ph.duration_s(), ph.streams_size(),
-          target > 0 ? absl::StrFormat("target %.1f MB/s", target / 1e6) : "unpaced max read");
+      double peak = qdt::PhaseTargetBytesPerS(ph);
+      double start = qdt::ScheduledTargetBytesPerS(ph, 0, 1e-3);
+      std::string load = peak <= 0          ? "unpaced max read"
+                         : peak > start + 1 ? absl::StrFormat("%.1f MB/s, bursts to %.1f MB/s",
+                                                              start / 1e6, peak / 1e6)
+                                            : absl::StrFormat("%.1f MB/s", peak / 1e6);
+      absl::PrintF("    %-14s %9s  %3d streams  %s\n", ph.name(), Duration(ph.duration_s()),
+                   ph.streams_size(), load);
     }
   }
+  std::cout << "--time-scale X (0 < X <= 1) shrinks every duration, e.g. 0.01 runs show-pattern in "
+               "90 s\n";
   return kExitPass;
+}
+
+int Streams() {
+  absl::PrintF("%-28s %8s %7s\n", "stream", "MB/s", "fps");
+  for (const auto& k : qdt::StreamTable())
+    absl::PrintF("%-28s %8.1f %7.2f\n", k.name, k.mb_per_s, k.fps);
+  return kExitPass;
+}
+
+int ProfileDerive(const Args& a) {
+  std::vector<qdt::CueStream> cue;
+  for (const auto& [name, value] : a.all) {
+    if (name != "--stream") continue;
+    auto c = qdt::ParseCueStream(value);
+    if (!c.ok()) return UsageError(std::string(c.status().message()));
+    cue.push_back(*c);
+  }
+  if (cue.empty()) cue = qdt::DefaultCue();
+  double safety = 1.6, phase_s = 10;
+  if (a.opts.count("--safety") && !absl::SimpleAtod(a.opts.at("--safety"), &safety)) {
+    return UsageError(absl::StrCat("--safety: \"", a.opts.at("--safety"), "\" is not a number"));
+  }
+  if (a.opts.count("--phase-seconds") &&
+      !absl::SimpleAtod(a.opts.at("--phase-seconds"), &phase_s)) {
+    return UsageError(
+        absl::StrCat("--phase-seconds: \"", a.opts.at("--phase-seconds"), "\" is not a number"));
+  }
+  std::string name = a.opts.count("--name") ? a.opts.at("--name") : "my-cue-stack";
+  auto profile = qdt::DeriveProfile(name, cue, safety, phase_s);
+  if (!profile.ok()) return UsageError(std::string(profile.status().message()));
+  qdt::CueTargets t = qdt::DeriveTargets(cue, safety);
+  std::cout << "cue stack:\n";
+  for (const auto& c : cue) {
+    absl::PrintF("  %d x %-28s %8.1f MB/s each\n", c.count, c.kind.name, c.kind.mb_per_s);
+  }
+  absl::PrintF("normal playback target: %.1f MB/s\n", t.normal_mb_s);
+  absl::PrintF("crossfade peak target:  %.1f MB/s  (%.1f x 2 cues x %.2f safety)\n",
+               t.crossfade_mb_s, t.normal_mb_s, safety);
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(*profile, &json, opts);
+  if (a.opts.count("--out")) {
+    std::ofstream out(a.opts.at("--out"));
+    out << json;
+    if (!out) return UsageError(absl::StrCat("--out: cannot write \"", a.opts.at("--out"), "\""));
+    std::cout << "profile written to " << a.opts.at("--out")
+              << " (run it with: qdtctl start --profile-file " << a.opts.at("--out")
+              << " --target DIR)\n";
+  } else {
+    std::cout << json;
+  }
+  return kExitPass;
+}
+
+int Analyze(const Args& a) {
+  if (a.positional.size() != 1) return UsageError("analyze: give one FILE of fio JSON output");
+  const std::string& path = a.positional[0];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return UsageError(absl::StrCat("analyze: cannot read \"", path, "\""));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  qdt::v1::Profile profile;
+  if (a.opts.count("--profile-file")) {
+    auto p = qdt::LoadProfileFile(a.opts.at("--profile-file"));
+    if (!p.ok()) return UsageError(absl::StrCat("--profile-file: ", p.status().message()));
+    profile = *p;
+  } else {
+    auto p =
+        qdt::BuiltinProfile(a.opts.count("--profile") ? a.opts.at("--profile") : "setup-check");
+    if (!p.ok()) return UsageError(absl::StrCat("--profile: ", p.status().message()));
+    profile = *p;
+  }
+  qdt::ProfileLevels levels = qdt::TargetLevels(profile);
+  auto analysis = qdt::fio::AnalyzeFioOutput(ss.str(), levels, path);
+  if (!analysis.ok()) {
+    std::cerr << "qdtctl: " << analysis.status().message() << "\n";
+    return kExitUsage;
+  }
+  const auto& v = analysis->verdict;
+  if (a.opts.count("--json")) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.add_whitespace = true;
+    opts.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
+    std::cout << json;
+  } else {
+    absl::PrintF("%s: %d fio report(s), %d job(s), %d non-JSON line(s) skipped\n", path,
+                 analysis->reports, analysis->jobs, analysis->skipped_lines.size());
+    absl::PrintF("judged against %s: normal %.1f MB/s, crossfade %.1f MB/s\n\n", profile.name(),
+                 levels.normal_mb_s, levels.crossfade_mb_s);
+    std::cout << FormatVerdict(v);
+  }
+  return v.rating() == qdt::v1::RATING_EXCELLENT ? kExitPass : kExitFailsTarget;
 }
 
 }  // namespace
@@ -481,6 +595,12 @@ int main(int argc, char** argv) {
     return a.command.empty() && !a.opts.count("--help") ? kExitUsage : kExitPass;
   }
   if (a.command == "profiles") return Profiles();
+  if (a.command == "streams") return Streams();
+  if (a.command == "analyze") return Analyze(a);
+  if (a.command == "profile") {
+    if (a.positional.size() == 1 && a.positional[0] == "derive") return ProfileDerive(a);
+    return UsageError("profile: the subcommand is \"derive\"");
+  }
 
   std::string agent = a.opts.count("--agent")    ? a.opts.at("--agent")
                       : std::getenv("QDT_AGENT") ? std::getenv("QDT_AGENT")

@@ -143,18 +143,19 @@ TEST(FioStreamParserTest, NoteLineOfSynchronousEngineIsSkipped) {
 }
 
 // Per-interval rates of the 5-object status-interval fixture, worked out by hand:
-//   report  timestamp_ms    read io_bytes  total_ios  runtime
+//   report  timestamp_ms    read io_bytes  total_ios  runtime (ms)
 //   1       1795863877771    381681664       376        486
 //   2       1795863878769   1152385024      1108       1487
 //   3       1795863879770   1915748352      1839       2487
 //   4       1795863880771   2712666112      2596       3486
 //   5       1795863881334   3186622464      3039       4009  (final)
-// 1->2: (1152385024 - 381681664) B / 0.998 s = 770703360 / 0.998 = 772247855.7 B/s
-// 2->3: 763363328 / 1.001 = 762600727.3 B/s
-// 3->4: 796917760 / 1.001 = 796121638.4 B/s
-// 4->5: 473956352 / 0.563 = 841840767.3 B/s
-// first: 381681664 B / 0.486 s (runtime) = 785353218.1 B/s
-// mean:  3186622464 B / 4.009 s = 794867165.1 B/s
+// The interval is the runtime step (fio's I/O clock), not the timestamp step:
+// 1->2: (1152385024 - 381681664) B / 1.001 s = 770703360 / 1.001 = 769933426.6 B/s
+// 2->3: 763363328 / 1.000 = 763363328.0 B/s
+// 3->4: 796917760 / 0.999 = 797715475.5 B/s
+// 4->5: 473956352 / 0.523 = 906226294.5 B/s
+// first: 381681664 B / 0.486 s = 785353218.1 B/s
+// mean:  3186622464 B / 4.009 s = 794867165.1 B/s  (= the intervals' total / their total time)
 TEST(FioIntervalTest, RatesOfTheStatusIntervalFixtureMatchHandArithmetic) {
   auto reports = ParseFioOutput(ReadFixture(kFiveObjects));
   ASSERT_TRUE(reports.ok());
@@ -164,17 +165,22 @@ TEST(FioIntervalTest, RatesOfTheStatusIntervalFixtureMatchHandArithmetic) {
   EXPECT_NEAR(first->interval_s, 0.486, 1e-9);
   EXPECT_NEAR(first->read_bytes_per_s, 785353218.1, 1.0);
   EXPECT_NEAR(first->read_iops, 376 / 0.486, 1e-6);
-  const double expected[] = {772247855.7, 762600727.3, 796121638.4, 841840767.3};
-  const double seconds[] = {0.998, 1.001, 1.001, 0.563};
+  const double expected[] = {769933426.6, 763363328.0, 797715475.5, 906226294.5};
+  const double seconds[] = {1.001, 1.000, 0.999, 0.523};
+  double bytes = first->read_bytes_per_s * first->interval_s, secs = first->interval_s;
   for (int i = 0; i < 4; ++i) {
     auto iv = IntervalBetween((*reports)[i], (*reports)[i + 1]);
     ASSERT_TRUE(iv.ok()) << iv.status();
     EXPECT_NEAR(iv->interval_s, seconds[i], 1e-9) << "interval " << i + 1;
     EXPECT_NEAR(iv->read_bytes_per_s, expected[i], 1.0) << "interval " << i + 1;
     EXPECT_EQ(iv->write_bytes_per_s, 0);
+    bytes += iv->read_bytes_per_s * iv->interval_s;
+    secs += iv->interval_s;
   }
+  // The samples add up to fio's own mean exactly.
+  EXPECT_NEAR(bytes / secs, MeanReadBytesPerS(reports->back()), 1.0);
   auto iv = IntervalBetween((*reports)[0], (*reports)[1]);
-  EXPECT_NEAR(iv->read_iops, (1108 - 376) / 0.998, 1e-6);
+  EXPECT_NEAR(iv->read_iops, (1108 - 376) / 1.001, 1e-6);
   EXPECT_EQ(iv->read_bytes_total, 1152385024u);
   EXPECT_NEAR(iv->read_clat_p50_ns, 10289152, 0.5);
   EXPECT_NEAR(iv->read_clat_p99_ns, 16449536, 0.5);
@@ -305,6 +311,11 @@ TEST(FioIntervalTest, ErrorsNameTheValues) {
   auto backwards_time = IntervalBetween(*a, *b);
   ASSERT_FALSE(backwards_time.ok());
   EXPECT_THAT(backwards_time.status().message(), HasSubstr("1000 is not after 2000"));
+  // Same runtime, later timestamp: the timestamp step is the fallback clock.
+  auto later = ParseFioReport(Mini(2500, 600));
+  auto fallback = IntervalBetween(*a, *later);
+  ASSERT_TRUE(fallback.ok());
+  EXPECT_NEAR(fallback->interval_s, 0.5, 1e-9);
   auto c = ParseFioReport(Mini(3000, 100));
   auto backwards_bytes = IntervalBetween(*a, *c);
   ASSERT_FALSE(backwards_bytes.ok());

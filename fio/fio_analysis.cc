@@ -1,0 +1,62 @@
+#include "fio/fio_analysis.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/profiles.h"
+#include "common/units.h"
+#include "fio/fio_stream_parser.h"
+
+namespace qdt::fio {
+
+absl::StatusOr<Analysis> AnalyzeFioOutput(absl::string_view text, const ProfileLevels& levels,
+                                          absl::string_view origin) {
+  FioStreamParser parser;
+  std::vector<FioReport> reports;
+  absl::Status feed = parser.Feed(text, &reports);
+  absl::Status finish = parser.Finish();
+  if (reports.empty()) {
+    absl::Status why =
+        !feed.ok() ? feed
+        : !finish.ok()
+            ? finish
+            : absl::InvalidArgumentError(absl::StrCat("no JSON report in ", text.size(), " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, " is not fio JSON output: ", why.message()));
+  }
+  Analysis a;
+  a.reports = reports.size();
+  a.jobs = reports.back().jobs.size();
+  a.skipped_lines = parser.skipped_lines();
+
+  PhaseSeries s;
+  s.name = "fio output";
+  s.ran = true;
+  s.completed = true;
+  auto first = FirstInterval(reports.front());
+  if (first.ok()) {
+    s.window_bytes_per_s.push_back(first->read_bytes_per_s + first->write_bytes_per_s);
+    s.window_s.push_back(first->interval_s);
+  }
+  for (size_t i = 1; i < reports.size(); ++i) {
+    auto iv = IntervalBetween(reports[i - 1], reports[i]);
+    if (!iv.ok()) continue;
+    s.window_bytes_per_s.push_back(iv->read_bytes_per_s + iv->write_bytes_per_s);
+    s.window_s.push_back(iv->interval_s);
+  }
+  s.fio_mean_bytes_per_s = MeanReadBytesPerS(reports.back()) + MeanWriteBytesPerS(reports.back());
+  VerdictInput in;
+  in.phases.push_back(s);
+  in.normal_target_mb_s = levels.normal_mb_s;
+  in.crossfade_target_mb_s = levels.crossfade_mb_s;
+  a.verdict = ComputeVerdict(in);
+  for (const FioJob& j : reports.back().jobs) {
+    if (j.error != 0) {
+      a.verdict.add_flags(absl::StrCat("fio job ", j.name, " failed with error ", j.error));
+    }
+  }
+  if (!finish.ok()) a.verdict.add_flags(absl::StrCat("truncated: ", finish.message()));
+  return a;
+}
+
+}  // namespace qdt::fio

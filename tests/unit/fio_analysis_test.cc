@@ -1,0 +1,67 @@
+// qdtctl analyze's engine on real fio output.
+#include "fio/fio_analysis.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace qdt::fio {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(QDT_FIXTURE_DIR) + "/fio/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const ProfileLevels kDefault{656, 2100};
+
+TEST(FioAnalysisTest, StatusStreamIsJudgedOnItsWindowsAndFioMean) {
+  auto a =
+      AnalyzeFioOutput(Fixture("local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"),
+                       kDefault, "f.json");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->reports, 5u);
+  EXPECT_EQ(a->verdict.phases(0).windows(), 4u);
+  EXPECT_NEAR(a->verdict.sustained_mb_s(), 794.9, 0.1);
+  EXPECT_EQ(a->verdict.rating(), qdt::v1::RATING_ACCEPTABLE);
+  // The same output against a cue stack of 500 / 780 MB/s: it sustains the crossfade.
+  auto b =
+      AnalyzeFioOutput(Fixture("local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"),
+                       {500, 780}, "f.json");
+  EXPECT_EQ(b->verdict.rating(), qdt::v1::RATING_EXCELLENT);
+}
+
+TEST(FioAnalysisTest, SingleReportWithLeadingJunkAndFailedJob) {
+  auto note = AnalyzeFioOutput(Fixture("local_fio-3.33_leading_note_line_psync_linux_vm.json"),
+                               kDefault, "n.json");
+  ASSERT_TRUE(note.ok());
+  EXPECT_EQ(note->skipped_lines.size(), 1u);
+  EXPECT_EQ(note->verdict.phases(0).windows(), 1u);
+  // 85995520 B in 1.001 s = 85.9 MB/s: far below normal playback.
+  EXPECT_NEAR(note->verdict.sustained_mb_s(), 85.91, 0.01);
+  EXPECT_EQ(note->verdict.rating(), qdt::v1::RATING_FAIL);
+  auto err =
+      AnalyzeFioOutput(Fixture("fio-3.33_leading_error_lines_job_error22.json"), kDefault, "e");
+  ASSERT_TRUE(err.ok());
+  EXPECT_EQ(err->verdict.rating(), qdt::v1::RATING_FAIL);
+  EXPECT_THAT(err->verdict.flags(),
+              ::testing::Contains(HasSubstr("fio job 1m failed with error 22")));
+}
+
+TEST(FioAnalysisTest, NotFioOutputSaysSo) {
+  auto a = AnalyzeFioOutput("# README\nnot fio\n", kDefault, "README.md");
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(a.status().message(), HasSubstr("README.md is not fio JSON output"));
+  auto j = AnalyzeFioOutput("{\"name\": \"package\"}", kDefault, "package.json");
+  ASSERT_FALSE(j.ok());
+  EXPECT_THAT(j.status().message(), HasSubstr("package.json is not fio JSON output"));
+}
+
+}  // namespace
+}  // namespace qdt::fio
