@@ -19,6 +19,7 @@
 #include "common/logging.h"
 #include "common/profiles.h"
 #include "common/verdict.h"
+#include "fio/fio_analysis.h"
 #include "fio/fio_job_builder.h"
 #include "fio/fio_stream_parser.h"
 #include "google/protobuf/util/time_util.h"
@@ -173,6 +174,7 @@ struct RunManager::ActiveRun {
   absl::Time start_at;
   fio::FioJobOptions job_opts;
   int file_count = 0;
+  uint64_t free_bytes_at_start = 0, total_bytes = 0;  // the target volume, before layout
 };
 
 RunManager::RunManager(RunStore* store, RunManagerOptions options)
@@ -326,6 +328,10 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   r->start_at = start_at;
   r->job_opts = job_opts;
   r->file_count = files;
+  if (::statvfs(target.c_str(), &vfs) == 0) {
+    r->free_bytes_at_start = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    r->total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  }
   if (worker_.joinable()) worker_.join();  // the previous run has ended (checked above)
   active_ = r;
   worker_ = std::thread([this, r] { Work(r); });
@@ -542,6 +548,15 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
                        absl::StrCat(where, "part of fio's output was not understood: ",
                                     parse_error.message())));
     }
+    for (size_t j = 0; j < last->jobs.size() && j < static_cast<size_t>(phase.streams_size());
+         ++j) {
+      const qdt::v1::Stream& st = phase.streams(static_cast<int>(j));
+      const fio::FioJob& job = last->jobs[j];
+      series[i].streams.push_back({st.name(), st.rate_bytes_per_s() > 0 ? st.frame_rate() : 0.0,
+                                   job.read.clat_p50_ns / 1e6, job.read.clat_p99_ns / 1e6});
+      series[i].requested_iodepth = std::max(series[i].requested_iodepth, st.iodepth());
+      series[i].reached_iodepth = std::max(series[i].reached_iodepth, fio::ReachedIodepth(job));
+    }
     series[i].fio_mean_bytes_per_s = fio::MeanReadBytesPerS(*last) + fio::MeanWriteBytesPerS(*last);
     series[i].completed = true;
   }
@@ -554,6 +569,8 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
     const ProfileLevels levels = TargetLevels(profile);
     input.normal_target_mb_s = levels.normal_mb_s;
     input.crossfade_target_mb_s = levels.crossfade_mb_s;
+    input.free_bytes = r.free_bytes_at_start;
+    input.total_bytes = r.total_bytes;
     qdt::v1::Verdict verdict = ComputeVerdict(input);
     {
       std::lock_guard<std::mutex> lock(r.mu);

@@ -77,6 +77,47 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
     bool passed = s.completed && !judged.empty() && missed == 0;
     pv->set_passed(passed);
 
+    // Completion latency against one frame interval, per paced stream.
+    for (const StreamLatency& sl : s.streams) {
+      if (sl.frame_rate <= 0) continue;
+      auto* sv = pv->add_streams();
+      sv->set_name(sl.name);
+      sv->set_frame_interval_ms(1000.0 / sl.frame_rate);
+      sv->set_clat_p50_ms(sl.clat_p50_ms);
+      sv->set_clat_p99_ms(sl.clat_p99_ms);
+      sv->set_dropped_frame_risk(sl.clat_p99_ms > sv->frame_interval_ms());
+      if (sv->dropped_frame_risk()) {
+        v.add_flags(
+            absl::StrFormat("dropped-frame risk: %s in %s: p99 completion latency %.1f ms is above "
+                            "one frame (%.1f ms)",
+                            sl.name, s.name, sl.clat_p99_ms, sv->frame_interval_ms()));
+      }
+    }
+    if (s.target_bytes_per_s <= 0 && judged.size() >= kThrottleMinWindows) {
+      size_t q = judged.size() / 4;
+      std::vector<double> head(judged.begin(), judged.begin() + q);
+      std::vector<double> tail(judged.end() - q, judged.end());
+      double first = NearestRankPercentile(head, 50), last = NearestRankPercentile(tail, 50);
+      if (last < kThrottleDropFraction * first) {
+        v.add_flags(
+            absl::StrFormat("throttling suspected: %s fell from %.0f MB/s (first quarter) to %.0f "
+                            "MB/s (last quarter)",
+                            s.name, BytesToMB(first), BytesToMB(last)));
+      }
+    }
+    if (in.plausible_ceiling_mb_s > 0 && pv->mean_mb_s() > in.plausible_ceiling_mb_s) {
+      v.add_flags(
+          absl::StrFormat("probably served from cache: %s averaged %.0f MB/s, above the drive's "
+                          "plausible %.0f MB/s",
+                          s.name, pv->mean_mb_s(), in.plausible_ceiling_mb_s));
+    }
+    if (s.target_bytes_per_s <= 0 && s.reached_iodepth > 0 &&
+        s.reached_iodepth < s.requested_iodepth) {
+      v.add_flags(absl::StrFormat(
+          "queue depth capped: %s asked for %d reads in flight, fio kept at most %d (on macOS "
+          "posixaio is capped by kern.aioprocmax)",
+          s.name, s.requested_iodepth, s.reached_iodepth));
+    }
     if (s.completed && judged.empty()) {
       // At a strong --time-scale a phase can be shorter than one window: it
       // cannot be judged, and it says so instead of failing the drive.
@@ -104,6 +145,12 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
     }
   }
 
+  if (in.total_bytes > 0 &&
+      static_cast<double>(in.free_bytes) < kLowFreeFraction * static_cast<double>(in.total_bytes)) {
+    v.add_flags(absl::StrFormat("low free space: %.1f GB free of %.1f GB (%.1f %%)",
+                                in.free_bytes / 1e9, in.total_bytes / 1e9,
+                                100.0 * in.free_bytes / in.total_bytes));
+  }
   double sustained = unpaced_sustained >= 0 ? unpaced_sustained : best_paced_median;
   v.set_sustained_mb_s(sustained);
 

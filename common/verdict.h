@@ -20,6 +20,13 @@
 //   sustained >= the normal target (656) and no window whose target was at
 //   most the normal target missed (normal playback held); else FAIL. fails_crossfade_target =
 //   rating is not EXCELLENT.
+// - Flags beside the rating: dropped-frame risk (a paced stream's p99
+//   completion latency above one frame interval); throttling suspected (an
+//   unpaced phase of >= 8 windows whose last quarter's median is under 85 % of
+//   its first quarter's); probably served from cache (a phase mean above the
+//   drive's plausible ceiling, when known); queue depth capped (fio kept fewer
+//   reads in flight than asked: posixaio's kern.aioprocmax on macOS); low free
+//   space (under 10 % of the volume free at the start).
 // - A run that did not finish every phase gets no rating (RATING_UNSPECIFIED),
 //   fails_crossfade_target = true and the flag "incomplete: ...".
 //
@@ -35,6 +42,12 @@
 
 namespace qdt {
 
+struct StreamLatency {
+  std::string name;
+  double frame_rate = 0;  // 0 = unknown: not judged
+  double clat_p50_ms = 0, clat_p99_ms = 0;
+};
+
 struct PhaseSeries {
   int phase_index = 0;
   std::string name;
@@ -44,16 +57,28 @@ struct PhaseSeries {
   // The scheduled target of each interval (crossfade bursts raise it for their
   // part of a window); empty = target_bytes_per_s for every window.
   std::vector<double> window_target_bytes_per_s;
-  double fio_mean_bytes_per_s = 0;  // fio's own io_bytes/runtime; 0 = unknown
-  bool ran = false;                 // the phase started
-  bool completed = false;           // the phase ran to its end
+  double fio_mean_bytes_per_s = 0;     // fio's own io_bytes/runtime; 0 = unknown
+  bool ran = false;                    // the phase started
+  bool completed = false;              // the phase ran to its end
+  std::vector<StreamLatency> streams;  // per stream, from fio's final report
+  uint32_t requested_iodepth = 0;      // the most outstanding reads a stream asked for
+  uint32_t reached_iodepth = 0;        // the deepest queue fio kept (iodepth_level); 0 = unknown
 };
 
 struct VerdictInput {
   std::vector<PhaseSeries> phases;  // every phase of the profile, in order
   double normal_target_mb_s = kNormalTargetMBps;
   double crossfade_target_mb_s = kCrossfadeTargetMBps;
+  // The fastest the drive and its link can deliver (MB/s); 0 = unknown.
+  double plausible_ceiling_mb_s = 0;
+  // Space on the target volume at the start; 0 = unknown.
+  uint64_t free_bytes = 0, total_bytes = 0;
 };
+
+// Flag thresholds (docs/VERDICTS.md).
+inline constexpr double kThrottleDropFraction = 0.85;  // last quarter under 85 % of the first
+inline constexpr size_t kThrottleMinWindows = 8;
+inline constexpr double kLowFreeFraction = 0.10;  // under 10 % free
 
 // Windows shorter than this are not judged.
 inline constexpr double kMinJudgedWindowS = 0.5;

@@ -2,12 +2,24 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/profiles.h"
 #include "common/units.h"
 #include "fio/fio_stream_parser.h"
 
 namespace qdt::fio {
+
+uint32_t ReachedIodepth(const FioJob& job) {
+  uint32_t reached = 0;
+  for (const auto& [label, percent] : job.iodepth_level) {
+    uint32_t depth = 0;
+    absl::string_view digits = absl::StripPrefix(label, ">=");
+    if (percent >= 1.0 && absl::SimpleAtoi(digits, &depth)) reached = std::max(reached, depth);
+  }
+  return reached;
+}
 
 absl::StatusOr<Analysis> AnalyzeFioOutput(absl::string_view text, const ProfileLevels& levels,
                                           absl::string_view origin) {

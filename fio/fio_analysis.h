@@ -13,9 +13,15 @@
 #include "absl/strings/string_view.h"
 #include "common/profiles.h"
 #include "common/verdict.h"
+#include "fio/fio_stream_parser.h"
 #include "qdt/v1/agent.pb.h"
 
 namespace qdt::fio {
+
+// The deepest queue a job kept: the highest bucket of fio's "iodepth_level"
+// holding at least 1 % of the time ("4" means 4..7 in flight, ">=64" is 64).
+// 0 when fio reported no levels.
+uint32_t ReachedIodepth(const FioJob& job);
 
 struct Analysis {
   qdt::v1::Verdict verdict;

@@ -194,5 +194,60 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   EXPECT_EQ(agent.Wait(), 0);
 }
 
+// The offline commands need no agent.
+TEST(QdtctlTest, DeriveAnalyzeAndProfilesOffline) {
+  TempDir dir("ctl");
+  const std::string ctl = QdtctlBinary();
+  int rc = -1;
+  std::string out = RunCommand(ctl + " profiles", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr("show-pattern"));
+  EXPECT_THAT(out, HasSubstr("656.0 MB/s, bursts to 2099.2 MB/s"));
+  EXPECT_THAT(out, HasSubstr("max-sustained"));
+
+  // Defaults stay at the request's 656 / 2100.
+  out = RunCommand(ctl + " profile derive --out " + dir.path() + "/default.json", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("normal playback target: 656.0 MB/s"));
+  EXPECT_THAT(out, HasSubstr("crossfade peak target:  2099.2 MB/s"));
+  out = RunCommand(ctl +
+                       " profile derive --stream 'ProRes 422 HQ UHD 59.94' --stream 'HAP Q "
+                       "1080p29.97 x3' --out " +
+                       dir.path() + "/mine.json",
+                   &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("normal playback target: 407.3 MB/s"));
+  EXPECT_TRUE(PathExists(dir.path() + "/mine.json"));
+  out = RunCommand(ctl + " profile derive --stream 'ProRes RAW 8K'", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("unknown stream \"ProRes RAW 8K\""));
+
+  // analyze: real fio output, and a file that is not.
+  std::string fixture = std::string(QDT_FIXTURE_DIR) +
+                        "/fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json";
+  out = RunCommand(ctl + " analyze " + fixture, &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("5 fio report(s)"));
+  EXPECT_THAT(out, HasSubstr("FAILS the 2100 MB/s crossfade target"));
+  // Against the cue stack derived above (crossfade 1304 MB/s) 795 MB/s is not enough ...
+  out =
+      RunCommand(ctl + " analyze " + fixture + " --profile-file " + dir.path() + "/mine.json", &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("FAILS the 1304 MB/s crossfade target"));
+  // ... against four HD ProRes 422 clips (crossfade 4 x 18.4 x 2 x 1.6 = 235.5 MB/s) it is.
+  out = RunCommand(ctl + " profile derive --stream 'ProRes 422 1080p29.97 x4' --out " + dir.path() +
+                       "/light.json",
+                   &rc);
+  ASSERT_EQ(rc, 0) << out;
+  out = RunCommand(
+      ctl + " analyze " + fixture + " --profile-file " + dir.path() + "/light.json --json", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"rating\": \"RATING_EXCELLENT\""));
+  EXPECT_THAT(out, HasSubstr("\"crossfade_target_mb_s\": 236"));
+  out = RunCommand(ctl + " analyze " + std::string(QDT_FIXTURE_DIR) + "/SOURCES.md", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("is not fio JSON output"));
+}
+
 }  // namespace
 }  // namespace qdt::testing

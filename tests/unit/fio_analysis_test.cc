@@ -54,6 +54,19 @@ TEST(FioAnalysisTest, SingleReportWithLeadingJunkAndFailedJob) {
               ::testing::Contains(HasSubstr("fio job 1m failed with error 22")));
 }
 
+TEST(FioAnalysisTest, ReachedIodepthFromRealIodepthLevels) {
+  // 5-object fixture: iodepth=8 with libaio; fio kept 8 in flight almost all the time.
+  auto r =
+      ParseFioOutput(Fixture("local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ReachedIodepth(r->back().jobs[0]), 8u);
+  // psync: the engine caps the queue at 1 (the fixture's 'note:' line says so).
+  auto p = ParseFioOutput(Fixture("local_fio-3.33_leading_note_line_psync_linux_vm.json"));
+  EXPECT_EQ(ReachedIodepth(p->back().jobs[0]), 1u);
+  FioJob none;
+  EXPECT_EQ(ReachedIodepth(none), 0u);
+}
+
 TEST(FioAnalysisTest, NotFioOutputSaysSo) {
   auto a = AnalyzeFioOutput("# README\nnot fio\n", kDefault, "README.md");
   ASSERT_FALSE(a.ok());

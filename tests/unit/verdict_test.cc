@@ -168,6 +168,65 @@ TEST(VerdictTest, PhaseShorterThanAWindowIsFlaggedNotFailed) {
   EXPECT_EQ(v.flags(0), "not judged: phase normal is shorter than one sample window");
 }
 
+bool HasFlag(const qdt::v1::Verdict& v, const std::string& prefix) {
+  for (const auto& f : v.flags()) {
+    if (f.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+TEST(VerdictFlagsTest, DroppedFrameRiskWhenP99LatencyExceedsOneFrame) {
+  VerdictInput in = SetupCheck({656}, {2100}, {3000});
+  in.phases[0].streams = {
+      {"4K", 59.94, 5.0, 16.0}, {"HD #1", 59.94, 4.0, 17.5}, {"no fps", 0, 1, 99}};
+  auto v = ComputeVerdict(in);
+  ASSERT_EQ(v.phases(0).streams_size(), 2) << "a stream without a frame rate is not judged";
+  EXPECT_FALSE(v.phases(0).streams(0).dropped_frame_risk());  // 16.0 < 16.68 ms
+  EXPECT_TRUE(v.phases(0).streams(1).dropped_frame_risk());   // 17.5 > 16.68 ms
+  EXPECT_NEAR(v.phases(0).streams(1).frame_interval_ms(), 16.683, 0.001);
+  EXPECT_TRUE(HasFlag(v, "dropped-frame risk: HD #1 in normal: p99 completion latency 17.5 ms"));
+}
+
+TEST(VerdictFlagsTest, ThrottlingWhenAnUnpacedPhaseFallsAndStaysDown) {
+  auto steady =
+      ComputeVerdict(SetupCheck({656}, {2100}, {3000, 3010, 2990, 3000, 3005, 2995, 3000, 3000}));
+  EXPECT_FALSE(HasFlag(steady, "throttling suspected"));
+  auto falls =
+      ComputeVerdict(SetupCheck({656}, {2100}, {3000, 3000, 3000, 2900, 2600, 2500, 2400, 2400}));
+  EXPECT_TRUE(HasFlag(falls, "throttling suspected: max-read fell from 3000 MB/s"));
+  // Too few windows to tell.
+  auto short_run = ComputeVerdict(SetupCheck({656}, {2100}, {3000, 3000, 1000, 1000}));
+  EXPECT_FALSE(HasFlag(short_run, "throttling suspected"));
+}
+
+TEST(VerdictFlagsTest, CacheServedAboveThePlausibleCeiling) {
+  VerdictInput in = SetupCheck({656}, {2100}, {3000, 3000});
+  in.plausible_ceiling_mb_s = 550;  // a SATA SSD cannot read 3000 MB/s
+  EXPECT_TRUE(HasFlag(ComputeVerdict(in), "probably served from cache: max-read averaged 3000"));
+  in.plausible_ceiling_mb_s = 0;  // unknown: no flag
+  EXPECT_FALSE(HasFlag(ComputeVerdict(in), "probably served from cache"));
+}
+
+TEST(VerdictFlagsTest, QueueDepthCappedWhenFioKeptFewerInFlight) {
+  VerdictInput in = SetupCheck({656}, {2100}, {3000});
+  in.phases[2].requested_iodepth = 8;
+  in.phases[2].reached_iodepth = 4;
+  EXPECT_TRUE(
+      HasFlag(ComputeVerdict(in),
+              "queue depth capped: max-read asked for 8 reads in flight, fio kept at most 4"));
+  in.phases[2].reached_iodepth = 8;
+  EXPECT_FALSE(HasFlag(ComputeVerdict(in), "queue depth capped"));
+}
+
+TEST(VerdictFlagsTest, LowFreeSpace) {
+  VerdictInput in = SetupCheck({656}, {2100}, {3000});
+  in.free_bytes = 40'000'000'000;
+  in.total_bytes = 500'000'000'000;
+  EXPECT_TRUE(HasFlag(ComputeVerdict(in), "low free space: 40.0 GB free of 500.0 GB (8.0 %)"));
+  in.free_bytes = 60'000'000'000;
+  EXPECT_FALSE(HasFlag(ComputeVerdict(in), "low free space"));
+}
+
 TEST(VerdictTest, IncompleteRunGetsNoRating) {
   VerdictInput in = SetupCheck({656, 656}, {2100}, {});
   in.phases[1].completed = false;
