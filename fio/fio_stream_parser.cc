@@ -271,20 +271,19 @@ absl::StatusOr<FioInterval> FirstInterval(const FioReport& first) {
   return iv;
 }
 
-double MeanReadBytesPerS(const FioReport& r) {
+namespace {
+
+double MeanBytesPerS(const FioReport& r, FioDirection FioJob::*direction) {
   int64_t runtime_ms = LongestRuntimeMs(r);
   if (runtime_ms <= 0) return 0;
   uint64_t bytes = 0;
-  for (const FioJob& j : r.jobs) bytes += j.read.io_bytes;
+  for (const FioJob& j : r.jobs) bytes += (j.*direction).io_bytes;
   return bytes / (runtime_ms / 1000.0);
 }
 
-double MeanWriteBytesPerS(const FioReport& r) {
-  int64_t runtime_ms = LongestRuntimeMs(r);
-  if (runtime_ms <= 0) return 0;
-  uint64_t bytes = 0;
-  for (const FioJob& j : r.jobs) bytes += j.write.io_bytes;
-  return bytes / (runtime_ms / 1000.0);
-}
+}  // namespace
+
+double MeanReadBytesPerS(const FioReport& r) { return MeanBytesPerS(r, &FioJob::read); }
+double MeanWriteBytesPerS(const FioReport& r) { return MeanBytesPerS(r, &FioJob::write); }
 
 }  // namespace qdt::fio

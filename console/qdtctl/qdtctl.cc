@@ -137,6 +137,16 @@ bool IsSwitch(const std::string& name) {  // NOLINT
   return name == "--wait" || name == "--force" || name == "--json";
 }
 
+// Proto3 JSON with the .proto field names, as the agent stores runs.
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, opts);
+  return json;
+}
+
 std::optional<Args> ParseArgs(int argc, char** argv, std::string* error) {
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -426,11 +436,7 @@ class Ctl {
     auto st = stub_->GetRun(&ctx, req, &rec);
     if (!st.ok()) return Fail("get", st, agent_);
     if (json) {
-      std::string out;
-      google::protobuf::util::JsonPrintOptions opts;
-      opts.add_whitespace = true;
-      opts.preserve_proto_field_names = true;
-      (void)google::protobuf::util::MessageToJsonString(rec, &out, opts);
+      std::string out = ToJson(rec);
       std::cout << out;
       return kExitPass;
     }
@@ -523,11 +529,7 @@ int ProfileDerive(const Args& a) {
   absl::PrintF("normal playback target: %.1f MB/s\n", t.normal_mb_s);
   absl::PrintF("crossfade peak target:  %.1f MB/s  (%.1f x 2 cues x %.2f safety)\n",
                t.crossfade_mb_s, t.normal_mb_s, safety);
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(*profile, &json, opts);
+  std::string json = ToJson(*profile);
   if (a.opts.count("--out")) {
     std::ofstream out(a.opts.at("--out"));
     out << json;
@@ -567,11 +569,7 @@ int Analyze(const Args& a) {
   }
   const auto& v = analysis->verdict;
   if (a.opts.count("--json")) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.add_whitespace = true;
-    opts.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
+    std::string json = ToJson(v);
     std::cout << json;
   } else {
     absl::PrintF("%s: %d fio report(s), %d job(s), %d non-JSON line(s) skipped\n", path,

@@ -127,6 +127,13 @@ TEST(ProfilesTest, ProfilesParseFromJsonAndTextFormatWithErrorsNamingTheSource) 
   auto invalid = ParseProfile("{\"name\": \"x\", \"phases\": []}", "my.json");
   ASSERT_FALSE(invalid.ok());
   EXPECT_THAT(invalid.status().message(), HasSubstr("has no phases"));
+  // A negative rate cannot be a uint64: the error names the field and the value.
+  auto negative = ParseProfile(R"({"name": "neg", "phases": [{"name": "p", "duration_s": 5,
+      "streams": [{"name": "s", "rate_bytes_per_s": -5, "block_size_bytes": 1048576}]}]})",
+                               "neg.json");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_THAT(negative.status().message(), HasSubstr("phases[0].streams[0].rate_bytes_per_s"));
+  EXPECT_THAT(negative.status().message(), HasSubstr("-5"));
   auto missing = LoadProfileFile("/nonexistent/profile.json");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.status().message(), HasSubstr("/nonexistent/profile.json"));
