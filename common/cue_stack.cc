@@ -94,8 +94,10 @@ std::vector<CueStream> DefaultCue() {
 
 CueTargets DeriveTargets(const std::vector<CueStream>& cue, double safety) {
   CueTargets t;
-  for (const CueStream& c : cue) t.normal_mb_s += c.kind.mb_per_s * c.count;
-  t.crossfade_mb_s = t.normal_mb_s * 2 * safety;
+  for (const CueStream& c : cue) {
+    t.normal_mb_s += c.kind.mb_per_s * c.count;
+    t.crossfade_mb_s += c.kind.mb_per_s * c.count * (c.holds ? 1 : 2) * safety;
+  }
   return t;
 }
 
@@ -114,10 +116,13 @@ absl::StatusOr<qdt::v1::Profile> DeriveProfile(const std::string& name,
   p.set_name(name);
   p.set_title(absl::StrCat("Cue stack ", name));
   p.set_description(absl::StrCat("Derived: normal ", t.normal_mb_s, " MB/s; crossfade peak ",
-                                 t.crossfade_mb_s, " MB/s (2 cues x ", safety,
+                                 t.crossfade_mb_s, " MB/s (outgoing + incoming cue x ", safety,
                                  " safety); then unpaced max read."));
-  auto add_cue = [&](qdt::v1::Phase* ph, double factor, const std::string& suffix) {
+  // only_fading: the incoming cue brings only the streams that crossfade.
+  auto add_cue = [&](qdt::v1::Phase* ph, double factor, const std::string& suffix,
+                     bool only_fading) {
     for (const CueStream& c : cue) {
+      if (only_fading && c.holds) continue;
       for (int i = 1; i <= c.count; ++i) {
         auto* s = ph->add_streams();
         double rate = c.kind.mb_per_s * 1e6 * factor;
@@ -132,12 +137,12 @@ absl::StatusOr<qdt::v1::Profile> DeriveProfile(const std::string& name,
   auto* normal = p.add_phases();
   normal->set_name("normal");
   normal->set_duration_s(phase_s);
-  add_cue(normal, 1.0, "");
+  add_cue(normal, 1.0, "", false);
   auto* xfade = p.add_phases();
   xfade->set_name("crossfade");
   xfade->set_duration_s(phase_s);
-  add_cue(xfade, safety, " (out)");
-  add_cue(xfade, safety, " (in)");
+  add_cue(xfade, safety, " (out)", false);
+  add_cue(xfade, safety, " (in)", true);
   auto* max = p.add_phases();
   max->set_name("max-read");
   max->set_duration_s(phase_s);

@@ -34,6 +34,9 @@ absl::StatusOr<StreamKind> FindStreamKind(absl::string_view name);
 struct CueStream {
   StreamKind kind;
   int count = 1;
+  // Plays through a crossfade (a background loop, a held layer): it is read
+  // once in the crossfade, not by both the outgoing and the incoming cue.
+  bool holds = false;
 };
 
 // Parses one --stream argument: "NAME", "NAME x3" / "NAMEx3", or a custom
@@ -45,12 +48,13 @@ std::vector<CueStream> DefaultCue();
 
 struct CueTargets {
   double normal_mb_s = 0;     // the cue stack played normally
-  double crossfade_mb_s = 0;  // normal x 2 cues x safety
+  double crossfade_mb_s = 0;  // (held + 2 x crossfading streams) x safety
 };
 CueTargets DeriveTargets(const std::vector<CueStream>& cue, double safety);
 
-// A runnable Setup-Check-shaped profile for the cue: normal, crossfade (the
-// outgoing and the incoming cue, each x safety), unpaced max read;
+// A runnable Setup-Check-shaped profile for the cue: normal, crossfade (held
+// streams once, crossfading streams for the outgoing and the incoming cue,
+// all x safety), unpaced max read;
 // `phase_s` seconds each. Errors for an empty cue, counts < 1, safety < 1.
 absl::StatusOr<qdt::v1::Profile> DeriveProfile(const std::string& name,
                                                const std::vector<CueStream>& cue, double safety,

@@ -48,10 +48,11 @@ commands:
   info                         the agent: host, OS, fio version, clock, active run
   volumes                      testable volumes with free/total space
   profiles                     built-in profiles and their phases (no agent needed)
-  profile derive [--stream KIND[xN] ...] [--safety 1.6] [--phase-seconds 10] [--name NAME]
-                 [--out FILE.json]
+  profile derive [--stream KIND[xN] ...] [--hold KIND[xN] ...] [--safety 1.6]
+                 [--phase-seconds 10] [--name NAME] [--out FILE.json]
                                targets and a runnable profile from your cue stack; KIND is a
                                stream-table entry ("ProRes 422 HQ UHD 29.97") or "440MB/s@59.94";
+                               --hold: a stream that plays through crossfades (read once);
                                no --stream = the request's 1 x 4K (440) + 3 x HD (72)
   streams                      the stream table (MB/s per stream)
   analyze FILE [--profile NAME | --profile-file F] [--json]
@@ -503,9 +504,10 @@ int Streams() {
 int ProfileDerive(const Args& a) {
   std::vector<qdt::CueStream> cue;
   for (const auto& [name, value] : a.all) {
-    if (name != "--stream") continue;
+    if (name != "--stream" && name != "--hold") continue;
     auto c = qdt::ParseCueStream(value);
     if (!c.ok()) return UsageError(std::string(c.status().message()));
+    c->holds = name == "--hold";
     cue.push_back(*c);
   }
   if (cue.empty()) cue = qdt::DefaultCue();
@@ -524,11 +526,12 @@ int ProfileDerive(const Args& a) {
   qdt::CueTargets t = qdt::DeriveTargets(cue, safety);
   std::cout << "cue stack:\n";
   for (const auto& c : cue) {
-    absl::PrintF("  %d x %-28s %8.1f MB/s each\n", c.count, c.kind.name, c.kind.mb_per_s);
+    absl::PrintF("  %d x %-28s %8.1f MB/s each%s\n", c.count, c.kind.name, c.kind.mb_per_s,
+                 c.holds ? "  (holds through crossfades)" : "");
   }
   absl::PrintF("normal playback target: %.1f MB/s\n", t.normal_mb_s);
-  absl::PrintF("crossfade peak target:  %.1f MB/s  (%.1f x 2 cues x %.2f safety)\n",
-               t.crossfade_mb_s, t.normal_mb_s, safety);
+  absl::PrintF("crossfade peak target:  %.1f MB/s  (outgoing + incoming cue x %.2f safety)\n",
+               t.crossfade_mb_s, safety);
   std::string json = ToJson(*profile);
   if (a.opts.count("--out")) {
     std::ofstream out(a.opts.at("--out"));

@@ -60,6 +60,21 @@ TEST(CueStackTest, ADesignersOwnCueStack) {
   EXPECT_EQ(TargetLevels(*p).crossfade_mb_s, 1822);
 }
 
+TEST(CueStackTest, HeldStreamsAreReadOnceInACrossfade) {
+  // A 4K layer that crossfades over a held HD background loop.
+  CueStream main = *ParseCueStream("request 4K");
+  CueStream loop = *ParseCueStream("request HD");
+  loop.holds = true;
+  CueTargets t = DeriveTargets({main, loop}, 1.6);
+  EXPECT_DOUBLE_EQ(t.normal_mb_s, 512);
+  // (72 + 2 x 440) x 1.6 = 1523.2
+  EXPECT_NEAR(t.crossfade_mb_s, 1523.2, 1e-9);
+  auto p = DeriveProfile("layered", {main, loop}, 1.6, 5);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->phases(1).streams_size(), 3);  // 4K out, HD loop, 4K in
+  EXPECT_NEAR(PhaseTargetBytesPerS(p->phases(1)), 1523.2e6, 2);
+}
+
 TEST(CueStackTest, BadCueStacksNameTheArgument) {
   EXPECT_THAT(ParseCueStream("Bogus 8K").status().message(), HasSubstr("Bogus 8K"));
   EXPECT_THAT(ParseCueStream("HAP 1080p29.97 x0").status().message(), HasSubstr("count 0"));
