@@ -98,7 +98,10 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
 // that is not available is left unset: never reported as 0 degrees.
 class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetry> {
  public:
-  explicit TelemetryReactor(double interval_s) : interval_(absl::Seconds(interval_s)) { Tick(); }
+  TelemetryReactor(double interval_s, const ThermalMonitor* thermal)
+      : interval_(absl::Seconds(interval_s)), thermal_(thermal) {
+    Tick();
+  }
 
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -131,7 +134,11 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
     }
     current_.Clear();
     *current_.mutable_time() = TimeUtil::GetCurrentTime();
-    current_.set_thermal_pressure(qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+    if (thermal_ != nullptr) {
+      ThermalReading t = thermal_->Latest();
+      if (t.temperature_c) current_.set_temperature_c(*t.temperature_c);
+      current_.set_thermal_pressure(t.pressure);
+    }
     writing_ = true;
     StartWrite(&current_);
   }
@@ -142,6 +149,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
   }
 
   absl::Duration interval_;
+  const ThermalMonitor* thermal_;
   std::mutex mu_;
   grpc::Alarm alarm_;
   qdt::v1::Telemetry current_;
@@ -162,8 +170,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-AgentService::AgentService(RunManager* runs, std::string token, AgentIdentity identity)
-    : runs_(runs), token_(std::move(token)), identity_(std::move(identity)) {}
+AgentService::AgentService(RunManager* runs, std::string token, AgentIdentity identity,
+                           const ThermalMonitor* thermal)
+    : runs_(runs), token_(std::move(token)), identity_(std::move(identity)), thermal_(thermal) {}
 
 grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
   const auto& md = ctx->client_metadata();
@@ -277,7 +286,7 @@ grpc::ServerWriteReactor<qdt::v1::Telemetry>* AgentService::WatchTelemetry(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("interval_s: ", req->interval_s(), " must be between 0.1 and 3600")));
   }
-  return new TelemetryReactor(interval);
+  return new TelemetryReactor(interval, thermal_);
 }
 
 }  // namespace qdt::agent

@@ -23,7 +23,9 @@ struct AgentIdentity {
 
 class AgentService final : public qdt::v1::Agent::CallbackService {
  public:
-  AgentService(RunManager* runs, std::string token, AgentIdentity identity);
+  // `thermal` may be null (telemetry then reports every source as unknown).
+  AgentService(RunManager* runs, std::string token, AgentIdentity identity,
+               const ThermalMonitor* thermal = nullptr);
 
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* ctx,
                                     const qdt::v1::GetInfoRequest* req,
@@ -55,6 +57,7 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   RunManager* runs_;
   std::string token_;
   AgentIdentity identity_;
+  const ThermalMonitor* thermal_;
 };
 
 // absl::Status -> grpc::Status with the same code and message.

@@ -126,8 +126,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  qdt::agent::SystemCommandRunner commands;
+  qdt::agent::ThermalMonitor thermal(&commands, qdt::agent::HostPlatform(), "/sys");
+  thermal.Start();
+
   qdt::agent::RunManagerOptions options;
   options.fio_path = *fio_path;
+  options.thermal = &thermal;
   options.default_file_size = default_file_size;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {
@@ -135,7 +140,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  qdt::agent::AgentService service(&runs, *token, {QDT_VERSION, *fio_path, *fio_version});
+  qdt::agent::AgentService service(&runs, *token, {QDT_VERSION, *fio_path, *fio_version}, &thermal);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);

@@ -504,6 +504,11 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
         s->set_read_clat_p99_ms(iv->read_clat_p99_ns / 1e6);
         s->set_bytes_done(iv->read_bytes_total + iv->write_bytes_total);
         s->set_phase_elapsed_s(elapsed);
+        if (options_.thermal != nullptr) {
+          ThermalReading t = options_.thermal->Latest();
+          if (t.temperature_c) s->set_temperature_c(*t.temperature_c);
+          s->set_thermal_pressure(t.pressure);
+        }
         const double window_target =
             series[i].target_bytes_per_s > 0
                 ? ScheduledTargetBytesPerS(phase, elapsed - iv->interval_s, elapsed)

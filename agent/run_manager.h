@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/event_journal.h"
+#include "agent/probes/thermal_monitor.h"
 #include "agent/run_store.h"
 #include "common/units.h"
 #include "fio/fio_runner.h"
@@ -42,6 +43,8 @@ struct RunManagerOptions {
   absl::Duration fio_stop_grace = absl::Seconds(5);
   // fio --status-interval in seconds: one sample per interval (DESIGN.md: ~1 Hz).
   int status_interval_s = 1;
+  // Temperature and thermal pressure for each sample; null = unknown.
+  const ThermalMonitor* thermal = nullptr;
 };
 
 class RunManager {

@@ -73,7 +73,8 @@ InProcessAgent::InProcessAgent(agent::RunManagerOptions options) : state_("state
   runs_ = std::make_unique<agent::RunManager>(store_.get(), options);
   EXPECT_TRUE(runs_->Recover().ok());
   service_ = std::make_unique<agent::AgentService>(
-      runs_.get(), token_, agent::AgentIdentity{"test", options.fio_path, "fio-test"});
+      runs_.get(), token_, agent::AgentIdentity{"test", options.fio_path, "fio-test"},
+      options.thermal);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -1,7 +1,12 @@
 // The built-in test modes with real fio at time scales that run each in
 // 10-20 s: phases in order, a verdict, paced phases on target where this disk
 // can; and a crossfade burst visible in the samples at its scheduled time.
+#include <sys/stat.h>
+
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
+#include "agent/probes/thermal_monitor.h"
 #include "common/profiles.h"
 #include "fio/fio_stream_parser.h"
 #include "gmock/gmock.h"
@@ -171,6 +176,77 @@ TEST(CrossfadeBurstTest, ShowsInTheSamplesAtItsScheduledTime) {
   EXPECT_LE(last_high_end, 7.0 + 1.0);
   ASSERT_TRUE(rec.run().has_verdict());
   EXPECT_NEAR(rec.run().verdict().phases(0).target_mb_s(), 400, 1e-6);
+}
+
+TEST(ThermalInSamplesTest, EverySampleAndTelemetryCarryTheDriveTemperature) {
+  // A fake sysfs with one NVMe hwmon at 41.5 °C stands in for the drive.
+  TempDir sysfs("sysfs");
+  for (const char* d : {"/class", "/class/hwmon", "/class/hwmon/hwmon7"}) {
+    ::mkdir((sysfs.path() + d).c_str(), 0755);
+  }
+  std::ofstream(sysfs.path() + "/class/hwmon/hwmon7/name") << "nvme\n";
+  std::ofstream(sysfs.path() + "/class/hwmon/hwmon7/temp1_input") << "41500\n";
+  agent::SystemCommandRunner commands;
+  agent::ThermalMonitor monitor(&commands, agent::Platform::kLinux, sysfs.path(),
+                                absl::Milliseconds(200));
+  monitor.Start();
+  agent::RunManagerOptions options;
+  options.thermal = &monitor;
+  InProcessAgent agent(options);
+  TempDir target("target");
+  qdt::v1::StartRunRequest req = SetupCheckRequest(target.path(), 1.0);
+  req.clear_profile_name();
+  auto* ph = req.mutable_profile()->add_phases();
+  req.mutable_profile()->set_name("warm");
+  ph->set_name("read");
+  ph->set_duration_s(3);
+  *ph->add_streams() = PacedStream("clip", 50000000);
+  qdt::v1::RunRecord rec;
+  auto events = RunToEnd(agent, req, &rec);
+  int samples = 0;
+  for (const auto& ev : events) {
+    if (!ev.has_sample()) continue;
+    ++samples;
+    ASSERT_TRUE(ev.sample().has_temperature_c());
+    EXPECT_DOUBLE_EQ(ev.sample().temperature_c(), 41.5);
+  }
+  EXPECT_GE(samples, 2);
+
+  // Idle telemetry streams the same reading.
+  grpc::ClientContext ctx;
+  agent.Auth(&ctx, /*stream=*/true);
+  qdt::v1::WatchTelemetryRequest treq;
+  treq.set_interval_s(0.2);
+  auto reader = agent.stub().WatchTelemetry(&ctx, treq);
+  qdt::v1::Telemetry t;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(reader->Read(&t));
+    ASSERT_TRUE(t.has_temperature_c());
+    EXPECT_DOUBLE_EQ(t.temperature_c(), 41.5);
+  }
+  ctx.TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST(ThermalInSamplesTest, NoSourceMeansNoTemperatureNeverZero) {
+  InProcessAgent agent;  // no thermal monitor
+  TempDir target("target");
+  qdt::v1::StartRunRequest req = SetupCheckRequest(target.path(), 1.0);
+  req.clear_profile_name();
+  req.mutable_profile()->set_name("cool");
+  auto* ph = req.mutable_profile()->add_phases();
+  ph->set_name("read");
+  ph->set_duration_s(2);
+  *ph->add_streams() = PacedStream("clip", 50000000);
+  qdt::v1::RunRecord rec;
+  int samples = 0;
+  for (const auto& ev : RunToEnd(agent, req, &rec)) {
+    if (!ev.has_sample()) continue;
+    ++samples;
+    EXPECT_FALSE(ev.sample().has_temperature_c());
+    EXPECT_EQ(ev.sample().thermal_pressure(), qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+  }
+  EXPECT_GE(samples, 1);
 }
 
 }  // namespace
