@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
   qdt::agent::RunManagerOptions options;
   options.fio_path = *fio_path;
   options.thermal = &thermal;
+  options.commands = &commands;
   options.default_file_size = default_file_size;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {

@@ -144,6 +144,17 @@ bool IsOurFio(pid_t pid, const std::string& run_dir) {
 
 }  // namespace
 
+bool QlabRunning(CommandRunner* commands) {
+  if (commands == nullptr) return false;
+  // pgrep is on macOS and Linux; "-x" matches the process name exactly.
+  auto r = commands->Run({"pgrep", "-x", "QLab"}, absl::Seconds(2));
+  if (!r.ok() || r->timed_out || r->exit_code > 1) {
+    QDT_LOG(Warning) << "cannot tell whether QLab is running (pgrep failed)";
+    return false;
+  }
+  return r->exit_code == 0;
+}
+
 std::string TestDirFor(const std::string& target_dir, const std::string& run_id) {
   return absl::StrCat(target_dir, "/.qdt-test/", run_id);
 }
@@ -243,6 +254,12 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
           absl::FormatTime(absl::Now()), ")"));
     }
     start_at = t;
+  }
+  // Show safety: a disk test competes with playback for the same drive.
+  if (!request.force() && QlabRunning(options_.commands)) {
+    return absl::FailedPreconditionError(
+        "QLab is running on this machine: a disk test now would compete with playback; quit "
+        "QLab, or start with force (qdtctl start --force) if no show is running");
   }
   // 4. The target folder.
   const std::string target = request.target_dir();

@@ -45,7 +45,13 @@ struct RunManagerOptions {
   int status_interval_s = 1;
   // Temperature and thermal pressure for each sample; null = unknown.
   const ThermalMonitor* thermal = nullptr;
+  // Runs `pgrep -x QLab` for the show-safety interlock; null = no interlock.
+  CommandRunner* commands = nullptr;
 };
+
+// Whether QLab is running (pgrep -x QLab exits 0). Unknown (pgrep missing or
+// failing) counts as not running, with a log line.
+bool QlabRunning(CommandRunner* commands);
 
 class RunManager {
  public:

@@ -204,5 +204,51 @@ TEST_F(BadInputTest, StopOrGetOfUnknownRunIsNotFound) {
   ExpectServing();
 }
 
+// A runner that answers pgrep as if QLab were (or were not) running.
+class PgrepRunner : public agent::CommandRunner {
+ public:
+  explicit PgrepRunner(bool qlab) : qlab_(qlab) {}
+  absl::StatusOr<agent::CommandResult> Run(const std::vector<std::string>& argv,
+                                           absl::Duration) override {
+    agent::CommandResult r;
+    r.exit_code = argv.size() == 3 && argv[0] == "pgrep" && argv[2] == "QLab" && qlab_ ? 0 : 1;
+    if (r.exit_code == 0) r.out = "4242\n";
+    return r;
+  }
+
+ private:
+  bool qlab_;
+};
+
+TEST(ShowSafetyTest, RefusesWhileQLabRunsUnlessForced) {
+  PgrepRunner qlab(true);
+  agent::RunManagerOptions options;
+  options.commands = &qlab;
+  InProcessAgent agent(options);
+  TempDir target("target");
+  grpc::ClientContext ctx;
+  agent.Auth(&ctx);
+  qdt::v1::Run run;
+  grpc::Status st = agent.stub().StartRun(&ctx, SetupCheckRequest(target.path(), 0.1), &run);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("QLab is running"));
+  EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
+  grpc::ClientContext ctx2;
+  agent.Auth(&ctx2);
+  auto forced = SetupCheckRequest(target.path(), 0.1);
+  forced.set_force(true);
+  st = agent.stub().StartRun(&ctx2, forced, &run);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  Watch(agent.stub(), agent.token(), run.run_id(), 1);
+}
+
+TEST(ShowSafetyTest, NoQLabNoRefusal) {
+  PgrepRunner none(false);
+  EXPECT_FALSE(agent::QlabRunning(&none));
+  PgrepRunner yes(true);
+  EXPECT_TRUE(agent::QlabRunning(&yes));
+  EXPECT_FALSE(agent::QlabRunning(nullptr));
+}
+
 }  // namespace
 }  // namespace qdt::testing
