@@ -13,12 +13,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
+#include "agent/probes/thermal_parsers.h"
 #include "agent/run_manager.h"
 #include "agent/run_store.h"
 #include "agent/token.h"
+#include "agent/volumes.h"
 #include "common/logging.h"
 #include "fio/fio_runner.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
 
 namespace {
 
@@ -29,7 +33,9 @@ constexpr char kDefaultStateDir[] = "/var/lib/qdt";
 #endif
 
 constexpr char kUsage[] =
-    "usage: qdt-agent [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] [--fio PATH]\n"
+    "usage: qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
+    "QLab\n"
+    "       qdt-agent [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] [--fio PATH]\n"
     "                 [--port-file FILE] [--default-file-size BYTES]\n"
     "  --listen             address to serve gRPC on (default 127.0.0.1:50551; use\n"
     "                       0.0.0.0:50551 to accept consoles on the network)\n"
@@ -49,7 +55,44 @@ int Usage(const std::string& error) {
 
 }  // namespace
 
+// `qdt-agent probe`: one-shot JSON of what this machine offers for testing.
+int Probe() {
+  qdt::agent::SystemCommandRunner commands;
+  qdt::agent::ThermalMonitor thermal(&commands, qdt::agent::HostPlatform(), "/sys");
+  qdt::agent::ThermalReading reading = thermal.SampleOnce();
+  nlohmann::ordered_json out;
+  out["platform"] = qdt::agent::HostPlatform() == qdt::agent::Platform::kMacOS ? "macos" : "linux";
+  out["volumes"] = nlohmann::ordered_json::array();
+  auto volumes = qdt::agent::ListVolumes();
+  if (!volumes.ok()) {
+    out["volumes_error"] = std::string(volumes.status().message());
+  } else {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.preserve_proto_field_names = true;
+    opts.always_print_primitive_fields = true;
+    for (const auto& v : *volumes) {
+      std::string json;
+      (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
+      out["volumes"].push_back(nlohmann::ordered_json::parse(json));
+    }
+  }
+  out["temperature_sources"] = nlohmann::ordered_json::array();
+  for (const auto& t : qdt::agent::ReadDriveHwmon("/sys")) {
+    out["temperature_sources"].push_back(
+        {{"source", t.hwmon + " " + t.name}, {"label", t.label}, {"celsius", t.celsius}});
+  }
+  if (reading.temperature_c)
+    out["drive_temperature_c"] = *reading.temperature_c;
+  else
+    out["drive_temperature_c"] = nullptr;  // unknown, never 0
+  out["thermal_pressure"] = qdt::v1::ThermalPressure_Name(reading.pressure);
+  out["qlab_running"] = qdt::agent::QlabRunning(&commands);
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "probe") return Probe();
   std::string listen = "127.0.0.1:50551";
   std::string token_file;
   std::string state_dir = kDefaultStateDir;

@@ -1,9 +1,15 @@
 #include "agent/volumes.h"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <cctype>
+#include <fstream>
 #include <set>
+#include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -64,7 +70,70 @@ bool IsDiskFilesystem(absl::string_view fs_type) {
   return kDisk.count(fs_type) > 0;
 }
 
-absl::StatusOr<std::vector<qdt::v1::Volume>> ListVolumes() {
+namespace {
+
+std::optional<std::string> ReadTrimmed(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(ss.str()));
+}
+
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+absl::StatusOr<BlockDeviceInfo> ReadBlockDevice(const std::string& sysfs_root,
+                                                const std::string& device) {
+  std::string name = device;
+  if (absl::StartsWith(name, "/dev/")) name = name.substr(5);
+  if (name.empty() || name.find('/') != std::string::npos) {
+    return absl::NotFoundError(absl::StrCat("\"", device, "\" is not a block device"));
+  }
+  // A partition (sda1, nvme0n1p2, mmcblk0p1) maps to its whole device.
+  std::string whole = name;
+  while (!whole.empty() && !IsDir(sysfs_root + "/block/" + whole)) {
+    if (std::isdigit(static_cast<unsigned char>(whole.back()))) {
+      while (!whole.empty() && std::isdigit(static_cast<unsigned char>(whole.back())))
+        whole.pop_back();
+      if (!whole.empty() && whole.back() == 'p' && whole.size() > 1 &&
+          std::isdigit(static_cast<unsigned char>(whole[whole.size() - 2]))) {
+        whole.pop_back();
+      }
+    } else {
+      whole.clear();
+    }
+  }
+  if (whole.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no block device for \"", device, "\" in ", sysfs_root));
+  }
+  BlockDeviceInfo info;
+  info.name = whole;
+  std::string base = sysfs_root + "/block/" + whole;
+  info.model = ReadTrimmed(base + "/device/model").value_or("");
+  info.serial = ReadTrimmed(base + "/device/serial").value_or("");
+  if (auto r = ReadTrimmed(base + "/queue/rotational")) info.rotational = *r == "1";
+  uint64_t sectors = 0;
+  if (auto sz = ReadTrimmed(base + "/size"); sz && absl::SimpleAtoi(*sz, &sectors)) {
+    info.size_bytes = sectors * 512;  // sysfs counts 512-byte sectors whatever the drive's block
+  }
+  if (absl::StartsWith(whole, "nvme"))
+    info.protocol = "NVMe";
+  else if (absl::StartsWith(whole, "vd"))
+    info.protocol = "virtio";
+  else if (absl::StartsWith(whole, "sd"))
+    info.protocol = "SCSI/SATA";
+  else if (absl::StartsWith(whole, "mmcblk"))
+    info.protocol = "MMC";
+  return info;
+}
+
+absl::StatusOr<std::vector<qdt::v1::Volume>> ListVolumes(const std::string& sysfs_root) {
   auto mounts = ListMounts();
   if (!mounts.ok()) return mounts.status();
   std::vector<qdt::v1::Volume> volumes;
@@ -78,6 +147,16 @@ absl::StatusOr<std::vector<qdt::v1::Volume>> ListVolumes() {
     v.set_device(m.device);
     v.set_fs_type(m.fs_type);
     v.set_read_only(m.read_only);
+    if (auto dev = ReadBlockDevice(sysfs_root, m.device); dev.ok()) {
+      v.set_model(dev->model);
+      v.set_serial(dev->serial);
+      v.set_protocol(dev->protocol);
+      if (dev->rotational.has_value()) {
+        // rotational=1 is also what many virtual disks report: it is the kernel's word.
+        v.set_solid_state(*dev->rotational ? qdt::v1::Volume::SOLID_STATE_NO
+                                           : qdt::v1::Volume::SOLID_STATE_YES);
+      }
+    }
     struct statvfs st;
     if (::statvfs(m.mount_point.c_str(), &st) == 0) {
       v.set_free_bytes(static_cast<uint64_t>(st.f_bavail) * st.f_frsize);

@@ -214,11 +214,16 @@ class Ctl {
     qdt::v1::ListVolumesResponse resp;
     auto st = stub_->ListVolumes(&ctx, {}, &resp);
     if (!st.ok()) return Fail("volumes", st, agent_);
-    absl::PrintF("%-30s %-20s %-6s %12s %12s %s\n", "mount point", "device", "fs", "free GB",
-                 "total GB", "");
+    absl::PrintF("%-28s %-16s %-6s %-10s %-5s %10s %10s  %s\n", "mount point", "device", "fs",
+                 "protocol", "SSD", "free GB", "total GB", "model");
     for (const auto& v : resp.volumes()) {
-      absl::PrintF("%-30s %-20s %-6s %12.1f %12.1f %s\n", v.mount_point(), v.device(), v.fs_type(),
-                   v.free_bytes() / 1e9, v.total_bytes() / 1e9, v.read_only() ? "read-only" : "");
+      const char* ssd = v.solid_state() == qdt::v1::Volume::SOLID_STATE_YES  ? "yes"
+                        : v.solid_state() == qdt::v1::Volume::SOLID_STATE_NO ? "no"
+                                                                             : "?";
+      absl::PrintF("%-28s %-16s %-6s %-10s %-5s %10.1f %10.1f  %s%s\n", v.mount_point(), v.device(),
+                   v.fs_type(), v.protocol().empty() ? "?" : v.protocol(), ssd,
+                   v.free_bytes() / 1e9, v.total_bytes() / 1e9, v.model().empty() ? "?" : v.model(),
+                   v.read_only() ? " (read-only)" : "");
     }
     return kExitPass;
   }

@@ -13,6 +13,7 @@
 #include "console/client/agent_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/harness.h"
 
 namespace qdt::testing {
@@ -192,6 +193,31 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   EXPECT_THAT(out, HasSubstr("unauthenticated"));
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(), 0);
+}
+
+TEST(AgentProbeTest, ReportsTheRealRootVolumeWithItsDeviceAndSize) {
+  int rc = -1;
+  std::string out = RunCommand(AgentBinary() + " probe 2>/dev/null", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto doc = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << out;
+  EXPECT_EQ(doc["platform"], "linux");
+  bool root = false;
+  for (const auto& v : doc["volumes"]) {
+    if (v["mount_point"] != "/") continue;
+    root = true;
+    EXPECT_FALSE(v["device"].get<std::string>().empty());
+    // protobuf JSON writes uint64 as a string.
+    EXPECT_GT(std::stoull(v["total_bytes"].get<std::string>()), 1ull << 30);
+    EXPECT_LE(std::stoull(v["free_bytes"].get<std::string>()),
+              std::stoull(v["total_bytes"].get<std::string>()));
+  }
+  EXPECT_TRUE(root) << "no volume mounted at / in:\n" << out;
+  // A missing temperature source is unknown (null), never 0.
+  if (doc["temperature_sources"].empty()) {
+    EXPECT_TRUE(doc["drive_temperature_c"].is_null());
+  }
+  EXPECT_TRUE(doc["qlab_running"].is_boolean());
 }
 
 // The offline commands need no agent.

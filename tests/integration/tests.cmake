@@ -2,7 +2,8 @@
 # time (RESOURCE_LOCK) while unit tests run beside them.
 add_library(qdt_test_harness STATIC ${CMAKE_CURRENT_LIST_DIR}/harness.cc)
 target_include_directories(qdt_test_harness PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(qdt_test_harness PUBLIC qdt_agent qdt_client GTest::gtest PRIVATE qdt_warnings)
+target_link_libraries(qdt_test_harness PUBLIC qdt_agent qdt_client GTest::gtest nlohmann_json::nlohmann_json
+                                        PRIVATE qdt_warnings)
 target_compile_definitions(qdt_test_harness PRIVATE
   QDT_AGENT_BINARY="$<TARGET_FILE:qdt-agent>"
   QDT_QDTCTL_BINARY="$<TARGET_FILE:qdtctl>"

@@ -2,7 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include "gtest/gtest.h"
+#include "tests/integration/harness.h"
 
 namespace qdt::agent {
 namespace {
@@ -40,6 +43,38 @@ TEST(VolumesTest, FilesystemKinds) {
   EXPECT_FALSE(IsDiskFilesystem("overlay"));
 }
 
+void WriteFile(const std::string& path, const std::string& text) {
+  for (size_t p = 1; (p = path.find('/', p)) != std::string::npos; ++p) {
+    ::mkdir(path.substr(0, p).c_str(), 0755);
+  }
+  std::ofstream(path) << text;
+}
+
+TEST(VolumesTest, BlockDeviceFromAFakeSysfsMapsPartitionsToTheirDrive) {
+  testing::TempDir root("sysfs");
+  WriteFile(root.path() + "/block/nvme0n1/device/model", "Samsung SSD 970 EVO 500GB  \n");
+  WriteFile(root.path() + "/block/nvme0n1/device/serial", "S466NX0M000000\n");
+  WriteFile(root.path() + "/block/nvme0n1/queue/rotational", "0\n");
+  WriteFile(root.path() + "/block/nvme0n1/size", "976773168\n");
+  ::mkdir((root.path() + "/block/sda").c_str(), 0755);
+  WriteFile(root.path() + "/block/sda/queue/rotational", "1\n");
+  auto nvme = ReadBlockDevice(root.path(), "/dev/nvme0n1p2");
+  ASSERT_TRUE(nvme.ok()) << nvme.status();
+  EXPECT_EQ(nvme->name, "nvme0n1");
+  EXPECT_EQ(nvme->model, "Samsung SSD 970 EVO 500GB");
+  EXPECT_EQ(nvme->serial, "S466NX0M000000");
+  EXPECT_EQ(nvme->protocol, "NVMe");
+  EXPECT_EQ(nvme->rotational, false);
+  EXPECT_EQ(nvme->size_bytes, 976773168ull * 512);
+  auto sda = ReadBlockDevice(root.path(), "/dev/sda1");
+  ASSERT_TRUE(sda.ok());
+  EXPECT_EQ(sda->name, "sda");
+  EXPECT_EQ(sda->rotational, true);
+  EXPECT_TRUE(sda->model.empty()) << "unknown stays empty";
+  EXPECT_TRUE(absl::IsNotFound(ReadBlockDevice(root.path(), "server:/export").status()));
+  EXPECT_TRUE(absl::IsNotFound(ReadBlockDevice(root.path(), "/dev/mapper/x").status()));
+}
+
 TEST(VolumesTest, ThisMachineListsTheVolumeHoldingTheBuild) {
   auto volumes = ListVolumes();
   ASSERT_TRUE(volumes.ok()) << volumes.status();
@@ -54,6 +89,12 @@ TEST(VolumesTest, ThisMachineListsTheVolumeHoldingTheBuild) {
       EXPECT_GT(v.total_bytes(), 0u);
       EXPECT_LE(v.free_bytes(), v.total_bytes());
       EXPECT_FALSE(v.device().empty());
+      // The real device behind it, from this machine's /sys.
+      auto dev = ReadBlockDevice("/sys", v.device());
+      if (dev.ok()) {
+        EXPECT_GE(dev->size_bytes, v.total_bytes()) << "a file system fits on its drive";
+        EXPECT_FALSE(v.protocol().empty() && dev->name.rfind("vd", 0) == 0);
+      }
     }
   }
   EXPECT_TRUE(found) << "no listed volume holds " << QDT_BINARY_DIR;
