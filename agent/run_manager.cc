@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -64,11 +65,49 @@ std::string HumanBytes(double bytes) {
   return absl::StrFormat("%.1f %s", bytes, units[u]);
 }
 
+// Folders of the operating system itself: never a place for test files, even
+// where root could write. (macOS helper volumes are "Media OS Use Only".)
+constexpr const char* kSystemFolders[] = {"/proc",
+                                          "/sys",
+                                          "/dev",
+                                          "/run",
+                                          "/boot",
+                                          "/etc",
+                                          "/usr",
+                                          "/bin",
+                                          "/sbin",
+                                          "/lib",
+                                          "/System/Volumes/Preboot",
+                                          "/System/Volumes/VM",
+                                          "/System/Volumes/Recovery",
+                                          "/System/Volumes/Update",
+                                          "/System/Volumes/xarts",
+                                          "/System/Volumes/iSCPreboot",
+                                          "/System/Volumes/Hardware",
+                                          "/Library/Application Support/QDT",
+                                          "/var/lib/qdt"};
+
+bool InSystemFolder(const std::string& path) {
+  for (const char* folder : kSystemFolders) {
+    absl::string_view f(folder);
+    if (absl::StartsWith(path, f) && (path.size() == f.size() || path[f.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status CheckTarget(const std::string& target) {
   if (target.empty()) return absl::InvalidArgumentError("target_dir: empty; give a folder to test");
   if (target[0] != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("target_dir: \"", target, "\" is not an absolute path"));
+  }
+  char resolved[PATH_MAX];
+  std::string real = ::realpath(target.c_str(), resolved) != nullptr ? resolved : target;
+  if (InSystemFolder(target) || InSystemFolder(real)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "target_dir: \"", target, "\" is a system folder; test a media folder instead"));
   }
   struct stat st;
   if (::stat(target.c_str(), &st) != 0) {

@@ -104,11 +104,29 @@ TEST_F(BadInputTest, TargetIsAFile) {
 }
 
 TEST_F(BadInputTest, TargetNotWritable) {
-  // Root may write anywhere on a normal file system; sysfs refuses even root.
-  auto req = SetupCheckRequest("/sys", 0.1);
+  // Root may write anywhere on a normal file system: a read-only bind mount
+  // refuses even root. Where mounting is not allowed, the test says so.
+  TempDir ro("readonly");
+  int rc = -1;
+  RunCommand("mount --bind " + ro.path() + " " + ro.path() + " && mount -o remount,ro,bind " +
+                 ro.path() + " " + ro.path(),
+             &rc);
+  if (rc != 0) GTEST_SKIP() << "cannot make a read-only bind mount here (not root?)";
+  auto req = SetupCheckRequest(ro.path(), 0.1);
   grpc::Status st = Start(req);
+  RunCommand("umount " + ro.path(), &rc);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr("\"/sys\""));
+  EXPECT_THAT(st.error_message(), HasSubstr("read-only volume"));
+  ExpectServing();
+}
+
+TEST_F(BadInputTest, SystemFoldersAreRefused) {
+  for (const char* folder : {"/sys", "/dev", "/usr/share", "/proc/self"}) {
+    grpc::Status st = Start(SetupCheckRequest(folder, 0.1));
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << folder;
+    EXPECT_THAT(st.error_message(), HasSubstr("is a system folder")) << folder;
+  }
+  EXPECT_FALSE(PathExists("/dev/.qdt-test"));
   ExpectServing();
 }
 
