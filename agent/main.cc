@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
-#include "agent/probes/thermal_parsers.h"
+#include "agent/probes/platform_probe.h"
 #include "agent/run_manager.h"
 #include "agent/run_store.h"
 #include "agent/token.h"
@@ -55,44 +55,56 @@ int Usage(const std::string& error) {
 
 }  // namespace
 
-// `qdt-agent probe`: one-shot JSON of what this machine offers for testing.
-int Probe() {
-  qdt::agent::SystemCommandRunner commands;
-  qdt::agent::ThermalMonitor thermal(&commands, qdt::agent::HostPlatform(), "/sys");
-  qdt::agent::ThermalReading reading = thermal.SampleOnce();
-  nlohmann::ordered_json out;
-  out["platform"] = qdt::agent::HostPlatform() == qdt::agent::Platform::kMacOS ? "macos" : "linux";
-  out["volumes"] = nlohmann::ordered_json::array();
-  auto volumes = qdt::agent::ListVolumes();
-  if (!volumes.ok()) {
-    out["volumes_error"] = std::string(volumes.status().message());
-  } else {
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.preserve_proto_field_names = true;
-    opts.always_print_primitive_fields = true;
-    for (const auto& v : *volumes) {
-      std::string json;
-      (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
-      out["volumes"].push_back(nlohmann::ordered_json::parse(json));
+// `qdt-agent probe [--platform=auto|linux|macos]`: one-shot JSON of what this
+// machine offers for testing.
+int Probe(int argc, char** argv) {
+  std::string platform_flag = "auto";
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--platform=", 0) == 0) {
+      platform_flag = arg.substr(11);
+    } else if (arg == "--platform" && i + 1 < argc) {
+      platform_flag = argv[++i];
+    } else {
+      std::cerr << "qdt-agent probe: unknown argument \"" << arg << "\"\n";
+      return 2;
     }
   }
-  out["temperature_sources"] = nlohmann::ordered_json::array();
-  for (const auto& t : qdt::agent::ReadDriveHwmon("/sys")) {
-    out["temperature_sources"].push_back(
-        {{"source", t.hwmon + " " + t.name}, {"label", t.label}, {"celsius", t.celsius}});
+  auto platform = qdt::agent::ParsePlatform(platform_flag);
+  if (!platform.ok()) {
+    std::cerr << "qdt-agent probe: " << platform.status().message() << "\n";
+    return 2;
   }
-  if (reading.temperature_c)
-    out["drive_temperature_c"] = *reading.temperature_c;
-  else
+  qdt::agent::SystemCommandRunner commands;
+  qdt::agent::ProbeReport report = *platform == qdt::agent::Platform::kMacOS
+                                       ? qdt::agent::ProbeMacos(&commands)
+                                       : qdt::agent::ProbeLinux(&commands, "/sys");
+  nlohmann::ordered_json out;
+  out["platform"] = report.platform;
+  out["volumes"] = nlohmann::ordered_json::array();
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  for (const auto& v : report.volumes) {
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
+    out["volumes"].push_back(nlohmann::ordered_json::parse(json));
+  }
+  if (report.drive_temperature_c) {
+    out["drive_temperature_c"] = *report.drive_temperature_c;
+  } else {
     out["drive_temperature_c"] = nullptr;  // unknown, never 0
-  out["thermal_pressure"] = qdt::v1::ThermalPressure_Name(reading.pressure);
-  out["qlab_running"] = qdt::agent::QlabRunning(&commands);
+  }
+  out["temperature_source"] = report.temperature_source;
+  out["thermal_pressure"] = qdt::v1::ThermalPressure_Name(report.thermal_pressure);
+  out["qlab_running"] = report.qlab_running;
+  out["notes"] = report.notes;
   std::cout << out.dump(2) << "\n";
   return 0;
 }
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "probe") return Probe();
+  if (argc >= 2 && std::string(argv[1]) == "probe") return Probe(argc, argv);
   std::string listen = "127.0.0.1:50551";
   std::string token_file;
   std::string state_dir = kDefaultStateDir;

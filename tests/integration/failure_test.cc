@@ -3,6 +3,7 @@
 // run is INTERRUPTED with its samples kept, no fio left, test files removed),
 // and qdtctl end to end against a real agent process.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -214,10 +215,57 @@ TEST(AgentProbeTest, ReportsTheRealRootVolumeWithItsDeviceAndSize) {
   }
   EXPECT_TRUE(root) << "no volume mounted at / in:\n" << out;
   // A missing temperature source is unknown (null), never 0.
-  if (doc["temperature_sources"].empty()) {
+  if (doc["temperature_source"] == "") {
     EXPECT_TRUE(doc["drive_temperature_c"].is_null());
   }
   EXPECT_TRUE(doc["qlab_running"].is_boolean());
+}
+
+// The macOS backend, selected on Linux, with fake tools first on PATH that
+// print real captured macOS output.
+TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
+  TempDir bin("fakebin");
+  const std::string fx = QDT_FIXTURE_DIR;
+  auto tool = [&](const std::string& name, const std::string& body) {
+    std::string path = bin.path() + "/" + name;
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    ::chmod(path.c_str(), 0755);
+  };
+  tool("system_profiler",
+       "cat '" + fx + "/system_profiler/applesilicon_ap0256z_SPStorage_SPNVMe_SPSerialATA.json'");
+  // Apple SSDs answer only some logs: smartctl sets exit bit 2 and still prints JSON.
+  tool("smartctl",
+       "cat '" + fx + "/smartctl/smartctl-7.0_linux_nvme_samsung970evo_x_json.json'; exit 4");
+  tool(
+      "powermetrics",
+      "cat '" + fx +
+          "/powermetrics/m1max_macbookpro18-2_macos14.6.1_all_samplers_i1000_n1_with_thermal.txt'");
+  tool("pgrep", "[ \"$2\" = QLab ] && { echo 4242; exit 0; }; exit 1");
+  int rc = -1;
+  std::string out = RunCommand(
+      "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto doc = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << out;
+  EXPECT_EQ(doc["platform"], "macos");
+  ASSERT_EQ(doc["volumes"].size(), 2u) << out;
+  const auto& root = doc["volumes"][1];
+  EXPECT_EQ(root["mount_point"], "/");
+  EXPECT_EQ(root["model"], "APPLE SSD AP0256Z");
+  EXPECT_EQ(root["serial"], "0ba018e4045c5e3e");
+  EXPECT_EQ(root["protocol"], "Apple Fabric");
+  EXPECT_EQ(root["solid_state"], "SOLID_STATE_YES");
+  EXPECT_EQ(root["free_bytes"], "23142211584");
+  EXPECT_EQ(doc["drive_temperature_c"], 35);
+  EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0");
+  EXPECT_EQ(doc["thermal_pressure"], "THERMAL_PRESSURE_NOMINAL");
+  EXPECT_EQ(doc["qlab_running"], true);
+
+  rc = -1;
+  out = RunCommand(AgentBinary() + " probe --platform=windows", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("--platform: \"windows\" is not one of auto, linux, macos"));
 }
 
 // The offline commands need no agent.
