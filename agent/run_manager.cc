@@ -447,7 +447,7 @@ void RunManager::Work(std::shared_ptr<ActiveRun> rp) {
     std::vector<std::string> argv = {options_.fio_path, "--output-format=json"};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     argv.push_back(base + ".fio");
-    auto proc = fio::FioProcess::Start(argv, base + ".stdout", base + ".stderr");
+    auto proc = fio::FioProcess::Start(argv, base + ".stdout", base + ".stderr", r.test_dir);
     if (!proc.ok()) return proc.status();
     // The pid file lets a restarted agent find and kill a fio that outlived it.
     WriteText(base + ".pid", absl::StrCat((*proc)->pid(), "\n"));

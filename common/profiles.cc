@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/units.h"
@@ -33,6 +34,21 @@ constexpr double kMaxRateBytesPerS = 100e9;  // faster than any drive; larger is
 constexpr double kEpsilonS = 1e-6;
 
 bool Finite(double x) { return std::isfinite(x); }
+
+// OK, or "<at>: \"<name>\" contains control character 0x0a". Names end up in
+// fio job-file comments and in reports; a line break there would start a new
+// fio job section.
+absl::Status CheckName(const std::string& at, const std::string& name) {
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ": \"", absl::CEscape(name),
+                                                     "\" contains control character 0x",
+                                                     absl::Hex(u, absl::kZeroPad2)));
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Collects the first parse error of text format, with its line and column.
 class TextErrors : public google::protobuf::io::ErrorCollector {
@@ -114,6 +130,7 @@ double StreamEndS(const Phase& phase, const Stream& s) {
 
 absl::Status ValidateProfile(const Profile& p) {
   if (p.name().empty()) return absl::InvalidArgumentError("name: empty");
+  if (auto st = CheckName("name", p.name()); !st.ok()) return st;
   if (p.phases_size() == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("phases: profile \"", p.name(), "\" has no phases"));
@@ -123,6 +140,7 @@ absl::Status ValidateProfile(const Profile& p) {
     const Phase& ph = p.phases(i);
     const std::string at = absl::StrCat("phases[", i, "]");
     if (ph.name().empty()) return absl::InvalidArgumentError(at + ".name: empty");
+    if (auto st = CheckName(at + ".name", ph.name()); !st.ok()) return st;
     if (!names.insert(ph.name()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, ".name: \"", ph.name(), "\" is used twice"));
@@ -140,6 +158,7 @@ absl::Status ValidateProfile(const Profile& p) {
     for (int j = 0; j < ph.streams_size(); ++j) {
       const Stream& s = ph.streams(j);
       const std::string sat = absl::StrCat(at, ".streams[", j, "]");
+      if (auto st = CheckName(sat + ".name", s.name()); !st.ok()) return st;
       if (s.block_size_bytes() < kMinBlock || s.block_size_bytes() > kMaxBlock) {
         return absl::InvalidArgumentError(absl::StrCat(
             sat, ".block_size_bytes: ", s.block_size_bytes(), " is outside 4096 .. 67108864"));

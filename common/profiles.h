@@ -26,7 +26,24 @@ inline constexpr int kMaxStreamsPerPhase = 256;
 // Stream files per run (stream-NN.dat).
 inline constexpr uint32_t kMaxFiles = 64;
 
-// The built-in profiles ship as JSON files in common/profiles/ (compiled in).
+// The built-in profiles ship as JSON files in common/profiles/ (compiled in;
+// JSON has no comments, so their derivation is written here).
+//
+// Setup Check ("setup-check", 30 s), from the request's figures (DESIGN.md §5):
+// - "normal", 10 s: the cue as it plays, 1 x "4K ProRes 4444 XQ 59.94" at
+//   440,000,000 B/s + 3 x "HD ProRes 59.94 #n" at 72,000,000 B/s
+//   = 656,000,000 B/s (kNormalTargetMBps).
+// - "crossfade", 10 s: the outgoing and the incoming cue read at once, each
+//   stream x 1.6 safety: 2 x (704,000,000 + 3 x 115,200,000)
+//   = 2,099,200,000 B/s, the request's "2100 MB/s" (kCrossfadeTargetMBps).
+// - "max-read", 10 s: one unpaced stream (rate 0), 1 MiB reads, iodepth 8:
+//   what the drive sustains when nothing holds it back.
+// Paced streams read one frame per I/O: block = BlockSizeForFrame(rate, fps)
+// (440e6 / 59.94 = 7,340,674 B -> 7,344,128), iodepth 2 (the frame being
+// read and the next one, as a player reads ahead), frame_rate set so that the
+// verdict can compare completion latency with one frame interval.
+// show-pattern and max-sustained follow the table in DESIGN.md §5 the same
+// way; tests/unit/profiles_test.cc pins these figures for every built-in.
 std::vector<std::string> BuiltinProfileNames();
 // NotFound naming the known profiles.
 absl::StatusOr<qdt::v1::Profile> BuiltinProfile(absl::string_view name);
@@ -45,6 +62,9 @@ double StreamEndS(const qdt::v1::Phase& phase, const qdt::v1::Stream& s);
 
 // InvalidArgument naming the field path and its value, e.g.
 // "phases[1].streams[0].block_size_bytes: 1000 is not a multiple of 512".
+// Names (profile, phase, stream) must be free of control characters: they are
+// written into fio job files as comments, where a line break would start a
+// new job section (inline profiles arrive over the network).
 absl::Status ValidateProfile(const qdt::v1::Profile& profile);
 
 // Every phase duration, stream start offset and stream duration x scale;

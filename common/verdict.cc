@@ -7,6 +7,12 @@
 #include "absl/strings/str_format.h"
 
 namespace qdt {
+namespace {
+
+// Relative slack for comparing measured rates with targets built from doubles.
+constexpr double kRelativeTolerance = 1e-9;
+
+}  // namespace
 
 double NearestRankPercentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
@@ -26,7 +32,8 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   double unpaced_sustained = -1;
   double best_paced_target = -1, best_paced_median = 0;
   bool all_paced_passed = true, normal_paced_passed = true;
-  std::string worst_miss;  // for the summary
+  std::string worst_miss;   // for the summary: the first paced phase that missed
+  std::string normal_miss;  // the first phase whose normal-playback windows missed
 
   for (const PhaseSeries& s : in.phases) {
     qdt::v1::PhaseVerdict* pv = v.add_phases();
@@ -44,21 +51,32 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
     double bytes = 0, secs = 0;
     uint32_t missed = 0, streak = 0, longest = 0;
     const double threshold = kWindowPassFraction * s.target_bytes_per_s;  // at the peak
-    const double normal_bytes = MBToBytes(in.normal_target_mb_s) * (1 + 1e-9);
-    bool missed_normal = false;
+    const double normal_bytes = MBToBytes(in.normal_target_mb_s) * (1 + kRelativeTolerance);
+    uint32_t normal_windows = 0, normal_missed = 0;
+    double normal_threshold = 0;  // of the first normal-level window that missed
     for (size_t i = 0; i < s.window_bytes_per_s.size() && i < s.window_s.size(); ++i) {
-      if (s.window_s[i] < kMinJudgedWindowS) continue;
       double rate = s.window_bytes_per_s[i];
+      // A NaN would pass every comparison below and break the sort of the
+      // percentiles: such a window is not judged.
+      if (!std::isfinite(s.window_s[i]) || !std::isfinite(rate)) continue;
+      if (s.window_s[i] < kMinJudgedWindowS) continue;
       double target = s.target_bytes_per_s <= 0                ? 0
                       : i < s.window_target_bytes_per_s.size() ? s.window_target_bytes_per_s[i]
                                                                : s.target_bytes_per_s;
       judged.push_back(rate);
       bytes += rate * s.window_s[i];
       secs += s.window_s[i];
-      if (target > 0 && rate < kWindowPassFraction * target) {
+      const bool normal_level = target > 0 && target <= normal_bytes;
+      if (normal_level) ++normal_windows;
+      // Targets are time-weighted sums of doubles: a window that delivers
+      // exactly 95 % must not miss by a rounding error.
+      if (target > 0 && rate < kWindowPassFraction * target * (1 - kRelativeTolerance)) {
         ++missed;
         longest = std::max(longest, ++streak);
-        if (target <= normal_bytes) missed_normal = true;
+        if (normal_level) {
+          if (normal_missed == 0) normal_threshold = kWindowPassFraction * target;
+          ++normal_missed;
+        }
       } else {
         streak = 0;
       }
@@ -129,7 +147,14 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
         all_paced_passed = false;
         // Normal playback failed when a window that asked for no more than
         // normal playback missed.
-        if (missed_normal) normal_paced_passed = false;
+        if (normal_missed > 0) {
+          normal_paced_passed = false;
+          if (normal_miss.empty()) {
+            normal_miss =
+                absl::StrFormat("%s: %d of %d normal-playback windows under %.0f MB/s", s.name,
+                                normal_missed, normal_windows, BytesToMB(normal_threshold));
+          }
+        }
         if (worst_miss.empty() && missed > 0) {
           worst_miss =
               absl::StrFormat("%s: %d of %d windows under 95 %% of target (%.0f MB/s at the peak)",
@@ -154,6 +179,13 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   double sustained = unpaced_sustained >= 0 ? unpaced_sustained : best_paced_median;
   v.set_sustained_mb_s(sustained);
 
+  if (in.phases.empty()) {
+    v.set_rating(qdt::v1::RATING_UNSPECIFIED);
+    v.set_fails_crossfade_target(true);
+    v.add_flags("incomplete: no phase was measured");
+    v.set_summary("NO RATING: no phase was measured");
+    return v;
+  }
   if (!all_completed) {
     v.set_rating(qdt::v1::RATING_UNSPECIFIED);
     v.set_fails_crossfade_target(true);
@@ -181,7 +213,7 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
           absl::StrFormat("FAIL: sustained %.0f MB/s is below normal playback (%.0f MB/s)",
                           sustained, in.normal_target_mb_s));
     } else {
-      v.set_summary(absl::StrFormat("FAIL: normal playback missed its target (%s)", worst_miss));
+      v.set_summary(absl::StrFormat("FAIL: normal playback missed its target (%s)", normal_miss));
     }
   }
   v.set_fails_crossfade_target(v.rating() != qdt::v1::RATING_EXCELLENT);

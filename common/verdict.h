@@ -4,15 +4,23 @@
 // Rules (MB = 10^6 bytes):
 // - A phase is judged on its sample windows (about 1 s each). Windows shorter
 //   than 0.5 s are not judged: fio's last status before its final report can
-//   cover a fraction of a second and its rate is noise.
+//   cover a fraction of a second and its rate is noise. Windows with a
+//   non-finite length or rate are not judged either.
 // - Paced phase: a window misses when it delivers less than 95 % of its
-//   target: the paced streams scheduled in that window, time-weighted (a
+//   target (exactly 95 % is not a miss; a relative 1e-9 absorbs rounding):
+//   the paced streams scheduled in that window, time-weighted (a
 //   crossfade burst raises the target of the windows it overlaps). Reported: windows judged,
 //   missed windows, worst window, p1 (nearest rank), median, mean (fio's own
 //   io_bytes / runtime when known, else the time-weighted mean of the
 //   windows), longest streak of consecutive misses. It passes when it ran to
 //   its end with at least one window judged and no window missed.
-// - Unpaced phase (max read): the same statistics; it passes when it ran to its end.
+// - Unpaced phase (max read): the same statistics; it passes when it ran to
+//   its end with at least one window judged.
+// - A phase that ran to its end but had no window judged (shorter than one
+//   window, possible only at a strong --time-scale) is not judged: flag
+//   "not judged: phase <name> is shorter than one sample window"; it counts
+//   neither for nor against the rating.
+// - Phases the run never reached are reported with ran = false and no statistics.
 // - Sustained read = the mean of the unpaced phase (the lowest, if several);
 //   without an unpaced phase, the median of the highest-target paced phase.
 // - Rating when every phase completed: EXCELLENT when sustained >= the
@@ -20,6 +28,12 @@
 //   sustained >= the normal target (656) and no window whose target was at
 //   most the normal target missed (normal playback held); else FAIL. fails_crossfade_target =
 //   rating is not EXCELLENT.
+// - Summary, one sentence: "EXCELLENT: sustains 2650 MB/s and met every paced
+//   target"; "ACCEPTABLE: fails the 2100 MB/s crossfade target (sustained
+//   1200 MB/s; crossfade: 7 of 10 windows under 95 % of target (1994 MB/s at
+//   the peak))"; "FAIL: sustained 420 MB/s is below normal playback (656
+//   MB/s)" or "FAIL: normal playback missed its target (normal: 2 of 10
+//   normal-playback windows under 623 MB/s)".
 // - Flags beside the rating: dropped-frame risk (a paced stream's p99
 //   completion latency above one frame interval); throttling suspected (an
 //   unpaced phase of >= 8 windows whose last quarter's median is under 85 % of
@@ -28,7 +42,11 @@
 //   reads in flight than asked: posixaio's kern.aioprocmax on macOS); low free
 //   space (under 10 % of the volume free at the start).
 // - A run that did not finish every phase gets no rating (RATING_UNSPECIFIED),
-//   fails_crossfade_target = true and the flag "incomplete: ...".
+//   fails_crossfade_target = true, the flag "incomplete: phase <name> did not
+//   finish" and the summary "NO RATING: the run did not finish (phase
+//   <name>); sustained <x> MB/s over what ran". No phases at all: "incomplete:
+//   no phase was measured".
+// - normal_target_mb_s and crossfade_target_mb_s are copied into the Verdict.
 //
 // Pure functions; thread-safe.
 #ifndef QDT_COMMON_VERDICT_H_

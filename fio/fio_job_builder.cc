@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/profiles.h"
@@ -11,14 +12,32 @@ namespace qdt::fio {
 namespace {
 
 // fio's job-file syntax treats ':' in filename= as a separator of several files
-// (HOWTO "filename"); a literal colon is written "\:".
-std::string EscapeFilename(const std::string& path) {
-  std::string out;
-  for (char c : path) {
+// (HOWTO "filename"); a literal colon is written "\:". Stream file names never
+// contain one, but the rule is kept where the name is written.
+std::string FilenameLine(int file_index) {
+  std::string out = "filename=";
+  for (char c : StreamFileName(file_index)) {
     if (c == ':') out += '\\';
     out += c;
   }
   return out;
+}
+
+// Text that goes into a "; comment" line must stay on that line: a line break
+// would start a new option or job section of the file.
+absl::Status CheckCommentText(absl::string_view field, const std::string& text) {
+  if (text.find_first_of("\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", absl::CEscape(text), "\" contains a line break"));
+  }
+  return absl::OkStatus();
+}
+
+// The folder fio runs in: a whole comment line (fio skips lines that start
+// with ';'), so ';', '#', '$' and ':' in it are harmless; control characters
+// are refused by CheckOptions.
+std::string RunFromLine(const FioJobOptions& o) {
+  return absl::StrCat("; run with the working folder ", o.test_dir, "\n");
 }
 
 // Job files take whole milliseconds: "10000ms". At least 1 ms: fio reads
@@ -32,8 +51,13 @@ absl::Status CheckOptions(const FioJobOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("test_dir: \"", o.test_dir, "\" is not an absolute path"));
   }
-  if (o.test_dir.find('\n') != std::string::npos || o.test_dir.find('\r') != std::string::npos) {
-    return absl::InvalidArgumentError("test_dir: contains a line break");
+  for (char c : o.test_dir) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat("test_dir: \"", absl::CEscape(o.test_dir),
+                                                     "\" contains control character 0x",
+                                                     absl::Hex(u, absl::kZeroPad2)));
+    }
   }
   if (o.ioengine.empty()) return absl::InvalidArgumentError("ioengine: empty");
   if (o.file_size_bytes == 0) return absl::InvalidArgumentError("file_size_bytes: 0");
@@ -80,15 +104,17 @@ int FileCount(const qdt::v1::Profile& profile) {
 absl::StatusOr<std::string> BuildLayoutJobFile(const qdt::v1::Profile& profile,
                                                const FioJobOptions& o) {
   if (auto st = CheckOptions(o); !st.ok()) return st;
+  if (auto st = CheckCommentText("name", profile.name()); !st.ok()) return st;
   const int files = FileCount(profile);
   std::string out = absl::StrCat("; qdt layout for profile \"", profile.name(), "\": ", files,
                                  " files of ", o.file_size_bytes, " bytes\n");
+  absl::StrAppend(&out, RunFromLine(o));
   AppendGlobal(&out, o, /*timed=*/false);
   // Lay the files out and do no I/O: timing starts with the phases.
   absl::StrAppend(&out, "create_only=1\n");
   for (int i = 0; i < files; ++i) {
     absl::StrAppend(&out, "\n[layout-", absl::StrFormat("%02d", i), "]\n");
-    absl::StrAppend(&out, "filename=", EscapeFilename(o.test_dir + "/" + StreamFileName(i)), "\n");
+    absl::StrAppend(&out, FilenameLine(i), "\n");
   }
   return out;
 }
@@ -96,13 +122,16 @@ absl::StatusOr<std::string> BuildLayoutJobFile(const qdt::v1::Profile& profile,
 absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int phase_index,
                                               const FioJobOptions& o) {
   if (auto st = CheckOptions(o); !st.ok()) return st;
+  const std::string at = absl::StrCat("phases[", phase_index, "]");
   if (phase.streams_size() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("phases[", phase_index, "].streams: none"));
+    return absl::InvalidArgumentError(absl::StrCat(at, ".streams: none"));
   }
+  if (auto st = CheckCommentText(at + ".name", phase.name()); !st.ok()) return st;
   double target = PhaseTargetBytesPerS(phase);
   std::string out = absl::StrFormat(
       "; qdt phase %d \"%s\": %d streams, %s\n", phase_index, phase.name(), phase.streams_size(),
       target > 0 ? absl::StrFormat("target %.0f B/s", target) : std::string("unpaced"));
+  absl::StrAppend(&out, RunFromLine(o));
   AppendGlobal(&out, o, /*timed=*/true);
   for (int i = 0; i < phase.streams_size(); ++i) {
     const qdt::v1::Stream& s = phase.streams(i);
@@ -111,13 +140,14 @@ absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int p
           absl::StrCat("file_size_bytes: ", o.file_size_bytes, " is smaller than phases[",
                        phase_index, "].streams[", i, "].block_size_bytes ", s.block_size_bytes()));
     }
+    if (auto st = CheckCommentText(absl::StrCat(at, ".streams[", i, "].name"), s.name());
+        !st.ok()) {
+      return st;
+    }
     double run_s = s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
     absl::StrAppend(&out, "\n; ", s.name(), "\n");
     absl::StrAppend(&out, "[stream-", absl::StrFormat("%02d", i), "]\n");
-    absl::StrAppend(
-        &out, "filename=",
-        EscapeFilename(o.test_dir + "/" + StreamFileName(static_cast<int>(StreamFile(phase, i)))),
-        "\n");
+    absl::StrAppend(&out, FilenameLine(static_cast<int>(StreamFile(phase, i))), "\n");
     absl::StrAppend(&out, "bs=", s.block_size_bytes(), "\n");
     absl::StrAppend(&out, "iodepth=", std::max<uint32_t>(1, s.iodepth()), "\n");
     if (s.rate_bytes_per_s() > 0) absl::StrAppend(&out, "rate=", s.rate_bytes_per_s(), "\n");

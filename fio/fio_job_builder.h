@@ -9,6 +9,16 @@
 // MiB: DESIGN.md §4). All jobs run as threads of one fio process ("thread"),
 // so stopping that process stops all I/O at once.
 //
+// Everything written is a plain integer: sizes and rates in bytes, times as
+// "<n>ms". Data files are named relative to the folder fio runs in
+// ("filename=stream-00.dat"; FioProcess::Start's working_dir = test_dir), so
+// no path goes through fio's job-file parser, which cuts values at ';' and
+// '#', substitutes ${VAR} and $ncpus-style keywords and splits at ':'
+// (fio 3.33 parse.c, options.c): "/Volumes/Show #2" works as it is.
+// test_dir must be absolute and free of control characters (it is written in
+// a comment line); profile, phase and stream names go into "; comment" lines
+// and must not contain a line break (it would start a new job section).
+//
 // Pure functions; thread-safe.
 #ifndef QDT_FIO_FIO_JOB_BUILDER_H_
 #define QDT_FIO_FIO_JOB_BUILDER_H_

@@ -89,7 +89,8 @@ FioProcess::~FioProcess() {
 
 absl::StatusOr<std::unique_ptr<FioProcess>> FioProcess::Start(const std::vector<std::string>& argv,
                                                               const std::string& stdout_path,
-                                                              const std::string& stderr_path) {
+                                                              const std::string& stderr_path,
+                                                              const std::string& working_dir) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("fio path must be absolute, got \"", argv.empty() ? "" : argv[0], "\""));
@@ -149,6 +150,12 @@ absl::StatusOr<std::unique_ptr<FioProcess>> FioProcess::Start(const std::vector<
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    if (!working_dir.empty() && ::chdir(working_dir.c_str()) != 0) {
+      static const char kCd[] = "qdt: cannot enter the working folder\n";
+      ssize_t ignored = ::write(STDERR_FILENO, kCd, sizeof(kCd) - 1);
+      (void)ignored;
+      ::_exit(126);
+    }
     ::execv(cargv[0], cargv.data());
     static const char kMsg[] = "qdt: cannot exec fio\n";
     ssize_t ignored = ::write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);

@@ -38,9 +38,14 @@ class FioProcess {
   // Starts argv[0] (an absolute path) with argv. stdout and stderr are copied to
   // the given files (created, mode 0644). On Linux the child gets
   // PR_SET_PDEATHSIG=SIGKILL, so fio does not outlive a SIGKILLed agent.
+  // A non-empty `working_dir` becomes the child's current folder (job files name
+  // their data files relative to it; see fio_job_builder.h); when the child
+  // cannot enter it, fio is not started and the child exits with 126 after
+  // writing "qdt: cannot enter the working folder" to stderr.
   static absl::StatusOr<std::unique_ptr<FioProcess>> Start(const std::vector<std::string>& argv,
                                                            const std::string& stdout_path,
-                                                           const std::string& stderr_path);
+                                                           const std::string& stderr_path,
+                                                           const std::string& working_dir = "");
   ~FioProcess();
   FioProcess(const FioProcess&) = delete;
   FioProcess& operator=(const FioProcess&) = delete;

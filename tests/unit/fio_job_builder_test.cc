@@ -5,12 +5,15 @@
 // this test once; review the diff of tests/golden/ before committing.
 #include "fio/fio_job_builder.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "common/profiles.h"
 #include "fio/fio_runner.h"
 #include "gmock/gmock.h"
@@ -42,24 +45,39 @@ void CompareWithGolden(const std::string& name, const std::string& actual) {
   EXPECT_EQ(actual, ss.str()) << "job file differs from " << path;
 }
 
-// Runs the real fio's job-file parser on `text`.
-void ExpectFioAccepts(const std::string& text) {
+struct FioResult {
+  int status = -1;     // as pclose returns it
+  std::string output;  // stdout and stderr
+};
+
+// Writes `text` to a job file in a fresh temporary folder and runs the real
+// fio on it with `flag` (--parse-only, --showcmd): neither does any I/O.
+FioResult RunFioOn(const std::string& flag, const std::string& text) {
+  FioResult r;
   auto fio = ResolveFioPath("");
-  ASSERT_TRUE(fio.ok()) << fio.status();
+  if (!fio.ok()) {
+    r.output = std::string(fio.status().message());
+    return r;
+  }
   char dir[] = "/tmp/qdt-jobfile-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
+  if (::mkdtemp(dir) == nullptr) return r;
   std::string path = std::string(dir) + "/job.fio";
   std::ofstream(path) << text;
-  std::string cmd = *fio + " --parse-only " + path + " 2>&1";
+  std::string cmd = *fio + " " + flag + " " + path + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
   char buf[512];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  r.status = ::pclose(p);
   ::unlink(path.c_str());
   ::rmdir(dir);
-  EXPECT_EQ(status, 0) << "fio rejected the job file:\n" << out << "\n" << text;
+  return r;
+}
+
+// Runs the real fio's job-file parser on `text`.
+void ExpectFioAccepts(const std::string& text) {
+  FioResult r = RunFioOn("--parse-only", text);
+  EXPECT_EQ(r.status, 0) << "fio rejected the job file:\n" << r.output << "\n" << text;
 }
 
 TEST(FioJobBuilderTest, SetupCheckMatchesGoldenFiles) {
@@ -115,26 +133,44 @@ TEST(FioJobBuilderTest, RealFioAcceptsEveryGeneratedFileAlsoScaledAndWithBursts)
   ExpectFioAccepts(*job);
 }
 
-TEST(FioJobBuilderTest, ColonsInThePathAreEscapedAndFioAcceptsThem) {
+TEST(FioJobBuilderTest, RealFioAcceptsEveryBuiltinProfileFullLengthAndScaled) {
+  // show-pattern has 124 streams in one phase, most of them bursts with a
+  // startdelay; scaled to 1 % its bursts last 100 ms.
+  for (const std::string& name : BuiltinProfileNames()) {
+    auto full = BuiltinProfile(name);
+    ASSERT_TRUE(full.ok()) << name;
+    auto scaled = ScaleProfile(*full, 0.01);
+    ASSERT_TRUE(scaled.ok()) << name;
+    for (const qdt::v1::Profile* p : {&*full, &*scaled}) {
+      auto layout = BuildLayoutJobFile(*p, GoldenOptions());
+      ASSERT_TRUE(layout.ok()) << name << ": " << layout.status();
+      ExpectFioAccepts(*layout);
+      for (int i = 0; i < p->phases_size(); ++i) {
+        auto job = BuildPhaseJobFile(p->phases(i), i, GoldenOptions());
+        ASSERT_TRUE(job.ok()) << name << " phase " << i << ": " << job.status();
+        ExpectFioAccepts(*job);
+      }
+    }
+  }
+}
+
+TEST(FioJobBuilderTest, DataFilesAreNamedRelativeToTheRunFolder) {
   FioJobOptions o = GoldenOptions();
-  o.test_dir = "/Volumes/Show: Media/.qdt-test/run-1";
+  o.test_dir = "/Volumes/Show: Media #2;x$HOME/.qdt-test/run-1";
   auto profile = BuiltinProfile("setup-check");
   auto job = BuildPhaseJobFile(profile->phases(2), 2, o);
-  ASSERT_TRUE(job.ok());
-  EXPECT_THAT(*job, HasSubstr("filename=/Volumes/Show\\: Media/.qdt-test/run-1/stream-00.dat\n"));
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_THAT(*job, HasSubstr("\nfilename=stream-00.dat\n"));
+  EXPECT_THAT(*job, Not(HasSubstr("filename=/")));
+  EXPECT_THAT(*job, HasSubstr("; run with the working folder " + o.test_dir + "\n"));
   ExpectFioAccepts(*job);
 }
 
 TEST(FioJobBuilderTest, BadOptionsNameTheField) {
   auto profile = BuiltinProfile("setup-check");
   FioJobOptions o = GoldenOptions();
-  o.test_dir = "relative/dir";
-  auto r = BuildLayoutJobFile(*profile, o);
-  ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.status().message(), HasSubstr("test_dir: \"relative/dir\""));
-  o = GoldenOptions();
-  o.test_dir = "/tmp/a\nb";
-  EXPECT_FALSE(BuildLayoutJobFile(*profile, o).ok());
+  o.file_size_bytes = 0;
+  EXPECT_EQ(BuildLayoutJobFile(*profile, o).status().message(), "file_size_bytes: 0");
   o = GoldenOptions();
   o.ioengine = "";
   EXPECT_THAT(BuildLayoutJobFile(*profile, o).status().message(), HasSubstr("ioengine"));
@@ -143,6 +179,137 @@ TEST(FioJobBuilderTest, BadOptionsNameTheField) {
   auto small = BuildPhaseJobFile(profile->phases(0), 0, o);
   ASSERT_FALSE(small.ok());
   EXPECT_THAT(small.status().message(), HasSubstr("file_size_bytes: 1048576"));
+}
+
+// Why no path goes through the job file: the real fio changes such a filename
+// (here: cuts it at '#' or ';'), so the run would lay out and read another path.
+TEST(FioJobBuilderTest, RealFioCutsAFilenameAtHashAndSemicolon) {
+  for (const char* dir : {"/Volumes/Media #2/t", "/Volumes/Media;2/t"}) {
+    FioResult r = RunFioOn("--showcmd", absl::StrCat("[j]\nfilename=", dir, "/f.dat\n"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("--filename=/Volumes/Media ")) << dir;
+    EXPECT_THAT(r.output, Not(HasSubstr("f.dat"))) << dir;
+  }
+}
+
+// A layout in a folder with every character fio's parser would change really
+// creates its files there when fio runs in that folder, and nowhere else.
+TEST(FioJobBuilderTest, RealFioLaysOutFilesInAFolderWithHashSemicolonDollarAndColon) {
+  auto fio = ResolveFioPath("");
+  ASSERT_TRUE(fio.ok()) << fio.status();
+  char tmp[] = "/tmp/qdt-odd-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmp), nullptr);
+  const std::string dir = std::string(tmp) + "/Show: Media #2;x$HOME";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  qdt::v1::Profile p;
+  p.set_name("odd");
+  auto* ph = p.add_phases();
+  ph->set_name("p");
+  ph->set_duration_s(1);
+  auto* st = ph->add_streams();
+  st->set_name("s");
+  st->set_block_size_bytes(4096);
+  FioJobOptions o;
+  o.test_dir = dir;
+  o.file_size_bytes = 1 << 20;
+  o.ioengine = "psync";
+  o.direct = false;
+  auto job = BuildLayoutJobFile(p, o);
+  ASSERT_TRUE(job.ok()) << job.status();
+  const std::string job_path = std::string(tmp) + "/layout.fio";
+  std::ofstream(job_path) << *job;
+  auto proc = FioProcess::Start({*fio, job_path}, std::string(tmp) + "/out",
+                                std::string(tmp) + "/err", dir);
+  ASSERT_TRUE(proc.ok()) << proc.status();
+  FioExit exit = (*proc)->Wait(nullptr);
+  EXPECT_EQ(exit.exit_code, 0) << exit.stderr_text;
+  struct stat sb {};
+  ASSERT_EQ(::stat((dir + "/stream-00.dat").c_str(), &sb), 0) << "not laid out in " << dir;
+  EXPECT_EQ(sb.st_size, 1 << 20);
+  // Nothing appeared beside the odd folder (a cut path would land in tmp).
+  int entries = 0;
+  if (DIR* d = ::opendir(tmp)) {
+    while (dirent* e = ::readdir(d)) {
+      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") ++entries;
+    }
+    ::closedir(d);
+  }
+  EXPECT_EQ(entries, 4);  // the folder, layout.fio, out, err
+  for (const char* f : {"/stream-00.dat"}) ::unlink((dir + f).c_str());
+  ::rmdir(dir.c_str());
+  for (const char* f : {"/layout.fio", "/out", "/err"}) ::unlink((std::string(tmp) + f).c_str());
+  ::rmdir(tmp);
+}
+
+TEST(FioJobBuilderTest, AFolderThatCannotBeEnteredIsReportedNotRunElsewhere) {
+  auto fio = ResolveFioPath("");
+  ASSERT_TRUE(fio.ok());
+  auto proc = FioProcess::Start({*fio, "--version"}, "/dev/null", "/dev/null",
+                                "/nonexistent/qdt-no-such-folder");
+  ASSERT_TRUE(proc.ok()) << proc.status();
+  FioExit exit = (*proc)->Wait(nullptr);
+  EXPECT_EQ(exit.exit_code, 126);
+  EXPECT_THAT(exit.stderr_text, HasSubstr("cannot enter the working folder"));
+}
+
+struct BadDirCase {
+  const char* what;
+  std::string test_dir;
+  const char* message;
+};
+
+void PrintTo(const BadDirCase& c, std::ostream* os) { *os << c.what; }
+
+class BadTestDirTest : public ::testing::TestWithParam<BadDirCase> {};
+
+TEST_P(BadTestDirTest, IsRefusedForLayoutAndPhasesNamingTheValue) {
+  auto profile = BuiltinProfile("setup-check");
+  ASSERT_TRUE(profile.ok());
+  FioJobOptions o = GoldenOptions();
+  o.test_dir = GetParam().test_dir;
+  auto layout = BuildLayoutJobFile(*profile, o);
+  ASSERT_FALSE(layout.ok()) << *layout;
+  EXPECT_TRUE(absl::IsInvalidArgument(layout.status()));
+  EXPECT_THAT(layout.status().message(), HasSubstr(GetParam().message));
+  auto phase = BuildPhaseJobFile(profile->phases(0), 0, o);
+  ASSERT_FALSE(phase.ok());
+  EXPECT_EQ(phase.status(), layout.status());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FioWouldMisreadThem, BadTestDirTest,
+    ::testing::Values(
+        BadDirCase{"relative", "relative/dir", "test_dir: \"relative/dir\" is not an absolute"},
+        BadDirCase{"empty", "", "test_dir: \"\" is not an absolute path"},
+        BadDirCase{"line break", "/tmp/a\nb",
+                   "test_dir: \"/tmp/a\\nb\" contains control character 0x0a"},
+        BadDirCase{"carriage return", "/tmp/a\rb", "contains control character 0x0d"}));
+
+TEST(FioJobBuilderTest, LineBreaksInNamesAreRefusedNotWrittenIntoComments) {
+  auto profile = BuiltinProfile("setup-check");
+  ASSERT_TRUE(profile.ok());
+  qdt::v1::Phase phase = profile->phases(0);
+  phase.mutable_streams(1)->set_name("HD\n[evil]\nrw=write");
+  auto job = BuildPhaseJobFile(phase, 0, GoldenOptions());
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().message(),
+            "phases[0].streams[1].name: \"HD\\n[evil]\\nrw=write\" contains a line break");
+  phase = profile->phases(0);
+  phase.set_name("normal\r\n[evil]");
+  EXPECT_THAT(BuildPhaseJobFile(phase, 3, GoldenOptions()).status().message(),
+              HasSubstr("phases[3].name: "));
+  qdt::v1::Profile p = *profile;
+  p.set_name("x\n[evil]");
+  EXPECT_THAT(BuildLayoutJobFile(p, GoldenOptions()).status().message(),
+              HasSubstr("name: \"x\\n[evil]\" contains a line break"));
+}
+
+TEST(FioJobBuilderTest, PhaseWithoutStreamsIsRefused) {
+  qdt::v1::Phase phase;
+  phase.set_name("empty");
+  phase.set_duration_s(1);
+  EXPECT_EQ(BuildPhaseJobFile(phase, 2, GoldenOptions()).status().message(),
+            "phases[2].streams: none");
 }
 
 TEST(FioJobBuilderTest, FileCountIsTheLargestPhase) {

@@ -32,6 +32,51 @@ TEST(ProfilesTest, SetupCheckHasTheRequestedShapeAndTargets) {
   EXPECT_EQ(p->phases(2).streams(0).iodepth(), 8u);
 }
 
+TEST(ProfilesTest, SetupCheckStreamsAreTheRequestsCueAndItsCrossfade) {
+  auto p = BuiltinProfile("setup-check");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->title(), "Setup Check");
+  const auto& normal = p->phases(0);
+  EXPECT_EQ(normal.streams(0).name(), "4K ProRes 4444 XQ 59.94");
+  EXPECT_EQ(normal.streams(0).rate_bytes_per_s(), 440'000'000u);
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(normal.streams(i).name(), "HD ProRes 59.94 #" + std::to_string(i));
+    EXPECT_EQ(normal.streams(i).rate_bytes_per_s(), 72'000'000u);
+  }
+  // The crossfade reads the outgoing and the incoming cue, every stream x 1.6.
+  const auto& xfade = p->phases(1);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(xfade.streams(i).rate_bytes_per_s(), normal.streams(i % 4).rate_bytes_per_s() * 8 / 5)
+        << i;
+  }
+  EXPECT_EQ(xfade.streams(0).name(), "4K ProRes 4444 XQ 59.94 (out)");
+  EXPECT_EQ(xfade.streams(4).name(), "4K ProRes 4444 XQ 59.94 (in)");
+  for (const auto& ph : p->phases()) EXPECT_DOUBLE_EQ(ph.duration_s(), 10) << ph.name();
+  EXPECT_EQ(p->phases(2).streams_size(), 1);
+  EXPECT_EQ(p->phases(2).streams(0).rate_bytes_per_s(), 0u);
+}
+
+TEST(ProfilesTest, EveryBuiltinPacedStreamReadsOneFrameAtQueueDepthTwo) {
+  int paced = 0;
+  for (const std::string& name : BuiltinProfileNames()) {
+    auto p = BuiltinProfile(name);
+    ASSERT_TRUE(p.ok()) << name << ": " << p.status();
+    for (const auto& ph : p->phases()) {
+      for (const auto& s : ph.streams()) {
+        if (s.rate_bytes_per_s() == 0) continue;
+        ++paced;
+        const std::string where = name + "/" + ph.name() + "/" + s.name();
+        EXPECT_GT(s.frame_rate(), 0) << where;
+        EXPECT_EQ(s.block_size_bytes(),
+                  BlockSizeForFrame(static_cast<double>(s.rate_bytes_per_s()), s.frame_rate()))
+            << where;
+        EXPECT_EQ(s.iodepth(), 2u) << where;
+      }
+    }
+  }
+  EXPECT_GT(paced, 12) << "setup-check alone has 12 paced streams";
+}
+
 TEST(ProfilesTest, UnknownNameListsTheKnownOnes) {
   auto p = BuiltinProfile("show-pattern-typo");
   ASSERT_TRUE(absl::IsNotFound(p.status()));
@@ -224,6 +269,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"two streams read one file at once",
                 [](qdt::v1::Profile* p) { p->mutable_phases(0)->mutable_streams(1)->set_file(0); },
                 "phases[0].streams[1].file: 0 is read by streams[0] at the same time"},
+        BadCase{"line break in a stream name (would start a fio job section)",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(0)->mutable_streams(2)->set_name(
+                      "HD\n[evil]\nrw=write\nfilename=/dev/sda");
+                },
+                "phases[0].streams[2].name: \"HD\\n[evil]\\nrw=write\\nfilename=/dev/sda\" "
+                "contains control character 0x0a"},
+        BadCase{"carriage return in a phase name",
+                [](qdt::v1::Profile* p) { p->mutable_phases(1)->set_name("cross\rfade"); },
+                "phases[1].name: \"cross\\rfade\" contains control character 0x0d"},
+        BadCase{"tab in the profile name", [](qdt::v1::Profile* p) { p->set_name("setup\tcheck"); },
+                "name: \"setup\\tcheck\" contains control character 0x09"},
         BadCase{"negative frame rate",
                 [](qdt::v1::Profile*
                        p) { p->mutable_phases(1)->mutable_streams(4)->set_frame_rate(-30); },
