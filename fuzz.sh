@@ -31,9 +31,11 @@ fi
 declare -A seeds=(
   [fio_stream]=fio [powermetrics]=powermetrics [pmset]=pmset [smartctl]=smartctl
   [diskutil]=diskutil [system_profiler]=system_profiler [mountinfo]="" [profile]=""
+  [plist]=diskutil [iostat]=iostat [smartctl_text]=smartctl [diskstats]=diskstats
 )
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fio_stream powermetrics pmset smartctl diskutil system_profiler mountinfo profile)
+[ ${#targets[@]} -gt 0 ] || targets=(fio_stream powermetrics pmset smartctl diskutil system_profiler
+  mountinfo profile plist iostat smartctl_text diskstats)
 
 qdt_say "building ${#targets[@]} fuzz targets"
 cmake --build "$build" -j "${QDT_JOBS:-2}" --target "${targets[@]/%/_fuzz}"
@@ -47,6 +49,7 @@ for t in "${targets[@]}"; do
   fi
   case "$t" in
     mountinfo) [ -r /proc/self/mountinfo ] && cp /proc/self/mountinfo "$corpus/self" ;;
+    diskstats) [ -r /proc/diskstats ] && cp /proc/diskstats "$corpus/live" ;;
     profile) cp "$QDT_ROOT"/common/profiles/*.json "$corpus/" ;;
   esac
   qdt_say "fuzzing $t for ${seconds} s"

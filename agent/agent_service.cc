@@ -171,8 +171,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 AgentService::AgentService(RunManager* runs, std::string token, AgentIdentity identity,
-                           const ThermalMonitor* thermal)
-    : runs_(runs), token_(std::move(token)), identity_(std::move(identity)), thermal_(thermal) {}
+                           const ThermalMonitor* thermal, VolumeLister list_volumes)
+    : runs_(runs),
+      token_(std::move(token)),
+      identity_(std::move(identity)),
+      thermal_(thermal),
+      list_volumes_(std::move(list_volumes)) {
+  if (!list_volumes_) list_volumes_ = [] { return qdt::agent::ListVolumes("/sys"); };
+}
 
 grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
   const auto& md = ctx->client_metadata();
@@ -215,6 +221,7 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   resp->add_capabilities("inline-profiles");
   resp->add_capabilities("synchronised-start");
   resp->set_active_run_id(runs_->ActiveRunId());
+  resp->set_platform(identity_.platform);
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -222,7 +229,10 @@ grpc::ServerUnaryReactor* AgentService::ListVolumes(grpc::CallbackServerContext*
                                                     const qdt::v1::ListVolumesRequest*,
                                                     qdt::v1::ListVolumesResponse* resp) {
   if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
-  auto volumes = qdt::agent::ListVolumes();
+  // The macOS probes take a second or more (system_profiler); this handler
+  // then holds one of gRPC's callback threads for that long, which is fine
+  // for a call a console makes on demand.
+  auto volumes = list_volumes_();
   if (!volumes.ok()) return Done(ctx, ToGrpcStatus(volumes.status()));
   for (auto& v : *volumes) *resp->add_volumes() = std::move(v);
   return Done(ctx, grpc::Status::OK);

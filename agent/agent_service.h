@@ -8,7 +8,9 @@
 #ifndef QDT_AGENT_AGENT_SERVICE_H_
 #define QDT_AGENT_AGENT_SERVICE_H_
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "agent/run_manager.h"
 #include "qdt/v1/agent.grpc.pb.h"
@@ -19,13 +21,19 @@ struct AgentIdentity {
   std::string agent_version;
   std::string fio_path;
   std::string fio_version;
+  std::string platform = "linux";  // the probe backend (--platform)
 };
+
+// Lists the testable volumes for ListVolumes: the Linux backend (mountinfo +
+// sysfs) or the macOS probes (system_profiler + diskutil).
+using VolumeLister = std::function<absl::StatusOr<std::vector<qdt::v1::Volume>>()>;
 
 class AgentService final : public qdt::v1::Agent::CallbackService {
  public:
-  // `thermal` may be null (telemetry then reports every source as unknown).
+  // `thermal` may be null (telemetry then reports every source as unknown);
+  // an empty `list_volumes` means ListVolumes("/sys") of this machine.
   AgentService(RunManager* runs, std::string token, AgentIdentity identity,
-               const ThermalMonitor* thermal = nullptr);
+               const ThermalMonitor* thermal = nullptr, VolumeLister list_volumes = nullptr);
 
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* ctx,
                                     const qdt::v1::GetInfoRequest* req,
@@ -58,6 +66,7 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   std::string token_;
   AgentIdentity identity_;
   const ThermalMonitor* thermal_;
+  VolumeLister list_volumes_;
 };
 
 // absl::Status -> grpc::Status with the same code and message.

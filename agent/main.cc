@@ -36,7 +36,7 @@ constexpr char kUsage[] =
     "usage: qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
     "QLab\n"
     "       qdt-agent [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] [--fio PATH]\n"
-    "                 [--port-file FILE] [--default-file-size BYTES]\n"
+    "                 [--port-file FILE] [--default-file-size BYTES] [--platform NAME]\n"
     "  --listen             address to serve gRPC on (default 127.0.0.1:50551; use\n"
     "                       0.0.0.0:50551 to accept consoles on the network)\n"
     "  --token-file         the rig token; created with a random token (mode 0600) if missing\n"
@@ -46,7 +46,10 @@ constexpr char kUsage[] =
     "  --fio                fio binary (default: found on PATH, /usr/bin, /usr/local/bin,\n"
     "                       /opt/homebrew/bin)\n"
     "  --port-file          write the bound port here once serving (for --listen HOST:0)\n"
-    "  --default-file-size  bytes per stream file when a request does not say (default 1 GiB)\n";
+    "  --default-file-size  bytes per stream file when a request does not say (default 1 GiB)\n"
+    "  --platform           auto, linux or macos: which probes fill volumes, drive facts and\n"
+    "                       temperatures (default auto = this machine; macos works wherever\n"
+    "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n";
 
 int Usage(const std::string& error) {
   std::cerr << "qdt-agent: " << error << "\n" << kUsage;
@@ -98,6 +101,12 @@ int Probe(int argc, char** argv) {
   out["temperature_source"] = report.temperature_source;
   out["thermal_pressure"] = qdt::v1::ThermalPressure_Name(report.thermal_pressure);
   out["qlab_running"] = report.qlab_running;
+  out["drive_activity_mb_s"] = report.drive_activity_mb_s;
+  if (report.cpu_speed_limit) {
+    out["cpu_speed_limit"] = *report.cpu_speed_limit;
+  } else {
+    out["cpu_speed_limit"] = nullptr;  // not reported (Linux, Apple Silicon)
+  }
   out["notes"] = report.notes;
   std::cout << out.dump(2) << "\n";
   return 0;
@@ -111,6 +120,7 @@ int main(int argc, char** argv) {
   std::string fio_flag;
   std::string port_file;
   uint64_t default_file_size = qdt::kGiB;
+  std::string platform_flag = "auto";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -139,6 +149,8 @@ int main(int argc, char** argv) {
       fio_flag = value;
     } else if (take("--port-file")) {
       port_file = value;
+    } else if (take("--platform")) {
+      platform_flag = value;
     } else if (take("--default-file-size")) {
       if (!absl::SimpleAtoi(value, &default_file_size) || default_file_size < qdt::kMiB) {
         return Usage(
@@ -149,6 +161,8 @@ int main(int argc, char** argv) {
     }
   }
   if (token_file.empty()) token_file = state_dir + "/token";
+  auto platform = qdt::agent::ParsePlatform(platform_flag);
+  if (!platform.ok()) return Usage(std::string(platform.status().message()));
 
   // Signals are taken by sigwait() below; block them before any thread starts
   // so that gRPC's and the runs' threads inherit the mask.
@@ -182,7 +196,28 @@ int main(int argc, char** argv) {
   }
 
   qdt::agent::SystemCommandRunner commands;
-  qdt::agent::ThermalMonitor thermal(&commands, qdt::agent::HostPlatform(), "/sys");
+  qdt::agent::ThermalMonitor thermal(&commands, *platform, "/sys");
+  const bool macos = *platform == qdt::agent::Platform::kMacOS;
+  qdt::agent::VolumeLister list_volumes = [] { return qdt::agent::ListVolumes("/sys"); };
+  if (macos) {
+    // One probe at start finds the internal drive for smartctl; ListVolumes
+    // probes again on every call (drives come and go).
+    std::vector<std::string> notes;
+    std::string internal_device;
+    auto volumes = qdt::agent::ProbeMacosVolumes(&commands, &notes, &internal_device);
+    for (const auto& n : notes) QDT_LOG(Warning) << "probe: " << n;
+    QDT_LOG(Info) << "macOS probes: " << volumes.size() << " volumes, internal drive "
+                  << (internal_device.empty() ? "unknown" : internal_device);
+    if (!internal_device.empty()) thermal.SetSmartDevice(internal_device);
+    list_volumes = [&commands]() -> absl::StatusOr<std::vector<qdt::v1::Volume>> {
+      std::vector<std::string> call_notes;
+      std::string internal;
+      auto v = qdt::agent::ProbeMacosVolumes(&commands, &call_notes, &internal);
+      for (const auto& n : call_notes) QDT_LOG(Warning) << "probe: " << n;
+      if (v.empty() && !call_notes.empty()) return absl::UnavailableError(call_notes.front());
+      return v;
+    };
+  }
   thermal.Start();
 
   qdt::agent::RunManagerOptions options;
@@ -196,7 +231,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  qdt::agent::AgentService service(&runs, *token, {QDT_VERSION, *fio_path, *fio_version}, &thermal);
+  qdt::agent::AgentService service(
+      &runs, *token, {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux"}, &thermal,
+      list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);

@@ -149,6 +149,7 @@ absl::StatusOr<std::vector<qdt::v1::Volume>> ListVolumes(const std::string& sysf
     v.set_read_only(m.read_only);
     if (auto dev = ReadBlockDevice(sysfs_root, m.device); dev.ok()) {
       v.set_model(dev->model);
+      v.set_physical_device(dev->name);
       v.set_serial(dev->serial);
       v.set_protocol(dev->protocol);
       if (dev->rotational.has_value()) {

@@ -1,7 +1,12 @@
 #include "agent/probes/platform_probe.h"
 
+#include <fstream>
+#include <set>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "agent/probes/darwin_parsers.h"
+#include "agent/probes/storage_parsers.h"
 #include "agent/probes/thermal_parsers.h"
 #include "agent/run_manager.h"
 #include "agent/volumes.h"
@@ -16,7 +21,28 @@ absl::StatusOr<Platform> ParsePlatform(const std::string& value) {
       absl::StrCat("--platform: \"", value, "\" is not one of auto, linux, macos"));
 }
 
-ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root) {
+namespace {
+
+absl::StatusOr<std::vector<DiskstatsEntry>> ReadDiskstats(const std::string& proc_root) {
+  std::ifstream in(proc_root + "/diskstats");
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", proc_root, "/diskstats"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseDiskstats(ss.str());
+}
+
+std::set<std::string> PhysicalDevices(const std::vector<qdt::v1::Volume>& volumes) {
+  std::set<std::string> out;
+  for (const auto& v : volumes) {
+    if (!v.physical_device().empty()) out.insert(v.physical_device());
+  }
+  return out;
+}
+
+}  // namespace
+
+ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root,
+                       const std::string& proc_root, absl::Duration activity_window) {
   ProbeReport r;
   r.platform = "linux";
   auto volumes = ListVolumes(sysfs_root);
@@ -25,65 +51,187 @@ ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root) {
   } else {
     r.notes.push_back(std::string(volumes.status().message()));
   }
+  const std::set<std::string> drives = PhysicalDevices(r.volumes);
+  if (activity_window > absl::ZeroDuration() && !drives.empty()) {
+    auto before = ReadDiskstats(proc_root);
+    absl::Time t0 = absl::Now();
+    absl::SleepFor(activity_window);
+    auto after = ReadDiskstats(proc_root);
+    double secs = absl::ToDoubleSeconds(absl::Now() - t0);
+    if (!before.ok() || !after.ok()) {
+      r.notes.push_back(std::string((!before.ok() ? before : after).status().message()));
+    } else {
+      for (const auto& b : *before) {
+        if (!drives.count(b.name)) continue;
+        for (const auto& a : *after) {
+          if (a.name != b.name) continue;
+          // Counters only grow; a reset (device re-added) reads as no activity.
+          uint64_t sectors =
+              (a.sectors_read >= b.sectors_read ? a.sectors_read - b.sectors_read : 0) +
+              (a.sectors_written >= b.sectors_written ? a.sectors_written - b.sectors_written : 0);
+          r.drive_activity_mb_s[b.name] = sectors * 512.0 / 1e6 / secs;
+        }
+      }
+    }
+  }
   ThermalMonitor thermal(runner, Platform::kLinux, sysfs_root);
   ThermalReading t = thermal.SampleOnce();
   r.drive_temperature_c = t.temperature_c;
   r.temperature_source = t.temperature_source;
+  // No hwmon sensor (SATA without drivetemp, USB, some VMs): ask smartctl.
+  if (!r.drive_temperature_c) {
+    for (const std::string& d : drives) {
+      SmartctlReading s = ReadSmartctl(runner, "/dev/" + d);
+      if (s.temperature_c) {
+        r.drive_temperature_c = s.temperature_c;
+        r.temperature_source = "smartctl /dev/" + d;
+        break;
+      }
+      r.notes.push_back(absl::StrCat("smartctl /dev/", d, ": ",
+                                     s.error.empty() ? "no temperature reported" : s.error));
+    }
+  }
   r.qlab_running = QlabRunning(runner);
   return r;
+}
+
+std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
+                                               std::vector<std::string>* notes,
+                                               std::string* internal_device) {
+  std::vector<qdt::v1::Volume> volumes;
+  // system_profiler gives every mounted volume with its drive, and the NVMe
+  // drives with model and serial; 60 s because it is slow on a busy machine.
+  auto sp = runner->Run({"system_profiler", "SPStorageDataType", "SPNVMeDataType", "-json"},
+                        absl::Seconds(60));
+  if (!sp.ok() || sp->exit_code != 0) {
+    notes->push_back("system_profiler failed: " +
+                     (sp.ok() ? sp->err : std::string(sp.status().message())));
+    return volumes;
+  }
+  auto parsed = ParseSystemProfilerJson(sp->out);
+  if (!parsed.ok()) {
+    notes->push_back(std::string(parsed.status().message()));
+    return volumes;
+  }
+  if (!parsed->nvme.empty() && !parsed->nvme.front().bsd_name.empty()) {
+    *internal_device = "/dev/" + parsed->nvme.front().bsd_name;
+  }
+  // diskutil list -plist: the whole disks, their partitions and the APFS
+  // containers with their physical stores, to walk volume -> drive.
+  std::optional<DiskutilList> list;
+  auto dl = runner->Run({"diskutil", "list", "-plist"}, absl::Seconds(30));
+  if (dl.ok() && dl->exit_code == 0) {
+    auto l = ParseDiskutilList(dl->out);
+    if (l.ok()) {
+      list = std::move(*l);
+    } else {
+      notes->push_back(absl::StrCat("diskutil list -plist: ", l.status().message()));
+    }
+  } else {
+    notes->push_back("diskutil list -plist failed: " +
+                     (dl.ok() ? dl->err : std::string(dl.status().message())));
+  }
+  if (!list) {
+    // The human table carries the same chain (older diskutil, or a broken plist).
+    auto dt = runner->Run({"diskutil", "list"}, absl::Seconds(30));
+    if (dt.ok() && dt->exit_code == 0) {
+      if (auto l = ParseDiskutilListText(dt->out); l.ok()) list = std::move(*l);
+    }
+  }
+  for (const SpVolume& v : parsed->volumes) {
+    qdt::v1::Volume vol;
+    vol.set_mount_point(v.mount_point);
+    vol.set_device(v.bsd_name);
+    vol.set_fs_type(v.file_system);
+    vol.set_model(v.device_name);
+    vol.set_protocol(v.protocol);
+    vol.set_free_bytes(v.free_bytes);
+    vol.set_total_bytes(v.size_bytes);
+    vol.set_read_only(v.writable.has_value() && !*v.writable);
+    if (v.medium_type == "ssd") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_YES);
+    if (v.medium_type == "rotational") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_NO);
+    for (const SpNvmeDrive& d : parsed->nvme) {
+      if (!d.model.empty() && d.model == v.device_name) vol.set_serial(d.serial);
+    }
+    // diskutil info -plist fills what system_profiler left out (a VM's disk
+    // has no protocol or medium there) and names the APFS physical store.
+    auto di = runner->Run({"diskutil", "info", "-plist", v.mount_point}, absl::Seconds(30));
+    if (di.ok() && !di->out.empty()) {
+      auto info = ParseDiskutilInfoPlist(di->out);
+      if (!info.ok()) {
+        notes->push_back(absl::StrCat(v.mount_point, ": ", info.status().message()));
+      } else {
+        if (vol.device().empty()) vol.set_device(info->device_identifier);
+        if (vol.protocol().empty()) vol.set_protocol(info->bus_protocol);
+        if (vol.model().empty()) vol.set_model(info->media_name);
+        if (vol.solid_state() == qdt::v1::Volume::SOLID_STATE_UNKNOWN && info->solid_state) {
+          vol.set_solid_state(*info->solid_state ? qdt::v1::Volume::SOLID_STATE_YES
+                                                 : qdt::v1::Volume::SOLID_STATE_NO);
+        }
+        if (vol.total_bytes() == 0) vol.set_total_bytes(info->total_size_bytes);
+        if (vol.free_bytes() == 0 && info->free_bytes) vol.set_free_bytes(*info->free_bytes);
+        std::string store = !info->apfs_physical_stores.empty() ? info->apfs_physical_stores.front()
+                                                                : info->parent_whole_disk;
+        if (list && !store.empty()) {
+          std::vector<std::string> chain = PhysicalChain(*list, store);
+          if (!chain.empty()) vol.set_physical_device(chain.back());
+        }
+        if (vol.physical_device().empty()) vol.set_physical_device(store);
+      }
+    } else {
+      notes->push_back(absl::StrCat("diskutil info -plist ", v.mount_point, " failed"));
+    }
+    volumes.push_back(std::move(vol));
+  }
+  return volumes;
 }
 
 ProbeReport ProbeMacos(CommandRunner* runner) {
   ProbeReport r;
   r.platform = "macos";
-  // system_profiler gives every mounted volume with its drive, and the NVMe
-  // drives with model and serial; 60 s because it is slow on a busy machine.
-  auto sp = runner->Run({"system_profiler", "SPStorageDataType", "SPNVMeDataType", "-json"},
-                        absl::Seconds(60));
-  std::string internal_bsd;  // the internal NVMe drive, for smartctl
-  if (!sp.ok() || sp->exit_code != 0) {
-    r.notes.push_back("system_profiler failed: " +
-                      (sp.ok() ? sp->err : std::string(sp.status().message())));
-  } else if (auto parsed = ParseSystemProfilerJson(sp->out); !parsed.ok()) {
-    r.notes.push_back(std::string(parsed.status().message()));
-  } else {
-    for (const SpVolume& v : parsed->volumes) {
-      qdt::v1::Volume vol;
-      vol.set_mount_point(v.mount_point);
-      vol.set_device(v.bsd_name);
-      vol.set_fs_type(v.file_system);
-      vol.set_model(v.device_name);
-      vol.set_protocol(v.protocol);
-      vol.set_free_bytes(v.free_bytes);
-      vol.set_total_bytes(v.size_bytes);
-      vol.set_read_only(v.writable.has_value() && !*v.writable);
-      if (v.medium_type == "ssd") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_YES);
-      if (v.medium_type == "rotational") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_NO);
-      for (const SpNvmeDrive& d : parsed->nvme) {
-        if (!d.model.empty() && d.model == v.device_name) vol.set_serial(d.serial);
-      }
-      r.volumes.push_back(std::move(vol));
+  std::string internal_device;  // the internal NVMe drive, for smartctl
+  r.volumes = ProbeMacosVolumes(runner, &r.notes, &internal_device);
+  if (!internal_device.empty()) {
+    SmartctlReading s = ReadSmartctl(runner, internal_device);
+    if (!s.error.empty()) {
+      r.notes.push_back(
+          absl::StrCat("smartctl ", internal_device, ": ", s.error, ": no drive temperature"));
     }
-    if (!parsed->nvme.empty()) internal_bsd = parsed->nvme.front().bsd_name;
+    r.drive_temperature_c = s.temperature_c;
+    if (s.temperature_c) r.temperature_source = "smartctl " + internal_device;
   }
-  // smartctl where present: Apple SSDs answer the health log with a temperature,
-  // and smartctl sets exit bits for the logs they do not support (bit 2 = 4),
-  // so a non-zero exit with JSON is still an answer.
-  if (!internal_bsd.empty()) {
-    auto sm = runner->Run({"smartctl", "-j", "-a", "/dev/" + internal_bsd}, absl::Seconds(20));
-    if (sm.ok() && sm->exit_code >= 0 && sm->exit_code != 127) {
-      if (auto info = ParseSmartctlJson(sm->out); info.ok()) {
-        r.drive_temperature_c = info->temperature_c;
-        if (info->temperature_c) r.temperature_source = "smartctl /dev/" + internal_bsd;
-      } else {
-        r.notes.push_back(std::string(info.status().message()));
+  // Drive activity: iostat's second report covers the last second (its first
+  // is the average since boot).
+  std::set<std::string> drives = PhysicalDevices(r.volumes);
+  if (!drives.empty()) {
+    std::vector<std::string> argv = {"iostat", "-d", "-w", "1", "-c", "2"};
+    argv.insert(argv.end(), drives.begin(), drives.end());
+    auto io = runner->Run(argv, absl::Seconds(10));
+    if (io.ok() && io->exit_code == 0) {
+      auto report = ParseIostat(io->out);
+      if (report.ok() && !report->rows.empty()) {
+        const auto& row = report->rows.back();
+        for (size_t i = 0; i < report->disks.size() && i < row.size(); ++i) {
+          r.drive_activity_mb_s[report->disks[i]] = row[i].mb_per_s;
+        }
+      } else if (!report.ok()) {
+        r.notes.push_back(std::string(report.status().message()));
       }
     } else {
-      r.notes.push_back("smartctl not available: no drive temperature");
+      r.notes.push_back("iostat failed: no drive activity");
     }
   }
   ThermalMonitor thermal(runner, Platform::kMacOS, "");
   r.thermal_pressure = thermal.SampleOnce().pressure;
+  if (r.thermal_pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN) {
+    r.notes.push_back("powermetrics gave no thermal pressure (it needs root)");
+  }
+  auto pm = runner->Run({"pmset", "-g", "therm"}, absl::Seconds(10));
+  if (pm.ok() && pm->exit_code == 0) {
+    r.cpu_speed_limit = ParsePmsetTherm(pm->out).cpu_speed_limit;
+  } else {
+    r.notes.push_back("pmset -g therm failed");
+  }
   r.qlab_running = QlabRunning(runner);
   return r;
 }

@@ -1,12 +1,14 @@
 // One-shot picture of the machine for `qdt-agent probe --platform=...`: the
 // testable volumes with their drives, the drive temperature, the thermal
 // pressure and whether QLab runs. The macOS backend only runs tools through
-// the CommandRunner (system_profiler, smartctl, powermetrics, pgrep), so it
+// the CommandRunner (system_profiler, diskutil, smartctl, powermetrics,
+// pgrep), so it
 // works wherever those tools are on PATH: on Linux, tests put fake ones that
 // print captured output first on PATH.
 #ifndef QDT_AGENT_PROBES_PLATFORM_PROBE_H_
 #define QDT_AGENT_PROBES_PLATFORM_PROBE_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,14 +27,33 @@ struct ProbeReport {
   std::string temperature_source;
   qdt::v1::ThermalPressure thermal_pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
   bool qlab_running = false;
+  // macOS `pmset -g therm`: the CPU speed limit in percent (100 = not
+  // throttled); Apple Silicon records none ("No ... has been recorded").
+  std::optional<int> cpu_speed_limit;
+  // Reads + writes on each volume's drive over one second while probing, in
+  // MB/s (Linux: /proc/diskstats twice; macOS: `iostat -d -w 1 -c 2`): other
+  // I/O on a drive under test skews its result. Keyed by physical device.
+  std::map<std::string, double> drive_activity_mb_s;
   std::vector<std::string> notes;  // tools that failed, and why
 };
 
 // "auto", "linux" or "macos"; InvalidArgument naming the value otherwise.
 absl::StatusOr<Platform> ParsePlatform(const std::string& value);
 
-ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root);
+// `proc_root` is "/proc" outside tests; `activity_window` is how long the
+// drive activity is measured (zero: not measured).
+ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root,
+                       const std::string& proc_root = "/proc",
+                       absl::Duration activity_window = absl::Seconds(1));
 ProbeReport ProbeMacos(CommandRunner* runner);
+
+// The volumes part of ProbeMacos (system_profiler, then diskutil list -plist
+// and diskutil info -plist per volume for the physical drive and what
+// system_profiler left out). Problems go to `notes`; `internal_device` gets
+// the internal NVMe drive ("/dev/disk0") when there is one.
+std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
+                                               std::vector<std::string>* notes,
+                                               std::string* internal_device);
 
 }  // namespace qdt::agent
 

@@ -400,6 +400,138 @@ absl::StatusOr<DiskutilList> ParseDiskutilList(absl::string_view text) {
   return list;
 }
 
+namespace {
+
+// "362.6 GB" / "+362.6 GB" / "*500.3 GB" / "20.5 KB" -> bytes (decimal units, as diskutil prints).
+uint64_t HumanSize(absl::string_view number, absl::string_view unit) {
+  number = absl::StripPrefix(absl::StripPrefix(number, "*"), "+");
+  double v = 0;
+  if (!absl::SimpleAtod(number, &v) || v < 0) return 0;
+  double scale = unit == "B"    ? 1
+                 : unit == "KB" ? 1e3
+                 : unit == "MB" ? 1e6
+                 : unit == "GB" ? 1e9
+                 : unit == "TB" ? 1e12
+                                : 0;
+  return static_cast<uint64_t>(v * scale + 0.5);
+}
+
+}  // namespace
+
+absl::StatusOr<DiskutilList> ParseDiskutilListText(absl::string_view text) {
+  DiskutilList list;
+  DiskutilListDisk* disk = nullptr;
+  for (absl::string_view raw : absl::StrSplit(text, absl::ByAnyChar("\r\n"))) {
+    absl::string_view line = absl::StripAsciiWhitespace(raw);
+    if (absl::StartsWith(line, "/dev/disk") && absl::EndsWith(line, "):")) {
+      size_t space = line.find(' ');
+      list.disks.emplace_back();
+      disk = &list.disks.back();
+      disk->device_identifier = std::string(line.substr(5, space - 5));
+      if (absl::StrContains(line, "physical")) list.whole_disks.push_back(disk->device_identifier);
+      continue;
+    }
+    if (disk == nullptr) continue;
+    if (absl::StartsWith(line, "Physical Store ")) {
+      disk->apfs_physical_stores.emplace_back(absl::StripAsciiWhitespace(line.substr(15)));
+      continue;
+    }
+    // "2:                 Apple_APFS Container disk4         362.6 GB   disk0s2"
+    size_t colon = line.find(':');
+    int index = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(line.substr(0, colon), &index)) {
+      continue;  // the column header, "(free space)" rows
+    }
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line.substr(colon + 1), ' ', absl::SkipEmpty());
+    if (words.size() < 4) continue;
+    DiskutilListEntry e;
+    e.device_identifier = std::string(words.back());
+    e.size_bytes = HumanSize(words[words.size() - 3], words[words.size() - 2]);
+    // TYPE and NAME share the middle; the TYPE is the first word, or two for
+    // "APFS Volume", "APFS Snapshot", "Linux Filesystem", "APFS Container Scheme".
+    std::vector<absl::string_view> middle(words.begin(), words.end() - 3);
+    size_t type_words = 1;
+    if (middle.size() >= 2 && (middle[0] == "APFS" || middle[0] == "Linux")) type_words = 2;
+    if (middle.size() >= 3 && middle[0] == "APFS" && middle[1] == "Container") type_words = 3;
+    type_words = std::min(type_words, middle.size());
+    e.content = absl::StrJoin(middle.begin(), middle.begin() + type_words, " ");
+    std::string name = absl::StrJoin(middle.begin() + type_words, middle.end(), " ");
+    if (name != "-") e.volume_name = name;
+    if (index == 0) {
+      disk->content = e.content;
+      disk->size_bytes = e.size_bytes;
+    } else if (absl::StartsWith(e.content, "APFS Volume") ||
+               absl::StartsWith(e.content, "APFS Snapshot")) {
+      disk->apfs_volumes.push_back(std::move(e));
+    } else {
+      disk->partitions.push_back(std::move(e));
+    }
+  }
+  if (list.disks.empty()) {
+    return absl::InvalidArgumentError("diskutil list: no \"/dev/diskN (...):\" header");
+  }
+  return list;
+}
+
+absl::StatusOr<DiskutilList> ParseDiskutilApfsList(absl::string_view text) {
+  DiskutilList list;
+  DiskutilListDisk* container = nullptr;
+  DiskutilListEntry* volume = nullptr;
+  for (absl::string_view raw : absl::StrSplit(text, absl::ByAnyChar("\r\n"))) {
+    // Strip the tree drawing: leading spaces, '|' and '+-> ' / '+-< '.
+    absl::string_view line = absl::StripAsciiWhitespace(raw);
+    while (!line.empty() && (line[0] == '|' || line[0] == ' ')) line.remove_prefix(1);
+    absl::string_view key, value;
+    if (absl::StartsWith(line, "+-- Container ")) {
+      list.disks.emplace_back();
+      container = &list.disks.back();
+      volume = nullptr;
+      std::vector<absl::string_view> w = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (w.size() >= 3) container->device_identifier = std::string(w[2]);
+      container->content = "APFS Container Scheme";
+      continue;
+    }
+    if (container == nullptr || !SplitField(line, &key, &value)) {
+      if (container != nullptr && absl::StartsWith(line, "+-> Volume ")) {
+        container->apfs_volumes.emplace_back();
+        volume = &container->apfs_volumes.back();
+        std::vector<absl::string_view> w = absl::StrSplit(line, ' ', absl::SkipEmpty());
+        if (w.size() >= 3) volume->device_identifier = std::string(w[2]);
+      }
+      continue;
+    }
+    if (key == "APFS Container Reference") {
+      container->device_identifier = std::string(value);
+    } else if (key == "Size (Capacity Ceiling)") {
+      std::vector<absl::string_view> w = absl::StrSplit(value, ' ', absl::SkipEmpty());
+      if (w.size() >= 2) container->size_bytes = HumanSize(w[0], w[1]);
+    } else if (key == "APFS Physical Store Disk") {
+      container->apfs_physical_stores.emplace_back(value);
+    } else if (volume != nullptr && key == "APFS Volume Disk (Role)") {
+      // "disk3s1 (System)"
+      size_t open = value.find('('), close = value.rfind(')');
+      if (open != absl::string_view::npos && close > open) {
+        volume->role = std::string(value.substr(open + 1, close - open - 1));
+      }
+    } else if (volume != nullptr && key == "Name") {
+      volume->volume_name =
+          std::string(absl::StripAsciiWhitespace(absl::StripSuffix(value, "(Case-insensitive)")));
+      volume->volume_name = std::string(
+          absl::StripAsciiWhitespace(absl::StripSuffix(volume->volume_name, "(Case-sensitive)")));
+    } else if (volume != nullptr && key == "Mount Point") {
+      if (value != "Not Mounted") volume->mount_point = std::string(value);
+    } else if (volume != nullptr && key == "Capacity Consumed") {
+      std::vector<absl::string_view> w = absl::StrSplit(value, ' ', absl::SkipEmpty());
+      if (w.size() >= 2 && w[1] == "B") absl::SimpleAtoi(w[0], &volume->size_bytes);
+    }
+  }
+  if (list.disks.empty()) {
+    return absl::InvalidArgumentError("diskutil apfs list: no \"+-- Container\" found");
+  }
+  return list;
+}
+
 std::vector<std::string> PhysicalChain(const DiskutilList& list, const std::string& identifier) {
   std::vector<std::string> chain;
   std::set<std::string> seen;  // a malformed list must not loop

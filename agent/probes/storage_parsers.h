@@ -46,6 +46,7 @@ absl::StatusOr<DiskutilInfoPlist> ParseDiskutilInfoPlist(absl::string_view text)
 // containers with their volumes and physical stores.
 struct DiskutilListEntry {
   std::string device_identifier, content, volume_name, mount_point;
+  std::string role;  // APFS volume role from `diskutil apfs list`: "System", "Data", ...
   uint64_t size_bytes = 0;
 };
 struct DiskutilListDisk {
@@ -62,6 +63,16 @@ struct DiskutilList {
   std::vector<std::string> whole_disks;
 };
 absl::StatusOr<DiskutilList> ParseDiskutilList(absl::string_view text);
+
+// `diskutil list` (text): the same picture from the human table. Sizes there
+// are rounded ("362.6 GB" -> 362600000000); mount points are not printed.
+// Error when no "/dev/diskN (...):" header is found.
+absl::StatusOr<DiskutilList> ParseDiskutilListText(absl::string_view text);
+
+// `diskutil apfs list` (text tree): one entry per APFS container with its
+// physical stores and volumes (role, name without "(Case-insensitive)",
+// mount point; "Not Mounted" stays empty). Error when no container is found.
+absl::StatusOr<DiskutilList> ParseDiskutilApfsList(absl::string_view text);
 
 // The chain from a volume or partition to the physical whole disk behind it:
 // "disk3s1" -> container "disk3" -> physical store "disk0s2" -> "disk0".

@@ -45,6 +45,12 @@ std::string RatingName(qdt::v1::Rating rating) {
   return std::string(absl::StripPrefix(qdt::v1::Rating_Name(rating), "RATING_"));
 }
 
+std::string PressureName(qdt::v1::ThermalPressure pressure) {
+  if (pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN) return "unknown";
+  return std::string(
+      absl::StripPrefix(qdt::v1::ThermalPressure_Name(pressure), "THERMAL_PRESSURE_"));
+}
+
 std::string FormatVerdict(const qdt::v1::Verdict& v) {
   std::string out;
   absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %8s %6s  %s\n", "phase", "target", "worst",

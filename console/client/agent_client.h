@@ -27,6 +27,8 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 // "RUNNING", "DONE", ... without the enum prefix.
 std::string StateName(qdt::v1::RunState state);
 std::string RatingName(qdt::v1::Rating rating);
+// "NOMINAL", "HEAVY", ...; "unknown" when no source reported it.
+std::string PressureName(qdt::v1::ThermalPressure pressure);
 
 // The verdict as a small table: per phase target, worst window, p1, median,
 // fio's mean, missed windows and streak; then rating, crossfade flag, summary.

@@ -46,7 +46,10 @@ constexpr char kUsage[] =
 
 commands:
   info                         the agent: host, OS, fio version, clock, active run
-  volumes                      testable volumes with free/total space
+  volumes                      testable volumes: device, drive, protocol, SSD, free/total
+                               space, model and serial
+  telemetry [--count N]        drive temperature and thermal pressure once a second
+                               (N readings, default 5; 0 = until Ctrl-C)
   profiles                     built-in profiles and their phases (no agent needed)
   profile derive [--stream KIND[xN] ...] [--hold KIND[xN] ...] [--safety 1.6]
                  [--phase-seconds 10] [--name NAME] [--out FILE.json]
@@ -196,7 +199,7 @@ class Ctl {
               << "host         " << info.hostname() << "\n"
               << "os           " << info.os() << " " << info.os_version() << " (" << info.arch()
               << ")\n"
-              << "qdt-agent    " << info.agent_version() << "\n"
+              << "qdt-agent    " << info.agent_version() << " (" << info.platform() << " probes)\n"
               << "fio          " << info.fio_version() << " at " << info.fio_path() << "\n"
               << "agent clock  " << google::protobuf::util::TimeUtil::ToString(info.wall_time())
               << "\n"
@@ -214,15 +217,17 @@ class Ctl {
     qdt::v1::ListVolumesResponse resp;
     auto st = stub_->ListVolumes(&ctx, {}, &resp);
     if (!st.ok()) return Fail("volumes", st, agent_);
-    absl::PrintF("%-28s %-16s %-6s %-10s %-5s %10s %10s  %s\n", "mount point", "device", "fs",
-                 "protocol", "SSD", "free GB", "total GB", "model");
+    absl::PrintF("%-28s %-16s %-8s %-6s %-12s %-5s %10s %10s  %s\n", "mount point", "device",
+                 "drive", "fs", "protocol", "SSD", "free GB", "total GB", "model (serial)");
     for (const auto& v : resp.volumes()) {
       const char* ssd = v.solid_state() == qdt::v1::Volume::SOLID_STATE_YES  ? "yes"
                         : v.solid_state() == qdt::v1::Volume::SOLID_STATE_NO ? "no"
                                                                              : "?";
-      absl::PrintF("%-28s %-16s %-6s %-10s %-5s %10.1f %10.1f  %s%s\n", v.mount_point(), v.device(),
-                   v.fs_type(), v.protocol().empty() ? "?" : v.protocol(), ssd,
-                   v.free_bytes() / 1e9, v.total_bytes() / 1e9, v.model().empty() ? "?" : v.model(),
+      absl::PrintF("%-28s %-16s %-8s %-6s %-12s %-5s %10.1f %10.1f  %s%s%s\n", v.mount_point(),
+                   v.device(), v.physical_device().empty() ? "?" : v.physical_device(), v.fs_type(),
+                   v.protocol().empty() ? "?" : v.protocol(), ssd, v.free_bytes() / 1e9,
+                   v.total_bytes() / 1e9, v.model().empty() ? "?" : v.model(),
+                   v.serial().empty() ? "" : " (" + v.serial() + ")",
                    v.read_only() ? " (read-only)" : "");
     }
     return kExitPass;
@@ -407,6 +412,36 @@ class Ctl {
     auto st = stub_->StopRun(&ctx, req, &run);
     if (!st.ok()) return Fail("stop", st, agent_);
     std::cout << "run " << run_id << ": stop requested (was " << StateName(run.state()) << ")\n";
+    return kExitPass;
+  }
+
+  int Telemetry(const Args& a) {
+    uint32_t count = 5;
+    if (a.opts.count("--count") && !absl::SimpleAtoi(a.opts.at("--count"), &count)) {
+      return UsageError(absl::StrCat("--count: \"", a.opts.at("--count"), "\" is not a count"));
+    }
+    grpc::ClientContext ctx;
+    qdt::client::PrepareContext(&ctx, token_, absl::ZeroDuration());
+    qdt::v1::WatchTelemetryRequest req;
+    req.set_interval_s(1);
+    auto reader = stub_->WatchTelemetry(&ctx, req);
+    qdt::v1::Telemetry t;
+    uint32_t seen = 0;
+    while ((count == 0 || seen < count) && g_interrupts.load() == 0 && reader->Read(&t)) {
+      ++seen;
+      std::string temp =
+          t.has_temperature_c() ? absl::StrFormat("%.1f °C", t.temperature_c()) : "unknown";
+      std::cout << google::protobuf::util::TimeUtil::ToString(t.time()) << "  drive " << temp
+                << "  thermal pressure " << qdt::client::PressureName(t.thermal_pressure())
+                << std::endl;
+    }
+    if (count != 0 && seen >= count) {
+      ctx.TryCancel();
+      reader->Finish();
+      return kExitPass;
+    }
+    auto st = reader->Finish();
+    if (!st.ok() && g_interrupts.load() == 0) return Fail("telemetry", st, agent_);
     return kExitPass;
   }
 
@@ -639,6 +674,7 @@ int main(int argc, char** argv) {
   };
   if (a.command == "info") return ctl.Info();
   if (a.command == "volumes") return ctl.Volumes();
+  if (a.command == "telemetry") return ctl.Telemetry(a);
   if (a.command == "start") return ctl.Start(a);
   if (a.command == "runs") return ctl.Runs(a);
   if (a.command == "watch") {

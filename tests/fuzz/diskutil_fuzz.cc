@@ -5,9 +5,18 @@
 #include <string>
 
 #include "agent/probes/darwin_parsers.h"
+#include "agent/probes/storage_parsers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   qdt::agent::ParseDiskutilInfo(text).IgnoreError();
+  for (auto parse : {qdt::agent::ParseDiskutilListText, qdt::agent::ParseDiskutilApfsList}) {
+    auto list = parse(text);
+    if (list.ok() && !list->disks.empty()) {
+      for (const auto& v : list->disks.front().apfs_volumes) {
+        (void)qdt::agent::PhysicalChain(*list, v.device_identifier);
+      }
+    }
+  }
   return 0;
 }

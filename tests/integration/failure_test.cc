@@ -7,9 +7,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "agent/probes/command_runner.h"
+#include "agent/probes/platform_probe.h"
+#include "agent/probes/storage_parsers.h"
 #include "agent/token.h"
 #include "console/client/agent_client.h"
 #include "gmock/gmock.h"
@@ -208,12 +212,26 @@ TEST(AgentProbeTest, ReportsTheRealRootVolumeWithItsDeviceAndSize) {
     if (v["mount_point"] != "/") continue;
     root = true;
     EXPECT_FALSE(v["device"].get<std::string>().empty());
+    // Where sysfs knows the drive, the whole disk behind the mount is named
+    // ("vda" for /dev/vda, "nvme0n1" for /dev/nvme0n1p2).
+    if (!v["protocol"].get<std::string>().empty()) {
+      EXPECT_FALSE(v["physical_device"].get<std::string>().empty()) << v.dump();
+      EXPECT_THAT(v["device"].get<std::string>(),
+                  HasSubstr(v["physical_device"].get<std::string>()));
+    }
     // protobuf JSON writes uint64 as a string.
     EXPECT_GT(std::stoull(v["total_bytes"].get<std::string>()), 1ull << 30);
     EXPECT_LE(std::stoull(v["free_bytes"].get<std::string>()),
               std::stoull(v["total_bytes"].get<std::string>()));
   }
   EXPECT_TRUE(root) << "no volume mounted at / in:\n" << out;
+  // Every drive behind a listed volume gets an activity figure (MB/s, >= 0).
+  for (const auto& v : doc["volumes"]) {
+    std::string drive = v["physical_device"];
+    if (drive.empty()) continue;
+    ASSERT_TRUE(doc["drive_activity_mb_s"].contains(drive)) << out;
+    EXPECT_GE(doc["drive_activity_mb_s"][drive].get<double>(), 0.0);
+  }
   // A missing temperature source is unknown (null), never 0.
   if (doc["temperature_source"] == "") {
     EXPECT_TRUE(doc["drive_temperature_c"].is_null());
@@ -221,26 +239,136 @@ TEST(AgentProbeTest, ReportsTheRealRootVolumeWithItsDeviceAndSize) {
   EXPECT_TRUE(doc["qlab_running"].is_boolean());
 }
 
-// The macOS backend, selected on Linux, with fake tools first on PATH that
-// print real captured macOS output.
-TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
+// Linux without a drive hwmon sensor (this VM's virtio disk has none): the
+// temperature comes from smartctl on the drive behind a volume, here a fake
+// smartctl first on PATH printing a real NVMe JSON report (exit bit 2 set).
+TEST(AgentProbeTest, LinuxWithoutHwmonAsksSmartctl) {
   TempDir bin("fakebin");
+  std::string fx = QDT_FIXTURE_DIR;
+  std::ofstream(bin.path() + "/smartctl")
+      << "#!/bin/sh\necho \"$*\" >> '" << bin.path() << "/calls'\ncat '" << fx
+      << "/smartctl/smartctl-7.3_linux_nvme_samsung970evoplus_json_redacted_resorted.json'; exit "
+         "4\n";
+  ::chmod((bin.path() + "/smartctl").c_str(), 0755);
+  int rc = -1;
+  std::string out =
+      RunCommand("PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe 2>/dev/null", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto doc = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << out;
+  std::string source = doc["temperature_source"];
+  if (source.rfind("hwmon", 0) == 0) GTEST_SKIP() << "this machine has a drive hwmon: " << source;
+  std::string drive;
+  for (const auto& v : doc["volumes"]) {
+    if (v["mount_point"] == "/") drive = v["physical_device"];
+  }
+  if (drive.empty()) GTEST_SKIP() << "the root volume has no block device here";
+  EXPECT_THAT(source, ::testing::StartsWith("smartctl /dev/"));
+  EXPECT_EQ(doc["drive_temperature_c"], 35);  // temperature.current in the capture
+  std::ifstream calls(bin.path() + "/calls");
+  std::string first;
+  std::getline(calls, first);
+  EXPECT_THAT(first, ::testing::StartsWith("-j -a /dev/"));
+}
+
+// Drive activity on Linux: /proc/diskstats read before and after the window.
+// The proc root here is a copy of the real one whose counters for the root
+// drive jump by 1,024,000,000 bytes during the window.
+TEST(AgentProbeTest, DriveActivityFromDiskstatsOverTheWindow) {
+  agent::SystemCommandRunner runner;
+  auto real = agent::ProbeLinux(&runner, "/sys", "/proc", absl::ZeroDuration());
+  std::string drive;
+  for (const auto& v : real.volumes) {
+    if (v.mount_point() == "/") drive = v.physical_device();
+  }
+  if (drive.empty()) GTEST_SKIP() << "the root volume has no block device here";
+  TempDir proc("proc");
+  std::ifstream in("/proc/diskstats");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string before = ss.str();
+  std::ofstream(proc.path() + "/diskstats") << before;
+  auto parsed = agent::ParseDiskstats(before);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  std::string after;
+  for (const auto& e : *parsed) {
+    uint64_t extra = e.name == drive ? 2000000 : 0;  // sectors of 512 bytes
+    after +=
+        absl::StrCat(e.major, " ", e.minor, " ", e.name, " ", e.reads_completed, " 0 ",
+                     e.sectors_read + extra, " ", e.read_ms, " ", e.writes_completed, " 0 ",
+                     e.sectors_written, " ", e.write_ms, " ", e.in_flight, " ", e.io_ms, " 0\n");
+  }
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    std::ofstream(proc.path() + "/diskstats.new") << after;
+    ::rename((proc.path() + "/diskstats.new").c_str(), (proc.path() + "/diskstats").c_str());
+  });
+  auto r = agent::ProbeLinux(&runner, "/sys", proc.path(), absl::Seconds(1));
+  writer.join();
+  ASSERT_TRUE(r.drive_activity_mb_s.count(drive)) << "no activity for " << drive;
+  // 1024 MB over a window of at least 1 s (more on a loaded machine).
+  EXPECT_LE(r.drive_activity_mb_s[drive], 1024.0);
+  EXPECT_GT(r.drive_activity_mb_s[drive], 400.0);
+  // Without a window nothing is measured, and nothing is made up.
+  EXPECT_TRUE(real.drive_activity_mb_s.empty());
+}
+
+// Fake macOS tools in `dir` that print real captured macOS output
+// (tests/fixtures, SOURCES.md). The captures come from different Macs, so the
+// picture is not one machine's: system_profiler's "/" is disk3s1s1 on an
+// APPLE SSD AP0256Z, diskutil's "/" is disk1s5s1 on an Intel Mac whose APFS
+// store is disk0s2, and the `diskutil list` is of a VM whose disk0 holds a
+// disk0s2. What the test checks is that each fact is taken from the tool that
+// owns it and the chain store -> whole disk is walked.
+// `smartctl_json`: smartctl answers -j with JSON and exit bit 2 (as smartctl
+// 7 does for Apple SSDs); otherwise it refuses -j as smartctl 6 does and
+// answers -a with the real Apple SSD text report.
+// `pmset_fixture`: the Intel capture reports CPU_Speed_Limit = 100.
+void MakeFakeMacTools(
+    const std::string& dir, bool smartctl_json,
+    const std::string& pmset_fixture = "pmset_g_therm_m1pro_macos12.1_no_data.txt") {
   const std::string fx = QDT_FIXTURE_DIR;
   auto tool = [&](const std::string& name, const std::string& body) {
-    std::string path = bin.path() + "/" + name;
+    std::string path = dir + "/" + name;
     std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
     ::chmod(path.c_str(), 0755);
   };
   tool("system_profiler",
        "cat '" + fx + "/system_profiler/applesilicon_ap0256z_SPStorage_SPNVMe_SPSerialATA.json'");
-  // Apple SSDs answer only some logs: smartctl sets exit bit 2 and still prints JSON.
-  tool("smartctl",
-       "cat '" + fx + "/smartctl/smartctl-7.0_linux_nvme_samsung970evo_x_json.json'; exit 4");
+  tool("diskutil",
+       "case \"$1 $2\" in\n"
+       "  'list -plist') cat '" +
+           fx +
+           "/diskutil/diskutil_list_plist_physical_macos_vm_applesilicon_isc_apfs_recovery.plist' "
+           ";;\n"
+           "  'info -plist') if [ \"$3\" = / ]; then cat '" +
+           fx + "/diskutil/diskutil_info_plist_root_apfs_pci_ssd_intel_mac.plist'; else cat '" +
+           fx +
+           "/diskutil/diskutil_info_plist_error_smb_not_a_disk.plist'; exit 1; fi ;;\n"
+           "  *) echo \"diskutil: unexpected $*\" >&2; exit 1 ;;\n"
+           "esac");
+  if (smartctl_json) {
+    tool("smartctl",
+         "cat '" + fx + "/smartctl/smartctl-7.0_linux_nvme_samsung970evo_x_json.json'; exit 4");
+  } else {
+    tool("smartctl",
+         "if [ \"$1\" = -j ]; then printf '=======> UNRECOGNIZED OPTION: j\\n'; exit 1; fi\n"
+         "cat '" +
+             fx + "/smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt'; exit 4");
+  }
   tool(
       "powermetrics",
       "cat '" + fx +
           "/powermetrics/m1max_macbookpro18-2_macos14.6.1_all_samplers_i1000_n1_with_thermal.txt'");
   tool("pgrep", "[ \"$2\" = QLab ] && { echo 4242; exit 0; }; exit 1");
+  tool("iostat", "cat '" + fx + "/iostat/macos_applesilicon_iostat_d_w2_c5_disk0.txt'");
+  tool("pmset", "cat '" + fx + "/pmset/" + pmset_fixture + "'");
+}
+
+// The macOS backend, selected on Linux, with fake tools first on PATH.
+TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
+  TempDir bin("fakebin");
+  MakeFakeMacTools(bin.path(), /*smartctl_json=*/true);
   int rc = -1;
   std::string out = RunCommand(
       "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
@@ -257,15 +385,73 @@ TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
   EXPECT_EQ(root["protocol"], "Apple Fabric");
   EXPECT_EQ(root["solid_state"], "SOLID_STATE_YES");
   EXPECT_EQ(root["free_bytes"], "23142211584");
+  // diskutil info -plist / names the APFS physical store disk0s2; diskutil
+  // list -plist puts disk0s2 on the whole disk disk0.
+  EXPECT_EQ(root["physical_device"], "disk0");
+  // The Data volume's diskutil call failed (the error form): noted, and its
+  // drive stays unknown instead of guessed.
+  EXPECT_EQ(doc["volumes"][0]["physical_device"], "");
+  bool noted = false;
+  for (const auto& n : doc["notes"]) {
+    noted |= n.get<std::string>().find("/System/Volumes/Data: diskutil: Could not find disk") !=
+             std::string::npos;
+  }
+  EXPECT_TRUE(noted) << doc["notes"].dump();
   EXPECT_EQ(doc["drive_temperature_c"], 35);
   EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0");
   EXPECT_EQ(doc["thermal_pressure"], "THERMAL_PRESSURE_NOMINAL");
   EXPECT_EQ(doc["qlab_running"], true);
+  // iostat's last report for disk0 (the drive behind "/").
+  EXPECT_EQ(doc["drive_activity_mb_s"]["disk0"], 0.31);
+  // Apple Silicon's pmset records no CPU limit: unknown, not 100.
+  EXPECT_TRUE(doc["cpu_speed_limit"].is_null());
+
+  // An Intel Mac's pmset does report one.
+  MakeFakeMacTools(bin.path(), true, "pmset_g_thermlog_intel_8cpu_cpu_power_notify.txt");
+  out = RunCommand(
+      "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["cpu_speed_limit"], 100);
 
   rc = -1;
   out = RunCommand(AgentBinary() + " probe --platform=windows", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("--platform: \"windows\" is not one of auto, linux, macos"));
+}
+
+// The serving agent with --platform=macos: ListVolumes, GetInfo and the
+// telemetry come from the macOS tools (fakes on PATH); smartctl here is one
+// without -j, so the temperature comes from its text report.
+TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
+  TempDir bin("fakebin");
+  MakeFakeMacTools(bin.path(), /*smartctl_json=*/false);
+  TempDir state("state");
+  std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start({"--platform", "macos"}, bin.path());
+  std::string ctl =
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
+  int rc = -1;
+  std::string out = RunCommand(ctl + " info", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("(macos probes)"));
+  out = RunCommand(ctl + " volumes", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("APPLE SSD AP0256Z (0ba018e4045c5e3e)"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("\n/ +disk3s1s1 +disk0 +APFS +Apple Fabric +yes"));
+  out = RunCommand(ctl + " telemetry --count 2", &rc);
+  EXPECT_EQ(rc, 0) << out << agent.Log();
+  EXPECT_THAT(out, HasSubstr("drive 32.0 °C  thermal pressure NOMINAL"));
+  EXPECT_THAT(agent.Log(), HasSubstr("internal drive /dev/disk0"));
+
+  // An unknown platform is refused before the agent serves anything.
+  rc = -1;
+  out = RunCommand(AgentBinary() + " --platform windows 2>&1", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("--platform: \"windows\" is not one of auto, linux, macos"));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
 }
 
 // The offline commands need no agent.

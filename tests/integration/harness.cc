@@ -112,17 +112,29 @@ AgentProcess::~AgentProcess() {
   }
 }
 
-void AgentProcess::Start() {
+void AgentProcess::Start(const std::vector<std::string>& extra_args,
+                         const std::string& path_prefix) {
   std::string port_file = state_dir_ + "/agent.port";
   ::unlink(port_file.c_str());
   std::string log = state_dir_ + "/agent.log";
+  std::vector<std::string> args = {AgentBinary(), "--listen",     "127.0.0.1:0",
+                                   "--port-file", port_file,      "--state-dir",
+                                   state_dir_,    "--token-file", token_file_};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string path;
+  if (!path_prefix.empty()) {
+    const char* old = std::getenv("PATH");
+    path = path_prefix + ":" + (old != nullptr ? old : "/usr/bin:/bin");
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     FILE* f = std::freopen(log.c_str(), "a", stderr);
     (void)f;
-    std::string bin = AgentBinary();
-    ::execl(bin.c_str(), bin.c_str(), "--listen", "127.0.0.1:0", "--port-file", port_file.c_str(),
-            "--state-dir", state_dir_.c_str(), "--token-file", token_file_.c_str(), nullptr);
+    if (!path.empty()) ::setenv("PATH", path.c_str(), 1);
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   for (int i = 0; i < 200; ++i) {
@@ -143,6 +155,13 @@ void AgentProcess::Start() {
     ::usleep(100000);
   }
   FAIL() << "qdt-agent did not write its port file within 20 s";
+}
+
+std::string AgentProcess::Log() const {
+  std::ifstream l(state_dir_ + "/agent.log");
+  std::stringstream ss;
+  ss << l.rdbuf();
+  return ss.str();
 }
 
 void AgentProcess::Signal(int sig) {

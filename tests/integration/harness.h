@@ -66,8 +66,11 @@ class AgentProcess {
  public:
   AgentProcess(std::string state_dir, std::string token_file);
   ~AgentProcess();  // SIGKILL if still running
-  // Starts and waits (up to 20 s) until it serves.
-  void Start();
+  // Starts and waits (up to 20 s) until it serves. `extra_args` go after the
+  // harness's own; a non-empty `path_prefix` is put first on the child's PATH
+  // (fake macOS tools).
+  void Start(const std::vector<std::string>& extra_args = {}, const std::string& path_prefix = "");
+  std::string Log() const;  // what the agent wrote to stderr
   void Signal(int sig);
   int Wait();  // exit status as from waitpid
   pid_t pid() const { return pid_; }

@@ -163,6 +163,67 @@ TEST(DiskutilListTest, VolumeToContainerToPhysicalStoreToWholeDisk) {
               HasSubstr("no AllDisksAndPartitions"));
 }
 
+TEST(DiskutilListTextTest, AppleSiliconWithLinuxPartitionsAndASynthesizedContainer) {
+  auto l = ParseDiskutilListText(
+      Fixture("diskutil/diskutil_list_text_applesilicon_500gb_with_linux_partitions.txt"));
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_EQ(l->disks.size(), 2u);
+  const DiskutilListDisk& d0 = l->disks[0];
+  EXPECT_EQ(d0.device_identifier, "disk0");
+  EXPECT_EQ(d0.content, "GUID_partition_scheme");
+  EXPECT_EQ(d0.size_bytes, 500300000000ull);
+  ASSERT_EQ(d0.partitions.size(), 6u);  // the "(free space)" row is not a partition
+  EXPECT_EQ(d0.partitions[1].device_identifier, "disk0s2");
+  EXPECT_EQ(d0.partitions[1].content, "Apple_APFS");
+  EXPECT_EQ(d0.partitions[1].volume_name, "Container disk4");
+  EXPECT_EQ(d0.partitions[3].content, "Linux Filesystem");
+  EXPECT_EQ(d0.partitions[3].volume_name, "");
+  EXPECT_EQ(d0.partitions[4].size_bytes, 127700000000ull);
+  const DiskutilListDisk& d4 = l->disks[1];
+  EXPECT_EQ(d4.device_identifier, "disk4");
+  EXPECT_EQ(d4.content, "APFS Container Scheme");
+  EXPECT_THAT(d4.apfs_physical_stores, ElementsAre("disk0s2"));
+  ASSERT_EQ(d4.apfs_volumes.size(), 6u);
+  EXPECT_EQ(d4.apfs_volumes[0].volume_name, "Macintosh HD");
+  EXPECT_EQ(d4.apfs_volumes[4].device_identifier, "disk4s5");
+  EXPECT_EQ(d4.apfs_volumes[4].volume_name, "Data");
+  EXPECT_THAT(l->whole_disks, ElementsAre("disk0"));
+  // The Data volume's drive, all from one real listing.
+  EXPECT_THAT(PhysicalChain(*l, "disk4s5"), ElementsAre("disk4s5", "disk4", "disk0s2", "disk0"));
+  EXPECT_THAT(ParseDiskutilListText("Could not find disk: disk9\n").status().message(),
+              HasSubstr("no \"/dev/diskN (...):\" header"));
+}
+
+TEST(DiskutilApfsListTest, ContainerWithItsStoreAndVolumes) {
+  auto l = ParseDiskutilApfsList(Fixture("diskutil/diskutil_apfs_list_disk3_applesilicon.txt"));
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_EQ(l->disks.size(), 1u);
+  const DiskutilListDisk& c = l->disks[0];
+  EXPECT_EQ(c.device_identifier, "disk3");
+  EXPECT_EQ(c.size_bytes, 245107195904ull);
+  EXPECT_THAT(c.apfs_physical_stores, ElementsAre("disk0s2"));
+  ASSERT_GE(c.apfs_volumes.size(), 5u);
+  EXPECT_EQ(c.apfs_volumes[0].device_identifier, "disk3s1");
+  EXPECT_EQ(c.apfs_volumes[0].role, "System");
+  EXPECT_EQ(c.apfs_volumes[0].volume_name, "Macintosh HD");
+  EXPECT_EQ(c.apfs_volumes[0].mount_point, "/Volumes/Macintosh HD");
+  EXPECT_EQ(c.apfs_volumes[0].size_bytes, 15053312000ull);
+  const DiskutilListEntry* data = nullptr;
+  const DiskutilListEntry* recovery = nullptr;
+  for (const auto& v : c.apfs_volumes) {
+    if (v.role == "Data") data = &v;
+    if (v.role == "Recovery") recovery = &v;
+  }
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->device_identifier, "disk3s5");
+  EXPECT_EQ(data->mount_point, "/Volumes/Data");
+  ASSERT_NE(recovery, nullptr);
+  EXPECT_EQ(recovery->mount_point, "");  // "Not Mounted"
+  // Without the physical disks in this listing the chain ends at the store.
+  EXPECT_THAT(PhysicalChain(*l, "disk3s5"), ElementsAre("disk3s5", "disk3"));
+  EXPECT_FALSE(ParseDiskutilApfsList("No APFS Containers found\n").ok());
+}
+
 TEST(IostatTest, OneDiskTwoSecondReports) {
   auto r = ParseIostat(Fixture("iostat/macos_applesilicon_iostat_d_w2_c5_disk0.txt"));
   ASSERT_TRUE(r.ok()) << r.status();

@@ -113,11 +113,14 @@ TEST(HwmonTest, FindsTheNvmeByNameNotByIndex) {
 
 class FakeRunner : public CommandRunner {
  public:
-  std::map<std::string, CommandResult> replies;  // by argv[0]
+  std::map<std::string, CommandResult> replies;  // by the whole argv joined by ' ', else argv[0]
   std::vector<std::vector<std::string>> calls;
   absl::StatusOr<CommandResult> Run(const std::vector<std::string>& argv, absl::Duration) override {
     calls.push_back(argv);
-    auto it = replies.find(argv[0]);
+    std::string joined;
+    for (const auto& a : argv) joined += (joined.empty() ? "" : " ") + a;
+    auto it = replies.find(joined);
+    if (it == replies.end()) it = replies.find(argv[0]);
     if (it == replies.end()) return absl::NotFoundError(argv[0]);
     return it->second;
   }
@@ -159,6 +162,66 @@ TEST(ThermalMonitorTest, MacOSReadsPowermetricsThroughTheRunner) {
   denied.err = "powermetrics must be invoked as the superuser";
   runner.replies["powermetrics"] = denied;
   EXPECT_EQ(monitor.SampleOnce().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+}
+
+TEST(ThermalMonitorTest, MacOSDriveTemperatureFromSmartctlEveryTenthSample) {
+  FakeRunner runner;
+  CommandResult pm;
+  pm.exit_code = 0;
+  pm.out = Fixture(
+      "powermetrics/m1max_macbookpro18-2_macos14.6.1_all_samplers_i1000_n1_with_thermal.txt");
+  runner.replies["powermetrics"] = pm;
+  // smartctl 6 refuses -j; its text report (exit bit 2: a log it could not read) has 32 °C.
+  CommandResult no_json;
+  no_json.exit_code = 1;
+  no_json.out = "=======> UNRECOGNIZED OPTION: j\n";
+  runner.replies["smartctl -j -a /dev/disk0"] = no_json;
+  CommandResult text;
+  text.exit_code = 4;
+  text.out = Fixture("smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt");
+  runner.replies["smartctl -a /dev/disk0"] = text;
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartDevice("/dev/disk0");
+  ThermalReading r = monitor.SampleOnce();
+  EXPECT_EQ(r.temperature_c, 32);
+  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk0");
+  EXPECT_EQ(r.pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
+  auto smartctl_calls = [&] {
+    int n = 0;
+    for (const auto& c : runner.calls) n += c[0] == "smartctl";
+    return n;
+  };
+  EXPECT_EQ(smartctl_calls(), 2);  // -j, then the text form
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(monitor.SampleOnce().temperature_c, 32);
+  EXPECT_EQ(smartctl_calls(), 2) << "smartctl runs on every 10th sample only";
+  // smartctl gone: at the next refresh the temperature is unknown, not the old value.
+  runner.replies.erase("smartctl -j -a /dev/disk0");
+  runner.replies.erase("smartctl -a /dev/disk0");
+  CommandResult missing;
+  missing.exit_code = 127;
+  runner.replies["smartctl"] = missing;
+  EXPECT_FALSE(monitor.SampleOnce().temperature_c.has_value());
+  EXPECT_EQ(monitor.Latest().temperature_source, "");
+}
+
+TEST(ReadSmartctlTest, JsonWithExitBitsIsAnAnswer) {
+  FakeRunner runner;
+  CommandResult json;
+  json.exit_code = 4;
+  json.out = Fixture("smartctl/smartctl-7.0_linux_nvme_samsung970evo_x_json.json");
+  runner.replies["smartctl"] = json;
+  SmartctlReading r = ReadSmartctl(&runner, "/dev/nvme0");
+  EXPECT_EQ(r.error, "");
+  EXPECT_TRUE(r.temperature_c.has_value());
+  EXPECT_EQ(r.model, "Samsung SSD 970 EVO 500GB");
+  EXPECT_EQ(runner.calls.size(), 1u) << "no text fallback when the JSON parsed";
+  CommandResult junk;
+  junk.exit_code = 2;
+  junk.out = "Smartctl open device: /dev/nvme9 failed: No such device\n";
+  runner.replies["smartctl"] = junk;
+  r = ReadSmartctl(&runner, "/dev/nvme9");
+  EXPECT_FALSE(r.temperature_c.has_value());
+  EXPECT_THAT(r.error, ::testing::HasSubstr("smartctl /dev/nvme9 exited with 2: smartctl: no"));
 }
 
 TEST(SystemCommandRunnerTest, RunsKeepsStreamsApartAndTimesOut) {
