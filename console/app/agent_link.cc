@@ -1,0 +1,291 @@
+#include "console/app/agent_link.h"
+
+#include <chrono>
+
+#include "console/client/agent_client.h"
+
+namespace qdt::console {
+namespace {
+
+constexpr int kInitialBackoffMs = 500;
+constexpr int kMaxBackoffMs = 10000;
+constexpr int kIdleSliceS = 5;  // telemetry stream length before GetInfo is asked again
+constexpr int kVolumesEveryRounds = 12;
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Terminal(qdt::v1::RunState s) {
+  return s == qdt::v1::RUN_STATE_DONE || s == qdt::v1::RUN_STATE_FAILED ||
+         s == qdt::v1::RUN_STATE_STOPPED || s == qdt::v1::RUN_STATE_INTERRUPTED;
+}
+
+std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  // The link has its own backoff; keep the channel's short so that a network
+  // that comes back is used within a second or two, not after gRPC's 2 min.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+AgentLink::AgentLink(QString address, std::string token, QObject* parent)
+    : QObject(parent),
+      key_(std::move(address)),
+      address_(key_.toStdString()),
+      token_(std::move(token)),
+      channel_(ConsoleChannel(address_)),
+      stub_(qdt::v1::Agent::NewStub(channel_)) {}
+
+AgentLink::~AgentLink() { stop(); }
+
+void AgentLink::start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { loop(); });
+  command_thread_ = std::thread([this] { commandLoop(); });
+}
+
+void AgentLink::stop() {
+  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_ctx_ != nullptr) active_ctx_->TryCancel();  // a run stream too
+  }
+  wake();
+  commands_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (command_thread_.joinable()) command_thread_.join();
+}
+
+void AgentLink::wake() {
+  std::lock_guard<std::mutex> lock(mu_);
+  woken_ = true;
+  // Only the idle telemetry stream is cut short; a followed run keeps its stream.
+  if (active_ctx_ != nullptr && active_is_idle_) active_ctx_->TryCancel();
+  cv_.notify_all();
+}
+
+bool AgentLink::pause(int ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load() || woken_; });
+  woken_ = false;
+  return !stop_;
+}
+
+uint64_t AgentLink::lastSeq(const QString& run_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = last_seq_.find(run_id.toStdString());
+  return it == last_seq_.end() ? 0 : it->second;
+}
+
+void AgentLink::refreshVolumes() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    volumes_due_ = true;
+  }
+  wake();
+}
+
+void AgentLink::startRun(const qdt::v1::StartRunRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  commands_.push_back([this, request] {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, token_, absl::Seconds(30));
+    qdt::v1::Run run;
+    grpc::Status st = stub_->StartRun(&ctx, request, &run);
+    CommandResult r;
+    r.key = key_;
+    r.command = "start";
+    r.ok = st.ok();
+    r.message = QString::fromStdString(st.ok() ? run.run_id() : st.error_message());
+    r.run = run;
+    if (st.ok()) {
+      std::lock_guard<std::mutex> inner(mu_);
+      watch_next_ = run.run_id();
+    }
+    emit commandDone(r);
+    if (st.ok()) wake();  // leave the telemetry stream and follow the run
+  });
+  commands_cv_.notify_one();
+}
+
+void AgentLink::stopRun(const QString& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  commands_.push_back([this, id = run_id.toStdString()] {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, token_, absl::Seconds(15));
+    qdt::v1::StopRunRequest req;
+    req.set_run_id(id);
+    qdt::v1::Run run;
+    grpc::Status st = stub_->StopRun(&ctx, req, &run);
+    CommandResult r;
+    r.key = key_;
+    r.command = "stop";
+    r.ok = st.ok();
+    r.message = QString::fromStdString(st.ok() ? id : st.error_message());
+    r.run = run;
+    emit commandDone(r);
+  });
+  commands_cv_.notify_one();
+}
+
+void AgentLink::commandLoop() {
+  while (true) {
+    std::function<void()> next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      commands_cv_.wait(lock, [this] { return stop_.load() || !commands_.empty(); });
+      if (stop_) return;
+      next = std::move(commands_.front());
+      commands_.pop_front();
+    }
+    next();
+  }
+}
+
+void AgentLink::loop() {
+  int backoff = kInitialBackoffMs;
+  int round = 0;
+  while (!stop_) {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, token_, absl::Seconds(5));
+    qdt::v1::AgentInfo info;
+    grpc::Status st = stub_->GetInfo(&ctx, {}, &info);
+    if (!st.ok()) {
+      AgentSnapshot s;
+      s.key = key_;
+      s.online = false;
+      s.error = QString::fromStdString(st.error_message());
+      s.reconnect_in_ms = backoff;
+      emit snapshot(s);
+      if (!pause(backoff)) return;
+      backoff = std::min(backoff * 2, kMaxBackoffMs);
+      continue;
+    }
+    backoff = kInitialBackoffMs;
+    bool volumes_due;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      volumes_due = volumes_due_ || round % kVolumesEveryRounds == 0;
+      volumes_due_ = false;
+    }
+    ++round;
+    AgentSnapshot s;
+    s.key = key_;
+    s.online = true;
+    s.hostname = QString::fromStdString(info.hostname());
+    s.platform = QString::fromStdString(info.platform());
+    s.active_run_id = QString::fromStdString(info.active_run_id());
+    if (volumes_due) {
+      grpc::ClientContext vctx;
+      client::PrepareContext(&vctx, token_, absl::Seconds(60));
+      qdt::v1::ListVolumesResponse vols;
+      if (stub_->ListVolumes(&vctx, {}, &vols).ok()) {
+        for (const auto& v : vols.volumes()) s.volumes.push_back(v);
+      }
+    }
+    emit snapshot(s);
+
+    std::string run;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      run = !watch_next_.empty()            ? watch_next_
+            : !info.active_run_id().empty() ? info.active_run_id()
+                                            : unfinished_run_;
+      watch_next_.clear();
+    }
+    if (!run.empty()) {
+      // A stream that fails while GetInfo answers (an agent restarting) is
+      // retried after a short pause rather than at once.
+      if (!follow(run) && !pause(kInitialBackoffMs)) return;
+    } else {
+      idle();
+    }
+  }
+}
+
+bool AgentLink::follow(const std::string& run_id) {
+  grpc::ClientContext ctx;
+  client::PrepareContext(&ctx, token_);
+  qdt::v1::WatchRunRequest req;
+  req.set_run_id(run_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    req.set_from_seq(last_seq_[run_id] + 1);
+    unfinished_run_ = run_id;
+    active_ctx_ = &ctx;
+    active_is_idle_ = false;
+  }
+  auto reader = stub_->WatchRun(&ctx, req);
+  qdt::v1::RunEvent ev;
+  bool ended = false;
+  const QString qrun = QString::fromStdString(run_id);
+  while (!stop_ && reader->Read(&ev)) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      uint64_t& last = last_seq_[run_id];
+      if (ev.seq() <= last) continue;  // already delivered
+      last = ev.seq();
+    }
+    if (ev.has_state() && Terminal(ev.state().state())) ended = true;
+    AgentEvent e;
+    e.key = key_;
+    e.run_id = qrun;
+    e.event = ev;
+    e.read_ns = SteadyNs();
+    emit runEvent(e);
+  }
+  grpc::Status st = reader->Finish();
+  std::lock_guard<std::mutex> lock(mu_);
+  active_ctx_ = nullptr;
+  // The stream ends OK once the run's journal is closed: it is complete. A
+  // run the agent no longer knows is not followed again.
+  if (ended || (st.ok() && !stop_) || st.error_code() == grpc::StatusCode::NOT_FOUND) {
+    if (unfinished_run_ == run_id) unfinished_run_.clear();
+    return true;
+  }
+  return st.ok();
+}
+
+void AgentLink::idle() {
+  grpc::ClientContext ctx;
+  client::PrepareContext(&ctx, token_, absl::Seconds(kIdleSliceS));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (woken_ || stop_) {
+      woken_ = false;
+      return;
+    }
+    active_ctx_ = &ctx;
+    active_is_idle_ = true;
+  }
+  qdt::v1::WatchTelemetryRequest req;
+  req.set_interval_s(1);
+  auto reader = stub_->WatchTelemetry(&ctx, req);
+  qdt::v1::Telemetry t;
+  while (!stop_ && reader->Read(&t)) {
+    AgentTelemetry out;
+    out.key = key_;
+    if (t.has_temperature_c()) out.temperature_c = t.temperature_c();
+    out.pressure = t.thermal_pressure();
+    emit telemetry(out);
+  }
+  reader->Finish();
+  std::lock_guard<std::mutex> lock(mu_);
+  active_ctx_ = nullptr;
+  woken_ = false;
+}
+
+}  // namespace qdt::console

@@ -1,0 +1,205 @@
+#include "console/app/charts.h"
+
+#include <QDateTime>
+#include <QPen>
+#include <QTimer>
+#include <QtCharts/QAreaSeries>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QValueAxis>
+#include <algorithm>
+
+#include "common/units.h"
+
+namespace qdt::console {
+
+QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points) {
+  max_points = std::max(max_points, 4);
+  if (points.size() <= max_points) return points;
+  const int buckets = max_points / 2;
+  QVector<QPointF> out;
+  out.reserve(max_points);
+  const double per_bucket = static_cast<double>(points.size()) / buckets;
+  for (int b = 0; b < buckets; ++b) {
+    int from = static_cast<int>(b * per_bucket);
+    int to = std::min(static_cast<int>((b + 1) * per_bucket), static_cast<int>(points.size()));
+    if (from >= to) continue;
+    int lo = from, hi = from;
+    for (int i = from; i < to; ++i) {
+      if (points[i].y() < points[lo].y()) lo = i;
+      if (points[i].y() > points[hi].y()) hi = i;
+    }
+    out.push_back(points[std::min(lo, hi)]);
+    if (lo != hi) out.push_back(points[std::max(lo, hi)]);
+  }
+  return out;
+}
+
+namespace {
+
+QLineSeries* ConstantLine(double y, double x_max, const QString& name, const QColor& color) {
+  auto* s = new QLineSeries;
+  s->setName(name);
+  s->append(0, y);
+  s->append(std::max(x_max, 1.0), y);
+  QPen pen(color);
+  pen.setStyle(Qt::DashLine);
+  pen.setWidth(2);
+  s->setPen(pen);
+  return s;
+}
+
+}  // namespace
+
+QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
+                      const QString& title) {
+  auto* chart = new QChart;
+  chart->setTitle(title);
+  const QVector<StoredSample> samples = store.samples(agent, run_id);
+  const double t0 = samples.isEmpty() ? 0 : samples.front().wall_s;
+  QVector<QPointF> mbps, temp;
+  double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
+  for (const StoredSample& s : samples) {
+    double x = s.wall_s - t0;
+    mbps.push_back({x, s.read_mb_s});
+    if (s.temperature_c) temp.push_back({x, *s.temperature_c});
+    y_max = std::max(y_max, s.read_mb_s * 1.1);
+    x_max = std::max(x_max, x);
+  }
+  auto* axis_x = new QValueAxis;
+  axis_x->setTitleText("seconds");
+  axis_x->setRange(0, x_max);
+  auto* axis_y = new QValueAxis;
+  axis_y->setTitleText("read MB/s");
+  axis_y->setRange(0, y_max);
+  chart->addAxis(axis_x, Qt::AlignBottom);
+  chart->addAxis(axis_y, Qt::AlignLeft);
+
+  // Phase bands, alternately shaded, from the phase changes.
+  const QVector<StoredPhase> phases = store.phases(agent, run_id);
+  for (int i = 0; i < phases.size(); ++i) {
+    double from = std::max(0.0, phases[i].start_wall_s - t0);
+    double to = i + 1 < phases.size() ? phases[i + 1].start_wall_s - t0 : x_max;
+    auto* upper = new QLineSeries;
+    upper->append(from, y_max);
+    upper->append(to, y_max);
+    auto* band = new QAreaSeries(upper);
+    band->setName(phases[i].name);
+    QColor c = i % 2 == 0 ? QColor(70, 130, 180, 40) : QColor(180, 130, 70, 40);
+    band->setBrush(c);
+    band->setPen(Qt::NoPen);
+    chart->addSeries(band);
+    band->attachAxis(axis_x);
+    band->attachAxis(axis_y);
+  }
+  auto* line = new QLineSeries;
+  line->setName("read MB/s");
+  line->replace(DecimateMinMax(mbps, kMaxDrawnPoints));
+  QPen pen(QColor(20, 60, 160));
+  pen.setWidth(2);
+  line->setPen(pen);
+  chart->addSeries(line);
+  line->attachAxis(axis_x);
+  line->attachAxis(axis_y);
+  for (auto* c : {ConstantLine(kNormalTargetMBps, x_max, "656 MB/s normal", QColor(230, 150, 0)),
+                  ConstantLine(kCrossfadeTargetMBps, x_max, "2100 MB/s crossfade", Qt::red)}) {
+    chart->addSeries(c);
+    c->attachAxis(axis_x);
+    c->attachAxis(axis_y);
+  }
+  if (!temp.isEmpty()) {
+    auto* axis_t = new QValueAxis;
+    axis_t->setTitleText("°C");
+    axis_t->setRange(0, 100);
+    chart->addAxis(axis_t, Qt::AlignRight);
+    auto* t = new QLineSeries;
+    t->setName("drive °C");
+    t->replace(DecimateMinMax(temp, kMaxDrawnPoints));
+    t->setPen(QPen(QColor(200, 60, 60)));
+    chart->addSeries(t);
+    t->attachAxis(axis_x);
+    t->attachAxis(axis_t);
+  }
+  return chart;
+}
+
+QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
+                      const QString& title) {
+  auto* chart = new QChart;
+  chart->setTitle(title);
+  auto* axis_x = new QValueAxis;
+  axis_x->setTitleText("seconds since each run's start");
+  auto* axis_y = new QValueAxis;
+  axis_y->setTitleText("read MB/s");
+  chart->addAxis(axis_x, Qt::AlignBottom);
+  chart->addAxis(axis_y, Qt::AlignLeft);
+  double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
+  // With many agents each line gets fewer points: the whole chart stays bounded.
+  const int per_line = std::max(200, kMaxDrawnPoints * 4 / std::max<int>(1, runs.size()));
+  for (const auto& [agent, run_id] : runs) {
+    const QVector<StoredSample> samples = store.samples(agent, run_id);
+    if (samples.isEmpty()) continue;
+    QVector<QPointF> pts;
+    for (const StoredSample& s : samples) {
+      pts.push_back({s.wall_s - samples.front().wall_s, s.read_mb_s});
+      y_max = std::max(y_max, s.read_mb_s * 1.1);
+      x_max = std::max(x_max, s.wall_s - samples.front().wall_s);
+    }
+    auto* line = new QLineSeries;
+    line->setName(agent);
+    line->replace(DecimateMinMax(pts, per_line));
+    chart->addSeries(line);
+    line->attachAxis(axis_x);
+    line->attachAxis(axis_y);
+  }
+  for (auto* c : {ConstantLine(kNormalTargetMBps, x_max, "656", QColor(230, 150, 0)),
+                  ConstantLine(kCrossfadeTargetMBps, x_max, "2100", Qt::red)}) {
+    chart->addSeries(c);
+    c->attachAxis(axis_x);
+    c->attachAxis(axis_y);
+  }
+  axis_x->setRange(0, x_max);
+  axis_y->setRange(0, y_max);
+  return chart;
+}
+
+LiveChartView::LiveChartView(const SampleStore* store, QWidget* parent, int redraw_ms)
+    : QChartView(parent), store_(store), redraw_ms_(redraw_ms) {
+  setRenderHint(QPainter::Antialiasing);
+  setMinimumHeight(220);
+}
+
+void LiveChartView::showRun(const QString& agent, const QString& run_id, const QString& title) {
+  rig_ = false;
+  agent_ = agent;
+  run_id_ = run_id;
+  title_ = title;
+  redraw();
+}
+
+void LiveChartView::showRig(const QVector<std::pair<QString, QString>>& rig_runs) {
+  rig_ = true;
+  rig_runs_ = rig_runs;
+  redraw();
+}
+
+void LiveChartView::onEventsStored() {
+  qint64 now = QDateTime::currentMSecsSinceEpoch();
+  if (now - last_redraw_ms_ >= redraw_ms_) {
+    redraw();
+  } else if (!due_) {
+    due_ = true;
+    QTimer::singleShot(redraw_ms_, this, [this] { redraw(); });
+  }
+}
+
+void LiveChartView::redraw() {
+  due_ = false;
+  last_redraw_ms_ = QDateTime::currentMSecsSinceEpoch();
+  QChart* old = chart();
+  QChart* next = rig_ ? BuildRigChart(*store_, rig_runs_, "Rig: read MB/s of every drive")
+                      : BuildRunChart(*store_, agent_, run_id_, title_);
+  setChart(next);
+  delete old;
+}
+
+}  // namespace qdt::console

@@ -1,0 +1,62 @@
+// Charts of runs (Qt Charts): per agent, read MB/s over time with the
+// normal-playback (656) and crossfade (2100) lines, the drive temperature on a
+// second axis and a band per phase; for the rig, one MB/s line per agent.
+// What is drawn is decimated (min/max per bucket, at most a few thousand
+// points per line) so a 2.5-hour run on 100 agents stays smooth; every sample
+// stays in the SampleStore.
+//
+// Thread-safety: GUI thread only.
+#ifndef QDT_CONSOLE_APP_CHARTS_H_
+#define QDT_CONSOLE_APP_CHARTS_H_
+
+#include <QPointF>
+#include <QString>
+#include <QVector>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+
+#include "console/app/sample_store.h"
+
+namespace qdt::console {
+
+// At most `max_points` points (>= 4) that keep every bucket's minimum and
+// maximum in time order, so dips and peaks survive. Input sorted by x.
+QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points);
+
+inline constexpr int kMaxDrawnPoints = 2000;
+
+// A chart of one run from the store (x = seconds since the first sample).
+QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
+                      const QString& title);
+// One MB/s line per (agent, run), on a shared time axis (seconds since each run's start).
+QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
+                      const QString& title);
+
+// A view that redraws its chart from the store at most every `redraw_ms`
+// while events arrive (the store holds everything; the view only decimates).
+class LiveChartView : public QChartView {
+  Q_OBJECT
+
+ public:
+  LiveChartView(const SampleStore* store, QWidget* parent = nullptr, int redraw_ms = 1000);
+  // Shows one agent's run; empty agent = the rig chart of `rig_runs`.
+  void showRun(const QString& agent, const QString& run_id, const QString& title);
+  void showRig(const QVector<std::pair<QString, QString>>& rig_runs);
+
+ public slots:
+  void onEventsStored();
+
+ private:
+  void redraw();
+
+  const SampleStore* store_;
+  QString agent_, run_id_, title_;
+  QVector<std::pair<QString, QString>> rig_runs_;
+  bool rig_ = false, due_ = false;
+  qint64 last_redraw_ms_ = 0;
+  int redraw_ms_;
+};
+
+}  // namespace qdt::console
+
+#endif  // QDT_CONSOLE_APP_CHARTS_H_

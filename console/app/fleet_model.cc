@@ -1,0 +1,419 @@
+#include "console/app/fleet_model.h"
+
+#include <QBrush>
+#include <QColor>
+#include <QDateTime>
+#include <QFont>
+#include <algorithm>
+
+#include "common/units.h"
+
+namespace qdt::console {
+namespace {
+
+double WallSeconds(const google::protobuf::Timestamp& t) {
+  return static_cast<double>(t.seconds()) + t.nanos() / 1e9;
+}
+
+double NowWallSeconds() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
+
+QString StateWord(qdt::v1::RunState s) {
+  switch (s) {
+    case qdt::v1::RUN_STATE_PENDING:
+      return "waiting to start";
+    case qdt::v1::RUN_STATE_PREPARING:
+      return "preparing";
+    case qdt::v1::RUN_STATE_RUNNING:
+      return "running";
+    case qdt::v1::RUN_STATE_DONE:
+      return "done";
+    case qdt::v1::RUN_STATE_FAILED:
+      return "failed";
+    case qdt::v1::RUN_STATE_STOPPED:
+      return "stopped";
+    case qdt::v1::RUN_STATE_INTERRUPTED:
+      return "interrupted";
+    default:
+      return "idle";
+  }
+}
+
+bool Running(qdt::v1::RunState s) {
+  return s == qdt::v1::RUN_STATE_PENDING || s == qdt::v1::RUN_STATE_PREPARING ||
+         s == qdt::v1::RUN_STATE_RUNNING;
+}
+
+// The volume whose mount point is the longest prefix of `dir`.
+const qdt::v1::Volume* VolumeOf(const FleetRow& r, const QString& dir) {
+  const qdt::v1::Volume* best = nullptr;
+  for (const auto& v : r.volumes) {
+    QString m = QString::fromStdString(v.mount_point());
+    bool inside = dir == m || dir.startsWith(m.endsWith('/') ? m : m + "/");
+    if (inside && (best == nullptr || m.size() > static_cast<int>(best->mount_point().size()))) {
+      best = &v;
+    }
+  }
+  return best;
+}
+
+// A testable default: the writable volume with the most free space.
+QString DefaultTarget(const FleetRow& r) {
+  const qdt::v1::Volume* best = nullptr;
+  for (const auto& v : r.volumes) {
+    if (v.read_only()) continue;
+    if (best == nullptr || v.free_bytes() > best->free_bytes()) best = &v;
+  }
+  return best != nullptr ? QString::fromStdString(best->mount_point()) : QString();
+}
+
+}  // namespace
+
+QString RigSummary::Text() const {
+  QString s = QString("%1 agents, %2 online, %3 running — %4 pass, %5 FAIL the %6 MB/s crossfade")
+                  .arg(agents)
+                  .arg(online)
+                  .arg(running)
+                  .arg(passed)
+                  .arg(failed)
+                  .arg(kCrossfadeTargetMBps, 0, 'f', 0);
+  if (!slowest_key.isEmpty()) {
+    s += QString(" — slowest: %1 at %2 MB/s").arg(slowest_key).arg(slowest_mb_s, 0, 'f', 0);
+  }
+  if (seconds_left > 0) {
+    s += QString(" — %1:%2 left")
+             .arg(static_cast<int>(seconds_left) / 60)
+             .arg(static_cast<int>(seconds_left) % 60, 2, 10, QChar('0'));
+  }
+  return s;
+}
+
+FleetModel::FleetModel(QObject* parent, int flush_ms) : QAbstractTableModel(parent) {
+  RegisterFleetTypes();
+  qRegisterMetaType<qdt::console::RigSummary>();
+  timer_.setInterval(flush_ms);
+  connect(&timer_, &QTimer::timeout, this, &FleetModel::flush);
+  timer_.start();
+}
+
+int FleetModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : rows_.size();
+}
+
+int FleetModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : kColumnCount;
+}
+
+QVariant FleetModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+  static const char* kNames[] = {"Host", "Drive", "Volume",   "Free",   "State",
+                                 "MB/s", "Temp",  "Pressure", "Verdict"};
+  return section >= 0 && section < kColumnCount ? QString(kNames[section]) : QVariant();
+}
+
+QString FleetModel::CellText(const FleetRow& r, int column) {
+  switch (column) {
+    case kHost:
+      return r.host.isEmpty() || r.host == r.key ? r.key : QString("%1 (%2)").arg(r.host, r.key);
+    case kDrive:
+      if (r.model.isEmpty()) return "?";
+      return r.serial.isEmpty() ? r.model : QString("%1 (%2)").arg(r.model, r.serial);
+    case kVolume:
+      return r.target_dir;
+    case kFree:
+      return r.free_gb < 0 ? QString("?") : QString("%1 GB").arg(r.free_gb, 0, 'f', 1);
+    case kState: {
+      if (!r.online) {
+        return r.ever_online ? QString("OFFLINE: %1").arg(r.error)
+                             : QString("connecting: %1").arg(r.error);
+      }
+      QString s = StateWord(r.run_state);
+      if (r.run_state == qdt::v1::RUN_STATE_RUNNING && r.phase_count > 0) {
+        s += QString(" %1/%2 %3").arg(r.phase_index + 1).arg(r.phase_count).arg(r.phase_name);
+      }
+      if (!r.last_error.isEmpty()) s += " — " + r.last_error;
+      return s;
+    }
+    case kMbps:
+      return std::isnan(r.live_mb_s) ? QString("—") : QString::number(r.live_mb_s, 'f', 0);
+    case kTemperature:
+      return r.temperature_c ? QString("%1 °C").arg(*r.temperature_c, 0, 'f', 1) : QString("?");
+    case kPressure:
+      return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN
+                 ? QString("?")
+                 : QString::fromStdString(qdt::v1::ThermalPressure_Name(r.pressure))
+                       .remove("THERMAL_PRESSURE_")
+                       .toLower();
+    case kVerdict: {
+      if (!r.verdict) return Running(r.run_state) ? QString("…") : QString("—");
+      const auto& v = *r.verdict;
+      QString rating =
+          v.rating() == qdt::v1::RATING_UNSPECIFIED
+              ? QString("NO RATING")
+              : QString::fromStdString(qdt::v1::Rating_Name(v.rating())).remove("RATING_");
+      if (v.fails_crossfade_target()) {
+        return QString("✗ FAIL < %1 MB/s — %2, %3 MB/s")
+            .arg(v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps,
+                 0, 'f', 0)
+            .arg(rating)
+            .arg(v.sustained_mb_s(), 0, 'f', 0);
+      }
+      return QString("✓ %1 — %2 MB/s").arg(rating).arg(v.sustained_mb_s(), 0, 'f', 0);
+    }
+    default:
+      return {};
+  }
+}
+
+QVariant FleetModel::data(const QModelIndex& index, int role) const {
+  if (!index.isValid() || index.row() >= rows_.size() || index.column() >= kColumnCount) return {};
+  const FleetRow& r = rows_[index.row()];
+  if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
+    if (role == Qt::ToolTipRole && index.column() == kVerdict && r.verdict) {
+      return QString::fromStdString(r.verdict->summary());
+    }
+    return CellText(r, index.column());
+  }
+  if (role == kSortRole) {
+    switch (index.column()) {
+      case kFree:
+        return r.free_gb;
+      case kMbps:
+        return std::isnan(r.live_mb_s) ? -1.0 : r.live_mb_s;
+      case kTemperature:
+        return r.temperature_c.value_or(-1000);
+      case kVerdict:
+        return r.verdict ? r.verdict->sustained_mb_s() : -1.0;
+      default:
+        return CellText(r, index.column());
+    }
+  }
+  if (role == Qt::BackgroundRole) {
+    if (index.column() == kVerdict && r.verdict) {
+      return QBrush(r.verdict->fails_crossfade_target() ? QColor(200, 30, 30)
+                                                        : QColor(30, 140, 60));
+    }
+    if (index.column() == kState && !r.online && r.ever_online)
+      return QBrush(QColor(255, 220, 120));
+  }
+  if (role == Qt::ForegroundRole && index.column() == kVerdict && r.verdict) {
+    return QBrush(Qt::white);
+  }
+  if (role == Qt::FontRole && index.column() == kVerdict && r.verdict &&
+      r.verdict->fails_crossfade_target()) {
+    QFont f;
+    f.setBold(true);
+    return f;
+  }
+  if (role == Qt::TextAlignmentRole &&
+      (index.column() == kFree || index.column() == kMbps || index.column() == kTemperature)) {
+    return static_cast<int>(Qt::AlignRight | Qt::AlignVCenter);
+  }
+  return {};
+}
+
+void FleetModel::addAgent(const QString& key) {
+  if (rowOf(key) >= 0) return;
+  beginInsertRows({}, rows_.size(), rows_.size());
+  FleetRow r;
+  r.key = key;
+  r.host = key;
+  rows_.push_back(r);
+  endInsertRows();
+  emit summaryChanged(summary());
+}
+
+void FleetModel::removeAgent(const QString& key) {
+  int r = rowOf(key);
+  if (r < 0) return;
+  beginRemoveRows({}, r, r);
+  rows_.remove(r);
+  dirty_.remove(key);
+  endRemoveRows();
+  emit summaryChanged(summary());
+}
+
+int FleetModel::rowOf(const QString& key) const {
+  for (int i = 0; i < rows_.size(); ++i) {
+    if (rows_[i].key == key) return i;
+  }
+  return -1;
+}
+
+const FleetRow* FleetModel::find(const QString& key) const {
+  int r = rowOf(key);
+  return r < 0 ? nullptr : &rows_[r];
+}
+
+FleetRow* FleetModel::pending(const QString& key) {
+  auto it = dirty_.find(key);
+  if (it != dirty_.end()) return &it.value();
+  int r = rowOf(key);
+  if (r < 0) return nullptr;
+  return &dirty_.insert(key, rows_[r]).value();
+}
+
+void FleetModel::setTargetDir(const QString& key, const QString& dir) {
+  if (FleetRow* p = pending(key)) {
+    p->target_dir = dir;
+    if (const auto* v = VolumeOf(*p, dir)) p->free_gb = v->free_bytes() / 1e9;
+  }
+}
+
+void FleetModel::onSnapshot(AgentSnapshot s) {
+  FleetRow* p = pending(s.key);
+  if (p == nullptr) return;
+  p->online = s.online;
+  if (s.online) {
+    p->ever_online = true;
+    p->error.clear();
+    if (!s.hostname.isEmpty()) p->host = s.hostname;
+    if (!s.volumes.isEmpty()) {
+      p->volumes = s.volumes;
+      if (p->target_dir.isEmpty()) p->target_dir = DefaultTarget(*p);
+    }
+    if (const auto* v = VolumeOf(*p, p->target_dir)) {
+      p->free_gb = v->free_bytes() / 1e9;
+      p->model = QString::fromStdString(v->model());
+      p->serial = QString::fromStdString(v->serial());
+    }
+    if (!s.active_run_id.isEmpty() && s.active_run_id != p->run_id) {
+      p->run_id = s.active_run_id;  // a run started elsewhere (qdtctl, another console)
+      p->verdict.reset();
+      p->run_state = qdt::v1::RUN_STATE_PENDING;
+    }
+  } else {
+    p->error = s.error;
+  }
+}
+
+void FleetModel::onEvent(AgentEvent e) {
+  FleetRow* p = pending(e.key);
+  if (p == nullptr) return;
+  const auto& ev = e.event;
+  if (p->run_id != e.run_id) {
+    p->run_id = e.run_id;
+    p->verdict.reset();
+    p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+    p->phase_index = -1;
+  }
+  if (ev.has_sample()) {
+    const auto& s = ev.sample();
+    p->live_mb_s = s.read_bytes_per_s() / 1e6;
+    if (s.has_temperature_c()) {
+      p->temperature_c = s.temperature_c();
+    } else {
+      p->temperature_c.reset();
+    }
+    p->pressure = s.thermal_pressure();
+    if (p->run_started_wall_s > 0 && s.has_wall_time()) {
+      p->elapsed_s = WallSeconds(s.wall_time()) - p->run_started_wall_s;
+    }
+    p->run_state = qdt::v1::RUN_STATE_RUNNING;
+  } else if (ev.has_phase()) {
+    p->phase_index = ev.phase().phase_index();
+    p->phase_name = QString::fromStdString(ev.phase().phase_name());
+    if (p->phase_index == 0) p->run_started_wall_s = WallSeconds(ev.time());
+  } else if (ev.has_state()) {
+    p->run_state = ev.state().state();
+    if (!Running(p->run_state)) p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+  } else if (ev.has_verdict()) {
+    p->verdict = ev.verdict();
+  }
+  batch_.push_back(std::move(e));
+}
+
+void FleetModel::onTelemetry(AgentTelemetry t) {
+  FleetRow* p = pending(t.key);
+  if (p == nullptr || Running(p->run_state)) return;  // samples carry it during a run
+  p->temperature_c = t.temperature_c;
+  p->pressure = t.pressure;
+}
+
+void FleetModel::onCommand(CommandResult c) {
+  FleetRow* p = pending(c.key);
+  if (p == nullptr) return;
+  if (!c.ok) {
+    p->last_error = c.message;
+    emit commandFailed(c.key, c.message);
+    return;
+  }
+  p->last_error.clear();
+  if (c.command == "start") {
+    p->run_id = c.message;
+    p->run_state = c.run.state();
+    p->phase_count = static_cast<int>(c.run.phase_count());
+    p->planned_s = c.run.planned_duration_s();
+    p->phase_index = -1;
+    p->elapsed_s = 0;
+    p->run_started_wall_s = 0;
+    p->verdict.reset();
+    p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+void FleetModel::flush() {
+  if (!dirty_.isEmpty()) {
+    const double now = NowWallSeconds();
+    for (auto it = dirty_.begin(); it != dirty_.end(); ++it) {
+      int r = rowOf(it.key());
+      if (r < 0) continue;
+      FleetRow& shown = rows_[r];
+      int first = -1, last = -1;
+      for (int c = 0; c < kColumnCount; ++c) {
+        bool differs = CellText(shown, c) != CellText(it.value(), c);
+        if (c == kVerdict) {
+          differs |= shown.verdict.has_value() != it.value().verdict.has_value();
+        }
+        if (differs) {
+          if (first < 0) first = c;
+          last = c;
+        }
+      }
+      shown = std::move(it.value());
+      if (first >= 0) {
+        changed_cells_ += last - first + 1;
+        emit dataChanged(index(r, first), index(r, last));
+      }
+    }
+    dirty_.clear();
+    for (const AgentEvent& e : batch_) {
+      if (e.event.has_sample() && e.event.sample().has_wall_time()) {
+        latencies_ms_.push_back((now - WallSeconds(e.event.sample().wall_time())) * 1000.0);
+      }
+    }
+    emit summaryChanged(summary());
+  }
+  if (!batch_.isEmpty()) {
+    QVector<AgentEvent> out;
+    out.swap(batch_);
+    emit eventsFlushed(out);
+  }
+}
+
+RigSummary FleetModel::summary() const {
+  RigSummary s;
+  s.agents = rows_.size();
+  for (const FleetRow& r : rows_) {
+    if (r.online) ++s.online;
+    if (Running(r.run_state)) {
+      ++s.running;
+      if (r.planned_s > 0) s.seconds_left = std::max(s.seconds_left, r.planned_s - r.elapsed_s);
+    }
+    if (r.verdict && r.verdict->rating() != qdt::v1::RATING_UNSPECIFIED) {
+      if (r.verdict->fails_crossfade_target()) {
+        ++s.failed;
+      } else {
+        ++s.passed;
+      }
+      if (s.slowest_mb_s < 0 || r.verdict->sustained_mb_s() < s.slowest_mb_s) {
+        s.slowest_mb_s = r.verdict->sustained_mb_s();
+        s.slowest_key = r.host.isEmpty() ? r.key : r.host;
+      }
+    } else if (r.verdict) {
+      ++s.failed;  // no rating: an unfinished test proves nothing about the crossfade
+    }
+  }
+  return s;
+}
+
+}  // namespace qdt::console

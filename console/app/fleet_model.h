@@ -1,0 +1,129 @@
+// FleetModel is the rig table: one row per agent with host, drive, volume,
+// free space, state, live MB/s, temperature, thermal pressure and verdict.
+// Updates arrive as plain values through queued signals (onSnapshot,
+// onEvent, onTelemetry, onCommand) and change a pending copy of the row; a
+// timer (default every 100 ms) compares each changed row with what the view
+// shows and emits dataChanged only for the cells whose text changed, so 100
+// agents at 10 Hz cost the view a few repaints per flush, not a thousand.
+// Every event of the flush is then handed on (eventsFlushed) for the store
+// and the charts.
+//
+// Thread-safety: GUI thread only.
+#ifndef QDT_CONSOLE_APP_FLEET_MODEL_H_
+#define QDT_CONSOLE_APP_FLEET_MODEL_H_
+
+#include <QAbstractTableModel>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QTimer>
+#include <QVector>
+#include <cmath>
+#include <limits>
+
+#include "console/app/fleet_types.h"
+
+namespace qdt::console {
+
+struct FleetRow {
+  QString key;  // host:port
+  QString host;
+  bool online = false;
+  bool ever_online = false;
+  QString error;
+  QString model, serial;
+  QString target_dir;  // folder the next run tests; a volume's mount point by default
+  double free_gb = -1;
+  QVector<qdt::v1::Volume> volumes;
+  // The run this console follows on the agent.
+  QString run_id;
+  qdt::v1::RunState run_state = qdt::v1::RUN_STATE_UNSPECIFIED;
+  int phase_index = -1, phase_count = 0;
+  QString phase_name;
+  double run_started_wall_s = 0, planned_s = 0, elapsed_s = 0;
+  double live_mb_s = std::numeric_limits<double>::quiet_NaN();
+  std::optional<double> temperature_c;
+  qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
+  std::optional<qdt::v1::Verdict> verdict;
+  QString last_error;  // the last command's refusal, e.g. "QLab is running"
+};
+
+struct RigSummary {
+  int agents = 0, online = 0, running = 0, passed = 0, failed = 0;
+  QString slowest_key;
+  double slowest_mb_s = -1;  // sustained read of the slowest drive with a verdict
+  double seconds_left = 0;   // of the longest running run
+  QString Text() const;
+};
+
+class FleetModel : public QAbstractTableModel {
+  Q_OBJECT
+
+ public:
+  enum Column {
+    kHost,
+    kDrive,
+    kVolume,
+    kFree,
+    kState,
+    kMbps,
+    kTemperature,
+    kPressure,
+    kVerdict,
+    kColumnCount
+  };
+  // Role carrying the numeric value of a cell, for sorting.
+  static constexpr int kSortRole = Qt::UserRole + 1;
+
+  explicit FleetModel(QObject* parent = nullptr, int flush_ms = 100);
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  QVariant headerData(int section, Qt::Orientation orientation,
+                      int role = Qt::DisplayRole) const override;
+
+  void addAgent(const QString& key);
+  void removeAgent(const QString& key);
+  int rowOf(const QString& key) const;  // -1 when unknown
+  const FleetRow& row(int r) const { return rows_[r]; }
+  const FleetRow* find(const QString& key) const;
+  void setTargetDir(const QString& key, const QString& dir);
+
+  RigSummary summary() const;
+  // The text of a cell as the view shows it (also what the tests compare).
+  static QString CellText(const FleetRow& row, int column);
+
+  // Event-to-model latency of the samples applied so far, in ms: from the
+  // sample's wall time on the agent to the flush that put it in the table.
+  const QVector<double>& sampleLatenciesMs() const { return latencies_ms_; }
+  void clearLatencies() { latencies_ms_.clear(); }
+  qint64 dataChangedCells() const { return changed_cells_; }
+
+ public slots:
+  void onSnapshot(qdt::console::AgentSnapshot snapshot);
+  void onEvent(qdt::console::AgentEvent event);
+  void onTelemetry(qdt::console::AgentTelemetry telemetry);
+  void onCommand(qdt::console::CommandResult result);
+  void flush();
+
+ signals:
+  void eventsFlushed(QVector<qdt::console::AgentEvent> events);
+  void summaryChanged(qdt::console::RigSummary summary);
+  void commandFailed(QString key, QString message);
+
+ private:
+  FleetRow* pending(const QString& key);
+
+  QVector<FleetRow> rows_;          // what the view shows
+  QHash<QString, FleetRow> dirty_;  // changed since the last flush
+  QVector<AgentEvent> batch_;
+  QVector<double> latencies_ms_;
+  QTimer timer_;
+  qint64 changed_cells_ = 0;
+};
+
+}  // namespace qdt::console
+
+Q_DECLARE_METATYPE(qdt::console::RigSummary)
+
+#endif  // QDT_CONSOLE_APP_FLEET_MODEL_H_

@@ -1,0 +1,82 @@
+// SampleStore is what the console remembers, in one SQLite file (QtSql):
+// the agents it was given (address and rig token), every run it saw with the
+// drive's serial and the verdict, and every sample of every run, keyed by
+// (agent, run, seq) so a back-filled event is stored once. The charts draw a
+// decimated copy; reports and CSV / JSON exports read from here.
+//
+// Thread-safety: one thread (the GUI thread); QtSql connections are bound to
+// the thread that opened them.
+#ifndef QDT_CONSOLE_APP_SAMPLE_STORE_H_
+#define QDT_CONSOLE_APP_SAMPLE_STORE_H_
+
+#include <QString>
+#include <QVector>
+#include <optional>
+#include <utility>
+
+#include "console/app/fleet_types.h"
+
+namespace qdt::console {
+
+struct StoredSample {
+  uint64_t seq = 0;
+  double wall_s = 0;  // Unix seconds
+  int phase = -1;
+  double read_mb_s = 0, target_mb_s = 0;
+  std::optional<double> temperature_c;
+};
+
+struct StoredPhase {
+  int index = 0;
+  QString name;
+  double start_wall_s = 0, duration_s = 0, target_mb_s = 0;
+};
+
+struct StoredRun {
+  QString agent, run_id, serial, model, volume, profile;
+  double started_s = 0;
+  QString state;  // "RUNNING", "DONE", ...
+  std::optional<qdt::v1::Verdict> verdict;
+};
+
+class SampleStore {
+ public:
+  SampleStore();
+  ~SampleStore();
+  SampleStore(const SampleStore&) = delete;
+  SampleStore& operator=(const SampleStore&) = delete;
+
+  // Opens (creating) the SQLite file; the error names the path.
+  bool open(const QString& path, QString* error);
+
+  bool addAgent(const QString& address, const QString& token);
+  bool removeAgent(const QString& address);
+  QVector<std::pair<QString, QString>> agents() const;  // (address, token), in the order added
+
+  // A run seen on an agent, with the drive it tests.
+  void upsertRun(const StoredRun& run);
+  // Stores the events of one batch in one transaction: samples, phase
+  // changes, state changes and the verdict. Returns how many samples were new.
+  int storeEvents(const QVector<AgentEvent>& events);
+
+  QVector<StoredSample> samples(const QString& agent, const QString& run_id) const;
+  int sampleCount(const QString& agent, const QString& run_id) const;
+  QVector<StoredPhase> phases(const QString& agent, const QString& run_id) const;
+  QVector<StoredRun> runs() const;                                // newest first
+  QVector<StoredRun> runsForSerial(const QString& serial) const;  // a drive's history
+  std::optional<StoredRun> run(const QString& agent, const QString& run_id) const;
+
+  // Every sample of the given runs (all runs when empty): CSV with a header
+  // line, or a JSON array of runs with their samples. The error names the path.
+  bool exportCsv(const QString& path, const QVector<std::pair<QString, QString>>& runs,
+                 QString* error) const;
+  bool exportJson(const QString& path, const QVector<std::pair<QString, QString>>& runs,
+                  QString* error) const;
+
+ private:
+  QString connection_;
+};
+
+}  // namespace qdt::console
+
+#endif  // QDT_CONSOLE_APP_SAMPLE_STORE_H_

@@ -1,0 +1,213 @@
+// The console against real agents on loopback (real gRPC, real fio): the
+// fleet model under QAbstractItemModelTester, start on all with one start
+// time, reconnection that back-fills every sample after the network drops,
+// and the rig report (PDF pages, CSV with every sample).
+#include <QAbstractItemModelTester>
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <set>
+
+#include "console/app/fleet.h"
+#include "console/app/report.h"
+#include "tests/console/tcp_proxy.h"
+#include "tests/integration/harness.h"
+
+using namespace qdt::console;
+using qdt::testing::InProcessAgent;
+using qdt::testing::TempDir;
+
+namespace {
+
+qdt::v1::StartRunRequest ShortSetupCheck(double scale) {
+  qdt::v1::StartRunRequest req;
+  req.set_profile_name("setup-check");
+  req.set_time_scale(scale);
+  req.set_file_size_bytes(64ull << 20);
+  return req;
+}
+
+qdt::v1::RunRecord Record(InProcessAgent& agent, const QString& run_id) {
+  grpc::ClientContext ctx;
+  agent.Auth(&ctx);
+  qdt::v1::GetRunRequest req;
+  req.set_run_id(run_id.toStdString());
+  qdt::v1::RunRecord rec;
+  auto st = agent.stub().GetRun(&ctx, req, &rec);
+  if (!st.ok()) qWarning("GetRun: %s", st.error_message().c_str());
+  return rec;
+}
+
+std::set<uint64_t> SampleSeqs(const qdt::v1::RunRecord& rec) {
+  std::set<uint64_t> out;
+  for (const auto& e : rec.events()) {
+    if (e.has_sample()) out.insert(e.seq());
+  }
+  return out;
+}
+
+int PdfPages(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return -1;
+  const QByteArray pdf = f.readAll();
+  // Page objects are "/Type /Page" not followed by "s" (that is /Pages).
+  int pages = 0;
+  for (int at = pdf.indexOf("/Type /Page"); at >= 0; at = pdf.indexOf("/Type /Page", at + 1)) {
+    if (pdf.mid(at + 11, 1) != "s") ++pages;
+  }
+  return pages;
+}
+
+}  // namespace
+
+class ConsoleFleetTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() { RegisterFleetTypes(); }
+
+  void fleetAgainstRealAgentsStartOnAllAndReport() {
+    InProcessAgent a, b;
+    TempDir ta("console-a"), tb("console-b");
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY2(store.open(dir.filePath("console.sqlite"), &error), qPrintable(error));
+    FleetModel model(nullptr, 100);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    Fleet fleet(&store, &model);
+    const QString ka = QString::fromStdString(a.address()),
+                  kb = QString::fromStdString(b.address());
+    QVERIFY2(fleet.addAgent(ka, QString::fromStdString(a.token()), &error), qPrintable(error));
+    QVERIFY2(fleet.addAgent(kb, QString::fromStdString(b.token()), &error), qPrintable(error));
+    QVERIFY(!fleet.addAgent(ka, "x", &error));
+    QVERIFY(error.contains("already in the rig"));
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(ka)->online && model.find(kb)->online, 15000);
+    QVERIFY(model.data(model.index(0, FleetModel::kHost)).toString().contains(ka));
+    QVERIFY(!model.find(ka)->volumes.isEmpty());  // ListVolumes of this machine
+
+    model.setTargetDir(ka, QString::fromStdString(ta.path()));
+    model.setTargetDir(kb, QString::fromStdString(tb.path()));
+    model.flush();
+    const double sent_s = QDateTime::currentMSecsSinceEpoch() / 1000.0;
+    QCOMPARE(fleet.startRuns({}, ShortSetupCheck(0.1), 2.0), 2);
+    auto done = [&](const QString& k) {
+      const FleetRow* r = model.find(k);
+      return r->verdict.has_value() && r->run_state == qdt::v1::RUN_STATE_DONE;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(done(ka) && done(kb), 120000);
+    model.flush();
+
+    // One synchronised start time, in the future when it was sent.
+    const QString ra = model.find(ka)->run_id, rb = model.find(kb)->run_id;
+    qdt::v1::RunRecord rec_a = Record(a, ra), rec_b = Record(b, rb);
+    QVERIFY(rec_a.request().has_start_at());
+    QCOMPARE(rec_a.request().start_at().seconds(), rec_b.request().start_at().seconds());
+    QCOMPARE(rec_a.request().start_at().nanos(), rec_b.request().start_at().nanos());
+    QVERIFY(rec_a.request().start_at().seconds() + 1 >= sent_s + 1.9);
+    QCOMPARE(rec_a.run().state(), qdt::v1::RUN_STATE_DONE);
+
+    // Every sample the agents produced is in the console's store.
+    QTRY_COMPARE_WITH_TIMEOUT(store.sampleCount(ka, ra), int(SampleSeqs(rec_a).size()), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(store.sampleCount(kb, rb), int(SampleSeqs(rec_b).size()), 5000);
+    QVERIFY(SampleSeqs(rec_a).size() >= 3);  // about one per second of a 3 s run
+
+    // The model shows the verdict with the crossfade flag, and the summary counts it.
+    for (const QString& k : {ka, kb}) {
+      const FleetRow* r = model.find(k);
+      QString cell = FleetModel::CellText(*r, FleetModel::kVerdict);
+      QVERIFY2(cell.startsWith(r->verdict->fails_crossfade_target() ? "✗ FAIL < 2100" : "✓"),
+               qPrintable(cell));
+    }
+    RigSummary sum = model.summary();
+    QCOMPARE(sum.passed + sum.failed, 2);
+    QCOMPARE(sum.running, 0);
+
+    // The report: HTML and a PDF with the table page and a page per drive;
+    // CSV and JSON with every sample.
+    QVector<ReportRun> runs = {{ka, "", ra}, {kb, "", rb}};
+    const QString html = dir.filePath("rig.html"), pdf = dir.filePath("rig.pdf");
+    QVERIFY2(WriteReport(store, runs, "Rig report", html, pdf, &error), qPrintable(error));
+    QVERIFY(QFile(pdf).size() > 10000);
+    QVERIFY2(PdfPages(pdf) >= 3, qPrintable(QString("pages: %1").arg(PdfPages(pdf))));
+    QFile h(html);
+    QVERIFY(h.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(h.readAll());
+    QVERIFY(text.contains(ra) && text.contains(rb));
+    QVERIFY(text.contains("data:image/png;base64,"));
+    QCOMPARE(text.count("class=\"fail\"") + text.count("class=\"pass\""), 2 + 0);
+    const QString csv = dir.filePath("samples.csv");
+    QVERIFY2(store.exportCsv(csv, {}, &error), qPrintable(error));
+    QFile c(csv);
+    QVERIFY(c.open(QIODevice::ReadOnly));
+    const int lines = QString::fromUtf8(c.readAll()).split('\n', Qt::SkipEmptyParts).size();
+    QCOMPARE(lines, 1 + int(SampleSeqs(rec_a).size() + SampleSeqs(rec_b).size()));
+    const QString json = dir.filePath("samples.json");
+    QVERIFY2(store.exportJson(json, {}, &error), qPrintable(error));
+    QFile j(json);
+    QVERIFY(j.open(QIODevice::ReadOnly));
+    QJsonArray arr = QJsonDocument::fromJson(j.readAll()).array();
+    QCOMPARE(arr.size(), 2);
+    int json_samples = 0;
+    for (const auto& run : arr) json_samples += run.toObject()["samples"].toArray().size();
+    QCOMPARE(json_samples, lines - 1);
+
+    // The console remembers its agents between starts.
+    SampleStore again;
+    QVERIFY(again.open(dir.filePath("console.sqlite"), &error));
+    QCOMPARE(again.agents().size(), 2);
+  }
+
+  void reconnectionBackFillsEverySample() {
+    InProcessAgent agent;
+    TempDir target("console-reconnect");
+    const QString real = QString::fromStdString(agent.address());
+    qdt::testing::TcpProxy proxy(real.mid(real.lastIndexOf(':') + 1).toInt());
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("console.sqlite"), &error));
+    FleetModel model(nullptr, 100);
+    Fleet fleet(&store, &model);
+    const QString key = QString::fromStdString(proxy.address());
+    QVERIFY2(fleet.addAgent(key, QString::fromStdString(agent.token()), &error), qPrintable(error));
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(key)->online, 15000);
+    model.setTargetDir(key, QString::fromStdString(target.path()));
+    model.flush();
+    QCOMPARE(fleet.startRuns({key}, ShortSetupCheck(0.5), 0), 1);  // 15 s of phases
+    // Wait for a few samples, then drop the network for 4 s.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !model.find(key)->run_id.isEmpty() && store.sampleCount(key, model.find(key)->run_id) >= 3,
+        60000);
+    const QString run = model.find(key)->run_id;
+    const int before = store.sampleCount(key, run);
+    const double cut_s = QDateTime::currentMSecsSinceEpoch() / 1000.0;
+    proxy.Cut();
+    QTRY_VERIFY_WITH_TIMEOUT(!model.find(key)->online, 10000);
+    QVERIFY(FleetModel::CellText(*model.find(key), FleetModel::kState).startsWith("OFFLINE"));
+    QTest::qWait(4000);
+    const double restore_s = QDateTime::currentMSecsSinceEpoch() / 1000.0;
+    proxy.Restore();
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(key)->verdict.has_value(), 120000);
+    QVERIFY(proxy.connections() >= 2);  // it really reconnected
+
+    qdt::v1::RunRecord rec = Record(agent, run);
+    const std::set<uint64_t> agent_seqs = SampleSeqs(rec);
+    QTRY_COMPARE_WITH_TIMEOUT(store.sampleCount(key, run), int(agent_seqs.size()), 5000);
+    std::set<uint64_t> stored;
+    int during_cut = 0;
+    for (const StoredSample& s : store.samples(key, run)) {
+      stored.insert(s.seq);
+      if (s.wall_s > cut_s && s.wall_s < restore_s) ++during_cut;
+    }
+    QVERIFY(stored == agent_seqs);  // nothing missing, nothing extra
+    QVERIFY2(during_cut >= 2, qPrintable(QString("samples during the cut: %1").arg(during_cut)));
+    QVERIFY(before < int(agent_seqs.size()));
+  }
+};
+
+QTEST_MAIN(ConsoleFleetTest)
+#include "console_fleet_test.moc"

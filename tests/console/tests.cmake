@@ -1,0 +1,26 @@
+# QtTest tests of the console (offscreen). Those with real agents run fio on
+# the disk and share the disk lock with the integration tests.
+find_package(Qt6 REQUIRED COMPONENTS Test)
+set(CMAKE_AUTOMOC ON)
+
+function(qdt_add_qt_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT;LOCK" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE qdt_console_core Qt6::Test ${ARG_LIBS} qdt_warnings)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+  target_compile_definitions(${name} PRIVATE QDT_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  add_test(NAME ${name} COMMAND ${name})
+  set(props LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+            ENVIRONMENT QT_QPA_PLATFORM=offscreen)
+  if(ARG_LOCK)
+    list(APPEND props RESOURCE_LOCK ${ARG_LOCK})
+  endif()
+  set_tests_properties(${name} PROPERTIES ${props})
+endfunction()
+
+qdt_add_qt_test(console_unit_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_unit_test.cc
+                LABELS unit TIMEOUT 60)
+qdt_add_qt_test(console_fleet_test
+                SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_fleet_test.cc
+                        ${CMAKE_CURRENT_LIST_DIR}/tcp_proxy.cc
+                LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
