@@ -179,7 +179,7 @@ void LiveChartView::showRun(const QString& agent, const QString& run_id, const Q
 void LiveChartView::showRig(const QVector<std::pair<QString, QString>>& rig_runs) {
   rig_ = true;
   rig_runs_ = rig_runs;
-  redraw();
+  onEventsStored();  // rate-limited: the rig chart reads every agent's samples
 }
 
 void LiveChartView::onEventsStored() {

@@ -24,3 +24,6 @@ qdt_add_qt_test(console_fleet_test
                 SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_fleet_test.cc
                         ${CMAKE_CURRENT_LIST_DIR}/tcp_proxy.cc
                 LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
+qdt_add_qt_test(console_window_test
+                SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_window_test.cc
+                LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)

@@ -1,0 +1,308 @@
+#include "console/app/main_window.h"
+
+#include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "common/profiles.h"
+#include "console/app/report.h"
+
+namespace qdt::console {
+
+MainWindow::MainWindow(Fleet* fleet, QWidget* parent) : QMainWindow(parent), fleet_(fleet) {
+  setWindowTitle("QDT console — rig disk test");
+  auto* tools = addToolBar("Rig");
+  tools->setMovable(false);
+  tools->addAction("Add agent…", this, &MainWindow::addAgentDialog);
+  tools->addAction("Remove", this, &MainWindow::removeSelected);
+  tools->addSeparator();
+  tools->addWidget(new QLabel(" Profile "));
+  profile_ = new QComboBox;
+  for (const std::string& name : BuiltinProfileNames()) {
+    profile_->addItem(QString::fromStdString(name));
+  }
+  tools->addWidget(profile_);
+  tools->addWidget(new QLabel(" Time scale "));
+  scale_ = new QDoubleSpinBox;
+  scale_->setRange(0.001, 1.0);
+  scale_->setDecimals(3);
+  scale_->setSingleStep(0.1);
+  scale_->setValue(1.0);
+  scale_->setToolTip("1 = the real test; less for a rehearsal");
+  tools->addWidget(scale_);
+  tools->addWidget(new QLabel(" Start in (s) "));
+  delay_ = new QDoubleSpinBox;
+  delay_->setRange(0, 3600);
+  delay_->setValue(3);
+  delay_->setToolTip("One start time for every agent, this far from now");
+  tools->addWidget(delay_);
+  tools->addAction("Start selected", this, &MainWindow::startSelected);
+  tools->addAction("Start all", this, &MainWindow::startAll);
+  tools->addSeparator();
+  tools->addAction("Abort selected", this, &MainWindow::abortSelected);
+  tools->addAction("Abort all", this, &MainWindow::abortAll);
+  tools->addSeparator();
+  tools->addAction("History", this, &MainWindow::showHistory);
+  tools->addAction("Report…", this, &MainWindow::writeReport);
+  tools->addAction("Export samples…", this, &MainWindow::exportSamples);
+
+  proxy_ = new QSortFilterProxyModel(this);
+  proxy_->setSourceModel(fleet_->model());
+  proxy_->setSortRole(FleetModel::kSortRole);
+  table_ = new QTableView;
+  table_->setModel(proxy_);
+  table_->setSortingEnabled(true);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setWordWrap(false);
+  const int widths[] = {250, 230, 260, 90, 210, 80, 80, 90};
+  for (int c = 0; c < 8; ++c) table_->setColumnWidth(c, widths[c]);
+  table_->verticalHeader()->hide();
+  table_->setAlternatingRowColors(true);
+  connect(table_, &QTableView::doubleClicked, this, &MainWindow::chooseTarget);
+  connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+          &MainWindow::onSelectionChanged);
+
+  drive_chart_ = new LiveChartView(fleet_->store());
+  rig_chart_ = new LiveChartView(fleet_->store(), nullptr, 2000);
+  auto* tabs = new QTabWidget;
+  tabs->addTab(drive_chart_, "Selected drive");
+  tabs->addTab(rig_chart_, "Rig");
+  connect(fleet_, &Fleet::eventsStored, drive_chart_, &LiveChartView::onEventsStored);
+  connect(fleet_, &Fleet::eventsStored, this, [this] {
+    rig_chart_->showRig(rigRuns());  // rate-limited by the view
+  });
+
+  auto* split = new QSplitter(Qt::Vertical);
+  split->addWidget(table_);
+  split->addWidget(tabs);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 1);
+  split->setSizes({260, 560});
+  setCentralWidget(split);
+
+  summary_ = new QLabel;
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 1000);
+  progress_->setMinimumWidth(260);
+  progress_->setFormat("idle");
+  statusBar()->addWidget(summary_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  connect(fleet_->model(), &FleetModel::summaryChanged, this, &MainWindow::onSummary);
+  connect(fleet_->model(), &FleetModel::commandFailed, this, [this](QString key, QString msg) {
+    statusBar()->showMessage(QString("%1: %2").arg(key, msg), 15000);
+  });
+  onSummary(fleet_->model()->summary());
+  resize(1400, 860);
+}
+
+QStringList MainWindow::selectedKeys() const {
+  QStringList keys;
+  for (const QModelIndex& i : table_->selectionModel()->selectedRows()) {
+    int row = proxy_->mapToSource(i).row();
+    if (row >= 0) keys << fleet_->model()->row(row).key;
+  }
+  return keys;
+}
+
+qdt::v1::StartRunRequest MainWindow::requestFromToolbar() const {
+  qdt::v1::StartRunRequest req;
+  req.set_profile_name(profile_->currentText().toStdString());
+  if (scale_->value() < 1.0) req.set_time_scale(scale_->value());
+  if (file_size_mib_ > 0) req.set_file_size_bytes(static_cast<uint64_t>(file_size_mib_) << 20);
+  return req;
+}
+
+void MainWindow::startSelected() {
+  QStringList keys = selectedKeys();
+  if (keys.isEmpty()) {
+    statusBar()->showMessage("Select the agents to start first (or use Start all)", 8000);
+    return;
+  }
+  int n = fleet_->startRuns(keys, requestFromToolbar(), delay_->value());
+  statusBar()->showMessage(
+      QString("start sent to %1 agents, together in %2 s").arg(n).arg(delay_->value(), 0, 'f', 0),
+      8000);
+}
+
+void MainWindow::startAll() {
+  int n = fleet_->startRuns({}, requestFromToolbar(), delay_->value());
+  statusBar()->showMessage(QString("start sent to all %1 agents, together in %2 s")
+                               .arg(n)
+                               .arg(delay_->value(), 0, 'f', 0),
+                           8000);
+}
+
+void MainWindow::abortSelected() { fleet_->stopRuns(selectedKeys()); }
+
+void MainWindow::abortAll() {
+  if (QMessageBox::question(this, "Abort all", "Stop the test on every agent?") ==
+      QMessageBox::Yes) {
+    fleet_->stopRuns({});
+  }
+}
+
+void MainWindow::addAgentDialog() {
+  QDialog dialog(this);
+  dialog.setWindowTitle("Add agent");
+  auto* form = new QFormLayout(&dialog);
+  auto* address = new QLineEdit;
+  address->setPlaceholderText("show-mac-1.local:50551");
+  auto* token = new QLineEdit;
+  token->setEchoMode(QLineEdit::Password);
+  form->addRow("Address (host:port)", address);
+  form->addRow("Rig token", token);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+  form->addRow(buttons);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  if (dialog.exec() != QDialog::Accepted) return;
+  QString error;
+  if (!fleet_->addAgent(address->text().trimmed(), token->text(), &error)) {
+    QMessageBox::warning(this, "Add agent", error);
+  }
+}
+
+void MainWindow::removeSelected() {
+  for (const QString& key : selectedKeys()) fleet_->removeAgent(key);
+}
+
+void MainWindow::chooseTarget(const QModelIndex& index) {
+  int row = proxy_->mapToSource(index).row();
+  if (row < 0) return;
+  const FleetRow& r = fleet_->model()->row(row);
+  QStringList choices;
+  for (const auto& v : r.volumes) {
+    if (!v.read_only()) choices << QString::fromStdString(v.mount_point());
+  }
+  bool ok = false;
+  QString dir = QInputDialog::getItem(
+      this, "Target folder",
+      QString("Folder to test on %1 (a volume, or a folder on it)").arg(r.host), choices,
+      std::max<int>(0, choices.indexOf(r.target_dir)),
+      /*editable=*/true, &ok);
+  if (ok && !dir.isEmpty()) fleet_->model()->setTargetDir(r.key, dir);
+}
+
+void MainWindow::showHistory() {
+  QStringList keys = selectedKeys();
+  if (keys.isEmpty()) return;
+  const FleetRow* r = fleet_->model()->find(keys.front());
+  if (r == nullptr || r->serial.isEmpty()) {
+    statusBar()->showMessage("This drive reports no serial: no history by serial", 8000);
+    return;
+  }
+  QVector<StoredRun> runs = fleet_->store()->runsForSerial(r->serial);
+  QDialog dialog(this);
+  dialog.setWindowTitle(QString("History of %1 (%2)").arg(r->model, r->serial));
+  auto* layout = new QVBoxLayout(&dialog);
+  auto* t = new QTableWidget(runs.size(), 5);
+  t->setHorizontalHeaderLabels({"When", "Agent", "Run", "Sustained MB/s", "Verdict"});
+  for (int i = 0; i < runs.size(); ++i) {
+    const StoredRun& run = runs[i];
+    t->setItem(
+        i, 0,
+        new QTableWidgetItem(QDateTime::fromSecsSinceEpoch(static_cast<qint64>(run.started_s))
+                                 .toString(Qt::ISODate)));
+    t->setItem(i, 1, new QTableWidgetItem(run.agent));
+    t->setItem(i, 2, new QTableWidgetItem(run.run_id));
+    t->setItem(i, 3,
+               new QTableWidgetItem(
+                   run.verdict ? QString::number(run.verdict->sustained_mb_s(), 'f', 0) : "—"));
+    t->setItem(i, 4,
+               new QTableWidgetItem(run.verdict ? QString::fromStdString(run.verdict->summary())
+                                                : run.state));
+  }
+  t->resizeColumnsToContents();
+  layout->addWidget(t);
+  dialog.resize(900, 400);
+  dialog.exec();
+}
+
+QVector<std::pair<QString, QString>> MainWindow::rigRuns() const {
+  QVector<std::pair<QString, QString>> out;
+  for (int i = 0; i < fleet_->model()->rowCount(); ++i) {
+    const FleetRow& r = fleet_->model()->row(i);
+    if (!r.run_id.isEmpty()) out.push_back({r.key, r.run_id});
+  }
+  return out;
+}
+
+void MainWindow::writeReport() {
+  QString base =
+      QFileDialog::getSaveFileName(this, "Rig report", "rig-report.html", "HTML (*.html)");
+  if (base.isEmpty()) return;
+  QString pdf = base;
+  pdf.replace(QRegularExpression("\\.html?$"), "");
+  pdf += ".pdf";
+  QVector<ReportRun> runs;
+  for (int i = 0; i < fleet_->model()->rowCount(); ++i) {
+    const FleetRow& r = fleet_->model()->row(i);
+    if (!r.run_id.isEmpty()) runs.push_back({r.key, r.host, r.run_id});
+  }
+  QString error;
+  if (!WriteReport(*fleet_->store(), runs, "Rig disk test", base, pdf, &error)) {
+    QMessageBox::warning(this, "Report", error);
+  } else {
+    statusBar()->showMessage(QString("report written: %1 and %2").arg(base, pdf), 15000);
+  }
+}
+
+void MainWindow::exportSamples() {
+  QString path = QFileDialog::getSaveFileName(this, "Export every sample", "samples.csv",
+                                              "CSV (*.csv);;JSON (*.json)");
+  if (path.isEmpty()) return;
+  QString error;
+  bool ok = path.endsWith(".json") ? fleet_->store()->exportJson(path, rigRuns(), &error)
+                                   : fleet_->store()->exportCsv(path, rigRuns(), &error);
+  if (!ok) QMessageBox::warning(this, "Export", error);
+}
+
+void MainWindow::onSummary(const RigSummary& s) {
+  summary_->setText(s.Text());
+  if (s.running == 0) {
+    progress_->setValue(0);
+    progress_->setFormat(s.agents == 0 ? "add agents to start" : "idle");
+    longest_planned_s_ = 0;
+    return;
+  }
+  double planned = 0;
+  for (int i = 0; i < fleet_->model()->rowCount(); ++i) {
+    planned = std::max(planned, fleet_->model()->row(i).planned_s);
+  }
+  longest_planned_s_ = std::max(longest_planned_s_, planned);
+  if (longest_planned_s_ > 0) {
+    double done = std::clamp(1.0 - s.seconds_left / longest_planned_s_, 0.0, 1.0);
+    progress_->setValue(static_cast<int>(done * 1000));
+    int left = static_cast<int>(s.seconds_left);
+    progress_->setFormat(QString("%1 % — %2:%3 left")
+                             .arg(static_cast<int>(done * 100))
+                             .arg(left / 60)
+                             .arg(left % 60, 2, 10, QChar('0')));
+  }
+}
+
+void MainWindow::onSelectionChanged() {
+  QStringList keys = selectedKeys();
+  if (keys.isEmpty()) return;
+  const FleetRow* r = fleet_->model()->find(keys.front());
+  if (r != nullptr && !r->run_id.isEmpty()) {
+    drive_chart_->showRun(r->key, r->run_id,
+                          QString("%1 — %2").arg(r->host, r->model.isEmpty() ? r->key : r->model));
+  }
+}
+
+}  // namespace qdt::console

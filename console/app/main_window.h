@@ -1,0 +1,72 @@
+// The FOH window: the fleet table (sortable, the crossfade FAIL flag in the
+// verdict column), the rig summary with a progress bar and time left, the
+// live chart of the selected drive and the rig chart, and the actions: add /
+// remove agents, pick each agent's target folder, start a profile on the
+// selected or all agents with one start time, abort one or all, history of
+// a drive by serial, the rig report and CSV / JSON exports.
+//
+// Thread-safety: GUI thread only.
+#ifndef QDT_CONSOLE_APP_MAIN_WINDOW_H_
+#define QDT_CONSOLE_APP_MAIN_WINDOW_H_
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QMainWindow>
+#include <QProgressBar>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+
+#include "console/app/charts.h"
+#include "console/app/fleet.h"
+
+namespace qdt::console {
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  MainWindow(Fleet* fleet, QWidget* parent = nullptr);
+
+  QTableView* table() const { return table_; }
+  // Selected agents (keys), in table order.
+  QStringList selectedKeys() const;
+  // The request the toolbar describes (profile, time scale, file size).
+  qdt::v1::StartRunRequest requestFromToolbar() const;
+  void setTimeScale(double scale) { scale_->setValue(scale); }
+  void setFileSizeMiB(int mib) { file_size_mib_ = mib; }
+
+ public slots:
+  void startSelected();
+  void startAll();
+  void abortSelected();
+  void abortAll();
+  void addAgentDialog();
+  void removeSelected();
+  void chooseTarget(const QModelIndex& index);
+  void showHistory();
+  void writeReport();
+  void exportSamples();
+
+ private:
+  void onSummary(const RigSummary& s);
+  void onSelectionChanged();
+  QVector<std::pair<QString, QString>> rigRuns() const;
+
+  Fleet* fleet_;
+  QTableView* table_;
+  QSortFilterProxyModel* proxy_;
+  QComboBox* profile_;
+  QDoubleSpinBox* scale_;
+  QDoubleSpinBox* delay_;
+  QLabel* summary_;
+  QProgressBar* progress_;
+  LiveChartView* drive_chart_;
+  LiveChartView* rig_chart_;
+  int file_size_mib_ = 0;  // 0 = the agent's default
+  double longest_planned_s_ = 0;
+};
+
+}  // namespace qdt::console
+
+#endif  // QDT_CONSOLE_APP_MAIN_WINDOW_H_
