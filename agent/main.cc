@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
+#include "agent/discovery.h"
 #include "agent/probes/platform_probe.h"
 #include "agent/run_manager.h"
 #include "agent/run_store.h"
@@ -47,6 +48,9 @@ constexpr char kUsage[] =
     "                       /opt/homebrew/bin)\n"
     "  --port-file          write the bound port here once serving (for --listen HOST:0)\n"
     "  --default-file-size  bytes per stream file when a request does not say (default 1 GiB)\n"
+    "  --advertise          announce the agent as _qdt._tcp by DNS-SD (Avahi / Bonjour) so\n"
+    "                       consoles on the network find it\n"
+    "  --advertise-name     the name announced (default \"qdt-agent on <hostname>\")\n"
     "  --platform           auto, linux or macos: which probes fill volumes, drive facts and\n"
     "                       temperatures (default auto = this machine; macos works wherever\n"
     "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n";
@@ -121,6 +125,8 @@ int main(int argc, char** argv) {
   std::string port_file;
   uint64_t default_file_size = qdt::kGiB;
   std::string platform_flag = "auto";
+  bool advertise = false;
+  std::string advertise_name;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -149,6 +155,11 @@ int main(int argc, char** argv) {
       fio_flag = value;
     } else if (take("--port-file")) {
       port_file = value;
+    } else if (arg == "--advertise") {
+      advertise = true;
+    } else if (take("--advertise-name")) {
+      advertise = true;
+      advertise_name = value;
     } else if (take("--platform")) {
       platform_flag = value;
     } else if (take("--default-file-size")) {
@@ -253,9 +264,27 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::unique_ptr<qdt::agent::Advertiser> advertiser;
+  if (advertise) {
+    if (advertise_name.empty()) {
+      char hostname[256] = {0};
+      ::gethostname(hostname, sizeof(hostname) - 1);
+      advertise_name = absl::StrCat("qdt-agent on ", hostname);
+    }
+    auto a = qdt::agent::Advertiser::Start(*platform, advertise_name, bound_port, state_dir);
+    if (a.ok()) {
+      advertiser = std::move(*a);
+      QDT_LOG(Info) << "advertising \"" << advertise_name << "\" as " << qdt::agent::kServiceType
+                    << " on port " << bound_port;
+    } else {
+      QDT_LOG(Warning) << a.status().message();
+    }
+  }
+
   int sig = 0;
   sigwait(&stop_signals, &sig);
   QDT_LOG(Info) << "signal " << sig << " (" << strsignal(sig) << "): shutting down";
+  advertiser.reset();
   runs.Shutdown();  // the active run ends INTERRUPTED; watchers get its last events
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   QDT_LOG(Info) << "stopped";

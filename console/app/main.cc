@@ -13,6 +13,7 @@
 #include <QTimer>
 #include <iostream>
 
+#include "console/app/discovery.h"
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
 
@@ -30,8 +31,34 @@ int main(int argc, char** argv) {
   QCommandLineOption screenshot("screenshot", "save a picture of the window here", "PNG");
   QCommandLineOption screenshot_after("screenshot-after", "seconds before the picture", "S", "5");
   QCommandLineOption quit_after("quit-after", "quit after this many seconds", "S");
-  cli.addOptions({state_dir, agent, token_file, screenshot, screenshot_after, quit_after});
+  QCommandLineOption discover("discover",
+                              "print the agents announced as _qdt._tcp (name, address) and exit");
+  QCommandLineOption discover_seconds("discover-seconds", "how long --discover looks", "S", "5");
+  cli.addOptions({state_dir, agent, token_file, screenshot, screenshot_after, quit_after, discover,
+                  discover_seconds});
   cli.process(app);
+
+  if (cli.isSet(discover)) {
+    qdt::console::Discovery discovery(nullptr, 1000);
+    QObject::connect(&discovery, &qdt::console::Discovery::agentsChanged,
+                     [&](const QVector<qdt::console::DiscoveredAgent>& found) {
+                       if (found.isEmpty()) return;
+                       for (const auto& a : found) {
+                         std::cout << a.name.toStdString() << "\t" << a.address.toStdString()
+                                   << "\t" << a.host.toStdString() << "\n";
+                       }
+                       app.exit(0);
+                     });
+    QObject::connect(&discovery, &qdt::console::Discovery::unavailable, [&](const QString& why) {
+      std::cerr << "qdt-console: " << why.toStdString() << "\n";
+    });
+    QTimer::singleShot(static_cast<int>(cli.value(discover_seconds).toDouble() * 1000), &app, [&] {
+      std::cerr << "qdt-console: no agent announced itself as _qdt._tcp\n";
+      app.exit(1);
+    });
+    discovery.start();
+    return app.exec();
+  }
 
   QDir().mkpath(cli.value(state_dir));
   qdt::console::SampleStore store;

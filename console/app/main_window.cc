@@ -26,6 +26,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent) : QMainWindow(parent), fle
   auto* tools = addToolBar("Rig");
   tools->setMovable(false);
   tools->addAction("Add agent…", this, &MainWindow::addAgentDialog);
+  tools->addAction("Discover…", this, &MainWindow::discoverDialog);
   tools->addAction("Remove", this, &MainWindow::removeSelected);
   tools->addSeparator();
   tools->addWidget(new QLabel(" Profile "));
@@ -106,6 +107,10 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent) : QMainWindow(parent), fle
     statusBar()->showMessage(QString("%1: %2").arg(key, msg), 15000);
   });
   onSummary(fleet_->model()->summary());
+  discovery_ = new Discovery(this);
+  connect(discovery_, &Discovery::unavailable, this,
+          [this](QString why) { statusBar()->showMessage(why, 10000); });
+  discovery_->start();
   resize(1400, 860);
 }
 
@@ -174,6 +179,28 @@ void MainWindow::addAgentDialog() {
   if (!fleet_->addAgent(address->text().trimmed(), token->text(), &error)) {
     QMessageBox::warning(this, "Add agent", error);
   }
+}
+
+void MainWindow::discoverDialog() {
+  QStringList items;
+  for (const DiscoveredAgent& a : discovery_->agents()) {
+    if (fleet_->link(a.address) == nullptr) items << QString("%1 — %2").arg(a.name, a.address);
+  }
+  if (items.isEmpty()) {
+    QMessageBox::information(this, "Discover",
+                             "No new agent announces itself as _qdt._tcp on this network.\n"
+                             "Start agents with --advertise, or add them by address.");
+    return;
+  }
+  bool ok = false;
+  QString pick = QInputDialog::getItem(this, "Discovered agents", "Agent", items, 0, false, &ok);
+  if (!ok) return;
+  QString address = pick.section(" — ", -1);
+  QString token = QInputDialog::getText(this, "Rig token", "Rig token for " + address,
+                                        QLineEdit::Password, "", &ok);
+  if (!ok) return;
+  QString error;
+  if (!fleet_->addAgent(address, token, &error)) QMessageBox::warning(this, "Add agent", error);
 }
 
 void MainWindow::removeSelected() {

@@ -18,6 +18,7 @@
 #include <QTableView>
 
 #include "console/app/charts.h"
+#include "console/app/discovery.h"
 #include "console/app/fleet.h"
 
 namespace qdt::console {
@@ -42,6 +43,7 @@ class MainWindow : public QMainWindow {
   void abortSelected();
   void abortAll();
   void addAgentDialog();
+  void discoverDialog();
   void removeSelected();
   void chooseTarget(const QModelIndex& index);
   void showHistory();
@@ -63,6 +65,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* progress_;
   LiveChartView* drive_chart_;
   LiveChartView* rig_chart_;
+  Discovery* discovery_;
   int file_size_mib_ = 0;  // 0 = the agent's default
   double longest_planned_s_ = 0;
 };

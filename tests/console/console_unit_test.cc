@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "console/app/charts.h"
+#include "console/app/discovery.h"
 #include "console/app/fleet.h"
 #include "console/app/fleet_model.h"
 #include "console/app/sample_store.h"
@@ -161,6 +162,24 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(agents[0].first, QString("10.0.0.5:50551"));
     QCOMPARE(agents[0].second, QString("tok-c"));
     QCOMPARE(again.samples("a:1", "run-1").back().temperature_c.value_or(0), 40.0);
+  }
+
+  void avahiBrowseOutputGivesNameAndAddress() {
+    QFile f(QString(QDT_FIXTURE_DIR) + "/avahi/local_avahi-browse_rpt_qdt_tcp_lo_netns.txt");
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    auto found = ParseAvahiBrowse(QString::fromUtf8(f.readAll()));
+    QCOMPARE(found.size(), 1);  // the "+" (not yet resolved) line is not an agent
+    QCOMPARE(found[0].name, QString("qdt-agent test"));  // \032 is a space
+    QCOMPARE(found[0].address, QString("127.0.0.1:50551"));
+    QCOMPARE(found[0].host, QString("vm.local"));
+    QCOMPARE(found[0].interface, QString("lo"));
+    auto v6 = ParseAvahiBrowse(
+        "=;lo;IPv6;x;_qdt._tcp;local;h.local;::1;50551;\n"
+        "=;lo;IPv4;other;_http._tcp;local;h.local;127.0.0.1;80;\n"
+        "=;lo;IPv4;broken;_qdt._tcp;local;h.local;127.0.0.1;notaport;\n");
+    QCOMPARE(v6.size(), 1);
+    QCOMPARE(v6[0].address, QString("[::1]:50551"));
+    QVERIFY(ParseAvahiBrowse("").isEmpty());
   }
 
   void badAgentAddressesNameTheValue() {

@@ -8,7 +8,8 @@ function(qdt_add_qt_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE qdt_console_core Qt6::Test ${ARG_LIBS} qdt_warnings)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
-  target_compile_definitions(${name} PRIVATE QDT_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  target_compile_definitions(${name} PRIVATE QDT_BINARY_DIR="${PROJECT_BINARY_DIR}"
+                                             QDT_FIXTURE_DIR="${QDT_FIXTURE_DIR}")
   add_test(NAME ${name} COMMAND ${name})
   set(props LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
             ENVIRONMENT QT_QPA_PLATFORM=offscreen)
@@ -27,3 +28,9 @@ qdt_add_qt_test(console_fleet_test
 qdt_add_qt_test(console_window_test
                 SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_window_test.cc
                 LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
+
+# DNS-SD discovery in a network namespace the test creates (Avahi on its lo only).
+add_test(NAME console_discovery_test
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/../discovery/discovery_test.sh ${PROJECT_BINARY_DIR})
+set_tests_properties(console_discovery_test PROPERTIES LABELS integration TIMEOUT 180
+                     SKIP_RETURN_CODE 77)
