@@ -14,7 +14,10 @@
 // p99 (sample wall time at the agent -> the model's flush; same clock: one
 // machine) and whether every sample reached the store. Output: one JSON line.
 //
-//   console_fleet [--agents 100] [--rate 1] [--seconds 60] [--warmup 10]
+//   console_fleet [--agents 100] [--rate 1] [--seconds 60] [--warmup 10] [--window 0|1]
+//
+// --window 1 shows the whole MainWindow (table, the selected drive's chart
+// and the rig chart redrawn every 2 s) instead of a bare table view.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -39,6 +42,7 @@
 #include <vector>
 
 #include "console/app/fleet.h"
+#include "console/app/main_window.h"
 #include "grpcpp/grpcpp.h"
 #include "qdt/v1/agent.grpc.pb.h"
 
@@ -154,6 +158,7 @@ int main(int argc, char** argv) {
   int agents = 100;
   double rate = 1, seconds = 60, warmup = 10;
   std::string serve_ports;
+  bool with_window = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--agents") agents = std::stoi(v);
@@ -161,6 +166,7 @@ int main(int argc, char** argv) {
     if (a == "--seconds") seconds = std::stod(v);
     if (a == "--warmup") warmup = std::stod(v);
     if (a == "--serve") serve_ports = v;
+    if (a == "--window") with_window = v == "1";
   }
   if (!serve_ports.empty()) return Serve(agents, rate, serve_ports);
 
@@ -203,9 +209,15 @@ int main(int argc, char** argv) {
   qdt::console::FleetModel model;
   qdt::console::Fleet fleet(&store, &model);
   QTableView view;
-  view.setModel(&model);
-  view.resize(1400, 900);
-  view.show();
+  std::unique_ptr<qdt::console::MainWindow> window;
+  if (with_window) {
+    window = std::make_unique<qdt::console::MainWindow>(&fleet);
+    window->show();
+  } else {
+    view.setModel(&model);
+    view.resize(1400, 900);
+    view.show();
+  }
   QStringList keys;
   for (int p : ports) {
     QString key = QString("127.0.0.1:%1").arg(p);
@@ -215,6 +227,9 @@ int main(int argc, char** argv) {
   double cpu0 = 0, t0 = 0;
   QElapsedTimer clock;
   clock.start();
+  if (window) {
+    QTimer::singleShot(2000, [&] { window->table()->selectRow(0); });
+  }
   QTimer::singleShot(static_cast<int>(warmup * 1000), [&] {
     model.clearLatencies();
     cpu0 = CpuSeconds();
@@ -238,12 +253,13 @@ int main(int argc, char** argv) {
   waitpid(child, nullptr, 0);
   const double growth_mb_per_h = (rss - rss_at_warmup) / wall * 3600.0;
   std::printf(
-      "{\"agents\": %d, \"rate_hz\": %.0f, \"window_s\": %.1f, \"samples_in_window\": %zu, "
+      "{\"window\": %s, \"agents\": %d, \"rate_hz\": %.0f, \"window_s\": %.1f, "
+      "\"samples_in_window\": %zu, "
       "\"cpu_pct_of_one_core\": %.1f, \"rss_mb\": %.1f, \"rss_growth_mb_per_h\": %.1f, "
       "\"rss_projected_2h30_mb\": %.1f, \"latency_p50_ms\": %.1f, \"latency_p99_ms\": %.1f, "
       "\"stored_samples\": %lld, \"expected_samples\": %lld, \"cells_changed\": %lld}\n",
-      agents, rate, wall, lat.size(), 100.0 * cpu / wall, rss, growth_mb_per_h,
-      rss + growth_mb_per_h * 2.5, Percentile(lat, 50), Percentile(lat, 99),
+      with_window ? "true" : "false", agents, rate, wall, lat.size(), 100.0 * cpu / wall, rss,
+      growth_mb_per_h, rss + growth_mb_per_h * 2.5, Percentile(lat, 50), Percentile(lat, 99),
       static_cast<long long>(stored), static_cast<long long>(expected),
       static_cast<long long>(model.dataChangedCells()));
   return stored == expected ? 0 : 1;

@@ -34,6 +34,43 @@ QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points) 
   return out;
 }
 
+void RunSeries::add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c) {
+  if (seq <= last_seq) return;  // already drawn (loaded from the store, then delivered)
+  last_seq = seq;
+  if (t0 < 0) t0 = wall_s;
+  mbps.push_back({wall_s - t0, mb_s});
+  if (temp_c) temp.push_back({wall_s - t0, *temp_c});
+  if (mbps.size() > 2 * kMaxDrawnPoints) mbps = DecimateMinMax(mbps, kMaxDrawnPoints);
+  if (temp.size() > 2 * kMaxDrawnPoints) temp = DecimateMinMax(temp, kMaxDrawnPoints);
+}
+
+RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id) {
+  RunSeries s;
+  for (const StoredSample& x : store.samples(agent, run_id)) {
+    s.add(x.seq, x.wall_s, x.read_mb_s, x.temperature_c);
+  }
+  return s;
+}
+
+void ChartCache::add(const QVector<AgentEvent>& events) {
+  for (const AgentEvent& e : events) {
+    if (!e.event.has_sample()) continue;
+    auto it = runs_.find(e.key + '\n' + e.run_id);
+    if (it == runs_.end()) continue;  // loaded from the store when first shown
+    const auto& s = e.event.sample();
+    const auto& t = s.has_wall_time() ? s.wall_time() : e.event.time();
+    it->add(e.event.seq(), t.seconds() + t.nanos() / 1e9, s.read_bytes_per_s() / 1e6,
+            s.has_temperature_c() ? std::optional<double>(s.temperature_c()) : std::nullopt);
+  }
+}
+
+const RunSeries& ChartCache::series(const QString& agent, const QString& run_id) {
+  const QString key = agent + '\n' + run_id;
+  auto it = runs_.find(key);
+  if (it == runs_.end()) it = runs_.insert(key, LoadSeries(*store_, agent, run_id));
+  return it.value();
+}
+
 namespace {
 
 QLineSeries* ConstantLine(double y, double x_max, const QString& name, const QColor& color) {
@@ -50,20 +87,15 @@ QLineSeries* ConstantLine(double y, double x_max, const QString& name, const QCo
 
 }  // namespace
 
-QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
+QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phases,
                       const QString& title) {
   auto* chart = new QChart;
   chart->setTitle(title);
-  const QVector<StoredSample> samples = store.samples(agent, run_id);
-  const double t0 = samples.isEmpty() ? 0 : samples.front().wall_s;
-  QVector<QPointF> mbps, temp;
+  const double t0 = series.t0 < 0 ? 0 : series.t0;
   double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
-  for (const StoredSample& s : samples) {
-    double x = s.wall_s - t0;
-    mbps.push_back({x, s.read_mb_s});
-    if (s.temperature_c) temp.push_back({x, *s.temperature_c});
-    y_max = std::max(y_max, s.read_mb_s * 1.1);
-    x_max = std::max(x_max, x);
+  for (const QPointF& p : series.mbps) {
+    y_max = std::max(y_max, p.y() * 1.1);
+    x_max = std::max(x_max, p.x());
   }
   auto* axis_x = new QValueAxis;
   axis_x->setTitleText("seconds");
@@ -75,13 +107,12 @@ QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QStr
   chart->addAxis(axis_y, Qt::AlignLeft);
 
   // Phase bands, alternately shaded, from the phase changes.
-  const QVector<StoredPhase> phases = store.phases(agent, run_id);
   for (int i = 0; i < phases.size(); ++i) {
     double from = std::max(0.0, phases[i].start_wall_s - t0);
     double to = i + 1 < phases.size() ? phases[i + 1].start_wall_s - t0 : x_max;
     auto* upper = new QLineSeries;
     upper->append(from, y_max);
-    upper->append(to, y_max);
+    upper->append(std::max(to, from), y_max);
     auto* band = new QAreaSeries(upper);
     band->setName(phases[i].name);
     QColor c = i % 2 == 0 ? QColor(70, 130, 180, 40) : QColor(180, 130, 70, 40);
@@ -93,7 +124,7 @@ QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QStr
   }
   auto* line = new QLineSeries;
   line->setName("read MB/s");
-  line->replace(DecimateMinMax(mbps, kMaxDrawnPoints));
+  line->replace(series.mbps);
   QPen pen(QColor(20, 60, 160));
   pen.setWidth(2);
   line->setPen(pen);
@@ -106,14 +137,14 @@ QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QStr
     c->attachAxis(axis_x);
     c->attachAxis(axis_y);
   }
-  if (!temp.isEmpty()) {
+  if (!series.temp.isEmpty()) {
     auto* axis_t = new QValueAxis;
     axis_t->setTitleText("°C");
     axis_t->setRange(0, 100);
     chart->addAxis(axis_t, Qt::AlignRight);
     auto* t = new QLineSeries;
     t->setName("drive °C");
-    t->replace(DecimateMinMax(temp, kMaxDrawnPoints));
+    t->replace(series.temp);
     t->setPen(QPen(QColor(200, 60, 60)));
     chart->addSeries(t);
     t->attachAxis(axis_x);
@@ -122,7 +153,12 @@ QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QStr
   return chart;
 }
 
-QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
+QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
+                      const QString& title) {
+  return BuildRunChart(LoadSeries(store, agent, run_id), store.phases(agent, run_id), title);
+}
+
+QChart* BuildRigChart(const QVector<std::pair<QString, const RunSeries*>>& lines,
                       const QString& title) {
   auto* chart = new QChart;
   chart->setTitle(title);
@@ -134,19 +170,16 @@ QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString,
   chart->addAxis(axis_y, Qt::AlignLeft);
   double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
   // With many agents each line gets fewer points: the whole chart stays bounded.
-  const int per_line = std::max(200, kMaxDrawnPoints * 4 / std::max<int>(1, runs.size()));
-  for (const auto& [agent, run_id] : runs) {
-    const QVector<StoredSample> samples = store.samples(agent, run_id);
-    if (samples.isEmpty()) continue;
-    QVector<QPointF> pts;
-    for (const StoredSample& s : samples) {
-      pts.push_back({s.wall_s - samples.front().wall_s, s.read_mb_s});
-      y_max = std::max(y_max, s.read_mb_s * 1.1);
-      x_max = std::max(x_max, s.wall_s - samples.front().wall_s);
+  const int per_line = std::max(200, kMaxDrawnPoints * 4 / std::max<int>(1, lines.size()));
+  for (const auto& [name, series] : lines) {
+    if (series->mbps.isEmpty()) continue;
+    for (const QPointF& p : series->mbps) {
+      y_max = std::max(y_max, p.y() * 1.1);
+      x_max = std::max(x_max, p.x());
     }
     auto* line = new QLineSeries;
-    line->setName(agent);
-    line->replace(DecimateMinMax(pts, per_line));
+    line->setName(name);
+    line->replace(DecimateMinMax(series->mbps, per_line));
     chart->addSeries(line);
     line->attachAxis(axis_x);
     line->attachAxis(axis_y);
@@ -162,8 +195,18 @@ QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString,
   return chart;
 }
 
-LiveChartView::LiveChartView(const SampleStore* store, QWidget* parent, int redraw_ms)
-    : QChartView(parent), store_(store), redraw_ms_(redraw_ms) {
+QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
+                      const QString& title) {
+  QVector<RunSeries> loaded;
+  loaded.reserve(runs.size());
+  for (const auto& [agent, run_id] : runs) loaded.push_back(LoadSeries(store, agent, run_id));
+  QVector<std::pair<QString, const RunSeries*>> lines;
+  for (int i = 0; i < runs.size(); ++i) lines.push_back({runs[i].first, &loaded[i]});
+  return BuildRigChart(lines, title);
+}
+
+LiveChartView::LiveChartView(ChartCache* cache, QWidget* parent, int redraw_ms)
+    : QChartView(parent), cache_(cache), redraw_ms_(redraw_ms) {
   setRenderHint(QPainter::Antialiasing);
   setMinimumHeight(220);
 }
@@ -196,8 +239,17 @@ void LiveChartView::redraw() {
   due_ = false;
   last_redraw_ms_ = QDateTime::currentMSecsSinceEpoch();
   QChart* old = chart();
-  QChart* next = rig_ ? BuildRigChart(*store_, rig_runs_, "Rig: read MB/s of every drive")
-                      : BuildRunChart(*store_, agent_, run_id_, title_);
+  QChart* next = nullptr;
+  if (rig_) {
+    QVector<std::pair<QString, const RunSeries*>> lines;
+    for (const auto& [agent, run_id] : rig_runs_) {
+      lines.push_back({agent, &cache_->series(agent, run_id)});
+    }
+    next = BuildRigChart(lines, "Rig: read MB/s of every drive");
+  } else {
+    next = BuildRunChart(cache_->series(agent_, run_id_), cache_->store()->phases(agent_, run_id_),
+                         title_);
+  }
   setChart(next);
   delete old;
 }

@@ -9,6 +9,7 @@
 #ifndef QDT_CONSOLE_APP_CHARTS_H_
 #define QDT_CONSOLE_APP_CHARTS_H_
 
+#include <QHash>
 #include <QPointF>
 #include <QString>
 #include <QVector>
@@ -25,10 +26,39 @@ QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points);
 
 inline constexpr int kMaxDrawnPoints = 2000;
 
-// A chart of one run from the store (x = seconds since the first sample).
+// What is drawn of one run: x = seconds since its first sample. Kept
+// between kMaxDrawnPoints and twice that by re-decimating as points arrive,
+// so a 2.5-hour run costs the same to draw as a 2-minute one.
+struct RunSeries {
+  double t0 = -1;  // wall time of the first sample; -1 = none yet
+  uint64_t last_seq = 0;
+  QVector<QPointF> mbps, temp;
+  void add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c);
+};
+RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id);
+
+// The drawn copies of every run a view shows, fed from each stored batch, so
+// a redraw reads no samples from the store. Shared by the window's views.
+class ChartCache {
+ public:
+  explicit ChartCache(const SampleStore* store) : store_(store) {}
+  void add(const QVector<AgentEvent>& events);                           // only runs already cached
+  const RunSeries& series(const QString& agent, const QString& run_id);  // loads on first use
+  const SampleStore* store() const { return store_; }
+
+ private:
+  const SampleStore* store_;
+  QHash<QString, RunSeries> runs_;  // key: agent + '\n' + run id
+};
+
+// A chart of one run (x = seconds since the first sample).
+QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phases,
+                      const QString& title);
 QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
                       const QString& title);
-// One MB/s line per (agent, run), on a shared time axis (seconds since each run's start).
+// One MB/s line per run, on a shared time axis (seconds since each run's start).
+QChart* BuildRigChart(const QVector<std::pair<QString, const RunSeries*>>& lines,
+                      const QString& title);
 QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
                       const QString& title);
 
@@ -38,7 +68,7 @@ class LiveChartView : public QChartView {
   Q_OBJECT
 
  public:
-  LiveChartView(const SampleStore* store, QWidget* parent = nullptr, int redraw_ms = 1000);
+  LiveChartView(ChartCache* cache, QWidget* parent = nullptr, int redraw_ms = 1000);
   // Shows one agent's run; empty agent = the rig chart of `rig_runs`.
   void showRun(const QString& agent, const QString& run_id, const QString& title);
   void showRig(const QVector<std::pair<QString, QString>>& rig_runs);
@@ -49,7 +79,7 @@ class LiveChartView : public QChartView {
  private:
   void redraw();
 
-  const SampleStore* store_;
+  ChartCache* cache_;
   QString agent_, run_id_, title_;
   QVector<std::pair<QString, QString>> rig_runs_;
   bool rig_ = false, due_ = false;

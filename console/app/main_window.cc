@@ -21,7 +21,8 @@
 
 namespace qdt::console {
 
-MainWindow::MainWindow(Fleet* fleet, QWidget* parent) : QMainWindow(parent), fleet_(fleet) {
+MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
+    : QMainWindow(parent), fleet_(fleet), chart_cache_(fleet->store()) {
   setWindowTitle("QDT console — rig disk test");
   auto* tools = addToolBar("Rig");
   tools->setMovable(false);
@@ -77,11 +78,14 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent) : QMainWindow(parent), fle
   connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
           &MainWindow::onSelectionChanged);
 
-  drive_chart_ = new LiveChartView(fleet_->store());
-  rig_chart_ = new LiveChartView(fleet_->store(), nullptr, 2000);
+  drive_chart_ = new LiveChartView(&chart_cache_);
+  rig_chart_ = new LiveChartView(&chart_cache_, nullptr, 2000);
   auto* tabs = new QTabWidget;
   tabs->addTab(drive_chart_, "Selected drive");
   tabs->addTab(rig_chart_, "Rig");
+  // The cache first, then the views redraw from it (rate-limited).
+  connect(fleet_, &Fleet::eventsStored, this,
+          [this](const QVector<AgentEvent>& events) { chart_cache_.add(events); });
   connect(fleet_, &Fleet::eventsStored, drive_chart_, &LiveChartView::onEventsStored);
   connect(fleet_, &Fleet::eventsStored, this, [this] {
     rig_chart_->showRig(rigRuns());  // rate-limited by the view

@@ -63,6 +63,7 @@ class MainWindow : public QMainWindow {
   QDoubleSpinBox* delay_;
   QLabel* summary_;
   QProgressBar* progress_;
+  ChartCache chart_cache_;
   LiveChartView* drive_chart_;
   LiveChartView* rig_chart_;
   Discovery* discovery_;

@@ -129,6 +129,23 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(DecimateMinMax(pts.mid(0, 10), 2000).size(), 10);
   }
 
+  void drawnSeriesStaysBoundedOverALongRun() {
+    RunSeries s;
+    // 2.5 hours at 10 Hz: 90,000 samples, one 4 s dip to 300 MB/s an hour in.
+    for (uint64_t i = 1; i <= 90000; ++i) {
+      double mb_s = (i >= 36000 && i < 36040) ? 300 : 2100 + (i % 7);
+      s.add(i, 1e9 + i / 10.0, mb_s, 40.0);
+    }
+    QVERIFY(s.mbps.size() <= 2 * kMaxDrawnPoints);
+    QVERIFY(s.temp.size() <= 2 * kMaxDrawnPoints);
+    bool dip = false;
+    for (const QPointF& p : s.mbps) dip |= p.y() == 300;
+    QVERIFY(dip);
+    QVERIFY(s.mbps.back().x() > 8999.0);  // the newest point is kept
+    s.add(5, 1e9, 0, std::nullopt);       // a repeated seq is ignored
+    QVERIFY(s.mbps.back().y() != 0);
+  }
+
   void storeKeepsEverySampleOnceAndRemembersAgents() {
     QTemporaryDir dir;
     const QString path = dir.filePath("console.sqlite");
