@@ -241,6 +241,9 @@ void LiveChartView::redraw() {
   QChart* old = chart();
   QChart* next = nullptr;
   if (rig_) {
+    // Load every run first: a load inserts into the cache's hash, which
+    // moves the series already there; pointers are taken afterwards.
+    for (const auto& [agent, run_id] : rig_runs_) cache_->series(agent, run_id);
     QVector<std::pair<QString, const RunSeries*>> lines;
     for (const auto& [agent, run_id] : rig_runs_) {
       lines.push_back({agent, &cache_->series(agent, run_id)});

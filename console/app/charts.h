@@ -43,7 +43,9 @@ class ChartCache {
  public:
   explicit ChartCache(const SampleStore* store) : store_(store) {}
   void add(const QVector<AgentEvent>& events);                           // only runs already cached
-  const RunSeries& series(const QString& agent, const QString& run_id);  // loads on first use
+  // Loads on first use. The reference is valid until the next call that
+  // loads another run (the hash may move its entries).
+  const RunSeries& series(const QString& agent, const QString& run_id);
   const SampleStore* store() const { return store_; }
 
  private:

@@ -65,6 +65,16 @@ Discovery::Discovery(QObject* parent, int interval_ms) : QObject(parent) {
   });
 }
 
+Discovery::~Discovery() {
+  // The process's finished() must not reach a receiver that is being
+  // destroyed (the window that owns this object).
+  process_.disconnect(this);
+  if (process_.state() != QProcess::NotRunning) {
+    process_.kill();
+    process_.waitForFinished(1000);
+  }
+}
+
 void Discovery::start() {
   browse();
   timer_.start();

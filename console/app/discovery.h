@@ -31,6 +31,7 @@ class Discovery : public QObject {
 
  public:
   explicit Discovery(QObject* parent = nullptr, int interval_ms = 5000);
+  ~Discovery() override;  // a browse still running is killed without signalling
   void start();
   QVector<DiscoveredAgent> agents() const { return agents_; }
 
