@@ -237,6 +237,14 @@ int main(int argc, char** argv) {
   });
   double rss_at_warmup = 0;
   QTimer::singleShot(static_cast<int>(warmup * 1000) + 1, [&] { rss_at_warmup = RssMb(); });
+  // RSS every 10 s of the window: the growth of its second half is the
+  // steady-state rate (the first includes caches filling up).
+  std::vector<std::pair<double, double>> rss_series;  // (s since window start, MB)
+  QTimer rss_timer;
+  QObject::connect(&rss_timer, &QTimer::timeout, [&] {
+    if (t0 > 0) rss_series.push_back({clock.elapsed() / 1000.0 - t0, RssMb()});
+  });
+  rss_timer.start(10000);
   QTimer::singleShot(static_cast<int>((warmup + seconds) * 1000), &app, &QApplication::quit);
   app.exec();
   const double cpu = CpuSeconds() - cpu0, wall = clock.elapsed() / 1000.0 - t0;
@@ -251,16 +259,30 @@ int main(int argc, char** argv) {
   }
   kill(child, SIGTERM);
   waitpid(child, nullptr, 0);
-  const double growth_mb_per_h = (rss - rss_at_warmup) / wall * 3600.0;
+  double growth_mb_per_h = (rss - rss_at_warmup) / wall * 3600.0;
+  double late_growth_mb_per_h = growth_mb_per_h;
+  if (rss_series.size() >= 4) {
+    const auto& mid = rss_series[rss_series.size() / 2];
+    const auto& last = rss_series.back();
+    if (last.first > mid.first)
+      late_growth_mb_per_h = (last.second - mid.second) / (last.first - mid.first) * 3600.0;
+  }
+  std::string series_json = "[";
+  for (size_t i = 0; i < rss_series.size(); ++i) {
+    series_json += (i ? ", " : "") + std::to_string(static_cast<int>(rss_series[i].first)) + ":" +
+                   std::to_string(rss_series[i].second).substr(0, 5);
+  }
+  series_json += "]";
   std::printf(
       "{\"window\": %s, \"agents\": %d, \"rate_hz\": %.0f, \"window_s\": %.1f, "
       "\"samples_in_window\": %zu, "
       "\"cpu_pct_of_one_core\": %.1f, \"rss_mb\": %.1f, \"rss_growth_mb_per_h\": %.1f, "
-      "\"rss_projected_2h30_mb\": %.1f, \"latency_p50_ms\": %.1f, \"latency_p99_ms\": %.1f, "
+      "\"rss_late_growth_mb_per_h\": %.1f, \"rss_projected_2h30_mb\": %.1f, \"rss_every_10s\": "
+      "\"%s\", \"latency_p50_ms\": %.1f, \"latency_p99_ms\": %.1f, "
       "\"stored_samples\": %lld, \"expected_samples\": %lld, \"cells_changed\": %lld}\n",
       with_window ? "true" : "false", agents, rate, wall, lat.size(), 100.0 * cpu / wall, rss,
-      growth_mb_per_h, rss + growth_mb_per_h * 2.5, Percentile(lat, 50), Percentile(lat, 99),
-      static_cast<long long>(stored), static_cast<long long>(expected),
-      static_cast<long long>(model.dataChangedCells()));
+      growth_mb_per_h, late_growth_mb_per_h, rss + late_growth_mb_per_h * 2.5, series_json.c_str(),
+      Percentile(lat, 50), Percentile(lat, 99), static_cast<long long>(stored),
+      static_cast<long long>(expected), static_cast<long long>(model.dataChangedCells()));
   return stored == expected ? 0 : 1;
 }

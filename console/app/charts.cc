@@ -114,6 +114,7 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
     upper->append(from, y_max);
     upper->append(std::max(to, from), y_max);
     auto* band = new QAreaSeries(upper);
+    upper->setParent(band);  // the area series does not own its boundary line
     band->setName(phases[i].name);
     QColor c = i % 2 == 0 ? QColor(70, 130, 180, 40) : QColor(180, 130, 70, 40);
     band->setBrush(c);

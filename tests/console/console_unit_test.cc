@@ -3,6 +3,7 @@
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QtCharts/QLineSeries>
 #include <QtTest>
 #include <cmath>
 
@@ -144,6 +145,35 @@ class ConsoleUnitTest : public QObject {
     QVERIFY(s.mbps.back().x() > 8999.0);  // the newest point is kept
     s.add(5, 1e9, 0, std::nullopt);       // a repeated seq is ignored
     QVERIFY(s.mbps.back().y() != 0);
+  }
+
+  // The rig chart loads every run into the cache before it takes pointers:
+  // loading inserts into a hash that moves its entries (it crashed the
+  // 100-agent benchmark once).
+  void rigChartOfManyRunsDrawsEveryLine() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("c.sqlite"), &error));
+    QVector<std::pair<QString, QString>> runs;
+    QVector<AgentEvent> batch;
+    for (int a = 0; a < 150; ++a) {
+      QString key = QString("10.0.0.%1:50551").arg(a);
+      for (int i = 1; i <= 3; ++i) batch.push_back(SampleEvent(key, "r", i, 1000 + a, 1e9 + i));
+      runs.push_back({key, "r"});
+    }
+    store.storeEvents(batch);
+    ChartCache cache(&store);
+    LiveChartView view(&cache, nullptr, /*redraw_ms=*/0);
+    view.showRig(runs);
+    QChart* chart = view.chart();
+    QCOMPARE(chart->series().size(), 150 + 2);  // a line per run + the 656 / 2100 lines
+    for (int a = 0; a < 150; ++a) {
+      auto* line = qobject_cast<QLineSeries*>(chart->series()[a]);
+      QVERIFY(line != nullptr);
+      QCOMPARE(line->count(), 3);
+      QCOMPARE(line->at(2).y(), 1000.0 + a);
+    }
   }
 
   void storeKeepsEverySampleOnceAndRemembersAgents() {
