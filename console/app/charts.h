@@ -42,7 +42,7 @@ RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QStri
 class ChartCache {
  public:
   explicit ChartCache(const SampleStore* store) : store_(store) {}
-  void add(const QVector<AgentEvent>& events);                           // only runs already cached
+  void add(const QVector<AgentEvent>& events);  // only runs already cached
   // Loads on first use. The reference is valid until the next call that
   // loads another run (the hash may move its entries).
   const RunSeries& series(const QString& agent, const QString& run_id);
