@@ -20,6 +20,7 @@
 #include "agent/token.h"
 #include "agent/volumes.h"
 #include "common/logging.h"
+#include "common/pem.h"
 #include "fio/fio_runner.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
@@ -48,6 +49,8 @@ constexpr char kUsage[] =
     "                       /opt/homebrew/bin)\n"
     "  --port-file          write the bound port here once serving (for --listen HOST:0)\n"
     "  --default-file-size  bytes per stream file when a request does not say (default 1 GiB)\n"
+    "  --tls-cert, --tls-key  serve TLS with this certificate chain and private key (PEM);\n"
+    "                       clients then need the CA (qdtctl --ca); the token is still checked\n"
     "  --advertise          announce the agent as _qdt._tcp by DNS-SD (Avahi / Bonjour) so\n"
     "                       consoles on the network find it\n"
     "  --advertise-name     the name announced (default \"qdt-agent on <hostname>\")\n"
@@ -126,6 +129,7 @@ int main(int argc, char** argv) {
   uint64_t default_file_size = qdt::kGiB;
   std::string platform_flag = "auto";
   bool advertise = false;
+  std::string tls_cert, tls_key;
   std::string advertise_name;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -155,6 +159,10 @@ int main(int argc, char** argv) {
       fio_flag = value;
     } else if (take("--port-file")) {
       port_file = value;
+    } else if (take("--tls-cert")) {
+      tls_cert = value;
+    } else if (take("--tls-key")) {
+      tls_key = value;
     } else if (arg == "--advertise") {
       advertise = true;
     } else if (take("--advertise-name")) {
@@ -174,6 +182,22 @@ int main(int argc, char** argv) {
   if (token_file.empty()) token_file = state_dir + "/token";
   auto platform = qdt::agent::ParsePlatform(platform_flag);
   if (!platform.ok()) return Usage(std::string(platform.status().message()));
+  if (tls_cert.empty() != tls_key.empty()) {
+    return Usage(tls_cert.empty() ? "--tls-cert: needed with --tls-key"
+                                  : "--tls-key: needed with --tls-cert");
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!tls_cert.empty()) {
+    auto cert = qdt::ReadPemFile("--tls-cert", tls_cert);
+    auto key = qdt::ReadPemFile("--tls-key", tls_key);
+    if (!cert.ok() || !key.ok()) {
+      std::cerr << "qdt-agent: " << (!cert.ok() ? cert : key).status().message() << "\n";
+      return 1;
+    }
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
 
   // Signals are taken by sigwait() below; block them before any thread starts
   // so that gRPC's and the runs' threads inherit the mask.
@@ -247,7 +271,7 @@ int main(int argc, char** argv) {
       list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(listen, credentials, &bound_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
@@ -256,7 +280,8 @@ int main(int argc, char** argv) {
   }
   std::string host = listen.substr(0, listen.rfind(':'));
   QDT_LOG(Info) << "qdt-agent " << QDT_VERSION << " listening on " << host << ":" << bound_port
-                << ", state " << state_dir << ", fio " << *fio_path << " (" << *fio_version << ")";
+                << (tls_cert.empty() ? " (plaintext)" : " (TLS)") << ", state " << state_dir
+                << ", fio " << *fio_path << " (" << *fio_version << ")";
   if (!port_file.empty()) {
     if (auto st = qdt::agent::WriteFileAtomically(port_file, absl::StrCat(bound_port, "\n"));
         !st.ok()) {

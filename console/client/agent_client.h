@@ -14,8 +14,17 @@
 
 namespace qdt::client {
 
-// An insecure channel (TLS arrives with the packaging issue) to HOST:PORT.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// How to reach an agent: plaintext when `ca_pem` is empty; else TLS, the
+// agent's certificate checked against that CA and against the host name of
+// the address, or `server_name` when set (an agent reached by IP whose
+// certificate names its host).
+struct TlsOptions {
+  std::string ca_pem;
+  std::string server_name;
+};
+
+// A channel to HOST:PORT.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const TlsOptions& tls = {});
 
 // Adds "authorization: Bearer <token>" and, when timeout > 0, a deadline.
 void PrepareContext(grpc::ClientContext* ctx, const std::string& token,

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/cue_stack.h"
+#include "common/pem.h"
 #include "common/profiles.h"
 #include "common/units.h"
 #include "console/client/agent_client.h"
@@ -73,6 +74,10 @@ options:
   --agent       agent address (default 127.0.0.1:50551, or $QDT_AGENT)
   --token-file  file holding the rig token (default $QDT_TOKEN_FILE)
   --token       the rig token itself
+  --ca          CA certificate (PEM) of an agent that serves TLS: connect with TLS and check
+                the agent's certificate against it (the token is sent on top)
+  --tls-name    the name the agent's certificate must carry, when it differs from the
+                host in --agent (an agent reached by IP)
 SIZE takes a suffix K, M, G (binary: 64M = 64 MiB). Exit codes: 0 pass, 1 the drive
 fails its target, 2 usage or connection error, 3 the run did not finish.
 )";
@@ -99,11 +104,14 @@ std::string CodeName(grpc::StatusCode code) {
   }
 }
 
+// Appended to "cannot reach the agent": what to check for this transport.
+std::string g_connect_hint;
+
 int Fail(const std::string& what, const grpc::Status& st, const std::string& agent) {
   if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
       st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    std::cerr << "qdtctl: cannot reach the agent at " << agent << ": " << st.error_message()
-              << "\n";
+    std::cerr << "qdtctl: cannot reach the agent at " << agent << ": " << st.error_message() << "\n"
+              << g_connect_hint;
   } else {
     std::cerr << "qdtctl: " << what << " refused (" << CodeName(st.error_code())
               << "): " << st.error_message() << "\n";
@@ -184,10 +192,10 @@ std::atomic<int> g_interrupts{0};
 
 class Ctl {
  public:
-  Ctl(std::string agent, std::string token)
+  Ctl(std::string agent, std::string token, const qdt::client::TlsOptions& tls)
       : agent_(std::move(agent)),
         token_(std::move(token)),
-        stub_(qdt::v1::Agent::NewStub(qdt::client::MakeChannel(agent_))) {}
+        stub_(qdt::v1::Agent::NewStub(qdt::client::MakeChannel(agent_, tls))) {}
 
   int Info() {
     grpc::ClientContext ctx;
@@ -666,7 +674,20 @@ int main(int argc, char** argv) {
   };
   sigaction(SIGINT, &sa, nullptr);
 
-  Ctl ctl(agent, token);
+  qdt::client::TlsOptions tls;
+  if (a.opts.count("--ca")) {
+    auto pem = qdt::ReadPemFile("--ca", a.opts.at("--ca"));
+    if (!pem.ok()) return UsageError(std::string(pem.status().message()));
+    tls.ca_pem = *pem;
+    if (a.opts.count("--tls-name")) tls.server_name = a.opts.at("--tls-name");
+    g_connect_hint =
+        "  (TLS with --ca: the agent's certificate must be signed by that CA and name the host "
+        "in --agent, or the name given with --tls-name)\n";
+  } else {
+    if (a.opts.count("--tls-name")) return UsageError("--tls-name: needs --ca");
+    g_connect_hint = "  (plaintext: if the agent serves TLS, pass its CA certificate with --ca)\n";
+  }
+  Ctl ctl(agent, token, tls);
   auto need_id = [&](const char* cmd) -> std::optional<std::string> {
     if (a.positional.size() != 1) return std::nullopt;
     (void)cmd;

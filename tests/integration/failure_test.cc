@@ -454,6 +454,70 @@ TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
   EXPECT_EQ(agent.Wait(), 0);
 }
 
+// TLS: a CA made here signs the agent's certificate for "showmac-1.local".
+// qdtctl with --ca (and --tls-name, since it dials 127.0.0.1) gets in; without
+// --ca, with another CA, or expecting the address's own name, it fails with
+// a message that says what to check. The token is still required on top.
+TEST(TlsTest, QdtctlWithTheRigCaConnectsAndEverythingElseIsRefusedClearly) {
+  TempDir pki("pki");
+  const std::string d = pki.path();
+  int rc = -1;
+  std::string out = RunCommand(
+      "cd '" + d +
+          "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+          "-subj /CN=qdt-test-rig-ca && "
+          "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 "
+          "-subj /CN=someone-else && "
+          "openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr "
+          "-subj /CN=showmac-1.local && "
+          "printf 'subjectAltName=DNS:showmac-1.local\\n' > ext && "
+          "openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+          "-out agent.pem -days 2 -extfile ext 2>&1",
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  TempDir state("state");
+  std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start({"--tls-cert", d + "/agent.pem", "--tls-key", d + "/agent.key"});
+  EXPECT_THAT(agent.Log(), HasSubstr("(TLS)"));
+  const std::string ctl =
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
+
+  out = RunCommand(ctl + " --ca " + d + "/ca.pem --tls-name showmac-1.local info 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("fio-"));
+
+  out = RunCommand(ctl + " info 2>&1", &rc);  // plaintext to a TLS agent
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out, HasSubstr("cannot reach the agent at " + agent.address()));
+  EXPECT_THAT(out, HasSubstr("if the agent serves TLS, pass its CA certificate with --ca"));
+
+  out = RunCommand(ctl + " --ca " + d + "/ca.pem info 2>&1", &rc);  // the name is 127.0.0.1
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out, HasSubstr("must be signed by that CA and name the host in --agent"));
+
+  out = RunCommand(ctl + " --ca " + d + "/other.pem --tls-name showmac-1.local info 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out, HasSubstr("cannot reach the agent"));
+
+  // TLS does not replace the token.
+  out = RunCommand(
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong-token --ca ", d,
+                   "/ca.pem --tls-name showmac-1.local info 2>&1"),
+      &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out, HasSubstr("refused (unauthenticated): wrong token"));
+
+  out = RunCommand(ctl + " --ca " + d + "/ext info 2>&1", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("--ca: \"" + d + "/ext\" is not a PEM file"));
+  out = RunCommand(AgentBinary() + " --tls-cert " + d + "/agent.pem 2>&1", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("--tls-key: needed with --tls-cert"));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+}
+
 // The offline commands need no agent.
 TEST(QdtctlTest, DeriveAnalyzeAndProfilesOffline) {
   TempDir dir("ctl");
