@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
+#include "agent/config.h"
 #include "agent/discovery.h"
 #include "agent/probes/platform_probe.h"
 #include "agent/run_manager.h"
@@ -37,8 +38,12 @@ constexpr char kDefaultStateDir[] = "/var/lib/qdt";
 constexpr char kUsage[] =
     "usage: qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
     "QLab\n"
-    "       qdt-agent [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] [--fio PATH]\n"
+    "       qdt-agent [--config FILE] [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] "
+    "[--fio PATH]\n"
     "                 [--port-file FILE] [--default-file-size BYTES] [--platform NAME]\n"
+    "  --config             a JSON AgentConfig (listen, tls_cert_file, tls_key_file, token_file,\n"
+    "                       state_dir, fio_path, allowed_target_dirs, advertise, advertise_name,\n"
+    "                       platform, default_file_size_bytes); flags override it\n"
     "  --listen             address to serve gRPC on (default 127.0.0.1:50551; use\n"
     "                       0.0.0.0:50551 to accept consoles on the network)\n"
     "  --token-file         the rig token; created with a random token (mode 0600) if missing\n"
@@ -131,6 +136,32 @@ int main(int argc, char** argv) {
   bool advertise = false;
   std::string tls_cert, tls_key;
   std::string advertise_name;
+  std::vector<std::string> allowed_targets;
+  // The config file first (wherever --config is), then the flags over it.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], path;
+    if (arg == "--config" && i + 1 < argc) path = argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) path = arg.substr(9);
+    if (path.empty()) continue;
+    auto config = qdt::agent::LoadAgentConfig(path);
+    if (!config.ok()) {
+      std::cerr << "qdt-agent: " << config.status().message() << "\n";
+      return 2;
+    }
+    if (!config->listen().empty()) listen = config->listen();
+    if (!config->token_file().empty()) token_file = config->token_file();
+    if (!config->state_dir().empty()) state_dir = config->state_dir();
+    if (!config->fio_path().empty()) fio_flag = config->fio_path();
+    if (!config->platform().empty()) platform_flag = config->platform();
+    if (config->default_file_size_bytes() > 0)
+      default_file_size = config->default_file_size_bytes();
+    tls_cert = config->tls_cert_file();
+    tls_key = config->tls_key_file();
+    advertise = config->advertise();
+    advertise_name = config->advertise_name();
+    allowed_targets.assign(config->allowed_target_dirs().begin(),
+                           config->allowed_target_dirs().end());
+  }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -159,6 +190,8 @@ int main(int argc, char** argv) {
       fio_flag = value;
     } else if (take("--port-file")) {
       port_file = value;
+    } else if (take("--config")) {
+      // read above
     } else if (take("--tls-cert")) {
       tls_cert = value;
     } else if (take("--tls-key")) {
@@ -260,6 +293,7 @@ int main(int argc, char** argv) {
   options.thermal = &thermal;
   options.commands = &commands;
   options.default_file_size = default_file_size;
+  options.allowed_target_dirs = allowed_targets;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {
     std::cerr << "qdt-agent: recovering earlier runs: " << st.message() << "\n";

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/config.h"
 #include "common/logging.h"
 #include "common/profiles.h"
 #include "common/verdict.h"
@@ -303,6 +304,7 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   // 4. The target folder.
   const std::string target = request.target_dir();
   if (auto st = CheckTarget(target); !st.ok()) return st;
+  if (auto st = CheckAllowedTarget(target, options_.allowed_target_dirs); !st.ok()) return st;
   // Refusals below leave no trace: .qdt-test is removed again if it is empty.
   bool accepted = false;
   auto tidy = absl::MakeCleanup([&] {

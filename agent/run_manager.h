@@ -47,6 +47,8 @@ struct RunManagerOptions {
   const ThermalMonitor* thermal = nullptr;
   // Runs `pgrep -x QLab` for the show-safety interlock; null = no interlock.
   CommandRunner* commands = nullptr;
+  // When not empty, targets must lie inside one of these folders (config file).
+  std::vector<std::string> allowed_target_dirs;
 };
 
 // Whether QLab is running (pgrep -x QLab exits 0). Unknown (pgrep missing or

@@ -518,6 +518,37 @@ TEST(TlsTest, QdtctlWithTheRigCaConnectsAndEverythingElseIsRefusedClearly) {
   EXPECT_EQ(agent.Wait(), 0);
 }
 
+// The config file: its allowed_target_dirs are enforced by StartRun, and the
+// flags given on top of it win (the harness's --listen 127.0.0.1:0 over the
+// file's port 1).
+TEST(AgentConfigProcessTest, AllowedTargetsFromTheConfigAndFlagsOverIt) {
+  TempDir state("state"), allowed("allowed"), other("other");
+  const std::string config = state.path() + "/agent.json";
+  std::ofstream(config) << "{\"listen\": \"127.0.0.1:1\", \"allowed_target_dirs\": [\""
+                        << allowed.path() << "\"]}";
+  std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start({"--config", config});
+  const std::string ctl =
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
+  int rc = -1;
+  std::string out =
+      RunCommand(ctl + " start --target " + other.path() + " --time-scale 0.05 2>&1", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out,
+              HasSubstr("target_dir: \"" + other.path() +
+                        "\" is outside the folders this agent may test (" + allowed.path() + ")"));
+  out = RunCommand(
+      ctl + " start --target " + allowed.path() + " --time-scale 0.05 --file-size 16M --wait 2>&1",
+      &rc);
+  EXPECT_TRUE(rc == 0 || rc == 1) << out;  // ran to a verdict
+  out = RunCommand(AgentBinary() + " --config " + state.path() + "/nope.json 2>&1", &rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(out, HasSubstr("--config: cannot read"));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+}
+
 // The offline commands need no agent.
 TEST(QdtctlTest, DeriveAnalyzeAndProfilesOffline) {
   TempDir dir("ctl");

@@ -17,6 +17,7 @@ qdt_add_test(agent_unit_test
           ${CMAKE_CURRENT_LIST_DIR}/../unit/thermal_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/darwin_parsers_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/storage_parsers_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/../unit/config_test.cc
   LIBS qdt_test_harness LABELS unit)
 qdt_add_test(agent_integration_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/setup_check_test.cc

@@ -1,0 +1,61 @@
+#include "agent/config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace qdt::agent {
+
+absl::StatusOr<qdt::v1::AgentConfig> LoadAgentConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot read \"", path, "\""));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  qdt::v1::AgentConfig config;
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = false;
+  auto st = google::protobuf::util::JsonStringToMessage(ss.str(), &config, opts);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config \"", path, "\": ", std::string(st.message())));
+  }
+  if (!config.listen().empty() && config.listen().find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config \"", path, "\": listen: \"", config.listen(), "\" is not HOST:PORT"));
+  }
+  for (int i = 0; i < config.allowed_target_dirs_size(); ++i) {
+    const std::string& d = config.allowed_target_dirs(i);
+    if (d.empty() || d[0] != '/') {
+      return absl::InvalidArgumentError(absl::StrCat("config \"", path, "\": allowed_target_dirs[",
+                                                     i, "]: \"", d, "\" is not an absolute path"));
+    }
+  }
+  if (config.tls_cert_file().empty() != config.tls_key_file().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config \"", path, "\": tls_cert_file and tls_key_file go together (one is empty)"));
+  }
+  return config;
+}
+
+absl::Status CheckAllowedTarget(const std::string& target,
+                                const std::vector<std::string>& allowed) {
+  if (allowed.empty()) return absl::OkStatus();
+  char buf[PATH_MAX];
+  const std::string real = ::realpath(target.c_str(), buf) != nullptr ? buf : target;
+  for (const std::string& a : allowed) {
+    std::string root = ::realpath(a.c_str(), buf) != nullptr ? buf : a;
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    if (real == root || real.rfind(root + "/", 0) == 0) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("target_dir: \"", target, "\" is outside the folders this agent may test (",
+                   absl::StrJoin(allowed, ", "), ")"));
+}
+
+}  // namespace qdt::agent
