@@ -20,6 +20,7 @@
 // and the rig chart redrawn every 2 s) instead of a bare table view.
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +111,8 @@ class FakeAgent final : public qdt::v1::Agent::Service {
 };
 
 int Serve(int agents, double rate, const std::string& port_file) {
+  // The agents go with the console process, even when it crashes.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
   std::vector<std::unique_ptr<FakeAgent>> services;
   std::vector<std::unique_ptr<grpc::Server>> servers;
   std::ostringstream ports;
