@@ -41,6 +41,7 @@ constexpr char kUsage[] =
     "       qdt-agent [--config FILE] [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] "
     "[--fio PATH]\n"
     "                 [--port-file FILE] [--default-file-size BYTES] [--platform NAME]\n"
+    "                 [--check-config]\n"
     "  --config             a JSON AgentConfig (listen, tls_cert_file, tls_key_file, token_file,\n"
     "                       state_dir, fio_path, allowed_target_dirs, advertise, advertise_name,\n"
     "                       platform, default_file_size_bytes); flags override it\n"
@@ -61,7 +62,9 @@ constexpr char kUsage[] =
     "  --advertise-name     the name announced (default \"qdt-agent on <hostname>\")\n"
     "  --platform           auto, linux or macos: which probes fill volumes, drive facts and\n"
     "                       temperatures (default auto = this machine; macos works wherever\n"
-    "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n";
+    "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n"
+    "  --check-config       check the config file and the flags (TLS files readable, fio found),\n"
+    "                       print the settings in effect as JSON and exit: 0 when usable\n";
 
 int Usage(const std::string& error) {
   std::cerr << "qdt-agent: " << error << "\n" << kUsage;
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key;
   std::string advertise_name;
   std::vector<std::string> allowed_targets;
+  bool check_config = false;
   // The config file first (wherever --config is), then the flags over it.
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], path;
@@ -196,6 +200,8 @@ int main(int argc, char** argv) {
       tls_cert = value;
     } else if (take("--tls-key")) {
       tls_key = value;
+    } else if (arg == "--check-config") {
+      check_config = true;
     } else if (arg == "--advertise") {
       advertise = true;
     } else if (take("--advertise-name")) {
@@ -230,6 +236,33 @@ int main(int argc, char** argv) {
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     credentials = grpc::SslServerCredentials(ssl);
+  }
+
+  if (check_config) {
+    auto fio = qdt::fio::ResolveFioPath(fio_flag);
+    if (!fio.ok()) {
+      std::cerr << "qdt-agent: " << fio.status().message() << "\n";
+      return 1;
+    }
+    qdt::v1::AgentConfig effective;
+    effective.set_listen(listen);
+    effective.set_tls_cert_file(tls_cert);
+    effective.set_tls_key_file(tls_key);
+    effective.set_token_file(token_file);
+    effective.set_state_dir(state_dir);
+    effective.set_fio_path(*fio);
+    for (const auto& dir : allowed_targets) effective.add_allowed_target_dirs(dir);
+    effective.set_advertise(advertise);
+    effective.set_advertise_name(advertise_name);
+    effective.set_platform(platform_flag);
+    effective.set_default_file_size_bytes(default_file_size);
+    google::protobuf::util::JsonPrintOptions print;
+    print.add_whitespace = true;
+    print.preserve_proto_field_names = true;
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(effective, &json, print);
+    std::cout << json;
+    return 0;
   }
 
   // Signals are taken by sigwait() below; block them before any thread starts

@@ -15,6 +15,7 @@ QDT_APT_PACKAGES=(
   fio python3 shellcheck
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   avahi-daemon avahi-utils dbus iproute2 openssl
+  systemd dpkg-dev
 )
 QDT_BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil googletest nlohmann-json fio python shellcheck qt)
 

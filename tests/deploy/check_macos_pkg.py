@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Checks the macOS package's launchd plist, productbuild Distribution file
+and config against each other and against the staged payload.
+
+usage: check_macos_pkg.py STAGE VERSION with-console|no-console
+STAGE is build-pkg.sh --stage-only's OUT/stage. Exit 1 with every problem found."""
+import json
+import os
+import plistlib
+import sys
+import xml.etree.ElementTree as ET
+
+AGENT = "/Library/QDT/bin/qdt-agent"
+SUPPORT = "/Library/Application Support/QDT"
+problems = []
+
+
+def check(ok, what):
+    if not ok:
+        problems.append(what)
+
+
+def main(stage, version, console):
+    root = f"{stage}/agent-root"
+    with open(f"{root}/Library/LaunchDaemons/com.qdt.agent.plist", "rb") as f:
+        plist = plistlib.load(f)  # raises on anything that is not a plist
+    check(plist.get("Label") == "com.qdt.agent", f"Label is {plist.get('Label')!r}")
+    args = plist.get("ProgramArguments", [])
+    check(args[:1] == [AGENT], f"ProgramArguments[0] is {args[:1]}, not {AGENT}")
+    config = None
+    if "--config" in args and args.index("--config") + 1 < len(args):
+        config = args[args.index("--config") + 1]
+    check(config == f"{SUPPORT}/agent.json", f"--config is {config!r}")
+    for a in args:
+        check(a.startswith("/") or a.startswith("--"), f"ProgramArguments: {a!r} is not absolute")
+    check(plist.get("RunAtLoad") is True, "RunAtLoad is not true")
+    check(plist.get("KeepAlive") is True or isinstance(plist.get("KeepAlive"), dict),
+          "KeepAlive is not set")
+    for key in ("StandardOutPath", "StandardErrorPath", "WorkingDirectory"):
+        check(str(plist.get(key, "")).startswith("/"), f"{key} is {plist.get(key)!r}, not absolute")
+    check(plist.get("StandardOutPath", "").startswith("/Library/Logs/QDT/"),
+          "the log is not in /Library/Logs/QDT (uninstall.sh removes that folder)")
+    check(plist.get("ProcessType") != "Background" and plist.get("LowPriorityIO") is False,
+          "the daemon's I/O may be throttled (ProcessType Background or LowPriorityIO not false)")
+
+    check(os.access(f"{root}{AGENT}", os.X_OK), f"{AGENT} is not in the payload")
+
+    with open(f"{root}/Library/QDT/share/agent.json") as f:
+        cfg = json.load(f)
+    fio = cfg.get("fioPath") or cfg.get("fio_path")
+    check(fio == "/Library/QDT/bin/fio", f"the config's fio is {fio!r}")
+    check(os.access(f"{root}{fio}", os.X_OK), f"{fio} is not in the payload")
+    for key in ("tokenFile", "stateDir"):
+        check(str(cfg.get(key, "")).startswith(SUPPORT), f"config {key} is {cfg.get(key)!r}")
+
+    dist_path = f"{stage}/Distribution.xml"
+    text = open(dist_path).read()
+    check("@VERSION@" not in text, "Distribution.xml still says @VERSION@")
+    dist = ET.parse(dist_path).getroot()  # raises on bad XML
+    check(dist.tag == "installer-gui-script", f"root element is {dist.tag}")
+    options = dist.find("options")
+    check(options is not None and options.get("hostArchitectures") == "arm64",
+          "options hostArchitectures is not exactly arm64")
+    check(options is not None and options.get("rootVolumeOnly") == "true", "not rootVolumeOnly")
+    check_el = dist.find("installation-check")
+    script = "".join(s.text or "" for s in dist.findall("script"))
+    fn = (check_el.get("script") if check_el is not None else "").split("(")[0]
+    check(fn and f"function {fn}(" in script, f"installation-check {fn!r} is not defined")
+    check("hw.optional.arm64" in script, "the installation check does not ask for Apple Silicon")
+    refs = {p.get("id"): p for p in dist.findall("pkg-ref") if p.text}
+    expected = {"com.qdt.agent": "qdt-agent.pkg"}
+    if console:
+        expected["com.qdt.console"] = "qdt-console.pkg"
+    check(set(refs) == set(expected), f"pkg-refs are {sorted(refs)}, not {sorted(expected)}")
+    for pid, ref in refs.items():
+        check(ref.text == expected.get(pid), f"pkg-ref {pid} names {ref.text}")
+        check(ref.get("version") == version, f"pkg-ref {pid} version {ref.get('version')}")
+    outline = [l.get("choice") for l in dist.iter("line")]
+    choices = {c.get("id"): c for c in dist.findall("choice")}
+    check(set(outline) == set(choices), f"outline {outline} vs choices {sorted(choices)}")
+    for cid, c in choices.items():
+        for ref in c.findall("pkg-ref"):
+            check(ref.get("id") in refs, f"choice {cid} refers to unknown package {ref.get('id')}")
+    check(("console" in choices) == console, f"console choice present: {'console' in choices}")
+    check(version in (dist.findtext("title") or ""), "the title has no version")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[3] not in ("with-console", "no-console"):
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2], sys.argv[3] == "with-console")
+    for p in problems:
+        print(f"FAIL: {p}", file=sys.stderr)
+    print("plist, Distribution and config: " + ("ok" if not problems else f"{len(problems)} problems"))
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The macOS package without a Mac: build-pkg.sh --stage-only lays out the
+# payload, scripts and Distribution file (with and without the console); the
+# launchd plist and the Distribution file are parsed and checked against the
+# payload (check_macos_pkg.py); then, as root, the install is played in a
+# throwaway root with stand-ins for launchctl, sysctl and pkgutil
+# (pkg_in_root.sh). pkgbuild, productbuild, otool and macdeployqt only exist
+# on a Mac: that part of build-pkg.sh is not run here.
+#
+# usage: macos_pkg_test.sh BUILD_DIR CONSOLE_BUILT(ON|OFF)   exit 77 = install part skipped
+set -euo pipefail
+
+build=$(cd "$1" && pwd)
+console_built=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/../.." && pwd)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/qdt-pkg-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+version=$(sed -n 's/^project(qdt VERSION \([0-9][0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+fio=$(command -v fio) || fail "fio not found"
+
+stage_pkg() {  # OUT [build-pkg.sh options]
+  local out=$1
+  shift
+  bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$out" --fio "$fio" "$@" \
+    >"$out.log" 2>&1 || { cat "$out.log"; fail "build-pkg.sh --stage-only $*"; }
+}
+
+echo "== build-pkg.sh --stage-only --no-console"
+stage_pkg "$work/no-console" --no-console
+python3 "$here/check_macos_pkg.py" "$work/no-console/stage" "$version" no-console
+if [ "$console_built" = ON ]; then
+  echo "== build-pkg.sh --stage-only"
+  stage_pkg "$work/console"
+  python3 "$here/check_macos_pkg.py" "$work/console/stage" "$version" with-console
+fi
+if bash "$src/deploy/macos/build-pkg.sh" --bogus >"$work/bogus.log" 2>&1; then fail "build-pkg.sh took --bogus"; fi
+grep -q 'unknown argument "--bogus"' "$work/bogus.log" || fail "build-pkg.sh --bogus: $(cat "$work/bogus.log")"
+if [ "$(uname -s)" != Darwin ]; then
+  if bash "$src/deploy/macos/build-pkg.sh" --out "$work/x" >"$work/linux.log" 2>&1; then fail "build-pkg.sh ran on $(uname -s)"; fi
+  grep -q 'on macOS only' "$work/linux.log" || fail "no clear error off macOS: $(cat "$work/linux.log")"
+fi
+
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: the install part needs root (namespaces, overlay mount)"; exit 77; fi
+for tool in unshare chroot ip; do command -v "$tool" >/dev/null || { echo "SKIP: no $tool"; exit 77; }; done
+echo "== install, update, uninstall in a throwaway root"
+unshare --mount --net --pid --fork --kill-child bash "$here/pkg_in_root.sh" "$work/root" "$work/no-console/stage"
+echo "PASS"
