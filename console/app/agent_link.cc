@@ -23,9 +23,9 @@ bool Terminal(qdt::v1::RunState s) {
          s == qdt::v1::RUN_STATE_STOPPED || s == qdt::v1::RUN_STATE_INTERRUPTED;
 }
 
-std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address,
+                                             const client::TlsOptions& tls) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   // The link has its own backoff; keep the channel's short so that a network
   // that comes back is used within a second or two, not after gRPC's 2 min.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
@@ -34,17 +34,18 @@ std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return client::MakeChannel(address, tls, args);
 }
 
 }  // namespace
 
-AgentLink::AgentLink(QString address, std::string token, QObject* parent)
+AgentLink::AgentLink(QString address, std::string token, client::TlsOptions tls, QObject* parent)
     : QObject(parent),
       key_(std::move(address)),
       address_(key_.toStdString()),
       token_(std::move(token)),
-      channel_(ConsoleChannel(address_)),
+      connect_hint_(client::ConnectHint(tls)),
+      channel_(ConsoleChannel(address_, tls)),
       stub_(qdt::v1::Agent::NewStub(channel_)) {}
 
 AgentLink::~AgentLink() { stop(); }
@@ -168,6 +169,10 @@ void AgentLink::loop() {
       s.key = key_;
       s.online = false;
       s.error = QString::fromStdString(st.error_message());
+      if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+          st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        s.error += QString::fromStdString(" (" + connect_hint_ + ")");
+      }
       s.reconnect_in_ms = backoff;
       emit snapshot(s);
       if (!pause(backoff)) return;

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "console/app/fleet_types.h"
+#include "console/client/agent_client.h"
 #include "grpcpp/grpcpp.h"
 #include "qdt/v1/agent.grpc.pb.h"
 
@@ -35,7 +36,9 @@ class AgentLink : public QObject {
 
  public:
   // `address` is "host:port"; `token` the rig token.
-  AgentLink(QString address, std::string token, QObject* parent = nullptr);
+  // `tls` empty: plaintext.
+  AgentLink(QString address, std::string token, client::TlsOptions tls = {},
+            QObject* parent = nullptr);
   ~AgentLink() override;  // stops and joins both threads
 
   const QString& key() const { return key_; }
@@ -70,6 +73,7 @@ class AgentLink : public QObject {
 
   const QString key_;
   const std::string address_, token_;
+  const std::string connect_hint_;  // what to check when the agent cannot be reached
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<qdt::v1::Agent::Stub> stub_;
 

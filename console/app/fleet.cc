@@ -51,7 +51,7 @@ bool Fleet::addAgent(const QString& address, const QString& token, QString* erro
     return false;
   }
   if (remember) store_->addAgent(address, token.trimmed());
-  auto* link = new AgentLink(address, token.trimmed().toStdString());
+  auto* link = new AgentLink(address, token.trimmed().toStdString(), tls_);
   model_->addAgent(address);
   // Queued: the link emits from its own threads; the model lives here.
   connect(link, &AgentLink::snapshot, model_, &FleetModel::onSnapshot, Qt::QueuedConnection);

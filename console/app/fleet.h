@@ -32,6 +32,9 @@ class Fleet : public QObject {
   // next start. False with the reason for a bad address or a duplicate.
   bool addAgent(const QString& address, const QString& token, QString* error, bool remember = true);
   void removeAgent(const QString& address);
+  // How the agents added from now on are reached (the rig's CA; plaintext
+  // when empty). Not remembered: give --ca at every start.
+  void setTls(client::TlsOptions tls) { tls_ = std::move(tls); }
   // Adds every agent the store remembers; returns how many.
   int restoreAgents();
 
@@ -58,7 +61,8 @@ class Fleet : public QObject {
   FleetModel* model_;
   QHash<QString, AgentLink*> links_;
   QStringList order_;
-  QHash<QString, QString> runs_recorded_;  // agent -> run id already in the store's run table
+  QHash<QString, QString> runs_recorded_;
+  client::TlsOptions tls_;  // agent -> run id already in the store's run table
 };
 
 }  // namespace qdt::console

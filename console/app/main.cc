@@ -3,6 +3,7 @@
 // added (and remembered) too.
 //
 //   qdt-console [--state-dir DIR] [--agent HOST:PORT --token-file FILE]...
+//               [--ca PEM [--tls-name NAME]]
 //               [--screenshot PNG --screenshot-after SECONDS] [--quit-after SECONDS]
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,6 +17,7 @@
 #include "console/app/discovery.h"
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
+#include "common/pem.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -34,8 +36,13 @@ int main(int argc, char** argv) {
   QCommandLineOption discover("discover",
                               "print the agents announced as _qdt._tcp (name, address) and exit");
   QCommandLineOption discover_seconds("discover-seconds", "how long --discover looks", "S", "5");
-  cli.addOptions({state_dir, agent, token_file, screenshot, screenshot_after, quit_after, discover,
-                  discover_seconds});
+  QCommandLineOption ca("ca", "the rig's CA certificate (PEM): reach every agent by TLS", "PEM");
+  QCommandLineOption tls_name("tls-name",
+                              "the name the agents' certificates must carry, when it is not the "
+                              "host in their address (with --ca)",
+                              "NAME");
+  cli.addOptions({state_dir, agent, token_file, ca, tls_name, screenshot, screenshot_after,
+                  quit_after, discover, discover_seconds});
   cli.process(app);
 
   if (cli.isSet(discover)) {
@@ -69,6 +76,17 @@ int main(int argc, char** argv) {
   }
   qdt::console::FleetModel model;
   qdt::console::Fleet fleet(&store, &model);
+  if (cli.isSet(ca)) {
+    auto pem = qdt::ReadPemFile("--ca", cli.value(ca).toStdString());
+    if (!pem.ok()) {
+      std::cerr << "qdt-console: " << pem.status().message() << "\n";
+      return 2;
+    }
+    fleet.setTls({*pem, cli.value(tls_name).toStdString()});
+  } else if (cli.isSet(tls_name)) {
+    std::cerr << "qdt-console: --tls-name: needs --ca\n";
+    return 2;
+  }
   fleet.restoreAgents();
   if (!cli.values(agent).isEmpty()) {
     QFile f(cli.value(token_file));

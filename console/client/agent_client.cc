@@ -11,8 +11,8 @@
 
 namespace qdt::client {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const TlsOptions& tls) {
-  grpc::ChannelArguments args;
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const TlsOptions& tls,
+                                           grpc::ChannelArguments args) {
   // Run records with fio's output can exceed gRPC's 4 MiB default.
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   if (tls.ca_pem.empty()) {
@@ -22,6 +22,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Tls
   ssl.pem_root_certs = tls.ca_pem;
   if (!tls.server_name.empty()) args.SetSslTargetNameOverride(tls.server_name);
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
+std::string ConnectHint(const TlsOptions& tls) {
+  if (tls.ca_pem.empty()) return "plaintext: if the agent serves TLS, give its CA certificate (--ca)";
+  return "TLS: the agent's certificate must be signed by the CA given with --ca and name the host "
+         "in the address, or the name given with --tls-name";
 }
 
 void PrepareContext(grpc::ClientContext* ctx, const std::string& token, absl::Duration timeout) {

@@ -23,8 +23,15 @@ struct TlsOptions {
   std::string server_name;
 };
 
-// A channel to HOST:PORT.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const TlsOptions& tls = {});
+// A channel to HOST:PORT; `args` are the caller's own (reconnect backoff,
+// keepalive), to which the larger message limit run records need is added.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const TlsOptions& tls = {},
+                                           grpc::ChannelArguments args = {});
+
+// What to check when an agent cannot be reached, for the way `tls` connects:
+// plaintext may be talking to a TLS agent; TLS needs a certificate signed by
+// the CA that names the host. One line, no trailing newline.
+std::string ConnectHint(const TlsOptions& tls);
 
 // Adds "authorization: Bearer <token>" and, when timeout > 0, a deadline.
 void PrepareContext(grpc::ClientContext* ctx, const std::string& token,

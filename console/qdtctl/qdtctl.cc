@@ -680,13 +680,10 @@ int main(int argc, char** argv) {
     if (!pem.ok()) return UsageError(std::string(pem.status().message()));
     tls.ca_pem = *pem;
     if (a.opts.count("--tls-name")) tls.server_name = a.opts.at("--tls-name");
-    g_connect_hint =
-        "  (TLS with --ca: the agent's certificate must be signed by that CA and name the host "
-        "in --agent, or the name given with --tls-name)\n";
-  } else {
-    if (a.opts.count("--tls-name")) return UsageError("--tls-name: needs --ca");
-    g_connect_hint = "  (plaintext: if the agent serves TLS, pass its CA certificate with --ca)\n";
+  } else if (a.opts.count("--tls-name")) {
+    return UsageError("--tls-name: needs --ca");
   }
+  g_connect_hint = "  (" + qdt::client::ConnectHint(tls) + ")\n";
   Ctl ctl(agent, token, tls);
   auto need_id = [&](const char* cmd) -> std::optional<std::string> {
     if (a.positional.size() != 1) return std::nullopt;

@@ -9,10 +9,12 @@
 #include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <csignal>
 #include <set>
 
 #include "console/app/fleet.h"
 #include "console/app/report.h"
+#include "common/pem.h"
 #include "tests/console/tcp_proxy.h"
 #include "tests/integration/harness.h"
 
@@ -210,6 +212,54 @@ class ConsoleFleetTest : public QObject {
     QVERIFY(stored == agent_seqs);  // nothing missing, nothing extra
     QVERIFY2(during_cut >= 2, qPrintable(QString("samples during the cut: %1").arg(during_cut)));
     QVERIFY(before < int(agent_seqs.size()));
+  }
+
+  // TLS: with the rig's CA (and the name on the agent's certificate, since it
+  // is dialled at 127.0.0.1) the console reaches an agent that serves TLS;
+  // plaintext, or the CA without the name, leaves the row offline with an
+  // error that says what to check.
+  void tlsAgentReachedWithTheRigCaOnly() {
+    TempDir pki("pki");
+    QCOMPARE(QString::fromStdString(qdt::testing::MakeTestPki(pki.path())), QString());
+    TempDir state("tls-agent");
+    const std::string token_file = state.path() + "/token";
+    qdt::testing::AgentProcess agent(state.path(), token_file);
+    agent.Start({"--tls-cert", pki.path() + "/agent.pem", "--tls-key", pki.path() + "/agent.key"});
+    auto token = qdt::client::ReadTokenFile(token_file);
+    QVERIFY(token.ok());
+    auto ca = qdt::ReadPemFile("--ca", pki.path() + "/ca.pem");
+    QVERIFY(ca.ok());
+    const QString key = QString::fromStdString(agent.address());
+
+    struct Console {
+      QTemporaryDir dir;
+      SampleStore store;
+      FleetModel model{nullptr, 100};
+      Fleet fleet{&store, &model};
+      explicit Console(const qdt::client::TlsOptions& tls) {
+        QString error;
+        if (!store.open(dir.filePath("console.sqlite"), &error)) qFatal("%s", qPrintable(error));
+        fleet.setTls(tls);
+      }
+    };
+    Console with_ca({*ca, "showmac-1.local"}), plaintext({}), wrong_name({*ca, ""});
+    QString error;
+    for (Console* c : {&with_ca, &plaintext, &wrong_name}) {
+      QVERIFY2(c->fleet.addAgent(key, QString::fromStdString(*token), &error, false),
+               qPrintable(error));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(with_ca.model.find(key)->online, 15000);
+    QVERIFY(!with_ca.model.find(key)->volumes.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!plaintext.model.find(key)->error.isEmpty(), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(!wrong_name.model.find(key)->error.isEmpty(), 15000);
+    QVERIFY(!plaintext.model.find(key)->ever_online);
+    QVERIFY(!wrong_name.model.find(key)->ever_online);
+    QVERIFY2(plaintext.model.find(key)->error.contains("if the agent serves TLS, give its CA"),
+             qPrintable(plaintext.model.find(key)->error));
+    QVERIFY2(wrong_name.model.find(key)->error.contains("must be signed by the CA"),
+             qPrintable(wrong_name.model.find(key)->error));
+    agent.Signal(SIGTERM);
+    QCOMPARE(agent.Wait(), 0);
   }
 };
 

@@ -461,20 +461,9 @@ TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
 TEST(TlsTest, QdtctlWithTheRigCaConnectsAndEverythingElseIsRefusedClearly) {
   TempDir pki("pki");
   const std::string d = pki.path();
+  ASSERT_EQ(MakeTestPki(d), "");
   int rc = -1;
-  std::string out = RunCommand(
-      "cd '" + d +
-          "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
-          "-subj /CN=qdt-test-rig-ca && "
-          "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 "
-          "-subj /CN=someone-else && "
-          "openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr "
-          "-subj /CN=showmac-1.local && "
-          "printf 'subjectAltName=DNS:showmac-1.local\\n' > ext && "
-          "openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-          "-out agent.pem -days 2 -extfile ext 2>&1",
-      &rc);
-  ASSERT_EQ(rc, 0) << out;
+  std::string out;
   TempDir state("state");
   std::string token_file = state.path() + "/token";
   AgentProcess agent(state.path(), token_file);
@@ -490,11 +479,11 @@ TEST(TlsTest, QdtctlWithTheRigCaConnectsAndEverythingElseIsRefusedClearly) {
   out = RunCommand(ctl + " info 2>&1", &rc);  // plaintext to a TLS agent
   EXPECT_EQ(rc, 2) << out;
   EXPECT_THAT(out, HasSubstr("cannot reach the agent at " + agent.address()));
-  EXPECT_THAT(out, HasSubstr("if the agent serves TLS, pass its CA certificate with --ca"));
+  EXPECT_THAT(out, HasSubstr("if the agent serves TLS, give its CA certificate (--ca)"));
 
   out = RunCommand(ctl + " --ca " + d + "/ca.pem info 2>&1", &rc);  // the name is 127.0.0.1
   EXPECT_EQ(rc, 2) << out;
-  EXPECT_THAT(out, HasSubstr("must be signed by that CA and name the host in --agent"));
+  EXPECT_THAT(out, HasSubstr("must be signed by the CA given with --ca and name the host"));
 
   out = RunCommand(ctl + " --ca " + d + "/other.pem --tls-name showmac-1.local info 2>&1", &rc);
   EXPECT_EQ(rc, 2) << out;

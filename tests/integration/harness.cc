@@ -251,4 +251,21 @@ std::string RunCommand(const std::string& command, int* exit_code) {
   return out;
 }
 
+std::string MakeTestPki(const std::string& dir) {
+  int rc = -1;
+  std::string out = RunCommand(
+      "(cd '" + dir +
+          "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+          "-subj /CN=qdt-test-rig-ca && "
+          "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 "
+          "-subj /CN=someone-else && "
+          "openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr "
+          "-subj /CN=showmac-1.local && "
+          "printf 'subjectAltName=DNS:showmac-1.local\\n' > ext && "
+          "openssl x509 -req -in agent.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+          "-out agent.pem -days 2 -extfile ext)",
+      &rc);
+  return rc == 0 ? "" : out;
+}
+
 }  // namespace qdt::testing

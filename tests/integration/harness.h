@@ -103,6 +103,12 @@ std::string RunCommand(const std::string& command, int* exit_code);
 std::string AgentBinary();
 std::string QdtctlBinary();
 
+// Made with openssl in `dir`: a rig CA (ca.pem, "qdt-test-rig-ca"), an
+// unrelated CA (other.pem) and the agent's certificate for "showmac-1.local"
+// signed by the rig CA (agent.pem, agent.key). Empty on success, else
+// openssl's output.
+std::string MakeTestPki(const std::string& dir);
+
 }  // namespace qdt::testing
 
 #endif  // QDT_TESTS_INTEGRATION_HARNESS_H_
