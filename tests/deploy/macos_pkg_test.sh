@@ -8,6 +8,7 @@
 # on a Mac: that part of build-pkg.sh is not run here.
 #
 # usage: macos_pkg_test.sh BUILD_DIR CONSOLE_BUILT(ON|OFF)   exit 77 = install part skipped
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 build=$(cd "$1" && pwd)
@@ -43,8 +44,9 @@ if [ "$(uname -s)" != Darwin ]; then
   grep -q 'on macOS only' "$work/linux.log" || fail "no clear error off macOS: $(cat "$work/linux.log")"
 fi
 
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: the install part needs root (namespaces, overlay mount)"; exit 77; fi
-for tool in unshare chroot ip; do command -v "$tool" >/dev/null || { echo "SKIP: no $tool"; exit 77; }; done
+# shellcheck source=throwaway_root.sh
+. "$here/throwaway_root.sh"
+if ! why=$(throwaway_root_possible "$work"); then echo "SKIP: the install part: $why"; exit 77; fi
 echo "== install, update, uninstall in a throwaway root"
 unshare --mount --net --pid --fork --kill-child bash "$here/pkg_in_root.sh" "$work/root" "$work/no-console/stage"
 echo "PASS"

@@ -4,6 +4,24 @@
 # upper layer records every change, so that what an install and an uninstall
 # leave behind can be listed exactly, and the machine itself is not touched.
 
+# throwaway_root_possible WORK: whether this machine lets us make one (root,
+# unshare, an overlay over /); prints why not. Called outside the namespaces.
+throwaway_root_possible() {
+  local work=$1 tool
+  if [ "$(id -u)" -ne 0 ]; then echo "needs root (namespaces, overlay mount)"; return 1; fi
+  for tool in unshare chroot ip mount; do
+    command -v "$tool" >/dev/null || { echo "$tool not found"; return 1; }
+  done
+  mkdir -p "$work/probe/upper" "$work/probe/work" "$work/probe/root"
+  if ! unshare --mount --net sh -c "mount --make-rprivate / && mount -t overlay qdt-probe \
+      -o lowerdir=/,upperdir=$work/probe/upper,workdir=$work/probe/work $work/probe/root" \
+      >"$work/probe.log" 2>&1; then
+    echo "cannot mount an overlay of / in a new mount namespace: $(cat "$work/probe.log")"
+    return 1
+  fi
+  rm -rf "$work/probe" "$work/probe.log"
+}
+
 # throwaway_root_mount WORK: mounts WORK/root and brings up the namespace's
 # loopback (the only network there is); sets $r to the root.
 throwaway_root_mount() {
