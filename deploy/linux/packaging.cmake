@@ -8,6 +8,10 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/qdt-agent.service
         DESTINATION lib/systemd/system COMPONENT agent)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/agent.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/qdt COMPONENT agent)
+if(QDT_CONSOLE_BUILT)
+  install(FILES ${CMAKE_CURRENT_LIST_DIR}/qdt-console.desktop
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/applications COMPONENT console)
+endif()
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/qdt-agent RENAME README.md COMPONENT agent)
 

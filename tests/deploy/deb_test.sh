@@ -65,6 +65,16 @@ if command -v systemd-analyze >/dev/null; then
   grep 'Overall exposure' "$work/security.txt"
 fi
 
+# The console's package, when the console is built: the app and its menu entry.
+consoles=("$work"/pkg/qdt-console_*.deb)
+if [ -f "${consoles[0]}" ]; then
+  console_files=$(dpkg-deb -c "${consoles[0]}" | awk '{print $NF}')
+  for f in ./usr/bin/qdt-console ./usr/share/applications/qdt-console.desktop; do
+    grep -qxF "$f" <<<"$console_files" || fail "$f is not in the console .deb"
+  done
+  dpkg-deb -f "${consoles[0]}" Depends | grep -q libqt6widgets6 || fail "the console .deb does not depend on Qt"
+fi
+
 # The tarball: the same programs, relocatable.
 echo "== $(basename "$tgz")"
 tar_list=$(tar tzf "$tgz")
