@@ -74,7 +74,21 @@ void Fleet::removeAgent(const QString& address) {
   model_->removeAgent(address);
 }
 
+void Fleet::setTls(client::TlsOptions tls, bool remember) {
+  tls_ = std::move(tls);
+  tls_set_ = true;
+  if (remember) {
+    store_->setSetting("tls_ca_pem", QString::fromStdString(tls_.ca_pem));
+    store_->setSetting("tls_server_name",
+                       tls_.ca_pem.empty() ? QString() : QString::fromStdString(tls_.server_name));
+  }
+}
+
 int Fleet::restoreAgents() {
+  if (!tls_set_) {
+    tls_.ca_pem = store_->setting("tls_ca_pem").toStdString();
+    tls_.server_name = store_->setting("tls_server_name").toStdString();
+  }
   int n = 0;
   for (const auto& [address, token] : store_->agents()) {
     QString error;

@@ -32,9 +32,13 @@ class Fleet : public QObject {
   // next start. False with the reason for a bad address or a duplicate.
   bool addAgent(const QString& address, const QString& token, QString* error, bool remember = true);
   void removeAgent(const QString& address);
-  // How the agents added from now on are reached (the rig's CA; plaintext
-  // when empty). Not remembered: give --ca at every start.
-  void setTls(client::TlsOptions tls) { tls_ = std::move(tls); }
+  // How the agents added from now on are reached: the rig's CA (and the name
+  // on the agents' certificates when it is not the host); plaintext when the
+  // CA is empty. `remember` keeps it in the store for the next start (an
+  // empty CA forgets it); restoreAgents() uses the remembered one unless
+  // setTls was called first.
+  void setTls(client::TlsOptions tls, bool remember = false);
+  const client::TlsOptions& tls() const { return tls_; }
   // Adds every agent the store remembers; returns how many.
   int restoreAgents();
 
@@ -62,7 +66,8 @@ class Fleet : public QObject {
   QHash<QString, AgentLink*> links_;
   QStringList order_;
   QHash<QString, QString> runs_recorded_;
-  client::TlsOptions tls_;  // agent -> run id already in the store's run table
+  client::TlsOptions tls_;
+  bool tls_set_ = false;  // agent -> run id already in the store's run table
 };
 
 }  // namespace qdt::console

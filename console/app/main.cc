@@ -3,7 +3,7 @@
 // added (and remembered) too.
 //
 //   qdt-console [--state-dir DIR] [--agent HOST:PORT --token-file FILE]...
-//               [--ca PEM [--tls-name NAME]]
+//               [--ca PEM [--tls-name NAME] | --no-tls]
 //               [--screenshot PNG --screenshot-after SECONDS] [--quit-after SECONDS]
 #include <QApplication>
 #include <QCommandLineParser>
@@ -36,13 +36,17 @@ int main(int argc, char** argv) {
   QCommandLineOption discover("discover",
                               "print the agents announced as _qdt._tcp (name, address) and exit");
   QCommandLineOption discover_seconds("discover-seconds", "how long --discover looks", "S", "5");
-  QCommandLineOption ca("ca", "the rig's CA certificate (PEM): reach every agent by TLS", "PEM");
+  QCommandLineOption ca("ca",
+                        "the rig's CA certificate (PEM): reach every agent by TLS; remembered "
+                        "for the next starts",
+                        "PEM");
+  QCommandLineOption no_tls("no-tls", "forget the remembered CA: reach the agents in plaintext");
   QCommandLineOption tls_name("tls-name",
                               "the name the agents' certificates must carry, when it is not the "
                               "host in their address (with --ca)",
                               "NAME");
-  cli.addOptions({state_dir, agent, token_file, ca, tls_name, screenshot, screenshot_after,
-                  quit_after, discover, discover_seconds});
+  cli.addOptions({state_dir, agent, token_file, ca, tls_name, no_tls, screenshot,
+                  screenshot_after, quit_after, discover, discover_seconds});
   cli.process(app);
 
   if (cli.isSet(discover)) {
@@ -82,7 +86,13 @@ int main(int argc, char** argv) {
       std::cerr << "qdt-console: " << pem.status().message() << "\n";
       return 2;
     }
-    fleet.setTls({*pem, cli.value(tls_name).toStdString()});
+    if (cli.isSet(no_tls)) {
+      std::cerr << "qdt-console: --no-tls and --ca exclude each other\n";
+      return 2;
+    }
+    fleet.setTls({*pem, cli.value(tls_name).toStdString()}, /*remember=*/true);
+  } else if (cli.isSet(no_tls)) {
+    fleet.setTls({}, /*remember=*/true);
   } else if (cli.isSet(tls_name)) {
     std::cerr << "qdt-console: --tls-name: needs --ca\n";
     return 2;

@@ -90,6 +90,7 @@ bool SampleStore::open(const QString& path, QString* error) {
       "CREATE TABLE IF NOT EXISTS phases (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
       "phase INTEGER NOT NULL, name TEXT, start_wall_s REAL, duration_s REAL, target_mb_s REAL, "
       "PRIMARY KEY (agent, run_id, phase))",
+      "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   };
   for (const char* sql : schema) {
     if (!q.exec(sql)) {
@@ -116,6 +117,29 @@ bool SampleStore::removeAgent(const QString& address) {
   q.prepare("DELETE FROM agents WHERE address = ?");
   q.addBindValue(address);
   return q.exec();
+}
+
+bool SampleStore::setSetting(const QString& key, const QString& value) {
+  QSqlQuery q(QSqlDatabase::database(connection_));
+  if (value.isEmpty()) {
+    q.prepare("DELETE FROM settings WHERE key = ?");
+    q.addBindValue(key);
+  } else {
+    q.prepare(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    q.addBindValue(key);
+    q.addBindValue(value);
+  }
+  return q.exec();
+}
+
+QString SampleStore::setting(const QString& key) const {
+  QSqlQuery q(QSqlDatabase::database(connection_));
+  q.prepare("SELECT value FROM settings WHERE key = ?");
+  q.addBindValue(key);
+  if (!q.exec() || !q.next()) return {};
+  return q.value(0).toString();
 }
 
 QVector<std::pair<QString, QString>> SampleStore::agents() const {

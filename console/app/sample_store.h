@@ -53,6 +53,11 @@ class SampleStore {
   bool removeAgent(const QString& address);
   QVector<std::pair<QString, QString>> agents() const;  // (address, token), in the order added
 
+  // Console settings kept between starts (the rig's CA). An empty value
+  // removes the key; a missing key reads as "".
+  bool setSetting(const QString& key, const QString& value);
+  QString setting(const QString& key) const;
+
   // A run seen on an agent, with the drive it tests.
   void upsertRun(const StoredRun& run);
   // Stores the events of one batch in one transaction: samples, phase

@@ -217,7 +217,8 @@ class ConsoleFleetTest : public QObject {
   // TLS: with the rig's CA (and the name on the agent's certificate, since it
   // is dialled at 127.0.0.1) the console reaches an agent that serves TLS;
   // plaintext, or the CA without the name, leaves the row offline with an
-  // error that says what to check.
+  // error that says what to check. The CA is remembered: a console started
+  // again on the same store reaches the agent without being told.
   void tlsAgentReachedWithTheRigCaOnly() {
     TempDir pki("pki");
     QCOMPARE(QString::fromStdString(qdt::testing::MakeTestPki(pki.path())), QString());
@@ -239,14 +240,13 @@ class ConsoleFleetTest : public QObject {
       explicit Console(const qdt::client::TlsOptions& tls) {
         QString error;
         if (!store.open(dir.filePath("console.sqlite"), &error)) qFatal("%s", qPrintable(error));
-        fleet.setTls(tls);
+        fleet.setTls(tls, /*remember=*/true);
       }
     };
     Console with_ca({*ca, "showmac-1.local"}), plaintext({}), wrong_name({*ca, ""});
     QString error;
     for (Console* c : {&with_ca, &plaintext, &wrong_name}) {
-      QVERIFY2(c->fleet.addAgent(key, QString::fromStdString(*token), &error, false),
-               qPrintable(error));
+      QVERIFY2(c->fleet.addAgent(key, QString::fromStdString(*token), &error), qPrintable(error));
     }
     QTRY_VERIFY_WITH_TIMEOUT(with_ca.model.find(key)->online, 15000);
     QVERIFY(!with_ca.model.find(key)->volumes.isEmpty());
@@ -258,6 +258,20 @@ class ConsoleFleetTest : public QObject {
              qPrintable(plaintext.model.find(key)->error));
     QVERIFY2(wrong_name.model.find(key)->error.contains("must be signed by the CA"),
              qPrintable(wrong_name.model.find(key)->error));
+
+    FleetModel again_model(nullptr, 100);
+    Fleet again(&with_ca.store, &again_model);
+    QCOMPARE(again.restoreAgents(), 1);
+    QCOMPARE(again.tls().server_name, std::string("showmac-1.local"));
+    QTRY_VERIFY_WITH_TIMEOUT(again_model.find(key)->online, 15000);
+    // Forgetting it (--no-tls) leaves the next start in plaintext.
+    again.setTls({}, /*remember=*/true);
+    FleetModel plain_model(nullptr, 100);
+    Fleet plain_again(&with_ca.store, &plain_model);
+    plain_again.restoreAgents();
+    QVERIFY(plain_again.tls().ca_pem.empty());
+    QTRY_VERIFY_WITH_TIMEOUT(plain_model.find(key)->error.contains("if the agent serves TLS"),
+                             15000);
     agent.Signal(SIGTERM);
     QCOMPARE(agent.Wait(), 0);
   }
