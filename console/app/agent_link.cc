@@ -24,7 +24,7 @@ bool Terminal(qdt::v1::RunState s) {
 }
 
 std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address,
-                                             const client::TlsOptions& tls) {
+                                              const client::TlsOptions& tls) {
   grpc::ChannelArguments args;
   // The link has its own backoff; keep the channel's short so that a network
   // that comes back is used within a second or two, not after gRPC's 2 min.

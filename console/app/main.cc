@@ -14,10 +14,10 @@
 #include <QTimer>
 #include <iostream>
 
+#include "common/pem.h"
 #include "console/app/discovery.h"
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
-#include "common/pem.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
                               "the name the agents' certificates must carry, when it is not the "
                               "host in their address (with --ca)",
                               "NAME");
-  cli.addOptions({state_dir, agent, token_file, ca, tls_name, no_tls, screenshot,
-                  screenshot_after, quit_after, discover, discover_seconds});
+  cli.addOptions({state_dir, agent, token_file, ca, tls_name, no_tls, screenshot, screenshot_after,
+                  quit_after, discover, discover_seconds});
   cli.process(app);
 
   if (cli.isSet(discover)) {

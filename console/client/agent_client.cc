@@ -25,7 +25,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Tls
 }
 
 std::string ConnectHint(const TlsOptions& tls) {
-  if (tls.ca_pem.empty()) return "plaintext: if the agent serves TLS, give its CA certificate (--ca)";
+  if (tls.ca_pem.empty())
+    return "plaintext: if the agent serves TLS, give its CA certificate (--ca)";
   return "TLS: the agent's certificate must be signed by the CA given with --ca and name the host "
          "in the address, or the name given with --tls-name";
 }

@@ -12,9 +12,9 @@
 #include <csignal>
 #include <set>
 
+#include "common/pem.h"
 #include "console/app/fleet.h"
 #include "console/app/report.h"
-#include "common/pem.h"
 #include "tests/console/tcp_proxy.h"
 #include "tests/integration/harness.h"
 
