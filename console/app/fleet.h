@@ -65,9 +65,9 @@ class Fleet : public QObject {
   FleetModel* model_;
   QHash<QString, AgentLink*> links_;
   QStringList order_;
-  QHash<QString, QString> runs_recorded_;
+  QHash<QString, QString> runs_recorded_;  // agent -> run id already in the store's run table
   client::TlsOptions tls_;
-  bool tls_set_ = false;  // agent -> run id already in the store's run table
+  bool tls_set_ = false;  // setTls was called: restoreAgents keeps tls_
 };
 
 }  // namespace qdt::console

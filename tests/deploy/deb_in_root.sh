@@ -71,7 +71,8 @@ start_agent
 wait_info
 echo "qdtctl info (token from $token_file):"
 sed 's/^/  /' "$work/info.txt"
-grep -q '0\.1\.0\|version' "$work/info.txt" || fail "info does not show the version"
+version=$(dpkg-deb -f "$deb" Version)
+grep -Eq "^ *qdt-agent +$version " "$work/info.txt" || fail "info does not show the package's version $version"
 grep -q '/usr/bin/fio' "$work/info.txt" || fail "info does not show the fio the config names"
 if in_root qdtctl --agent "127.0.0.1:$port" --token "$(printf '0%.0s' {1..64})" info >"$work/bad.txt" 2>&1; then
   fail "a wrong token was accepted"
