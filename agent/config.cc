@@ -3,27 +3,22 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
+#include "common/file_util.h"
+#include "common/proto_json.h"
 
 namespace qdt::agent {
 
 absl::StatusOr<qdt::v1::AgentConfig> LoadAgentConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot read \"", path, "\""));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = ReadFile(path, 1 << 20);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("--config: ", text.status().message()));
+  }
   qdt::v1::AgentConfig config;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = false;
-  auto st = google::protobuf::util::JsonStringToMessage(ss.str(), &config, opts);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config \"", path, "\": ", std::string(st.message())));
+  // Unknown fields are refused: a typo must not silently leave a default.
+  if (auto st = ProtoFromJson(*text, &config, absl::StrCat("config \"", path, "\"")); !st.ok()) {
+    return st;
   }
   if (!config.listen().empty() && config.listen().find(':') == std::string::npos) {
     return absl::InvalidArgumentError(

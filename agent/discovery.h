@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/probes/thermal_monitor.h"
-#include "fio/fio_runner.h"
+#include "common/subprocess.h"
 
 namespace qdt::agent {
 
@@ -31,8 +31,8 @@ class Advertiser {
   ~Advertiser();  // stops the publisher
 
  private:
-  explicit Advertiser(std::unique_ptr<fio::FioProcess> process);
-  std::unique_ptr<fio::FioProcess> process_;
+  explicit Advertiser(std::unique_ptr<Subprocess> process);
+  std::unique_ptr<Subprocess> process_;
 };
 
 }  // namespace qdt::agent

@@ -20,6 +20,7 @@
 #include "agent/run_store.h"
 #include "agent/token.h"
 #include "agent/volumes.h"
+#include "common/file_util.h"
 #include "common/logging.h"
 #include "common/pem.h"
 #include "fio/fio_runner.h"
@@ -350,7 +351,7 @@ int main(int argc, char** argv) {
                 << (tls_cert.empty() ? " (plaintext)" : " (TLS)") << ", state " << state_dir
                 << ", fio " << *fio_path << " (" << *fio_version << ")";
   if (!port_file.empty()) {
-    if (auto st = qdt::agent::WriteFileAtomically(port_file, absl::StrCat(bound_port, "\n"));
+    if (auto st = qdt::WriteFileAtomically(port_file, absl::StrCat(bound_port, "\n"));
         !st.ok()) {
       QDT_LOG(Error) << st;
     }

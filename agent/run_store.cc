@@ -12,7 +12,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "common/errno_status.h"
+#include "common/file_util.h"
+#include "common/proto_json.h"
 
 namespace qdt::agent {
 namespace {
@@ -24,9 +26,13 @@ using qdt::v1::RunEvent;
 using qdt::v1::RunRecord;
 using qdt::v1::StartRunRequest;
 
+// Everything in the state folder is the agent's own: a failure there is internal.
 absl::Status Errno(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " \"", path, "\": ", strerror(errno)));
+  return ErrnoError(absl::StatusCode::kInternal, absl::StrCat(what, " \"", path, "\""), errno);
 }
+
+// An event log is a few MB for a 2.5 h run at 1 Hz; far more is damage.
+constexpr size_t kMaxEventLogBytes = 1u << 30;
 
 absl::Status MakeDirs(const std::string& path) {
   std::string partial;
@@ -39,35 +45,22 @@ absl::Status MakeDirs(const std::string& path) {
   return absl::OkStatus();
 }
 
-void SyncFd(int fd) {
-#if defined(__APPLE__)
-  ::fsync(fd);
-#else
-  ::fdatasync(fd);
-#endif
-}
-
-template <typename Message>
-absl::Status WriteJson(const std::string& path, const Message& msg) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  auto st = google::protobuf::util::MessageToJsonString(msg, &json, opts);
-  if (!st.ok()) return absl::InternalError(absl::StrCat("encode ", path, ": ", st.ToString()));
-  return WriteFileAtomically(path, json);
+absl::Status WriteJson(const std::string& path, const google::protobuf::Message& msg) {
+  auto json = ProtoToJson(msg);
+  if (!json.ok()) return absl::InternalError(absl::StrCat(path, ": ", json.status().message()));
+  return WriteFileAtomically(path, *json);
 }
 
 template <typename Message>
 absl::StatusOr<Message> ReadJson(const std::string& path) {
-  auto text = ReadFileToString(path);
+  auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   Message msg;
-  google::protobuf::util::JsonParseOptions opts;
+  JsonReadOptions opts;
   opts.ignore_unknown_fields = true;  // files written by a newer agent stay readable
-  auto st = google::protobuf::util::JsonStringToMessage(*text, &msg, opts);
-  if (!st.ok()) {
-    return absl::DataLossError(absl::StrCat("cannot parse \"", path, "\": ", st.ToString()));
+  if (auto st = ProtoFromJson(*text, &msg, absl::StrCat("cannot parse \"", path, "\""), opts);
+      !st.ok()) {
+    return absl::DataLossError(st.message());
   }
   return msg;
 }
@@ -83,7 +76,7 @@ bool ValidRunId(const std::string& id) {
 // Reads records from the event log; `good_bytes` receives the length of the
 // complete prefix.
 absl::StatusOr<std::vector<RunEvent>> ReadRecords(const std::string& path, size_t* good_bytes) {
-  auto data = ReadFileToString(path);
+  auto data = ReadFile(path, kMaxEventLogBytes);
   if (!data.ok()) {
     if (absl::IsNotFound(data.status())) {
       *good_bytes = 0;
@@ -108,53 +101,6 @@ absl::StatusOr<std::vector<RunEvent>> ReadRecords(const std::string& path, size_
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", tmp);
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      absl::Status st = Errno("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return st;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  SyncFd(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_tail_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no file \"", path, "\""));
-    return Errno("cannot open", path);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && max_tail_bytes > 0 &&
-      static_cast<size_t>(st.st_size) > max_tail_bytes) {
-    ::lseek(fd, st.st_size - static_cast<off_t>(max_tail_bytes), SEEK_SET);
-  }
-  std::string out;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 EventLogWriter::~EventLogWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -178,7 +124,7 @@ absl::Status EventLogWriter::Append(const RunEvent& event) {
     p += n;
     left -= static_cast<size_t>(n);
   }
-  SyncFd(fd_);
+  if (SyncFileData(fd_) != 0) return Errno("cannot write to disk", path_);
   return absl::OkStatus();
 }
 
@@ -303,9 +249,9 @@ absl::StatusOr<RunRecord> RunStore::LoadRecord(const std::string& run_id,
     if (!meta.ok()) continue;
     FioInvocation* inv = record.add_fio();
     *inv = *meta;
-    if (auto t = ReadFileToString(base + ".fio"); t.ok()) inv->set_job_file(*t);
-    if (auto t = ReadFileToString(base + ".stderr", 256 * 1024); t.ok()) inv->set_stderr(*t);
-    if (auto t = ReadFileToString(base + ".stdout", max_stdout_bytes); t.ok()) {
+    if (auto t = ReadFile(base + ".fio"); t.ok()) inv->set_job_file(*t);
+    if (auto t = ReadFileTail(base + ".stderr", 256 * 1024); t.ok()) inv->set_stderr(*t);
+    if (auto t = ReadFileTail(base + ".stdout", max_stdout_bytes); t.ok()) {
       inv->set_stdout_truncated(inv->stdout_bytes() > t->size());
       inv->set_stdout(*t);
     }

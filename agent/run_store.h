@@ -79,11 +79,6 @@ class RunStore {
   std::string state_dir_;
 };
 
-// Writes `content` to `path` through a temporary file and rename(2), so a
-// reader never sees a half-written file.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
-absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_tail_bytes = 0);
-
 }  // namespace qdt::agent
 
 #endif  // QDT_AGENT_RUN_STORE_H_

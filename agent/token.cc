@@ -5,44 +5,40 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/errno_status.h"
+#include "common/file_util.h"
+#include "common/unique_fd.h"
 
 namespace qdt::agent {
 
 absl::StatusOr<std::string> LoadOrCreateToken(const std::string& path, bool create_if_missing) {
   if (path.empty()) return absl::InvalidArgumentError("--token-file: empty path");
-  std::ifstream in(path);
-  if (!in) {
-    if (errno != ENOENT || !create_if_missing) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--token-file: cannot read \"", path, "\": ", strerror(errno)));
+  auto text = ReadFileTrimmed(path, 64 * 1024);
+  if (!text.ok()) {
+    if (!absl::IsNotFound(text.status()) || !create_if_missing) {
+      return absl::FailedPreconditionError(absl::StrCat("--token-file: ", text.status().message()));
     }
     std::random_device rd;  // /dev/urandom on Linux and macOS
     std::string token;
     for (int i = 0; i < 8; ++i) absl::StrAppend(&token, absl::StrFormat("%08x", rd()));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--token-file: cannot create \"", path, "\": ", strerror(errno)));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) {
+      return ErrnoError(absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("--token-file: cannot create \"", path, "\""), errno);
     }
     std::string line = token + "\n";
-    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    ::close(fd);
+    bool ok = ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size());
     if (!ok) return absl::InternalError(absl::StrCat("--token-file: cannot write \"", path, "\""));
     return token;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(ss.str()));
+  const std::string& token = *text;
   if (token.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("--token-file: \"", path, "\" is empty"));
   }

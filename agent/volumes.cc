@@ -4,15 +4,14 @@
 #include <sys/statvfs.h>
 
 #include <cctype>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/file_util.h"
 
 namespace qdt::agent {
 namespace {
@@ -73,11 +72,9 @@ bool IsDiskFilesystem(absl::string_view fs_type) {
 namespace {
 
 std::optional<std::string> ReadTrimmed(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return std::string(absl::StripAsciiWhitespace(ss.str()));
+  auto text = ReadFileTrimmed(path, 64 * 1024);  // a sysfs attribute is one line
+  if (!text.ok()) return std::nullopt;
+  return *text;
 }
 
 bool IsDir(const std::string& path) {

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/file_util.h"
 #include "common/units.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -110,11 +109,13 @@ absl::StatusOr<Profile> ParseProfile(absl::string_view text, absl::string_view o
 }
 
 absl::StatusOr<Profile> LoadProfileFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("profile file \"", path, "\" cannot be read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseProfile(ss.str(), absl::StrCat("profile file \"", path, "\""));
+  auto text = ReadFile(path, 16 << 20);
+  if (!text.ok()) {
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat("profile file \"", path, "\" cannot be read (", text.status().message(), ")"));
+  }
+  return ParseProfile(*text, absl::StrCat("profile file \"", path, "\""));
 }
 
 uint32_t StreamFile(const Phase& phase, int stream_index) {

@@ -1,6 +1,7 @@
-// FioProcess runs one fio process the way DESIGN.md §4 asks: by absolute path,
-// in its own process group, stdout and stderr kept apart (each copied to its own
-// file), stopped with SIGTERM and then SIGKILL after a grace period.
+// FioProcess runs one fio process the way docs/DESIGN.md §4 asks: by absolute
+// path, in its own process group, stdout and stderr kept apart (each copied to
+// its own file), stopped with SIGTERM and then SIGKILL after a grace period.
+// It is a Subprocess (common/subprocess.h) with fio's words for how it ended.
 //
 // Thread-safety: Wait() is called by one thread (the run's worker); Terminate()
 // may be called from any thread while Wait() runs. The object owns the child:
@@ -10,7 +11,6 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,15 +19,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/subprocess.h"
 
 namespace qdt::fio {
 
-struct FioExit {
-  int exit_code = -1;       // -1 when killed by a signal
-  int term_signal = 0;      // 0 unless killed by a signal
-  bool terminated = false;  // Terminate() was called before fio ended
-  uint64_t stdout_bytes = 0;
-  std::string stderr_text;  // all of it: fio's stderr is a few lines
+struct FioExit : SubprocessExit {
   // "fio exited with status 1: <last stderr line>" / "fio was killed by signal 9 (Killed)";
   // empty when fio exited with 0.
   std::string Describe() const;
@@ -46,9 +42,6 @@ class FioProcess {
                                                            const std::string& stdout_path,
                                                            const std::string& stderr_path,
                                                            const std::string& working_dir = "");
-  ~FioProcess();
-  FioProcess(const FioProcess&) = delete;
-  FioProcess& operator=(const FioProcess&) = delete;
 
   // Reads until fio exits, calling on_stdout with every chunk of stdout as it
   // arrives, then reaps the child.
@@ -57,19 +50,13 @@ class FioProcess {
   // Asks fio to stop: SIGTERM to its process group now, SIGKILL if it is still
   // running after `grace` (fio normally stops within a second on SIGTERM, but a
   // job stuck in uninterruptible I/O on a dying drive does not).
-  void Terminate(absl::Duration grace);
+  void Terminate(absl::Duration grace) { process_->Terminate(grace); }
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_->pid(); }
 
  private:
-  FioProcess(pid_t pid, int out_fd, int err_fd, int out_file, int err_file);
-
-  pid_t pid_;
-  int out_fd_, err_fd_;      // pipe read ends
-  int out_file_, err_file_;  // copies on disk
-  bool reaped_ = false;
-  std::atomic<bool> terminate_requested_{false};
-  std::atomic<int64_t> kill_deadline_ns_{0};  // steady clock; 0 = none
+  explicit FioProcess(std::unique_ptr<Subprocess> process) : process_(std::move(process)) {}
+  std::unique_ptr<Subprocess> process_;
 };
 
 // Resolves the fio binary to an absolute path: `requested` if it is absolute
@@ -78,8 +65,10 @@ class FioProcess {
 // systemd give daemons a minimal PATH.
 absl::StatusOr<std::string> ResolveFioPath(const std::string& requested);
 
-// Runs `fio --version` and returns its first line, e.g. "fio-3.33".
-absl::StatusOr<std::string> FioVersion(const std::string& fio_path);
+// Runs `fio --version` (killed after `timeout`) and returns its last line,
+// e.g. "fio-3.33".
+absl::StatusOr<std::string> FioVersion(const std::string& fio_path,
+                                       absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace qdt::fio
 

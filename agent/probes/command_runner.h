@@ -31,7 +31,8 @@ class CommandRunner {
                                             absl::Duration timeout) = 0;
 };
 
-// fork/exec with pipes; stdout and stderr kept apart.
+// Runs the tool as a Subprocess (common/subprocess.h), found on $PATH; stdout
+// and stderr kept apart. A tool that is not on PATH answers exit status 127.
 class SystemCommandRunner : public CommandRunner {
  public:
   absl::StatusOr<CommandResult> Run(const std::vector<std::string>& argv,

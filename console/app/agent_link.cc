@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/run_state.h"
 #include "console/client/agent_client.h"
 
 namespace qdt::console {
@@ -16,11 +17,6 @@ int64_t SteadyNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-bool Terminal(qdt::v1::RunState s) {
-  return s == qdt::v1::RUN_STATE_DONE || s == qdt::v1::RUN_STATE_FAILED ||
-         s == qdt::v1::RUN_STATE_STOPPED || s == qdt::v1::RUN_STATE_INTERRUPTED;
 }
 
 std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address,
@@ -244,7 +240,7 @@ bool AgentLink::follow(const std::string& run_id) {
       if (ev.seq() <= last) continue;  // already delivered
       last = ev.seq();
     }
-    if (ev.has_state() && Terminal(ev.state().state())) ended = true;
+    if (ev.has_state() && RunEnded(ev.state().state())) ended = true;
     AgentEvent e;
     e.key = key_;
     e.run_id = qrun;

@@ -6,6 +6,7 @@
 #include <QFont>
 #include <algorithm>
 
+#include "common/run_state.h"
 #include "common/units.h"
 
 namespace qdt::console {
@@ -36,11 +37,6 @@ QString StateWord(qdt::v1::RunState s) {
     default:
       return "idle";
   }
-}
-
-bool Running(qdt::v1::RunState s) {
-  return s == qdt::v1::RUN_STATE_PENDING || s == qdt::v1::RUN_STATE_PREPARING ||
-         s == qdt::v1::RUN_STATE_RUNNING;
 }
 
 // The volume whose mount point is the longest prefix of `dir`.
@@ -144,7 +140,7 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
                        .remove("THERMAL_PRESSURE_")
                        .toLower();
     case kVerdict: {
-      if (!r.verdict) return Running(r.run_state) ? QString("…") : QString("—");
+      if (!r.verdict) return RunActive(r.run_state) ? QString("…") : QString("—");
       const auto& v = *r.verdict;
       QString rating =
           v.rating() == qdt::v1::RATING_UNSPECIFIED
@@ -315,7 +311,7 @@ void FleetModel::onEvent(AgentEvent e) {
     if (p->phase_index == 0) p->run_started_wall_s = WallSeconds(ev.time());
   } else if (ev.has_state()) {
     p->run_state = ev.state().state();
-    if (!Running(p->run_state)) p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+    if (!RunActive(p->run_state)) p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
   } else if (ev.has_verdict()) {
     p->verdict = ev.verdict();
   }
@@ -324,7 +320,7 @@ void FleetModel::onEvent(AgentEvent e) {
 
 void FleetModel::onTelemetry(AgentTelemetry t) {
   FleetRow* p = pending(t.key);
-  if (p == nullptr || Running(p->run_state)) return;  // samples carry it during a run
+  if (p == nullptr || RunActive(p->run_state)) return;  // samples carry it during a run
   p->temperature_c = t.temperature_c;
   p->pressure = t.pressure;
 }
@@ -395,7 +391,7 @@ RigSummary FleetModel::summary() const {
   s.agents = rows_.size();
   for (const FleetRow& r : rows_) {
     if (r.online) ++s.online;
-    if (Running(r.run_state)) {
+    if (RunActive(r.run_state)) {
       ++s.running;
       if (r.planned_s > 0) s.seconds_left = std::max(s.seconds_left, r.planned_s - r.elapsed_s);
     }

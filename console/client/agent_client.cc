@@ -1,12 +1,11 @@
 #include "console/client/agent_client.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/file_util.h"
+#include "common/run_state.h"
 #include "common/units.h"
 
 namespace qdt::client {
@@ -37,21 +36,18 @@ void PrepareContext(grpc::ClientContext* ctx, const std::string& token, absl::Du
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("--token-file: cannot read \"", path, "\""));
+  auto text = ReadFileTrimmed(path, 64 * 1024);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("--token-file: ", text.status().message()));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(ss.str()));
+  const std::string& token = *text;
   if (token.empty())
     return absl::InvalidArgumentError(absl::StrCat("--token-file: \"", path, "\" is empty"));
   return token;
 }
 
-std::string StateName(qdt::v1::RunState state) {
-  return std::string(absl::StripPrefix(qdt::v1::RunState_Name(state), "RUN_STATE_"));
-}
+std::string StateName(qdt::v1::RunState state) { return RunStateName(state); }
 
 std::string RatingName(qdt::v1::Rating rating) {
   if (rating == qdt::v1::RATING_UNSPECIFIED) return "NO RATING";

@@ -61,7 +61,7 @@ TEST(AgentConfigTest, ErrorsNameTheFileTheFieldAndTheValue) {
   EXPECT_THAT(LoadAgentConfig(Write(dir, "bad.json", "{ not json")).status().message(),
               HasSubstr("config \""));
   EXPECT_EQ(LoadAgentConfig(dir.path() + "/missing.json").status().message(),
-            "--config: cannot read \"" + dir.path() + "/missing.json\"");
+            "--config: cannot read \"" + dir.path() + "/missing.json\": No such file or directory");
 }
 
 TEST(AgentConfigTest, AllowedTargetsAreFoldersNotPrefixes) {
