@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/config.h"
+#include "agent/probes/qlab.h"
 #include "common/logging.h"
 #include "common/profiles.h"
 #include "common/verdict.h"
@@ -183,17 +184,6 @@ bool IsOurFio(pid_t pid, const std::string& run_dir) {
 }
 
 }  // namespace
-
-bool QlabRunning(CommandRunner* commands) {
-  if (commands == nullptr) return false;
-  // pgrep is on macOS and Linux; "-x" matches the process name exactly.
-  auto r = commands->Run({"pgrep", "-x", "QLab"}, absl::Seconds(2));
-  if (!r.ok() || r->timed_out || r->exit_code > 1) {
-    QDT_LOG(Warning) << "cannot tell whether QLab is running (pgrep failed)";
-    return false;
-  }
-  return r->exit_code == 0;
-}
 
 std::string TestDirFor(const std::string& target_dir, const std::string& run_id) {
   return absl::StrCat(target_dir, "/.qdt-test/", run_id);

@@ -51,10 +51,6 @@ struct RunManagerOptions {
   std::vector<std::string> allowed_target_dirs;
 };
 
-// Whether QLab is running (pgrep -x QLab exits 0). Unknown (pgrep missing or
-// failing) counts as not running, with a log line.
-bool QlabRunning(CommandRunner* commands);
-
 class RunManager {
  public:
   RunManager(RunStore* store, RunManagerOptions options);

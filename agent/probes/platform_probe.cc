@@ -8,7 +8,7 @@
 #include "agent/probes/darwin_parsers.h"
 #include "agent/probes/storage_parsers.h"
 #include "agent/probes/thermal_parsers.h"
-#include "agent/run_manager.h"
+#include "agent/probes/qlab.h"
 #include "agent/volumes.h"
 
 namespace qdt::agent {

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "agent/probes/qlab.h"
 #include "tests/integration/harness.h"
 
 namespace qdt::testing {

@@ -10,14 +10,14 @@ target_compile_definitions(qdt_test_harness PRIVATE
   QDT_BINARY_DIR="${PROJECT_BINARY_DIR}")
 add_dependencies(qdt_test_harness qdt-agent qdtctl)
 
+# The probes' unit tests list themselves (QDT_PROBE_TEST_SOURCES).
+include(${CMAKE_CURRENT_LIST_DIR}/../unit/probes_tests.cmake)
 qdt_add_test(agent_unit_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/../unit/run_store_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/token_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/volumes_test.cc
-          ${CMAKE_CURRENT_LIST_DIR}/../unit/thermal_test.cc
-          ${CMAKE_CURRENT_LIST_DIR}/../unit/darwin_parsers_test.cc
-          ${CMAKE_CURRENT_LIST_DIR}/../unit/storage_parsers_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/config_test.cc
+          ${QDT_PROBE_TEST_SOURCES}
   LIBS qdt_test_harness LABELS unit)
 qdt_add_test(agent_integration_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/setup_check_test.cc
