@@ -1,8 +1,5 @@
 #include "agent/config.h"
 
-#include <limits.h>
-#include <stdlib.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/file_util.h"
@@ -36,21 +33,6 @@ absl::StatusOr<qdt::v1::AgentConfig> LoadAgentConfig(const std::string& path) {
         "config \"", path, "\": tls_cert_file and tls_key_file go together (one is empty)"));
   }
   return config;
-}
-
-absl::Status CheckAllowedTarget(const std::string& target,
-                                const std::vector<std::string>& allowed) {
-  if (allowed.empty()) return absl::OkStatus();
-  char buf[PATH_MAX];
-  const std::string real = ::realpath(target.c_str(), buf) != nullptr ? buf : target;
-  for (const std::string& a : allowed) {
-    std::string root = ::realpath(a.c_str(), buf) != nullptr ? buf : a;
-    while (root.size() > 1 && root.back() == '/') root.pop_back();
-    if (real == root || real.rfind(root + "/", 0) == 0) return absl::OkStatus();
-  }
-  return absl::FailedPreconditionError(
-      absl::StrCat("target_dir: \"", target, "\" is outside the folders this agent may test (",
-                   absl::StrJoin(allowed, ", "), ")"));
 }
 
 }  // namespace qdt::agent

@@ -13,10 +13,6 @@ namespace qdt::agent {
 
 absl::StatusOr<qdt::v1::AgentConfig> LoadAgentConfig(const std::string& path);
 
-// Whether `target` (absolute) lies inside one of `allowed` (all when empty);
-// FailedPrecondition naming the target and the allowed folders otherwise.
-absl::Status CheckAllowedTarget(const std::string& target, const std::vector<std::string>& allowed);
-
 }  // namespace qdt::agent
 
 #endif  // QDT_AGENT_CONFIG_H_

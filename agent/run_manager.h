@@ -1,33 +1,35 @@
-// RunManager owns the runs of one agent: it validates and starts a run, drives
-// it through its states on a worker thread (PENDING -> PREPARING (layout) ->
-// RUNNING (one fio process per phase) -> DONE | FAILED | STOPPED), turns fio's
-// status reports into samples, judges the verdict, removes the test files, and
-// at start-up marks runs that an earlier agent left unfinished as INTERRUPTED.
+// RunManager is the agent's registry of runs: it admits a run (plan it, check
+// the show-safety interlock and the target, one run at a time, free space),
+// creates its record and test folder, hands it to a RunExecutor on a worker
+// thread, and answers for runs: stop, get, list, their event journals. At
+// start-up it ends the runs an earlier agent left unfinished (run_recovery.h).
 //
-// One run is active at a time. Test files are created only in
-// <target>/.qdt-test/<run-id>/ and only the files the run created are deleted.
+// The life of a run itself is in agent/run/: run_plan (request → plan),
+// test_area (where it may write), run_executor (the states), fio_invoker
+// (fio), phase_sampler (fio's output → samples), run_recovery.
 //
 // Thread-safety: all public methods are thread-safe (gRPC handler threads call
-// them concurrently). Each run has one worker thread.
+// them concurrently). One run is active at a time, on its own worker thread.
 #ifndef QDT_AGENT_RUN_MANAGER_H_
 #define QDT_AGENT_RUN_MANAGER_H_
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/event_journal.h"
+#include "agent/probes/command_runner.h"
 #include "agent/probes/thermal_monitor.h"
+#include "agent/run/run_executor.h"
+#include "agent/run/run_plan.h"
 #include "agent/run_store.h"
 #include "common/units.h"
-#include "fio/fio_runner.h"
 #include "qdt/v1/agent.pb.h"
 
 namespace qdt::agent {
@@ -41,7 +43,7 @@ struct RunManagerOptions {
   // fio stops within a second of SIGTERM; a job stuck in I/O on a failing drive
   // may not, so SIGKILL follows after this.
   absl::Duration fio_stop_grace = absl::Seconds(5);
-  // fio --status-interval in seconds: one sample per interval (DESIGN.md: ~1 Hz).
+  // fio --status-interval in seconds: one sample per interval (docs/DESIGN.md: ~1 Hz).
   int status_interval_s = 1;
   // Temperature and thermal pressure for each sample; null = unknown.
   const ThermalMonitor* thermal = nullptr;
@@ -56,8 +58,7 @@ class RunManager {
   RunManager(RunStore* store, RunManagerOptions options);
   ~RunManager();
 
-  // Marks runs left unfinished by a dead agent INTERRUPTED (keeping their
-  // events), kills their fio if it survived, and removes their test files.
+  // Ends the runs a dead agent left unfinished (INTERRUPTED, events kept).
   absl::Status Recover();
 
   absl::StatusOr<qdt::v1::Run> StartRun(const qdt::v1::StartRunRequest& request);
@@ -70,35 +71,29 @@ class RunManager {
   std::vector<qdt::v1::Run> ListRuns(uint32_t limit);
   std::string ActiveRunId() const;
 
-  // Stops the active run (its state becomes INTERRUPTED: "agent shut down") and
-  // joins the worker.
+  // Stops the active run (it ends INTERRUPTED: "agent shut down") and joins
+  // its worker; later starts are refused.
   void Shutdown();
 
   // Waits until no run is active (for tests and the agent's shutdown).
   void WaitIdle();
 
  private:
-  struct ActiveRun;
-  void Work(std::shared_ptr<ActiveRun> run);
-  void Emit(ActiveRun& run, qdt::v1::RunEvent event);
-  void SetState(ActiveRun& run, qdt::v1::RunState state, const std::string& message);
-  qdt::v1::Run Snapshot(const ActiveRun& run) const;
+  // The executor of `run_id` when it is this process's current or latest run.
+  std::shared_ptr<RunExecutor> Find(const std::string& run_id) const;
+  // Test folder, record and journal of an admitted run, and its executor.
+  absl::StatusOr<std::shared_ptr<RunExecutor>> Create(const qdt::v1::StartRunRequest& request,
+                                                      RunPlan plan);
 
-  RunStore* store_;
-  RunManagerOptions options_;
+  RunStore* const store_;
+  const RunManagerOptions options_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<ActiveRun> active_;  // the current or most recent run of this agent process
-  std::thread worker_;
-  bool shutting_down_ = false;
+  mutable absl::Mutex mu_;
+  // The current or most recent run of this agent process.
+  std::shared_ptr<RunExecutor> active_ ABSL_GUARDED_BY(mu_);
+  std::thread worker_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
-
-// Where a run's test files go: <target>/.qdt-test/<run-id>.
-std::string TestDirFor(const std::string& target_dir, const std::string& run_id);
-
-// Removes the stream files a run created (stream-00.dat ... for `file_count`),
-// then the run's folder and .qdt-test if they are empty. Never removes anything else.
-void RemoveTestFiles(const std::string& target_dir, const std::string& run_id, int file_count);
 
 }  // namespace qdt::agent
 

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "agent/run/test_area.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"

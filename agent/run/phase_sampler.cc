@@ -1,0 +1,127 @@
+#include "agent/run/phase_sampler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/errno_status.h"
+#include "common/profiles.h"
+#include "fio/fio_analysis.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace qdt::agent {
+namespace {
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+PhaseSampler::PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources)
+    : phase_(phase), index_(phase_index), sources_(std::move(sources)) {
+  series_.phase_index = phase_index;
+  series_.name = phase.name();
+  series_.target_bytes_per_s = PhaseTargetBytesPerS(phase);
+  series_.ran = true;
+}
+
+std::string PhaseSampler::Where() const {
+  return absl::StrCat("phase ", index_ + 1, " \"", phase_.name(), "\": ");
+}
+
+std::vector<qdt::v1::Sample> PhaseSampler::Feed(absl::string_view chunk) {
+  std::vector<qdt::v1::Sample> samples;
+  std::vector<fio::FioReport> reports;
+  if (auto st = parser_.Feed(chunk, &reports); !st.ok() && parse_error_.ok()) parse_error_ = st;
+  for (fio::FioReport& rep : reports) {
+    absl::StatusOr<fio::FioInterval> iv =
+        prev_.has_value() ? fio::IntervalBetween(*prev_, rep) : fio::FirstInterval(rep);
+    last_ = rep;
+    if (!iv.ok()) {
+      if (prev_.has_value() && parse_error_.ok()) parse_error_ = iv.status();
+      continue;  // no I/O yet: the next report measures from the phase start
+    }
+    if (iv->interval_s < kMinSampleIntervalS) continue;  // folded into the next interval
+    prev_ = std::move(rep);
+    samples.push_back(MakeSample(*iv));
+  }
+  return samples;
+}
+
+qdt::v1::Sample PhaseSampler::MakeSample(const fio::FioInterval& iv) {
+  const double start_s = elapsed_s_;
+  elapsed_s_ += iv.interval_s;
+  qdt::v1::Sample s;
+  const absl::Time wall = sources_.wall_clock ? sources_.wall_clock() : absl::Now();
+  *s.mutable_wall_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(wall));
+  s.set_monotonic_ns(sources_.monotonic_ns ? sources_.monotonic_ns() : SteadyNowNs());
+  s.set_phase_index(index_);
+  s.set_interval_s(iv.interval_s);
+  s.set_read_bytes_per_s(iv.read_bytes_per_s);
+  s.set_write_bytes_per_s(iv.write_bytes_per_s);
+  s.set_read_iops(iv.read_iops);
+  s.set_write_iops(iv.write_iops);
+  s.set_read_clat_p50_ms(iv.read_clat_p50_ns / 1e6);
+  s.set_read_clat_p99_ms(iv.read_clat_p99_ns / 1e6);
+  s.set_bytes_done(iv.read_bytes_total + iv.write_bytes_total);
+  s.set_phase_elapsed_s(elapsed_s_);
+  if (sources_.thermal) {
+    ThermalReading t = sources_.thermal();
+    if (t.temperature_c) s.set_temperature_c(*t.temperature_c);
+    s.set_thermal_pressure(t.pressure);
+  }
+  // The paced target of this window: a crossfade burst raises it for the part it overlaps.
+  const double target =
+      series_.target_bytes_per_s > 0 ? ScheduledTargetBytesPerS(phase_, start_s, elapsed_s_) : 0;
+  s.set_target_bytes_per_s(target);
+  series_.window_bytes_per_s.push_back(iv.read_bytes_per_s + iv.write_bytes_per_s);
+  series_.window_s.push_back(iv.interval_s);
+  series_.window_target_bytes_per_s.push_back(target);
+  return s;
+}
+
+absl::Status PhaseSampler::Finish(const fio::FioExit& exit) {
+  if (auto st = CheckFinalReport(exit); !st.ok()) return st;
+  for (size_t j = 0; j < last_->jobs.size() && j < static_cast<size_t>(phase_.streams_size());
+       ++j) {
+    const qdt::v1::Stream& st = phase_.streams(static_cast<int>(j));
+    const fio::FioJob& job = last_->jobs[j];
+    series_.streams.push_back({st.name(), st.rate_bytes_per_s() > 0 ? st.frame_rate() : 0.0,
+                               job.read.clat_p50_ns / 1e6, job.read.clat_p99_ns / 1e6});
+    series_.requested_iodepth = std::max(series_.requested_iodepth, st.iodepth());
+    series_.reached_iodepth = std::max(series_.reached_iodepth, fio::ReachedIodepth(job));
+  }
+  series_.fio_mean_bytes_per_s = fio::MeanReadBytesPerS(*last_) + fio::MeanWriteBytesPerS(*last_);
+  series_.completed = true;
+  return absl::OkStatus();
+}
+
+absl::Status PhaseSampler::CheckFinalReport(const fio::FioExit& exit) {
+  if (exit.exit_code != 0 || exit.term_signal != 0) {
+    return absl::InternalError(Where() + exit.Describe());
+  }
+  if (auto st = parser_.Finish(); !st.ok() && parse_error_.ok()) parse_error_ = st;
+  if (!last_.has_value()) {
+    return absl::InternalError(
+        absl::StrCat(Where(), "fio printed no JSON report",
+                     parse_error_.ok() ? "" : absl::StrCat(" (", parse_error_.message(), ")")));
+  }
+  for (const fio::FioJob& job : last_->jobs) {
+    if (job.error != 0) {
+      return absl::InternalError(absl::StrCat(Where(), "fio job ", job.name, " failed with error ",
+                                              job.error, " (", ErrnoText(job.error), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string PhaseSampler::warning() const {
+  if (parse_error_.ok()) return "";
+  return absl::StrCat(Where(), "part of fio's output was not understood: ", parse_error_.message());
+}
+
+}  // namespace qdt::agent

@@ -1,0 +1,86 @@
+// PhaseSampler turns one phase's fio output into what the run reports: a
+// Sample for each of fio's status reports (--status-interval), and, when fio
+// has ended, the phase's series for the verdict (every window's rate and
+// target, fio's own mean, per-stream latency, queue depth reached).
+//
+// The rate of a sample is Δio_bytes / Δruntime between consecutive reports
+// (fio_stream_parser.h). Intervals shorter than kMinSampleIntervalS (fio's
+// last status just before its final report) are folded into the next one, or
+// left to fio's phase mean. This is where each sample gains what is measured
+// beside fio: the drive temperature and thermal pressure now, the drive's own
+// byte counter next.
+//
+// No I/O. Not thread-safe: one sampler per phase, fed by the thread that
+// reads that fio's stdout.
+#ifndef QDT_AGENT_RUN_PHASE_SAMPLER_H_
+#define QDT_AGENT_RUN_PHASE_SAMPLER_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "agent/probes/thermal_monitor.h"
+#include "common/verdict.h"
+#include "fio/fio_runner.h"
+#include "fio/fio_stream_parser.h"
+#include "qdt/v1/agent.pb.h"
+
+namespace qdt::agent {
+
+// Shorter fio intervals make noisy rates (see above).
+inline constexpr double kMinSampleIntervalS = 0.25;
+
+// What a sample carries beside fio's numbers, read when the sample is made.
+struct SampleSources {
+  // The latest temperature and thermal pressure; empty = unknown.
+  std::function<ThermalReading()> thermal;
+  // Wall and monotonic time of a sample; empty = the system clocks.
+  std::function<absl::Time()> wall_clock;
+  std::function<int64_t()> monotonic_ns;
+};
+
+class PhaseSampler {
+ public:
+  PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources);
+
+  // Feeds a chunk of fio's stdout; returns the samples it completed, in order.
+  std::vector<qdt::v1::Sample> Feed(absl::string_view chunk);
+
+  // After fio has ended on its own (not stopped): checks how it ended and its
+  // final report, and completes the series. The error says what went wrong,
+  // starting with the phase (`phase 2 "crossfade": fio exited with status 1:
+  // ...`); the series then stays incomplete.
+  absl::Status Finish(const fio::FioExit& exit);
+
+  // Output that was not understood while the phase still measured (kept as
+  // a warning for the run's log); empty when there was none.
+  std::string warning() const;
+
+  // The series so far: the windows of every sample, and after a successful
+  // Finish() fio's mean, the latencies and `completed`.
+  const PhaseSeries& series() const { return series_; }
+  // "phase 2 \"crossfade\": "
+  std::string Where() const;
+
+ private:
+  qdt::v1::Sample MakeSample(const fio::FioInterval& iv);
+  absl::Status CheckFinalReport(const fio::FioExit& exit);
+
+  const qdt::v1::Phase phase_;
+  const int index_;
+  const SampleSources sources_;
+  PhaseSeries series_;
+  fio::FioStreamParser parser_;
+  std::optional<fio::FioReport> prev_;  // the report the last sample was measured to
+  std::optional<fio::FioReport> last_;  // the newest report (fio's final one at the end)
+  absl::Status parse_error_;            // the first output problem
+  double elapsed_s_ = 0;                // phase time covered by samples
+};
+
+}  // namespace qdt::agent
+
+#endif  // QDT_AGENT_RUN_PHASE_SAMPLER_H_

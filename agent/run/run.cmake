@@ -1,0 +1,10 @@
+# agent/run: the life of a run (plan, test area, fio invoker, phase sampler,
+# executor, recovery). Compiled into qdt_agent.
+target_sources(qdt_agent PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/fio_invoker.cc
+  ${CMAKE_CURRENT_LIST_DIR}/phase_sampler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/run_executor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/run_plan.cc
+  ${CMAKE_CURRENT_LIST_DIR}/run_recovery.cc
+  ${CMAKE_CURRENT_LIST_DIR}/test_area.cc
+)

@@ -1,0 +1,286 @@
+#include "agent/run/run_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/profiles.h"
+#include "common/run_state.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace qdt::agent {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using qdt::v1::LogLine;
+using qdt::v1::RunEvent;
+using qdt::v1::RunState;
+
+RunEvent StateEvent(RunState state, const std::string& message) {
+  RunEvent ev;
+  ev.mutable_state()->set_state(state);
+  ev.mutable_state()->set_message(message);
+  return ev;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
+    const qdt::v1::StartRunRequest& request, RunPlan plan, TestArea area, VolumeSpace space,
+    RunExecutorDeps deps) {
+  qdt::v1::Run run;
+  run.set_run_id(plan.run_id);
+  run.set_state(qdt::v1::RUN_STATE_PENDING);
+  run.set_profile_name(plan.profile.name());
+  run.set_target_dir(plan.target_dir);
+  *run.mutable_created_at() = TimeUtil::GetCurrentTime();
+  run.set_phase_index(-1);
+  run.set_phase_count(static_cast<uint32_t>(plan.profile.phases_size()));
+  run.set_planned_duration_s(plan.planned_duration_s);
+  if (auto st = deps.store->CreateRun(run, request, plan.profile); !st.ok()) return st;
+  auto writer = deps.store->OpenEventLog(plan.run_id);
+  if (!writer.ok()) return writer.status();
+  auto journal = std::make_shared<EventJournal>(std::move(*writer));
+  if (auto seq = journal->Append(
+          StateEvent(qdt::v1::RUN_STATE_PENDING, absl::StrCat("accepted: ", plan.Describe())));
+      !seq.ok()) {
+    return seq.status();
+  }
+  return std::make_unique<RunExecutor>(std::move(plan), std::move(area), space, std::move(run),
+                                       std::move(journal), std::move(deps));
+}
+
+RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1::Run run,
+                         std::shared_ptr<EventJournal> journal, RunExecutorDeps deps)
+    : plan_(std::move(plan)),
+      area_(std::move(area)),
+      space_(space),
+      journal_(std::move(journal)),
+      deps_(std::move(deps)),
+      run_(std::move(run)) {
+  // Phases never reached stay in the verdict as "not run".
+  for (int i = 0; i < plan_.profile.phases_size(); ++i) {
+    PhaseSeries s;
+    s.phase_index = i;
+    s.name = plan_.profile.phases(i).name();
+    s.target_bytes_per_s = PhaseTargetBytesPerS(plan_.profile.phases(i));
+    series_.push_back(std::move(s));
+  }
+}
+
+void RunExecutor::Execute() {
+  absl::Status status = Prepare();
+  if (status.ok()) status = AwaitStart();
+  if (status.ok()) status = RunPhases();
+  Judge();
+  CleanUp();
+  Finish(status);
+}
+
+absl::Status RunExecutor::Prepare() {
+  if (auto st = Checkpoint(); !st.ok()) return st;  // stopped before it began
+  if (auto st = SetState(qdt::v1::RUN_STATE_PREPARING,
+                         absl::StrCat("laying out ", plan_.file_count, " files of ",
+                                      HumanBytes(static_cast<double>(plan_.file_size_bytes)),
+                                      " in ", area_.dir()));
+      !st.ok()) {
+    return st;
+  }
+  // fio writes the stream files (create_only) before any timing starts.
+  auto exit = deps_.invoker->Run({"layout", -1, plan_.layout_job, {}}, nullptr);
+  if (!exit.ok())
+    return absl::InternalError(absl::StrCat("cannot start fio: ", exit.status().message()));
+  if (auto st = Checkpoint(); !st.ok()) return st;
+  if (exit->exit_code != 0 || exit->term_signal != 0) {
+    return absl::InternalError(absl::StrCat("layout failed: ", exit->Describe()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunExecutor::AwaitStart() {
+  // Synchronised start: every agent of the rig waits for the same wall time.
+  if (auto st = Checkpoint(); !st.ok() || plan_.start_at <= absl::Now()) return st;
+  Log(LogLine::LEVEL_INFO,
+      absl::StrCat("waiting for the synchronised start at ",
+                   absl::FormatTime("%H:%M:%E3S UTC", plan_.start_at, absl::UTCTimeZone())));
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(absl::Condition(&stop_requested_), plan_.start_at);
+  }
+  return Checkpoint();
+}
+
+absl::Status RunExecutor::RunPhases() {
+  if (auto st = SetState(qdt::v1::RUN_STATE_RUNNING,
+                         absl::StrCat(plan_.profile.phases_size(), " phases"));
+      !st.ok()) {
+    return st;
+  }
+  for (int i = 0; i < plan_.profile.phases_size(); ++i) {
+    if (auto st = RunPhase(i); !st.ok()) return st;
+  }
+  return Checkpoint();
+}
+
+absl::Status RunExecutor::RunPhase(int index) {
+  if (auto st = Checkpoint(); !st.ok()) return st;
+  BeginPhase(index);
+  PhaseSampler sampler(plan_.profile.phases(index), index, deps_.sample_sources);
+  FioCall call{absl::StrCat("phase-", index),
+               index,
+               plan_.phase_jobs[index],
+               {absl::StrCat("--status-interval=", deps_.status_interval_s)}};
+  auto exit = deps_.invoker->Run(call, [&](absl::string_view chunk) {
+    for (qdt::v1::Sample& s : sampler.Feed(chunk)) {
+      RunEvent ev;
+      *ev.mutable_sample() = std::move(s);
+      Emit(std::move(ev));
+    }
+  });
+  series_[index] = sampler.series();
+  if (!exit.ok())
+    return absl::InternalError(absl::StrCat("cannot start fio: ", exit.status().message()));
+  // A stopped phase did not finish: it is judged as incomplete.
+  if (auto st = Checkpoint(); !st.ok()) return st;
+  if (auto st = sampler.Finish(*exit); !st.ok()) return st;
+  series_[index] = sampler.series();
+  if (const std::string warning = sampler.warning(); !warning.empty()) {
+    Log(LogLine::LEVEL_WARNING, warning);
+  }
+  return absl::OkStatus();
+}
+
+void RunExecutor::BeginPhase(int index) {
+  const qdt::v1::Phase& phase = plan_.profile.phases(index);
+  {
+    absl::MutexLock lock(&mu_);
+    run_.set_phase_index(index);
+  }
+  RunEvent change;
+  auto* pc = change.mutable_phase();
+  pc->set_phase_index(index);
+  pc->set_phase_name(phase.name());
+  pc->set_duration_s(phase.duration_s());
+  pc->set_target_bytes_per_s(series_[index].target_bytes_per_s);
+  pc->set_stream_count(static_cast<uint32_t>(phase.streams_size()));
+  Emit(std::move(change));
+  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
+}
+
+void RunExecutor::Judge() {
+  if (series_.empty() || !series_[0].ran) return;  // nothing was measured: no verdict
+  VerdictInput input;
+  input.phases = series_;
+  // A derived cue stack is judged against its own levels; the built-ins give 656 / 2100.
+  const ProfileLevels levels = TargetLevels(plan_.profile);
+  input.normal_target_mb_s = levels.normal_mb_s;
+  input.crossfade_target_mb_s = levels.crossfade_mb_s;
+  input.free_bytes = space_.free_bytes;
+  input.total_bytes = space_.total_bytes;
+  qdt::v1::Verdict verdict = ComputeVerdict(input);
+  {
+    absl::MutexLock lock(&mu_);
+    *run_.mutable_verdict() = verdict;
+  }
+  RunEvent ev;
+  *ev.mutable_verdict() = std::move(verdict);
+  Emit(std::move(ev));
+}
+
+void RunExecutor::CleanUp() {
+  area_.RemoveFiles(plan_.file_count);
+  Log(LogLine::LEVEL_INFO, absl::StrCat("removed the test files in ", area_.dir()));
+}
+
+void RunExecutor::Finish(const absl::Status& status) {
+  bool shutdown;
+  std::string summary;
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown = shutdown_;
+    summary = run_.verdict().summary();
+  }
+  if (status.ok()) {
+    (void)SetState(qdt::v1::RUN_STATE_DONE, summary);
+  } else if (absl::IsCancelled(status)) {
+    (void)SetState(shutdown ? qdt::v1::RUN_STATE_INTERRUPTED : qdt::v1::RUN_STATE_STOPPED,
+                   shutdown ? "the agent was shut down during the run" : "stopped on request");
+  } else {
+    (void)SetState(qdt::v1::RUN_STATE_FAILED, std::string(status.message()));
+  }
+  journal_->Close();
+}
+
+absl::Status RunExecutor::Checkpoint() const {
+  absl::MutexLock lock(&mu_);
+  return stop_requested_ ? absl::CancelledError("stop requested") : absl::OkStatus();
+}
+
+absl::Status RunExecutor::SetState(RunState state, const std::string& message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!RunTransitionAllowed(run_.state(), state)) {
+      absl::Status refused = absl::InternalError(
+          absl::StrCat("run ", run_.run_id(), ": ", RunStateName(run_.state()), " cannot become ",
+                       RunStateName(state), " (", message, ")"));
+      QDT_LOG(Error) << refused.message();
+      return refused;
+    }
+    run_.set_state(state);
+    if (state == qdt::v1::RUN_STATE_RUNNING)
+      *run_.mutable_started_at() = TimeUtil::GetCurrentTime();
+    if (RunEnded(state)) {
+      *run_.mutable_ended_at() = TimeUtil::GetCurrentTime();
+      if (state != qdt::v1::RUN_STATE_DONE && state != qdt::v1::RUN_STATE_STOPPED) {
+        run_.set_error(message);
+      }
+    }
+  }
+  Emit(StateEvent(state, message));
+  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
+  QDT_LOG(Info) << "run " << run_id() << ": " << RunStateName(state) << " " << message;
+  return absl::OkStatus();
+}
+
+absl::Status RunExecutor::Stop(StopReason reason) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (RunEnded(run_.state())) {
+      return absl::FailedPreconditionError(absl::StrCat("run ", run_.run_id(),
+                                                        " has already ended (",
+                                                        qdt::v1::RunState_Name(run_.state()), ")"));
+    }
+    stop_requested_ = true;  // wakes AwaitStart
+    if (reason == StopReason::kShutdown) shutdown_ = true;
+  }
+  deps_.invoker->Stop();
+  if (reason == StopReason::kRequested) Log(LogLine::LEVEL_INFO, "stop requested");
+  return absl::OkStatus();
+}
+
+qdt::v1::Run RunExecutor::Snapshot() const {
+  qdt::v1::Run run;
+  {
+    absl::MutexLock lock(&mu_);
+    run = run_;
+  }
+  run.set_last_seq(journal_->last_seq());
+  return run;
+}
+
+bool RunExecutor::active() const {
+  absl::MutexLock lock(&mu_);
+  return RunActive(run_.state());
+}
+
+void RunExecutor::Emit(RunEvent event) {
+  auto seq = journal_->Append(std::move(event));
+  if (!seq.ok()) QDT_LOG(Error) << "run " << run_id() << ": " << seq.status();
+}
+
+void RunExecutor::Log(LogLine::Level level, const std::string& text) {
+  RunEvent ev;
+  ev.mutable_log()->set_level(level);
+  ev.mutable_log()->set_text(text);
+  Emit(std::move(ev));
+}
+
+}  // namespace qdt::agent

@@ -1,0 +1,111 @@
+// RunExecutor drives one accepted run from PENDING to its final state on the
+// run's worker thread. Execute() is the whole life of a run:
+//
+//   prepare (lay the files out) → await the synchronised start → each phase
+//   → judge → clean up → final state
+//
+// One absl::Status flows through those steps: the first step that fails (or
+// sees a stop) decides the final state, and the steps after it are skipped,
+// except judging (a verdict of what ran) and cleaning up, which always run.
+// Stopping is a status too: CancelledError ends the run STOPPED, or
+// INTERRUPTED when the agent is shutting down.
+//
+// Every state change goes through SetState, which refuses a transition the
+// state diagram (common/run_state.h) does not allow.
+//
+// Thread-safety: Execute() runs on one thread (the worker); Stop(),
+// Snapshot(), active() and journal() may be called from any thread.
+#ifndef QDT_AGENT_RUN_RUN_EXECUTOR_H_
+#define QDT_AGENT_RUN_RUN_EXECUTOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/event_journal.h"
+#include "agent/run/fio_invoker.h"
+#include "agent/run/phase_sampler.h"
+#include "agent/run/run_plan.h"
+#include "agent/run/test_area.h"
+#include "agent/run_store.h"
+#include "common/verdict.h"
+#include "qdt/v1/agent.pb.h"
+
+namespace qdt::agent {
+
+struct RunExecutorDeps {
+  RunStore* store = nullptr;            // the run's record; must outlive the executor
+  std::unique_ptr<FioInvoker> invoker;  // runs fio for this run
+  SampleSources sample_sources;         // temperature etc. for each sample
+  int status_interval_s = 1;            // fio --status-interval: one sample per interval
+};
+
+enum class StopReason { kRequested, kShutdown };
+
+class RunExecutor {
+ public:
+  // Writes the run's record (request, profile, a PENDING status and the
+  // journal's first event, "accepted: <plan>") and returns its executor.
+  // `space` is the target volume before the layout (for the low-free-space
+  // flag). On an error nothing is left in the store's run folder to run.
+  static absl::StatusOr<std::unique_ptr<RunExecutor>> Create(
+      const qdt::v1::StartRunRequest& request, RunPlan plan, TestArea area, VolumeSpace space,
+      RunExecutorDeps deps);
+
+  // `run` is the PENDING record already in the store, `journal` its open
+  // event log.
+  RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1::Run run,
+              std::shared_ptr<EventJournal> journal, RunExecutorDeps deps);
+
+  // The run's whole life; returns when the run has ended and its journal is closed.
+  void Execute();
+
+  // Asks the run to stop: fio is stopped, a wait for the start is cut short.
+  // FailedPrecondition when the run has already ended.
+  absl::Status Stop(StopReason reason);
+
+  qdt::v1::Run Snapshot() const;  // the status, with last_seq
+  bool active() const;
+  const std::string& run_id() const { return plan_.run_id; }
+  const std::shared_ptr<EventJournal>& journal() const { return journal_; }
+
+ private:
+  // The steps of Execute(), in order.
+  absl::Status Prepare();
+  absl::Status AwaitStart();
+  absl::Status RunPhases();
+  absl::Status RunPhase(int index);
+  void Judge();
+  void CleanUp();
+  void Finish(const absl::Status& status);
+
+  // CancelledError once a stop was asked for.
+  absl::Status Checkpoint() const;
+  // Applies and announces a state change (event, run.json, log line).
+  absl::Status SetState(qdt::v1::RunState state, const std::string& message);
+  void BeginPhase(int index);
+  void Emit(qdt::v1::RunEvent event);
+  void Log(qdt::v1::LogLine::Level level, const std::string& text);
+
+  // Constant after construction.
+  const RunPlan plan_;
+  const TestArea area_;
+  const VolumeSpace space_;
+  const std::shared_ptr<EventJournal> journal_;
+  const RunExecutorDeps deps_;
+
+  mutable absl::Mutex mu_;
+  qdt::v1::Run run_ ABSL_GUARDED_BY(mu_);
+  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The worker thread's alone: every phase's series, for the verdict.
+  std::vector<PhaseSeries> series_;
+};
+
+}  // namespace qdt::agent
+
+#endif  // QDT_AGENT_RUN_RUN_EXECUTOR_H_

@@ -1,0 +1,132 @@
+#include "agent/run/run_plan.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/profiles.h"
+
+namespace qdt::agent {
+namespace {
+
+using qdt::v1::Profile;
+using qdt::v1::StartRunRequest;
+
+absl::StatusOr<Profile> ResolveProfile(const StartRunRequest& request) {
+  if (request.has_profile()) {
+    if (auto st = ValidateProfile(request.profile()); !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("profile.", st.message()));
+    }
+    return request.profile();
+  }
+  if (request.profile_name().empty()) {
+    return absl::InvalidArgumentError(
+        "profile_name: empty; name a built-in profile (e.g. setup-check) or send a profile");
+  }
+  auto builtin = BuiltinProfile(request.profile_name());
+  if (!builtin.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("profile_name: ", builtin.status().message()));
+  }
+  return *builtin;
+}
+
+absl::StatusOr<uint64_t> FileSize(const StartRunRequest& request, const PlanOptions& options) {
+  const uint64_t size =
+      request.file_size_bytes() == 0 ? options.default_file_size : request.file_size_bytes();
+  if (size < kMinFileSize || size > kMaxFileSize) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "file_size_bytes: %d is out of range (%d bytes = 1 MiB to %d bytes = 1 TiB)",
+        request.file_size_bytes(), kMinFileSize, kMaxFileSize));
+  }
+  return size;
+}
+
+absl::StatusOr<absl::Time> StartAt(const StartRunRequest& request, absl::Time now) {
+  if (!request.has_start_at()) return now;
+  const auto& ts = request.start_at();
+  if (ts.seconds() < 0 || ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("start_at: ", ts.seconds(), "s ", ts.nanos(), "ns is not a valid time"));
+  }
+  absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  if (t > now + kMaxStartDelay) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "start_at: ", absl::FormatTime(t), " is more than 24 h ahead of the agent's clock (",
+        absl::FormatTime(now), ")"));
+  }
+  return t;
+}
+
+absl::Status CheckTargetSyntax(const std::string& target) {
+  if (target.empty()) return absl::InvalidArgumentError("target_dir: empty; give a folder to test");
+  if (target[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target_dir: \"", target, "\" is not an absolute path"));
+  }
+  return absl::OkStatus();
+}
+
+// Every job file is built now, so that nothing is created on disk for a run
+// whose fio input cannot be written.
+absl::Status BuildJobs(RunPlan* plan) {
+  auto layout = fio::BuildLayoutJobFile(plan->profile, plan->job_options);
+  if (!layout.ok()) return absl::InvalidArgumentError(layout.status().message());
+  plan->layout_job = *std::move(layout);
+  for (int i = 0; i < plan->profile.phases_size(); ++i) {
+    auto job = fio::BuildPhaseJobFile(plan->profile.phases(i), i, plan->job_options);
+    if (!job.ok()) return absl::InvalidArgumentError(job.status().message());
+    plan->phase_jobs.push_back(*std::move(job));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string TestDirFor(const std::string& target_dir, const std::string& run_id) {
+  return absl::StrCat(target_dir, "/.qdt-test/", run_id);
+}
+
+std::string HumanBytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return absl::StrFormat("%.1f %s", bytes, units[u]);
+}
+
+std::string RunPlan::Describe() const {
+  return absl::StrCat("profile ", profile.name(), ", target ", target_dir, ", time scale ",
+                      time_scale, ", ", file_count, " files x ",
+                      HumanBytes(static_cast<double>(file_size_bytes)));
+}
+
+absl::StatusOr<RunPlan> PlanRun(const StartRunRequest& request, const PlanOptions& options) {
+  RunPlan plan;
+  plan.run_id = options.run_id;
+  auto profile = ResolveProfile(request);
+  if (!profile.ok()) return profile.status();
+  plan.time_scale = request.time_scale() == 0 ? 1.0 : request.time_scale();
+  auto scaled = ScaleProfile(*profile, plan.time_scale);
+  if (!scaled.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("time_scale: ", scaled.status().message()));
+  }
+  plan.profile = *std::move(scaled);
+  auto file_size = FileSize(request, options);
+  if (!file_size.ok()) return file_size.status();
+  plan.file_size_bytes = *file_size;
+  auto start_at = StartAt(request, options.now);
+  if (!start_at.ok()) return start_at.status();
+  plan.start_at = *start_at;
+  if (auto st = CheckTargetSyntax(request.target_dir()); !st.ok()) return st;
+  plan.target_dir = request.target_dir();
+  plan.test_dir = TestDirFor(plan.target_dir, plan.run_id);
+  plan.file_count = fio::FileCount(plan.profile);
+  plan.job_options.test_dir = plan.test_dir;
+  plan.job_options.file_size_bytes = plan.file_size_bytes;
+  plan.job_options.ioengine = options.ioengine.empty() ? fio::DefaultIoEngine() : options.ioengine;
+  if (auto st = BuildJobs(&plan); !st.ok()) return st;
+  plan.planned_duration_s = ProfileDurationS(plan.profile);
+  return plan;
+}
+
+}  // namespace qdt::agent

@@ -1,0 +1,72 @@
+// PlanRun turns a StartRunRequest into everything a run will do, decided from
+// the request alone: the resolved and time-scaled profile, the file size and
+// count, the synchronised start, and the text of every fio job file. It reads
+// no disk and starts nothing, so every refusal of a bad request is decided
+// here and unit-tested without a disk (tests/unit/run_plan_test.cc).
+//
+// What needs the machine (the target folder, free space, QLab, one run at a
+// time) is checked by TestArea and RunManager after planning.
+//
+// Pure function; thread-safe.
+#ifndef QDT_AGENT_RUN_RUN_PLAN_H_
+#define QDT_AGENT_RUN_RUN_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/units.h"
+#include "fio/fio_job_builder.h"
+#include "qdt/v1/agent.pb.h"
+
+namespace qdt::agent {
+
+// Bounds on a request (refused beyond them with the field named).
+inline constexpr uint64_t kMinFileSize = kMiB;
+// Larger files than this are a typo, not a test plan.
+inline constexpr uint64_t kMaxFileSize = 1024 * kGiB;
+// A synchronised start further away than this is a clock or typing mistake.
+inline constexpr absl::Duration kMaxStartDelay = absl::Hours(24);
+
+struct PlanOptions {
+  std::string run_id;                  // names the test folder written into the job files
+  uint64_t default_file_size = kGiB;   // when the request gives none
+  std::string ioengine;                // fio's engine (libaio / posixaio); empty = the default
+  absl::Time now = absl::UnixEpoch();  // the agent's clock, for start_at
+};
+
+struct RunPlan {
+  std::string run_id;
+  std::string target_dir;    // as requested (absolute)
+  std::string test_dir;      // <target_dir>/.qdt-test/<run_id>
+  qdt::v1::Profile profile;  // resolved and scaled: what runs
+  double time_scale = 1;
+  uint64_t file_size_bytes = 0;
+  int file_count = 0;   // stream files laid out
+  absl::Time start_at;  // the synchronised start; options.now when not asked for
+  fio::FioJobOptions job_options;
+  std::string layout_job;               // fio/layout.fio
+  std::vector<std::string> phase_jobs;  // fio/phase-N.fio, one per profile phase
+  double planned_duration_s = 0;
+
+  // "profile setup-check, target /x, time scale 0.1, 8 files x 64.0 MiB"
+  std::string Describe() const;
+};
+
+// InvalidArgument naming the field and its value for a request that cannot
+// run (profile, time_scale, file_size_bytes, start_at, target_dir syntax, job
+// files); the messages are the ones the agent's StartRun returns.
+absl::StatusOr<RunPlan> PlanRun(const qdt::v1::StartRunRequest& request,
+                                const PlanOptions& options);
+
+// Where a run's test files go: <target>/.qdt-test/<run-id>.
+std::string TestDirFor(const std::string& target_dir, const std::string& run_id);
+
+// 1.5 GiB, 64.0 MiB: sizes as people read them.
+std::string HumanBytes(double bytes);
+
+}  // namespace qdt::agent
+
+#endif  // QDT_AGENT_RUN_RUN_PLAN_H_

@@ -1,0 +1,201 @@
+// PhaseSampler on real fio output (tests/fixtures/fio, provenance in
+// SOURCES.md): samples carry the hand-computed interval rates, the series'
+// mean is fio's own io_bytes / runtime, and fio's failures are named.
+#include "agent/run/phase_sampler.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
+
+namespace qdt::agent {
+namespace {
+
+using ::testing::HasSubstr;
+
+// fio 3.33, --status-interval=1, one 1 MiB libaio job on a VM disk: five
+// cumulative reports (io_bytes / read runtime in ms):
+// 381681664/486, 1152385024/1487, 1915748352/2487, 2712666112/3486, 3186622464/4009.
+constexpr char kFiveReports[] =
+    "fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json";
+
+qdt::v1::Phase Unpaced() {
+  qdt::v1::Phase p;
+  p.set_name("max-read");
+  p.set_duration_s(4);
+  auto* s = p.add_streams();
+  s->set_name("max");
+  s->set_block_size_bytes(1 << 20);
+  s->set_iodepth(8);
+  return p;
+}
+
+std::vector<qdt::v1::Sample> FeedInChunks(PhaseSampler* sampler, const std::string& text,
+                                          size_t chunk) {
+  std::vector<qdt::v1::Sample> all;
+  for (size_t i = 0; i < text.size(); i += chunk) {
+    for (auto& s : sampler->Feed(absl::string_view(text).substr(i, chunk))) {
+      all.push_back(std::move(s));
+    }
+  }
+  return all;
+}
+
+fio::FioExit CleanExit() {
+  fio::FioExit e;
+  e.exit_code = 0;
+  return e;
+}
+
+TEST(PhaseSamplerTest, SamplesAreTheIntervalRatesAndTheMeanIsFios) {
+  PhaseSampler sampler(Unpaced(), 2, {});
+  // 7-byte chunks: reports arrive split anywhere, as from a pipe.
+  std::vector<qdt::v1::Sample> samples = FeedInChunks(&sampler, testing::Fixture(kFiveReports), 7);
+  ASSERT_EQ(samples.size(), 5u);
+  const double expected[] = {
+      381681664 / 0.486, (1152385024.0 - 381681664) / 1.001, (1915748352.0 - 1152385024) / 1.000,
+      (2712666112.0 - 1915748352) / 0.999, (3186622464.0 - 2712666112) / 0.523};
+  const double lengths[] = {0.486, 1.001, 1.000, 0.999, 0.523};
+  double elapsed = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    elapsed += lengths[i];
+    EXPECT_NEAR(samples[i].read_bytes_per_s(), expected[i], 1) << "sample " << i;
+    EXPECT_NEAR(samples[i].interval_s(), lengths[i], 1e-9) << "sample " << i;
+    EXPECT_NEAR(samples[i].phase_elapsed_s(), elapsed, 1e-9) << "sample " << i;
+    EXPECT_EQ(samples[i].phase_index(), 2);
+    EXPECT_EQ(samples[i].target_bytes_per_s(), 0) << "an unpaced phase has no target";
+    EXPECT_FALSE(samples[i].has_temperature_c()) << "no source: unknown, never 0";
+  }
+  EXPECT_EQ(samples[4].bytes_done(), 3186622464u);
+  EXPECT_NEAR(samples[0].read_clat_p99_ms(), 16.580608, 1e-9);
+
+  ASSERT_TRUE(sampler.Finish(CleanExit()).ok());
+  const PhaseSeries& s = sampler.series();
+  EXPECT_TRUE(s.ran);
+  EXPECT_TRUE(s.completed);
+  EXPECT_EQ(s.name, "max-read");
+  ASSERT_EQ(s.window_bytes_per_s.size(), 5u);
+  EXPECT_NEAR(s.window_bytes_per_s[3], expected[3], 1);
+  EXPECT_NEAR(s.fio_mean_bytes_per_s, 3186622464 / 4.009, 1);
+  ASSERT_EQ(s.streams.size(), 1u);
+  EXPECT_EQ(s.streams[0].name, "max");
+  EXPECT_NEAR(s.streams[0].clat_p99_ms, 16.318464, 1e-9);
+  EXPECT_EQ(s.requested_iodepth, 8u);
+  EXPECT_EQ(s.reached_iodepth, 8u);
+  EXPECT_EQ(sampler.warning(), "");
+}
+
+TEST(PhaseSamplerTest, AShortIntervalIsFoldedIntoTheNextNotDropped) {
+  // The second report 0.114 s after the first: too short to rate, so the third
+  // sample measures from the first report.
+  std::string text = testing::Fixture(kFiveReports);
+  size_t second = text.find("\"runtime\" : 1487");
+  ASSERT_NE(second, std::string::npos);
+  text.replace(second, 16, "\"runtime\" : 600");
+  PhaseSampler sampler(Unpaced(), 0, {});
+  std::vector<qdt::v1::Sample> samples = sampler.Feed(text);
+  ASSERT_EQ(samples.size(), 4u);
+  EXPECT_NEAR(samples[1].interval_s(), 2.001, 1e-9);
+  EXPECT_NEAR(samples[1].read_bytes_per_s(), (1915748352.0 - 381681664) / 2.001, 1);
+  EXPECT_NEAR(samples[1].phase_elapsed_s(), 2.487, 1e-9);
+  double covered = 0;
+  for (const auto& s : samples) covered += s.interval_s();
+  EXPECT_NEAR(covered, 4.009, 1e-9) << "every second of the phase is in some sample";
+}
+
+TEST(PhaseSamplerTest, PacedTargetsFollowTheScheduleAndSourcesAreRead) {
+  qdt::v1::Phase phase;
+  phase.set_name("crossfade");
+  phase.set_duration_s(4);
+  auto* base = phase.add_streams();
+  base->set_name("cue");
+  base->set_block_size_bytes(1 << 20);
+  base->set_rate_bytes_per_s(100000000);
+  auto* burst = phase.add_streams();  // the incoming cue, from 1.5 s to 2.5 s
+  burst->set_name("incoming");
+  burst->set_block_size_bytes(1 << 20);
+  burst->set_rate_bytes_per_s(200000000);
+  burst->set_start_offset_s(1.5);
+  burst->set_duration_s(1.0);
+  SampleSources sources;
+  sources.thermal = [] {
+    ThermalReading t;
+    t.temperature_c = 41.5;
+    t.pressure = qdt::v1::THERMAL_PRESSURE_MODERATE;
+    return t;
+  };
+  sources.wall_clock = [] { return absl::FromUnixSeconds(1795863877) + absl::Milliseconds(250); };
+  sources.monotonic_ns = [] { return int64_t{42}; };
+  PhaseSampler sampler(phase, 1, sources);
+  std::vector<qdt::v1::Sample> samples = sampler.Feed(testing::Fixture(kFiveReports));
+  ASSERT_EQ(samples.size(), 5u);
+  // Windows: [0, 0.486) 100 MB/s; [0.486, 1.487) 100; [1.487, 2.487) 0.013 s at 100
+  // and 0.987 s at 300; [2.487, 3.486) 0.013 s at 300, then 100.
+  EXPECT_NEAR(samples[0].target_bytes_per_s(), 1e8, 1);
+  EXPECT_NEAR(samples[1].target_bytes_per_s(), 1e8, 1);
+  EXPECT_NEAR(samples[2].target_bytes_per_s(), (0.013 * 1e8 + 0.987 * 3e8) / 1.0, 1e3);
+  EXPECT_NEAR(samples[3].target_bytes_per_s(), (0.013 * 3e8 + 0.986 * 1e8) / 0.999, 1e3);
+  EXPECT_EQ(samples[0].temperature_c(), 41.5);
+  EXPECT_EQ(samples[0].thermal_pressure(), qdt::v1::THERMAL_PRESSURE_MODERATE);
+  EXPECT_EQ(samples[0].wall_time().seconds(), 1795863877);
+  EXPECT_EQ(samples[0].wall_time().nanos(), 250000000);
+  EXPECT_EQ(samples[0].monotonic_ns(), 42);
+  EXPECT_EQ(sampler.series().window_target_bytes_per_s.size(), 5u);
+  EXPECT_NEAR(sampler.series().target_bytes_per_s, 3e8, 1);
+}
+
+TEST(PhaseSamplerTest, FioFailuresAreNamedWithThePhase) {
+  {
+    PhaseSampler sampler(Unpaced(), 2, {});
+    sampler.Feed(testing::Fixture(kFiveReports));
+    fio::FioExit exit;
+    exit.exit_code = 1;
+    exit.stderr_text =
+        "fio: some note\nfio: io_u error on file stream-00.dat: Input/output error\n";
+    absl::Status st = sampler.Finish(exit);
+    EXPECT_EQ(st.message(),
+              "phase 3 \"max-read\": fio exited with status 1: fio: io_u error on "
+              "file stream-00.dat: Input/output error");
+    EXPECT_FALSE(sampler.series().completed);
+  }
+  {
+    PhaseSampler sampler(Unpaced(), 0, {});
+    fio::FioExit killed;
+    killed.term_signal = 9;
+    EXPECT_THAT(sampler.Finish(killed).message(),
+                HasSubstr("phase 1 \"max-read\": fio was killed by signal 9"));
+  }
+  {
+    PhaseSampler sampler(Unpaced(), 0, {});
+    sampler.Feed("fio: pid=0, err=22/file:filesetup.c:1155\n");
+    EXPECT_EQ(sampler.Finish(CleanExit()).message(),
+              "phase 1 \"max-read\": fio printed no JSON report");
+  }
+  {
+    // A real report whose job failed with EINVAL before any I/O.
+    PhaseSampler sampler(Unpaced(), 0, {});
+    EXPECT_TRUE(sampler.Feed(testing::Fixture("fio/fio-3.33_leading_error_lines_job_error22.json"))
+                    .empty());
+    absl::Status st = sampler.Finish(CleanExit());
+    EXPECT_THAT(st.message(), HasSubstr("phase 1 \"max-read\": fio job "));
+    EXPECT_THAT(st.message(), HasSubstr("failed with error 22 (Invalid argument)"));
+  }
+}
+
+TEST(PhaseSamplerTest, OutputCutOffAfterTheLastReportIsAWarningNotAFailure) {
+  std::string text = testing::Fixture(kFiveReports);
+  PhaseSampler sampler(Unpaced(), 0, {});
+  sampler.Feed(text);
+  sampler.Feed("{\n  \"fio version\" : \"fio-3.33\",\n  \"jobs\" : [");  // torn sixth report
+  ASSERT_TRUE(sampler.Finish(CleanExit()).ok());
+  EXPECT_TRUE(sampler.series().completed);
+  EXPECT_THAT(sampler.warning(), HasSubstr("phase 1 \"max-read\": part of fio's output was not "
+                                           "understood"));
+}
+
+}  // namespace
+}  // namespace qdt::agent

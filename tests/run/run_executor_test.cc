@@ -1,0 +1,370 @@
+// RunExecutor with a fake FioInvoker that replays real fio output: every way
+// a run can end (done, stopped during the layout, the wait or a phase, agent
+// shut down, fio failing or not starting) gives the right final state, the
+// right events, and no test file left behind. The real fio is exercised by
+// tests/integration.
+#include "agent/run/run_executor.h"
+
+#include <signal.h>
+
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "common/file_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+#include "tests/testing/fixtures.h"
+
+namespace qdt::agent {
+namespace {
+
+using qdt::v1::RunEvent;
+using qdt::v1::RunState;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kFiveReports[] =
+    "fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json";
+
+// What the fake fio does for one invocation (by tag).
+struct Script {
+  std::string output;  // printed on stdout, in chunks
+  int exit_code = 0;
+  std::string stderr_text;
+  bool cannot_start = false;      // Run() fails as when the binary is missing
+  bool block_until_stop = false;  // after printing `output`, run until Stop()
+};
+
+class FakeFioInvoker final : public FioInvoker {
+ public:
+  FakeFioInvoker(std::string test_dir, std::map<std::string, Script> scripts)
+      : test_dir_(std::move(test_dir)), scripts_(std::move(scripts)) {}
+
+  absl::StatusOr<fio::FioExit> Run(
+      const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) override {
+    {
+      absl::MutexLock lock(&mu_);
+      calls_.push_back(call.tag);
+      args_.push_back(call.extra_args);
+    }
+    Script script = scripts_.count(call.tag) ? scripts_.at(call.tag) : Default(call);
+    if (script.cannot_start) return absl::NotFoundError("\"/opt/fio\" is not an executable file");
+    if (call.tag == "layout") LayOut(call.job_text);
+    for (size_t i = 0; i < script.output.size() && on_stdout; i += 4096) {
+      on_stdout(absl::string_view(script.output).substr(i, 4096));
+    }
+    fio::FioExit exit;
+    exit.exit_code = script.exit_code;
+    exit.stderr_text = script.stderr_text;
+    absl::MutexLock lock(&mu_);
+    started_ = call.tag;
+    if (script.block_until_stop || stopped_) {
+      mu_.Await(absl::Condition(&stopped_));
+      exit.exit_code = -1;
+      exit.term_signal = SIGTERM;
+      exit.terminated = true;
+    }
+    return exit;
+  }
+
+  void Stop() override {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+
+  // Blocks until fio for `tag` has printed its output (and blocks, if scripted to).
+  void AwaitStarted(const std::string& tag) {
+    absl::MutexLock lock(&mu_);
+    struct Awaited {
+      const std::string* started;
+      const std::string* tag;
+    } awaited{&started_, &tag};
+    mu_.Await(absl::Condition(
+        +[](Awaited* a) { return *a->started == *a->tag; }, &awaited));
+  }
+
+  std::vector<std::string> calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  std::vector<std::vector<std::string>> args() {
+    absl::MutexLock lock(&mu_);
+    return args_;
+  }
+
+ private:
+  static Script Default(const FioCall& call) {
+    Script s;
+    if (call.tag != "layout") s.output = testing::Fixture(kFiveReports);
+    return s;
+  }
+  // As fio's create_only layout does: one file per [layout-NN] section.
+  void LayOut(const std::string& job) {
+    for (int i = 0; absl::StrContains(job, absl::StrFormat("[layout-%02d]", i)); ++i) {
+      EXPECT_TRUE(WriteFile(absl::StrFormat("%s/stream-%02d.dat", test_dir_, i), "data").ok());
+    }
+  }
+
+  const std::string test_dir_;
+  const std::map<std::string, Script> scripts_;
+  absl::Mutex mu_;
+  std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<std::string>> args_ ABSL_GUARDED_BY(mu_);
+  std::string started_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class RunExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(store_.Init().ok()); }
+
+  // The Setup Check on the temporary target, with `scripts` for fio.
+  void Make(std::map<std::string, Script> scripts, absl::Duration start_in = absl::ZeroDuration()) {
+    qdt::v1::StartRunRequest req;
+    req.set_profile_name("setup-check");
+    req.set_target_dir(target_.path());
+    req.set_time_scale(0.5);
+    PlanOptions options;
+    options.run_id = "20261201-120000-abcdef";
+    options.default_file_size = 16ull << 20;
+    options.now = absl::Now();
+    auto plan = PlanRun(req, options);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    plan->start_at = absl::Now() + start_in;
+    auto area = TestArea::Create(target_.path(), options.run_id);
+    ASSERT_TRUE(area.ok()) << area.status();
+    test_dir_ = area->dir();
+    auto fake = std::make_unique<FakeFioInvoker>(test_dir_, std::move(scripts));
+    fake_ = fake.get();
+    RunExecutorDeps deps;
+    deps.store = &store_;
+    deps.invoker = std::move(fake);
+    deps.status_interval_s = 1;
+    auto executor = RunExecutor::Create(req, *std::move(plan), *std::move(area),
+                                        VolumeSpace{1ull << 40, 2ull << 40}, std::move(deps));
+    ASSERT_TRUE(executor.ok()) << executor.status();
+    executor_ = *std::move(executor);
+  }
+
+  void ExecuteInBackground() {
+    worker_ = std::thread([this] { executor_->Execute(); });
+  }
+  void Join() {
+    if (worker_.joinable()) worker_.join();
+  }
+  void TearDown() override { Join(); }
+
+  std::vector<RunState> States() {
+    std::vector<RunState> states;
+    for (const RunEvent& ev : executor_->journal()->Snapshot()) {
+      if (ev.has_state()) states.push_back(ev.state().state());
+    }
+    return states;
+  }
+  int Count(RunEvent::KindCase kind) {
+    int n = 0;
+    for (const RunEvent& ev : executor_->journal()->Snapshot()) n += ev.kind_case() == kind;
+    return n;
+  }
+  std::string FinalMessage() {
+    auto events = executor_->journal()->Snapshot();
+    return events.back().has_state() ? events.back().state().message() : "(last event not a state)";
+  }
+  // Nothing of the run is left on the target, and the journal is closed.
+  void ExpectCleanedUp() {
+    EXPECT_FALSE(testing::PathExists(target_.path() + "/.qdt-test")) << "test files left behind";
+    EXPECT_TRUE(executor_->journal()->closed());
+    EXPECT_FALSE(executor_->active());
+    auto stored = store_.LoadRun(executor_->run_id());
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(stored->state(), executor_->Snapshot().state()) << "run.json lags the final state";
+  }
+
+  testing::TempDir state_{"state"};
+  testing::TempDir target_{"target"};
+  RunStore store_{state_.path()};
+  std::unique_ptr<RunExecutor> executor_;
+  FakeFioInvoker* fake_ = nullptr;
+  std::string test_dir_;
+  std::thread worker_;
+};
+
+TEST_F(RunExecutorTest, ARunThatMeasuresEveryPhaseEndsDone) {
+  Make({});
+  executor_->Execute();
+  EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
+                                    qdt::v1::RUN_STATE_RUNNING, qdt::v1::RUN_STATE_DONE));
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1", "phase-2"));
+  EXPECT_THAT(fake_->args()[1], ElementsAre("--status-interval=1"));
+  EXPECT_EQ(Count(RunEvent::kPhase), 3);
+  EXPECT_EQ(Count(RunEvent::kSample), 15);
+  EXPECT_EQ(Count(RunEvent::kVerdict), 1);
+  qdt::v1::Run run = executor_->Snapshot();
+  EXPECT_EQ(run.state(), qdt::v1::RUN_STATE_DONE);
+  EXPECT_EQ(run.phase_index(), 2);
+  EXPECT_EQ(run.last_seq(), executor_->journal()->last_seq());
+  EXPECT_TRUE(run.has_started_at());
+  EXPECT_TRUE(run.has_ended_at());
+  EXPECT_EQ(run.error(), "");
+  ASSERT_EQ(run.verdict().phases_size(), 3);
+  for (const auto& p : run.verdict().phases()) {
+    EXPECT_TRUE(p.ran()) << p.name();
+    // Five samples, the first (0.486 s) too short to judge.
+    EXPECT_EQ(p.windows(), 4u) << p.name();
+  }
+  for (const auto& flag : run.verdict().flags()) EXPECT_THAT(flag, Not(HasSubstr("incomplete")));
+  EXPECT_EQ(FinalMessage(), run.verdict().summary());
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, StopBeforeItBeganStartsNoFio) {
+  Make({});
+  ASSERT_TRUE(executor_->Stop(StopReason::kRequested).ok());
+  executor_->Execute();
+  EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_STOPPED));
+  EXPECT_TRUE(fake_->calls().empty());
+  EXPECT_EQ(Count(RunEvent::kVerdict), 0);
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, StopDuringTheLayoutEndsStoppedWithTheFilesRemoved) {
+  Script layout;
+  layout.block_until_stop = true;
+  Make({{"layout", layout}});
+  ExecuteInBackground();
+  fake_->AwaitStarted("layout");
+  EXPECT_TRUE(testing::PathExists(test_dir_ + "/stream-07.dat"));
+  ASSERT_TRUE(executor_->Stop(StopReason::kRequested).ok());
+  Join();
+  EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
+                                    qdt::v1::RUN_STATE_STOPPED));
+  EXPECT_EQ(FinalMessage(), "stopped on request");
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout"));
+  EXPECT_EQ(Count(RunEvent::kVerdict), 0) << "nothing was measured";
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, StopDuringTheWaitForTheSynchronisedStart) {
+  Make({}, absl::Hours(1));
+  ExecuteInBackground();
+  // The wait is announced once the layout is done.
+  for (int i = 0; i < 500; ++i) {
+    bool waiting = false;
+    for (const RunEvent& ev : executor_->journal()->Snapshot()) {
+      waiting |= ev.has_log() && absl::StrContains(ev.log().text(), "waiting for the synchronised");
+    }
+    if (waiting) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const absl::Time stop_at = absl::Now();
+  ASSERT_TRUE(executor_->Stop(StopReason::kRequested).ok());
+  Join();
+  EXPECT_LT(absl::Now() - stop_at, absl::Seconds(5)) << "the wait was not cut short";
+  EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
+                                    qdt::v1::RUN_STATE_STOPPED));
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout"));
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, StopDuringPhaseTwoKeepsWhatRanAndGivesNoRating) {
+  Script crossfade;
+  crossfade.output = testing::Fixture(kFiveReports);
+  crossfade.block_until_stop = true;
+  Make({{"phase-1", crossfade}});
+  ExecuteInBackground();
+  fake_->AwaitStarted("phase-1");
+  ASSERT_TRUE(executor_->Stop(StopReason::kRequested).ok());
+  Join();
+  EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
+                                    qdt::v1::RUN_STATE_RUNNING, qdt::v1::RUN_STATE_STOPPED));
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1"));
+  EXPECT_EQ(Count(RunEvent::kSample), 10) << "the samples of the stopped phase are kept";
+  const qdt::v1::Verdict v = executor_->Snapshot().verdict();
+  ASSERT_EQ(v.phases_size(), 3);
+  EXPECT_TRUE(v.phases(0).ran());
+  EXPECT_EQ(v.phases(0).windows(), 4u);
+  EXPECT_TRUE(v.phases(1).ran());
+  EXPECT_FALSE(v.phases(2).ran());
+  EXPECT_THAT(v.flags(), Contains("incomplete: phase crossfade did not finish"));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_THAT(v.summary(), HasSubstr("NO RATING: the run did not finish"));
+  EXPECT_EQ(executor_->Snapshot().error(), "") << "a stop is not an error";
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, AgentShutdownDuringAPhaseEndsInterrupted) {
+  Script normal;
+  normal.block_until_stop = true;
+  Make({{"phase-0", normal}});
+  ExecuteInBackground();
+  fake_->AwaitStarted("phase-0");
+  ASSERT_TRUE(executor_->Stop(StopReason::kShutdown).ok());
+  Join();
+  EXPECT_EQ(States().back(), qdt::v1::RUN_STATE_INTERRUPTED);
+  EXPECT_EQ(FinalMessage(), "the agent was shut down during the run");
+  EXPECT_EQ(executor_->Snapshot().error(), "the agent was shut down during the run");
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, FioFailingInAPhaseFailsTheRunNamingThePhase) {
+  Script crossfade;
+  crossfade.output = testing::Fixture(kFiveReports);
+  crossfade.exit_code = 1;
+  crossfade.stderr_text = "fio: io_u error on file stream-03.dat: Input/output error: read\n";
+  Make({{"phase-1", crossfade}});
+  executor_->Execute();
+  EXPECT_EQ(States().back(), qdt::v1::RUN_STATE_FAILED);
+  const std::string expected =
+      "phase 2 \"crossfade\": fio exited with status 1: fio: io_u error on file stream-03.dat: "
+      "Input/output error: read";
+  EXPECT_EQ(FinalMessage(), expected);
+  EXPECT_EQ(executor_->Snapshot().error(), expected);
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1"));
+  EXPECT_EQ(Count(RunEvent::kVerdict), 1) << "what ran is still judged";
+  EXPECT_EQ(executor_->Snapshot().verdict().rating(), qdt::v1::RATING_UNSPECIFIED);
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, TheLayoutFailingFailsTheRunBeforeAnyPhase) {
+  Script layout;
+  layout.exit_code = 1;
+  layout.stderr_text = "fio: No space left on device\n";
+  Make({{"layout", layout}});
+  executor_->Execute();
+  EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
+                                    qdt::v1::RUN_STATE_FAILED));
+  EXPECT_EQ(FinalMessage(),
+            "layout failed: fio exited with status 1: fio: No space left on device");
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout"));
+  EXPECT_EQ(Count(RunEvent::kVerdict), 0);
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, FioThatCannotStartFailsTheRun) {
+  Script missing;
+  missing.cannot_start = true;
+  Make({{"phase-0", missing}});
+  executor_->Execute();
+  EXPECT_EQ(States().back(), qdt::v1::RUN_STATE_FAILED);
+  EXPECT_EQ(FinalMessage(), "cannot start fio: \"/opt/fio\" is not an executable file");
+  ExpectCleanedUp();
+}
+
+TEST_F(RunExecutorTest, StoppingAnEndedRunSaysItHasEnded) {
+  Make({});
+  executor_->Execute();
+  absl::Status st = executor_->Stop(StopReason::kRequested);
+  EXPECT_TRUE(absl::IsFailedPrecondition(st));
+  EXPECT_THAT(st.message(), HasSubstr("has already ended (RUN_STATE_DONE)"));
+  EXPECT_EQ(States().back(), qdt::v1::RUN_STATE_DONE);
+}
+
+}  // namespace
+}  // namespace qdt::agent
