@@ -1,0 +1,581 @@
+// The commands that talk to an agent: info, volumes, telemetry, start, watch,
+// stop, runs, get. Each connects with the global options (--agent, --token /
+// --token-file, --ca, --tls-name) and reports gRPC errors as exit code 2.
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/pem.h"
+#include "common/profiles.h"
+#include "common/run_state.h"
+#include "common/units.h"
+#include "console/client/agent_client.h"
+#include "console/qdtctl/commands.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace qdt::qdtctl {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "invalid argument";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "failed precondition";
+    case grpc::StatusCode::NOT_FOUND:
+      return "not found";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "unauthenticated";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "permission denied";
+    default:
+      return absl::StrCat("code ", static_cast<int>(code));
+  }
+}
+
+// "256M", "1G": bytes (binary suffixes K, M, G, T).
+bool ParseSize(const std::string& text, uint64_t* out) {
+  if (text.empty()) return false;
+  uint64_t mult = 1;
+  std::string num = text;
+  char last = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+  if (last == 'K' || last == 'M' || last == 'G' || last == 'T') {
+    mult = last == 'K'   ? qdt::kKiB
+           : last == 'M' ? qdt::kMiB
+           : last == 'G' ? qdt::kGiB
+                         : 1024 * qdt::kGiB;
+    num = text.substr(0, text.size() - 1);
+  }
+  uint64_t v;
+  if (!absl::SimpleAtoi(num, &v)) return false;
+  *out = v * mult;
+  return true;
+}
+
+absl::Status NotValid(const std::string& option, const std::string& value, const char* what) {
+  return absl::InvalidArgumentError(absl::StrCat(option, ": \"", value, "\" is not ", what));
+}
+
+// What a watch has seen so far; the exit code follows from it.
+struct WatchState {
+  uint64_t next_seq = 1;
+  std::string phase_name;
+  double phase_target = 0;
+  std::optional<qdt::v1::Verdict> verdict;
+  qdt::v1::RunState final_state = qdt::v1::RUN_STATE_UNSPECIFIED;
+  std::string final_message;
+};
+
+void PrintPhase(const qdt::v1::PhaseChange& phase, WatchState* state) {
+  state->phase_name = phase.phase_name();
+  state->phase_target = phase.target_bytes_per_s();
+  std::cout << absl::StrFormat("== phase %d: %s, %.1f s, %s, %d streams\n", phase.phase_index() + 1,
+                               state->phase_name, phase.duration_s(),
+                               state->phase_target > 0
+                                   ? absl::StrFormat("target %.1f MB/s", state->phase_target / 1e6)
+                                   : std::string("unpaced (as fast as the drive reads)"),
+                               phase.stream_count());
+}
+
+void PrintEvent(const qdt::v1::RunEvent& ev, WatchState* state) {
+  switch (ev.kind_case()) {
+    case qdt::v1::RunEvent::kSample:
+      std::cout << "  "
+                << qdt::client::FormatSampleLine(ev.sample(), state->phase_name,
+                                                 state->phase_target)
+                << "\n";
+      break;
+    case qdt::v1::RunEvent::kPhase:
+      PrintPhase(ev.phase(), state);
+      break;
+    case qdt::v1::RunEvent::kState:
+      state->final_state = ev.state().state();
+      state->final_message = ev.state().message();
+      std::cout << "== " << qdt::RunStateName(ev.state().state()) << ": " << ev.state().message()
+                << "\n";
+      break;
+    case qdt::v1::RunEvent::kLog:
+      std::cout << "   "
+                << (ev.log().level() == qdt::v1::LogLine::LEVEL_INFO      ? ""
+                    : ev.log().level() == qdt::v1::LogLine::LEVEL_WARNING ? "warning: "
+                                                                          : "error: ")
+                << ev.log().text() << "\n";
+      break;
+    case qdt::v1::RunEvent::kVerdict:
+      state->verdict = ev.verdict();
+      std::cout << "\nVerdict\n" << qdt::client::FormatVerdict(ev.verdict()) << "\n";
+      break;
+    default:
+      break;
+  }
+  std::cout.flush();
+}
+
+// 0 for an EXCELLENT verdict, 1 for a finished run below it, 3 (with the
+// reason on stderr) for a run that did not finish.
+int WatchExitCode(const std::string& run_id, const WatchState& state) {
+  if (state.final_state == qdt::v1::RUN_STATE_DONE) {
+    const bool excellent =
+        state.verdict.has_value() && state.verdict->rating() == qdt::v1::RATING_EXCELLENT;
+    return excellent ? kExitPass : kExitFailsTarget;
+  }
+  std::cerr << "qdtctl: run " << run_id << " ended " << qdt::RunStateName(state.final_state)
+            << (state.final_message.empty() ? "" : ": " + state.final_message) << "\n";
+  return kExitIncomplete;
+}
+
+// While alive, calls `stop` from a helper thread once, at the first Ctrl-C
+// counted in `interrupts`; `stop_sent` remembers that across reconnections.
+// The read loop stays on the caller's thread so that the run's last events
+// (the STOPPED state, the verdict on what ran) are still printed.
+class StopOnInterrupt {
+ public:
+  StopOnInterrupt(const std::atomic<int>* interrupts, std::atomic<bool>* stop_sent,
+                  std::function<void()> stop)
+      : thread_([this, interrupts, stop_sent, stop = std::move(stop)] {
+          while (!done_.load()) {
+            if (interrupts->load() > 0 && !stop_sent->exchange(true)) stop();
+            ::usleep(50000);
+          }
+        }) {}
+  StopOnInterrupt(const StopOnInterrupt&) = delete;
+  StopOnInterrupt& operator=(const StopOnInterrupt&) = delete;
+  ~StopOnInterrupt() {
+    done_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// The start request from start's options; errors are usage errors.
+absl::StatusOr<qdt::v1::StartRunRequest> StartRequest(const CommandArgs& args) {
+  qdt::v1::StartRunRequest req;
+  if (const std::string* file = args.Find("--profile-file")) {
+    auto profile = qdt::LoadProfileFile(*file);
+    if (!profile.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--profile-file: ", profile.status().message()));
+    }
+    *req.mutable_profile() = *profile;
+  } else {
+    req.set_profile_name(args.Get("--profile", "setup-check"));
+  }
+  const std::string* target = args.Find("--target");
+  if (target == nullptr) return absl::InvalidArgumentError("start: --target DIR is required");
+  // The agent resolves nothing against its own working folder.
+  char cwd[4096];
+  if (!target->empty() && (*target)[0] != '/' && ::getcwd(cwd, sizeof(cwd)) != nullptr) {
+    req.set_target_dir(absl::StrCat(cwd, "/", *target));
+  } else {
+    req.set_target_dir(*target);
+  }
+  if (const std::string* v = args.Find("--time-scale")) {
+    double x;
+    if (!absl::SimpleAtod(*v, &x)) return NotValid("--time-scale", *v, "a number");
+    req.set_time_scale(x);
+  }
+  if (const std::string* v = args.Find("--file-size")) {
+    uint64_t size;
+    if (!ParseSize(*v, &size)) return NotValid("--file-size", *v, "a size (e.g. 256M, 1G)");
+    req.set_file_size_bytes(size);
+  }
+  if (const std::string* v = args.Find("--start-in")) {
+    double secs;
+    if (!absl::SimpleAtod(*v, &secs) || secs < 0) {
+      return NotValid("--start-in", *v, "a number of seconds");
+    }
+    absl::Time t = absl::Now() + absl::Seconds(secs);
+    req.mutable_start_at()->set_seconds(absl::ToUnixSeconds(t));
+    req.mutable_start_at()->set_nanos(static_cast<int>(absl::ToUnixNanos(t) % 1000000000));
+  } else if (const std::string* at = args.Find("--start-at")) {
+    if (!TimeUtil::FromString(*at, req.mutable_start_at())) {
+      return NotValid("--start-at", *at, "an RFC 3339 time");
+    }
+  }
+  req.set_force(args.Has("--force"));
+  return req;
+}
+
+// One agent, the token to present and how to reach it.
+class Session {
+ public:
+  // From the global options and $QDT_AGENT / $QDT_TOKEN_FILE; errors are
+  // usage errors (no token, an unreadable token file or CA).
+  static absl::StatusOr<std::unique_ptr<Session>> Connect(const CommandArgs& args);
+
+  int Info();
+  int Volumes();
+  int Telemetry(uint32_t count, const std::atomic<int>& interrupts);
+  int Start(const qdt::v1::StartRunRequest& req, bool wait, const std::atomic<int>* interrupts);
+  // Follows a run until it ends. Reconnects with from_seq = last + 1 when the
+  // connection drops, so no event is missed or repeated. With
+  // `stop_on_interrupt`, the first Ctrl-C stops the run.
+  int Watch(const std::string& run_id, uint64_t from_seq,
+            const std::atomic<int>* stop_on_interrupt);
+  int Stop(const std::string& run_id);
+  int Runs(const qdt::v1::ListRunsRequest& req);
+  int Get(const std::string& run_id, bool json);
+
+ private:
+  Session(std::string agent, std::string token, const qdt::client::TlsOptions& tls)
+      : agent_(std::move(agent)),
+        token_(std::move(token)),
+        connect_hint_("  (" + qdt::client::ConnectHint(tls) + ")\n"),
+        stub_(qdt::v1::Agent::NewStub(qdt::client::MakeChannel(agent_, tls))) {}
+
+  // Reports a failed call; always kExitUsage.
+  int Fail(const std::string& what, const grpc::Status& st) const;
+  void SendStop(const std::string& run_id);
+
+  std::string agent_;
+  std::string token_;
+  std::string connect_hint_;  // what to check when the agent cannot be reached
+  std::unique_ptr<qdt::v1::Agent::Stub> stub_;
+};
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Connect(const CommandArgs& args) {
+  const char* env_agent = std::getenv("QDT_AGENT");
+  std::string agent = args.Get("--agent", env_agent != nullptr ? env_agent : "127.0.0.1:50551");
+  std::string token;
+  if (const std::string* t = args.Find("--token")) {
+    token = *t;
+  } else {
+    const char* env_file = std::getenv("QDT_TOKEN_FILE");
+    std::string file = args.Get("--token-file", env_file != nullptr ? env_file : "");
+    if (file.empty()) {
+      return absl::InvalidArgumentError("no token: pass --token-file FILE (or set QDT_TOKEN_FILE)");
+    }
+    auto read = qdt::client::ReadTokenFile(file);
+    if (!read.ok()) return absl::InvalidArgumentError(read.status().message());
+    token = *read;
+  }
+  qdt::client::TlsOptions tls;
+  if (const std::string* ca = args.Find("--ca")) {
+    auto pem = qdt::ReadPemFile("--ca", *ca);
+    if (!pem.ok()) return absl::InvalidArgumentError(pem.status().message());
+    tls.ca_pem = *pem;
+    tls.server_name = args.Get("--tls-name", "");
+  } else if (args.Has("--tls-name")) {
+    return absl::InvalidArgumentError("--tls-name: needs --ca");
+  }
+  return std::unique_ptr<Session>(new Session(std::move(agent), std::move(token), tls));
+}
+
+int Session::Fail(const std::string& what, const grpc::Status& st) const {
+  if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    std::cerr << "qdtctl: cannot reach the agent at " << agent_ << ": " << st.error_message()
+              << "\n"
+              << connect_hint_;
+  } else {
+    std::cerr << "qdtctl: " << what << " refused (" << CodeName(st.error_code())
+              << "): " << st.error_message() << "\n";
+  }
+  return kExitUsage;
+}
+
+int Session::Info() {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+  qdt::v1::AgentInfo info;
+  auto st = stub_->GetInfo(&ctx, {}, &info);
+  if (!st.ok()) return Fail("info", st);
+  std::cout << "agent        " << agent_ << "\n"
+            << "host         " << info.hostname() << "\n"
+            << "os           " << info.os() << " " << info.os_version() << " (" << info.arch()
+            << ")\n"
+            << "qdt-agent    " << info.agent_version() << " (" << info.platform() << " probes)\n"
+            << "fio          " << info.fio_version() << " at " << info.fio_path() << "\n"
+            << "agent clock  " << TimeUtil::ToString(info.wall_time()) << "\n"
+            << "active run   " << (info.active_run_id().empty() ? "none" : info.active_run_id())
+            << "\n"
+            << "capabilities";
+  for (const auto& c : info.capabilities()) std::cout << " " << c;
+  std::cout << "\n";
+  return kExitPass;
+}
+
+int Session::Volumes() {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+  qdt::v1::ListVolumesResponse resp;
+  auto st = stub_->ListVolumes(&ctx, {}, &resp);
+  if (!st.ok()) return Fail("volumes", st);
+  absl::PrintF("%-28s %-16s %-8s %-6s %-12s %-5s %10s %10s  %s\n", "mount point", "device", "drive",
+               "fs", "protocol", "SSD", "free GB", "total GB", "model (serial)");
+  for (const auto& v : resp.volumes()) {
+    const char* ssd = v.solid_state() == qdt::v1::Volume::SOLID_STATE_YES  ? "yes"
+                      : v.solid_state() == qdt::v1::Volume::SOLID_STATE_NO ? "no"
+                                                                           : "?";
+    absl::PrintF("%-28s %-16s %-8s %-6s %-12s %-5s %10.1f %10.1f  %s%s%s\n", v.mount_point(),
+                 v.device(), v.physical_device().empty() ? "?" : v.physical_device(), v.fs_type(),
+                 v.protocol().empty() ? "?" : v.protocol(), ssd, v.free_bytes() / 1e9,
+                 v.total_bytes() / 1e9, v.model().empty() ? "?" : v.model(),
+                 v.serial().empty() ? "" : " (" + v.serial() + ")",
+                 v.read_only() ? " (read-only)" : "");
+  }
+  return kExitPass;
+}
+
+int Session::Telemetry(uint32_t count, const std::atomic<int>& interrupts) {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::ZeroDuration());
+  qdt::v1::WatchTelemetryRequest req;
+  req.set_interval_s(1);
+  auto reader = stub_->WatchTelemetry(&ctx, req);
+  qdt::v1::Telemetry t;
+  uint32_t seen = 0;
+  while ((count == 0 || seen < count) && interrupts.load() == 0 && reader->Read(&t)) {
+    ++seen;
+    std::string temp =
+        t.has_temperature_c() ? absl::StrFormat("%.1f °C", t.temperature_c()) : "unknown";
+    std::cout << TimeUtil::ToString(t.time()) << "  drive " << temp << "  thermal pressure "
+              << qdt::client::PressureName(t.thermal_pressure()) << std::endl;
+  }
+  if (count != 0 && seen >= count) {
+    ctx.TryCancel();
+    reader->Finish();
+    return kExitPass;
+  }
+  auto st = reader->Finish();
+  if (!st.ok() && interrupts.load() == 0) return Fail("telemetry", st);
+  return kExitPass;
+}
+
+int Session::Start(const qdt::v1::StartRunRequest& req, bool wait,
+                   const std::atomic<int>* interrupts) {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(30));
+  qdt::v1::Run run;
+  auto st = stub_->StartRun(&ctx, req, &run);
+  if (!st.ok()) return Fail("start", st);
+  std::cout << "run " << run.run_id() << " started: " << run.profile_name() << " on "
+            << run.target_dir() << ", " << run.phase_count() << " phases, "
+            << absl::StrFormat("%.0f", run.planned_duration_s()) << " s\n";
+  std::cout.flush();
+  if (!wait) return kExitPass;
+  return Watch(run.run_id(), 1, interrupts);
+}
+
+void Session::SendStop(const std::string& run_id) {
+  std::cerr << "\nqdtctl: stopping run " << run_id << " (Ctrl-C again to quit now)\n";
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+  qdt::v1::StopRunRequest req;
+  req.set_run_id(run_id);
+  qdt::v1::Run ignored;
+  auto st = stub_->StopRun(&ctx, req, &ignored);
+  if (!st.ok()) std::cerr << "qdtctl: stop: " << st.error_message() << "\n";
+}
+
+int Session::Watch(const std::string& run_id, uint64_t from_seq,
+                   const std::atomic<int>* stop_on_interrupt) {
+  WatchState state;
+  state.next_seq = from_seq == 0 ? 1 : from_seq;
+  absl::Time gave_up_at = absl::InfiniteFuture();
+  std::atomic<bool> stop_sent{false};
+  while (true) {
+    grpc::ClientContext ctx;
+    qdt::client::PrepareContext(&ctx, token_);
+    qdt::v1::WatchRunRequest req;
+    req.set_run_id(run_id);
+    req.set_from_seq(state.next_seq);
+    std::optional<StopOnInterrupt> stopper;
+    if (stop_on_interrupt != nullptr) {
+      stopper.emplace(stop_on_interrupt, &stop_sent, [this, &run_id] { SendStop(run_id); });
+    }
+    auto reader = stub_->WatchRun(&ctx, req);
+    qdt::v1::RunEvent ev;
+    while (reader->Read(&ev)) {
+      gave_up_at = absl::InfiniteFuture();
+      state.next_seq = ev.seq() + 1;
+      PrintEvent(ev, &state);
+    }
+    grpc::Status st = reader->Finish();
+    stopper.reset();
+    if (st.ok()) break;
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
+        st.error_code() != grpc::StatusCode::INTERNAL) {
+      return Fail("watch", st);
+    }
+    // The agent or the network went away: retry for up to a minute, resuming at next_seq.
+    if (gave_up_at == absl::InfiniteFuture()) gave_up_at = absl::Now() + absl::Minutes(1);
+    if (absl::Now() > gave_up_at) return Fail("watch", st);
+    std::cerr << "qdtctl: connection lost (" << st.error_message() << "); resuming at event "
+              << state.next_seq << "\n";
+    ::sleep(1);
+  }
+  return WatchExitCode(run_id, state);
+}
+
+int Session::Stop(const std::string& run_id) {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+  qdt::v1::StopRunRequest req;
+  req.set_run_id(run_id);
+  qdt::v1::Run run;
+  auto st = stub_->StopRun(&ctx, req, &run);
+  if (!st.ok()) return Fail("stop", st);
+  std::cout << "run " << run_id << ": stop requested (was " << qdt::RunStateName(run.state())
+            << ")\n";
+  return kExitPass;
+}
+
+int Session::Runs(const qdt::v1::ListRunsRequest& req) {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+  qdt::v1::ListRunsResponse resp;
+  auto st = stub_->ListRuns(&ctx, req, &resp);
+  if (!st.ok()) return Fail("runs", st);
+  absl::PrintF("%-24s %-12s %-14s %-12s %s\n", "run", "state", "profile", "rating", "target");
+  for (const auto& r : resp.runs()) {
+    absl::PrintF(
+        "%-24s %-12s %-14s %-12s %s\n", r.run_id(), qdt::RunStateName(r.state()), r.profile_name(),
+        r.has_verdict() ? qdt::client::RatingName(r.verdict().rating()) : "-", r.target_dir());
+  }
+  return kExitPass;
+}
+
+int Session::Get(const std::string& run_id, bool json) {
+  grpc::ClientContext ctx;
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(30));
+  qdt::v1::GetRunRequest req;
+  req.set_run_id(run_id);
+  qdt::v1::RunRecord rec;
+  auto st = stub_->GetRun(&ctx, req, &rec);
+  if (!st.ok()) return Fail("get", st);
+  if (json) {
+    std::string out;
+    if (!ToJsonOrReport(rec, "get", &out)) return kExitUsage;
+    std::cout << out;
+    return kExitPass;
+  }
+  const auto& r = rec.run();
+  std::cout << "run       " << r.run_id() << "\nstate     " << qdt::RunStateName(r.state())
+            << (r.error().empty() ? "" : " (" + r.error() + ")") << "\nprofile   "
+            << r.profile_name() << "\ntarget    " << r.target_dir() << "\nevents    "
+            << rec.events_size() << "\n";
+  for (const auto& inv : rec.fio()) {
+    std::cout << "\nfio "
+              << (inv.phase_index() < 0 ? std::string("layout")
+                                        : absl::StrCat("phase ", inv.phase_index() + 1))
+              << ": exit " << inv.exit_code()
+              << (inv.term_signal() ? absl::StrCat(", signal ", inv.term_signal()) : "")
+              << "\n  command:";
+    for (const auto& a : inv.argv()) std::cout << " " << a;
+    std::cout << "\n  files:   " << inv.files_dir() << "\n";
+  }
+  if (r.has_verdict()) std::cout << "\nVerdict\n" << qdt::client::FormatVerdict(r.verdict());
+  return kExitPass;
+}
+
+// The session, or nullptr after reporting why there is none.
+std::unique_ptr<Session> ConnectOrReport(const CommandArgs& args) {
+  auto session = Session::Connect(args);
+  if (!session.ok()) {
+    UsageError(std::string(session.status().message()));
+    return nullptr;
+  }
+  return *std::move(session);
+}
+
+// The one RUN_ID that watch, stop and get take, or nullptr after reporting it.
+const std::string* RunIdOrReport(const CommandArgs& args, const char* command) {
+  if (args.positional.size() == 1) return &args.positional[0];
+  UsageError(absl::StrCat(command, ": give one RUN_ID"));
+  return nullptr;
+}
+
+// A count option's value (`fallback` when absent), or false after reporting it.
+template <typename Int>
+bool CountOption(const CommandArgs& args, const char* name, const char* what, Int* out) {
+  const std::string* v = args.Find(name);
+  if (v == nullptr || absl::SimpleAtoi(*v, out)) return true;
+  UsageError(absl::StrCat(name, ": \"", *v, "\" is not ", what));
+  return false;
+}
+
+}  // namespace
+
+int RunInfo(const CommandArgs& args, const RunContext& /*context*/) {
+  auto session = ConnectOrReport(args);
+  return session ? session->Info() : kExitUsage;
+}
+
+int RunVolumes(const CommandArgs& args, const RunContext& /*context*/) {
+  auto session = ConnectOrReport(args);
+  return session ? session->Volumes() : kExitUsage;
+}
+
+int RunTelemetry(const CommandArgs& args, const RunContext& context) {
+  auto session = ConnectOrReport(args);
+  if (!session) return kExitUsage;
+  uint32_t count = 5;
+  if (!CountOption(args, "--count", "a count", &count)) return kExitUsage;
+  return session->Telemetry(count, *context.interrupts);
+}
+
+int RunStart(const CommandArgs& args, const RunContext& context) {
+  auto session = ConnectOrReport(args);
+  if (!session) return kExitUsage;
+  auto req = StartRequest(args);
+  if (!req.ok()) return UsageError(std::string(req.status().message()));
+  return session->Start(*req, args.Has("--wait"), context.interrupts);
+}
+
+int RunWatch(const CommandArgs& args, const RunContext& /*context*/) {
+  auto session = ConnectOrReport(args);
+  if (!session) return kExitUsage;
+  const std::string* run_id = RunIdOrReport(args, "watch");
+  if (run_id == nullptr) return kExitUsage;
+  uint64_t from = 1;
+  if (!CountOption(args, "--from-seq", "a number", &from)) return kExitUsage;
+  // Ctrl-C leaves a watched run alone: only `start --wait` owns the run.
+  return session->Watch(*run_id, from, /*stop_on_interrupt=*/nullptr);
+}
+
+int RunStop(const CommandArgs& args, const RunContext& /*context*/) {
+  auto session = ConnectOrReport(args);
+  if (!session) return kExitUsage;
+  const std::string* run_id = RunIdOrReport(args, "stop");
+  return run_id != nullptr ? session->Stop(*run_id) : kExitUsage;
+}
+
+int RunRuns(const CommandArgs& args, const RunContext& /*context*/) {
+  auto session = ConnectOrReport(args);
+  if (!session) return kExitUsage;
+  qdt::v1::ListRunsRequest req;
+  uint32_t limit = 0;
+  if (!CountOption(args, "--limit", "a count", &limit)) return kExitUsage;
+  if (args.Has("--limit")) req.set_limit(limit);
+  return session->Runs(req);
+}
+
+int RunGet(const CommandArgs& args, const RunContext& /*context*/) {
+  auto session = ConnectOrReport(args);
+  if (!session) return kExitUsage;
+  const std::string* run_id = RunIdOrReport(args, "get");
+  return run_id != nullptr ? session->Get(*run_id, args.Has("--json")) : kExitUsage;
+}
+
+}  // namespace qdt::qdtctl
