@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/probes/thermal_monitor.h"
 #include "agent/run_manager.h"
 #include "qdt/v1/agent.grpc.pb.h"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "agent/probes/thermal_monitor.h"
+#include "agent/probes/platform.h"
 #include "common/subprocess.h"
 
 namespace qdt::agent {

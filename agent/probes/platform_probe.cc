@@ -1,34 +1,28 @@
 #include "agent/probes/platform_probe.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "agent/probes/darwin_parsers.h"
-#include "agent/probes/storage_parsers.h"
-#include "agent/probes/thermal_parsers.h"
+#include "agent/probes/diskstats.h"
+#include "agent/probes/diskutil.h"
+#include "agent/probes/iostat.h"
+#include "agent/probes/platform.h"
+#include "agent/probes/pmset.h"
 #include "agent/probes/qlab.h"
+#include "agent/probes/smartctl.h"
+#include "agent/probes/system_profiler.h"
+#include "agent/probes/thermal_monitor.h"
 #include "agent/volumes.h"
+#include "common/file_util.h"
 
 namespace qdt::agent {
-
-absl::StatusOr<Platform> ParsePlatform(const std::string& value) {
-  if (value == "auto") return HostPlatform();
-  if (value == "linux") return Platform::kLinux;
-  if (value == "macos") return Platform::kMacOS;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--platform: \"", value, "\" is not one of auto, linux, macos"));
-}
-
 namespace {
 
 absl::StatusOr<std::vector<DiskstatsEntry>> ReadDiskstats(const std::string& proc_root) {
-  std::ifstream in(proc_root + "/diskstats");
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", proc_root, "/diskstats"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseDiskstats(ss.str());
+  auto text = ReadFile(proc_root + "/diskstats");
+  if (!text.ok()) return text.status();
+  return ParseDiskstats(*text);
 }
 
 std::set<std::string> PhysicalDevices(const std::vector<qdt::v1::Volume>& volumes) {
@@ -37,6 +31,85 @@ std::set<std::string> PhysicalDevices(const std::vector<qdt::v1::Volume>& volume
     if (!v.physical_device().empty()) out.insert(v.physical_device());
   }
   return out;
+}
+
+// diskutil list -plist: the whole disks, their partitions and the APFS
+// containers with their physical stores, to walk volume -> drive.
+std::optional<DiskutilList> ReadDiskutilList(CommandRunner* runner,
+                                             std::vector<std::string>* notes) {
+  std::optional<DiskutilList> list;
+  auto dl = runner->Run({"diskutil", "list", "-plist"}, absl::Seconds(30));
+  if (dl.ok() && dl->exit_code == 0) {
+    auto l = ParseDiskutilList(dl->out);
+    if (l.ok()) {
+      list = std::move(*l);
+    } else {
+      notes->push_back(absl::StrCat("diskutil list -plist: ", l.status().message()));
+    }
+  } else {
+    notes->push_back("diskutil list -plist failed: " +
+                     (dl.ok() ? dl->err : std::string(dl.status().message())));
+  }
+  if (!list) {
+    // The human table carries the same chain (older diskutil, or a broken plist).
+    auto dt = runner->Run({"diskutil", "list"}, absl::Seconds(30));
+    if (dt.ok() && dt->exit_code == 0) {
+      if (auto l = ParseDiskutilListText(dt->out); l.ok()) list = std::move(*l);
+    }
+  }
+  return list;
+}
+
+qdt::v1::Volume VolumeFromSystemProfiler(const SpVolume& v, const std::vector<SpNvmeDrive>& nvme) {
+  qdt::v1::Volume vol;
+  vol.set_mount_point(v.mount_point);
+  vol.set_device(v.bsd_name);
+  vol.set_fs_type(v.file_system);
+  vol.set_model(v.device_name);
+  vol.set_protocol(v.protocol);
+  vol.set_free_bytes(v.free_bytes);
+  vol.set_total_bytes(v.size_bytes);
+  vol.set_read_only(v.writable.has_value() && !*v.writable);
+  if (v.medium_type == "ssd") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_YES);
+  if (v.medium_type == "rotational") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_NO);
+  for (const SpNvmeDrive& d : nvme) {
+    if (!d.model.empty() && d.model == v.device_name) vol.set_serial(d.serial);
+  }
+  return vol;
+}
+
+// diskutil info -plist fills what system_profiler left out (a VM's disk has
+// no protocol or medium there) and names the APFS physical store, from which
+// `list` leads to the physical drive.
+void AddDiskutilInfo(CommandRunner* runner, const std::optional<DiskutilList>& list,
+                     const std::string& mount_point, qdt::v1::Volume* vol,
+                     std::vector<std::string>* notes) {
+  auto di = runner->Run({"diskutil", "info", "-plist", mount_point}, absl::Seconds(30));
+  if (!di.ok() || di->out.empty()) {
+    notes->push_back(absl::StrCat("diskutil info -plist ", mount_point, " failed"));
+    return;
+  }
+  auto info = ParseDiskutilInfoPlist(di->out);
+  if (!info.ok()) {
+    notes->push_back(absl::StrCat(mount_point, ": ", info.status().message()));
+    return;
+  }
+  if (vol->device().empty()) vol->set_device(info->device_identifier);
+  if (vol->protocol().empty()) vol->set_protocol(info->bus_protocol);
+  if (vol->model().empty()) vol->set_model(info->media_name);
+  if (vol->solid_state() == qdt::v1::Volume::SOLID_STATE_UNKNOWN && info->solid_state) {
+    vol->set_solid_state(*info->solid_state ? qdt::v1::Volume::SOLID_STATE_YES
+                                            : qdt::v1::Volume::SOLID_STATE_NO);
+  }
+  if (vol->total_bytes() == 0) vol->set_total_bytes(info->total_size_bytes);
+  if (vol->free_bytes() == 0 && info->free_bytes) vol->set_free_bytes(*info->free_bytes);
+  std::string store = !info->apfs_physical_stores.empty() ? info->apfs_physical_stores.front()
+                                                          : info->parent_whole_disk;
+  if (list && !store.empty()) {
+    std::vector<std::string> chain = PhysicalChain(*list, store);
+    if (!chain.empty()) vol->set_physical_device(chain.back());
+  }
+  if (vol->physical_device().empty()) vol->set_physical_device(store);
 }
 
 }  // namespace
@@ -116,71 +189,10 @@ std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
   if (!parsed->nvme.empty() && !parsed->nvme.front().bsd_name.empty()) {
     *internal_device = "/dev/" + parsed->nvme.front().bsd_name;
   }
-  // diskutil list -plist: the whole disks, their partitions and the APFS
-  // containers with their physical stores, to walk volume -> drive.
-  std::optional<DiskutilList> list;
-  auto dl = runner->Run({"diskutil", "list", "-plist"}, absl::Seconds(30));
-  if (dl.ok() && dl->exit_code == 0) {
-    auto l = ParseDiskutilList(dl->out);
-    if (l.ok()) {
-      list = std::move(*l);
-    } else {
-      notes->push_back(absl::StrCat("diskutil list -plist: ", l.status().message()));
-    }
-  } else {
-    notes->push_back("diskutil list -plist failed: " +
-                     (dl.ok() ? dl->err : std::string(dl.status().message())));
-  }
-  if (!list) {
-    // The human table carries the same chain (older diskutil, or a broken plist).
-    auto dt = runner->Run({"diskutil", "list"}, absl::Seconds(30));
-    if (dt.ok() && dt->exit_code == 0) {
-      if (auto l = ParseDiskutilListText(dt->out); l.ok()) list = std::move(*l);
-    }
-  }
+  const std::optional<DiskutilList> list = ReadDiskutilList(runner, notes);
   for (const SpVolume& v : parsed->volumes) {
-    qdt::v1::Volume vol;
-    vol.set_mount_point(v.mount_point);
-    vol.set_device(v.bsd_name);
-    vol.set_fs_type(v.file_system);
-    vol.set_model(v.device_name);
-    vol.set_protocol(v.protocol);
-    vol.set_free_bytes(v.free_bytes);
-    vol.set_total_bytes(v.size_bytes);
-    vol.set_read_only(v.writable.has_value() && !*v.writable);
-    if (v.medium_type == "ssd") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_YES);
-    if (v.medium_type == "rotational") vol.set_solid_state(qdt::v1::Volume::SOLID_STATE_NO);
-    for (const SpNvmeDrive& d : parsed->nvme) {
-      if (!d.model.empty() && d.model == v.device_name) vol.set_serial(d.serial);
-    }
-    // diskutil info -plist fills what system_profiler left out (a VM's disk
-    // has no protocol or medium there) and names the APFS physical store.
-    auto di = runner->Run({"diskutil", "info", "-plist", v.mount_point}, absl::Seconds(30));
-    if (di.ok() && !di->out.empty()) {
-      auto info = ParseDiskutilInfoPlist(di->out);
-      if (!info.ok()) {
-        notes->push_back(absl::StrCat(v.mount_point, ": ", info.status().message()));
-      } else {
-        if (vol.device().empty()) vol.set_device(info->device_identifier);
-        if (vol.protocol().empty()) vol.set_protocol(info->bus_protocol);
-        if (vol.model().empty()) vol.set_model(info->media_name);
-        if (vol.solid_state() == qdt::v1::Volume::SOLID_STATE_UNKNOWN && info->solid_state) {
-          vol.set_solid_state(*info->solid_state ? qdt::v1::Volume::SOLID_STATE_YES
-                                                 : qdt::v1::Volume::SOLID_STATE_NO);
-        }
-        if (vol.total_bytes() == 0) vol.set_total_bytes(info->total_size_bytes);
-        if (vol.free_bytes() == 0 && info->free_bytes) vol.set_free_bytes(*info->free_bytes);
-        std::string store = !info->apfs_physical_stores.empty() ? info->apfs_physical_stores.front()
-                                                                : info->parent_whole_disk;
-        if (list && !store.empty()) {
-          std::vector<std::string> chain = PhysicalChain(*list, store);
-          if (!chain.empty()) vol.set_physical_device(chain.back());
-        }
-        if (vol.physical_device().empty()) vol.set_physical_device(store);
-      }
-    } else {
-      notes->push_back(absl::StrCat("diskutil info -plist ", v.mount_point, " failed"));
-    }
+    qdt::v1::Volume vol = VolumeFromSystemProfiler(v, parsed->nvme);
+    AddDiskutilInfo(runner, list, v.mount_point, &vol, notes);
     volumes.push_back(std::move(vol));
   }
   return volumes;

@@ -1,10 +1,17 @@
 // One-shot picture of the machine for `qdt-agent probe --platform=...`: the
 // testable volumes with their drives, the drive temperature, the thermal
-// pressure and whether QLab runs. The macOS backend only runs tools through
-// the CommandRunner (system_profiler, diskutil, smartctl, powermetrics,
-// pgrep), so it
-// works wherever those tools are on PATH: on Linux, tests put fake ones that
-// print captured output first on PATH.
+// pressure, drive activity and whether QLab runs. On macOS the agent also
+// serves its volume list from ProbeMacosVolumes, once per request.
+//
+// These backends DO I/O: ProbeLinux reads sysfs and procfs and sleeps for the
+// activity window; both run tools through the CommandRunner (smartctl, pgrep;
+// macOS: system_profiler, diskutil, iostat, powermetrics, pmset). The macOS
+// backend only runs tools, so it works wherever those tools are on PATH:
+// tests/integration/failure_test.cc runs it on Linux with fake tools that
+// print the captures in tests/fixtures. The parsing is in the per-tool files
+// (diskutil.h, smartctl.h, ...).
+//
+// Thread-safety: as thread-safe as the runner (no shared state of their own).
 #ifndef QDT_AGENT_PROBES_PLATFORM_PROBE_H_
 #define QDT_AGENT_PROBES_PLATFORM_PROBE_H_
 
@@ -13,9 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "agent/probes/command_runner.h"
-#include "agent/probes/thermal_monitor.h"
 #include "qdt/v1/agent.pb.h"
 
 namespace qdt::agent {
@@ -37,11 +43,9 @@ struct ProbeReport {
   std::vector<std::string> notes;  // tools that failed, and why
 };
 
-// "auto", "linux" or "macos"; InvalidArgument naming the value otherwise.
-absl::StatusOr<Platform> ParsePlatform(const std::string& value);
-
-// `proc_root` is "/proc" outside tests; `activity_window` is how long the
-// drive activity is measured (zero: not measured).
+// `sysfs_root` is "/sys" and `proc_root` "/proc" outside tests;
+// `activity_window` is how long the drive activity is measured (zero: not
+// measured).
 ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root,
                        const std::string& proc_root = "/proc",
                        absl::Duration activity_window = absl::Seconds(1));

@@ -1,10 +1,22 @@
-# agent/probes: what the agent knows about the machine. Compiled into qdt_agent.
+# agent/probes: what the agent knows about the machine, one file per external
+# tool (each header says what it parses and whether it runs anything).
+# Compiled into qdt_agent.
 target_sources(qdt_agent PRIVATE
+  # Running tools, and the backends that put the tools together.
   ${CMAKE_CURRENT_LIST_DIR}/command_runner.cc
-  ${CMAKE_CURRENT_LIST_DIR}/darwin_parsers.cc
-  ${CMAKE_CURRENT_LIST_DIR}/storage_parsers.cc
+  ${CMAKE_CURRENT_LIST_DIR}/platform.cc
   ${CMAKE_CURRENT_LIST_DIR}/platform_probe.cc
   ${CMAKE_CURRENT_LIST_DIR}/qlab.cc
-  ${CMAKE_CURRENT_LIST_DIR}/thermal_parsers.cc
   ${CMAKE_CURRENT_LIST_DIR}/thermal_monitor.cc
+  # One per tool: pure parsers, except hwmon (reads sysfs) and ReadSmartctl.
+  ${CMAKE_CURRENT_LIST_DIR}/diskstats.cc
+  ${CMAKE_CURRENT_LIST_DIR}/diskutil.cc
+  ${CMAKE_CURRENT_LIST_DIR}/hwmon.cc
+  ${CMAKE_CURRENT_LIST_DIR}/iostat.cc
+  ${CMAKE_CURRENT_LIST_DIR}/parse_util.cc
+  ${CMAKE_CURRENT_LIST_DIR}/plist.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pmset.cc
+  ${CMAKE_CURRENT_LIST_DIR}/powermetrics.cc
+  ${CMAKE_CURRENT_LIST_DIR}/smartctl.cc
+  ${CMAKE_CURRENT_LIST_DIR}/system_profiler.cc
 )

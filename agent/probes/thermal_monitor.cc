@@ -1,18 +1,11 @@
 #include "agent/probes/thermal_monitor.h"
 
 #include "absl/strings/str_cat.h"
-#include "agent/probes/storage_parsers.h"
-#include "agent/probes/thermal_parsers.h"
+#include "agent/probes/hwmon.h"
+#include "agent/probes/powermetrics.h"
+#include "agent/probes/smartctl.h"
 
 namespace qdt::agent {
-
-Platform HostPlatform() {
-#if defined(__APPLE__)
-  return Platform::kMacOS;
-#else
-  return Platform::kLinux;
-#endif
-}
 
 ThermalMonitor::ThermalMonitor(CommandRunner* runner, Platform platform, std::string sysfs_root,
                                absl::Duration interval)
@@ -22,40 +15,6 @@ ThermalMonitor::ThermalMonitor(CommandRunner* runner, Platform platform, std::st
       interval_(interval) {}
 
 ThermalMonitor::~ThermalMonitor() { Stop(); }
-
-SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& device) {
-  SmartctlReading r;
-  auto json = runner->Run({"smartctl", "-j", "-a", device}, absl::Seconds(20));
-  if (!json.ok()) {
-    r.error = std::string(json.status().message());
-    return r;
-  }
-  if (json->exit_code == 127) {
-    r.error = "smartctl is not installed";
-    return r;
-  }
-  if (auto info = ParseSmartctlJson(json->out); info.ok()) {
-    r.temperature_c = info->temperature_c;
-    r.model = info->model;
-    r.serial = info->serial;
-    return r;
-  }
-  auto text = runner->Run({"smartctl", "-a", device}, absl::Seconds(20));
-  if (!text.ok()) {
-    r.error = std::string(text.status().message());
-    return r;
-  }
-  auto report = ParseSmartctlText(text->out);
-  if (!report.ok()) {
-    r.error = absl::StrCat("smartctl ", device, " exited with ", text->exit_code, ": ",
-                           report.status().message());
-    return r;
-  }
-  r.temperature_c = report->temperature_c;
-  r.model = report->model;
-  r.serial = report->serial;
-  return r;
-}
 
 void ThermalMonitor::SetSmartDevice(std::string device) {
   std::lock_guard<std::mutex> lock(mu_);

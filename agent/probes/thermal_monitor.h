@@ -3,17 +3,21 @@
 // and WatchTelemetry read it without waiting on a tool. A source that is
 // missing is reported as unavailable: the temperature stays unset, never 0 °C.
 //
-// Linux: the drive's hwmon (nvme / drivetemp, found by name). macOS:
-// `powermetrics --samplers thermal -n 1` for the pressure level (needs root),
-// and the drive temperature from smartctl on the device set with
-// SetSmartDevice (every 10th sample: smartctl is slower than a sysfs read and
-// a drive's temperature moves over tens of seconds).
+// Linux: the drive's hwmon (hwmon.h; nvme / drivetemp, found by name). macOS:
+// `powermetrics --samplers thermal -i 1000 -n 1` (powermetrics.h) for the
+// pressure level (needs root), and the drive temperature from smartctl
+// (smartctl.h) on the device set with SetSmartDevice (every 10th sample:
+// smartctl is slower than a sysfs read and a drive's temperature moves over
+// tens of seconds). Every tool runs through the CommandRunner, so
+// tests/unit/thermal_monitor_test.cc replays captures from tests/fixtures
+// (powermetrics/, smartctl/, hwmon/).
 //
 // Thread-safety: Latest() and SampleOnce() may be called from any thread.
 #ifndef QDT_AGENT_PROBES_THERMAL_MONITOR_H_
 #define QDT_AGENT_PROBES_THERMAL_MONITOR_H_
 
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,30 +25,16 @@
 
 #include "absl/time/time.h"
 #include "agent/probes/command_runner.h"
+#include "agent/probes/platform.h"
 #include "qdt/v1/agent.pb.h"
 
 namespace qdt::agent {
-
-enum class Platform { kLinux, kMacOS };
-Platform HostPlatform();
 
 struct ThermalReading {
   std::optional<double> temperature_c;
   std::string temperature_source;  // e.g. "hwmon3 nvme Composite"; empty when unknown
   qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
 };
-
-// What `smartctl` says about one drive.
-struct SmartctlReading {
-  std::optional<double> temperature_c;
-  std::string model, serial;
-  std::string error;  // empty when smartctl answered
-};
-// Runs `smartctl -j -a <device>`; when that is not JSON smartctl understood
-// (smartctl < 7 has no -j), runs `smartctl -a <device>` and reads the text
-// report. Non-zero exit bits are not an error when a report came out: Apple
-// SSDs answer only some logs and smartctl sets bit 2 for the rest.
-SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& device);
 
 class ThermalMonitor {
  public:

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/probes/darwin_parsers.h"
+#include "agent/probes/system_profiler.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -1,66 +1,49 @@
-// Plist / diskutil -plist, iostat, smartctl text and /proc/diskstats parsers on
-// real captured output (tests/fixtures; provenance in SOURCES.md).
-#include "agent/probes/storage_parsers.h"
-
-#include <fstream>
-#include <sstream>
+// diskutil parsers (agent/probes/diskutil.h) on real captured output
+// (tests/fixtures/diskutil; provenance in SOURCES.md), run on Linux: info
+// text and -plist, list -plist and text, apfs list, and PhysicalChain.
+#include "agent/probes/diskutil.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace qdt::agent {
 namespace {
 
+using ::qdt::testing::Fixture;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string Fixture(const std::string& rel) {
-  std::ifstream in(std::string(QDT_FIXTURE_DIR) + "/" + rel);
-  EXPECT_TRUE(in) << "missing fixture " << rel;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+TEST(DiskutilInfoTest, ApfsSystemVolumeMapsToItsPhysicalStore) {
+  auto d =
+      ParseDiskutilInfo(Fixture("diskutil/diskutil_info_disk3s1_applesilicon_system_volume.txt"));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->device_identifier, "disk3s1");
+  EXPECT_EQ(d->part_of_whole, "disk3");
+  EXPECT_EQ(d->volume_name, "Macintosh HD");
+  EXPECT_EQ(d->mount_point, "/Volumes/Macintosh HD");
+  EXPECT_EQ(d->protocol, "Apple Fabric");
+  EXPECT_EQ(d->smart_status, "Verified");
+  EXPECT_EQ(d->solid_state, true);
+  EXPECT_EQ(d->volume_read_only, true);  // "Yes (read-only mount flag set)"
+  EXPECT_EQ(d->apfs_container, "disk3");
+  EXPECT_EQ(d->apfs_physical_store, "disk0s2");
+  EXPECT_EQ(d->disk_size_bytes, 245107195904ull);
 }
 
-TEST(PlistTest, ValuesAndEntities) {
-  auto v = ParsePlist(
-      "<?xml version=\"1.0\"?>\n<!DOCTYPE plist SYSTEM \"x\">\n<plist version=\"1.0\"><dict>"
-      "<key>a &amp; b</key><string>Show &lt;1&gt; &#233;</string>"
-      "<key>n</key><integer>-5</integer><key>big</key><integer>18446744073709551615</integer>"
-      "<key>r</key><real>2.5</real><key>t</key><true/><key>f</key><false/>"
-      "<key>e</key><array/><key>d</key><dict/><key>s</key><string/>"
-      "<!-- a comment --><key>arr</key><array><integer>1</integer><string>x</string></array>"
-      "</dict></plist>\n");
-  ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ((*v)["a & b"], "Show <1> \xC3\xA9");
-  EXPECT_EQ((*v)["n"], -5);
-  EXPECT_EQ((*v)["big"].get<uint64_t>(), 18446744073709551615ull);
-  EXPECT_EQ((*v)["r"], 2.5);
-  EXPECT_EQ((*v)["t"], true);
-  EXPECT_EQ((*v)["f"], false);
-  EXPECT_TRUE((*v)["e"].is_array() && (*v)["e"].empty());
-  EXPECT_TRUE((*v)["d"].is_object() && (*v)["d"].empty());
-  EXPECT_EQ((*v)["s"], "");
-  EXPECT_EQ((*v)["arr"], nlohmann::json::parse(R"([1, "x"])"));
+TEST(DiskutilInfoTest, PrebootHelperVolumeIsOsUseOnly) {
+  auto d = ParseDiskutilInfo(Fixture("diskutil/diskutil_info_disk1s1_applesilicon_iscpreboot.txt"));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->device_identifier, "disk1s1");
+  EXPECT_EQ(d->os_use_only, true);
 }
 
-TEST(PlistTest, BrokenInputIsAnErrorNamingTheOffset) {
-  for (const char* bad :
-       {"", "garbage", "<plist><dict><key>a</key></dict></plist>",
-        "<plist><dict><string>x</string></dict></plist>", "<plist><integer>12x</integer></plist>",
-        "<plist><dict/></plist>junk", "<plist><string>a &bogus; b</string></plist>",
-        "<plist><array><string>open</array></plist>", "<plist><blob/></plist>"}) {
-    auto v = ParsePlist(bad);
-    EXPECT_FALSE(v.ok()) << bad;
-    EXPECT_THAT(v.status().message(), HasSubstr("plist: ")) << bad;
-  }
-  EXPECT_THAT(ParsePlist("<plist><integer>12x</integer></plist>").status().message(),
-              HasSubstr("<integer> \"12x\" is not an integer at offset 7"));
-  std::string deep = "<plist>";
-  for (int i = 0; i < 70; ++i) deep += "<array>";
-  for (int i = 0; i < 70; ++i) deep += "</array>";
-  deep += "</plist>";
-  EXPECT_THAT(ParsePlist(deep).status().message(), HasSubstr("nested deeper than 64"));
+TEST(DiskutilInfoTest, OtherTextIsAnError) {
+  auto d = ParseDiskutilInfo(
+      Fixture("diskutil/diskutil_list_text_applesilicon_500gb_with_linux_partitions.txt"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(), HasSubstr("Device Identifier"));
+  EXPECT_FALSE(ParseDiskutilInfo("").ok());
 }
 
 TEST(DiskutilInfoPlistTest, RootApfsVolumeOnAnInternalSsd) {
@@ -222,137 +205,6 @@ TEST(DiskutilApfsListTest, ContainerWithItsStoreAndVolumes) {
   // Without the physical disks in this listing the chain ends at the store.
   EXPECT_THAT(PhysicalChain(*l, "disk3s5"), ElementsAre("disk3s5", "disk3"));
   EXPECT_FALSE(ParseDiskutilApfsList("No APFS Containers found\n").ok());
-}
-
-TEST(IostatTest, OneDiskTwoSecondReports) {
-  auto r = ParseIostat(Fixture("iostat/macos_applesilicon_iostat_d_w2_c5_disk0.txt"));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->disks, ElementsAre("disk0"));
-  ASSERT_EQ(r->rows.size(), 5u);
-  EXPECT_DOUBLE_EQ(r->rows[0][0].kb_per_transfer, 11.04);  // since boot
-  EXPECT_DOUBLE_EQ(r->rows[0][0].transfers_per_s, 101);
-  EXPECT_DOUBLE_EQ(r->rows[2][0].mb_per_s, 2.52);
-  EXPECT_DOUBLE_EQ(r->rows[4][0].mb_per_s, 0.31);
-}
-
-TEST(IostatTest, TwoDisksWithCpuAndLoadColumnsSkipped) {
-  auto r = ParseIostat(Fixture("iostat/macos_applesilicon_iostat_w1_c5_disk0_disk4_cpu_load.txt"));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->disks, ElementsAre("disk0", "disk4"));
-  ASSERT_EQ(r->rows.size(), 5u);
-  EXPECT_DOUBLE_EQ(r->rows[0][1].kb_per_transfer, 240.24);
-  EXPECT_DOUBLE_EQ(r->rows[0][1].mb_per_s, 0);
-  EXPECT_DOUBLE_EQ(r->rows[3][0].transfers_per_s, 222);
-  EXPECT_DOUBLE_EQ(r->rows[3][0].mb_per_s, 3.10);
-}
-
-TEST(IostatTest, EmptyTruncatedAndForeignTextAreErrors) {
-  EXPECT_THAT(ParseIostat("").status().message(), HasSubstr("no \"KB/t tps MB/s\" header"));
-  EXPECT_THAT(ParseIostat("usage: iostat [-CdIKoTUx?]\n").status().message(),
-              HasSubstr("names no disk"));
-  EXPECT_THAT(
-      ParseIostat("  disk0 disk4\n KB/t tps MB/s KB/t tps MB/s\n 1.0 2 0.5\n").status().message(),
-      HasSubstr("line 3 has 3 columns, expected at least 6"));
-  EXPECT_THAT(ParseIostat("  disk0\n KB/t tps MB/s\n 1.0 x 0.5\n").status().message(),
-              HasSubstr("disk0: \"1.0 x 0.5\" is not numbers"));
-  // A header with no reports yet is not an error: no rows.
-  auto none = ParseIostat("  disk0\n KB/t tps MB/s\n");
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->rows.empty());
-}
-
-TEST(SmartctlTextTest, AppleSsdOnMacos14AnswersOnlySomeLogs) {
-  auto s = ParseSmartctlText(
-      Fixture("smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt"));
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->model, "APPLE SSD AP0256Z");
-  EXPECT_EQ(s->serial, "0ba01f1144582433");
-  EXPECT_EQ(s->firmware, "355");
-  EXPECT_EQ(s->health, "PASSED");
-  EXPECT_EQ(s->temperature_c, 32);
-  EXPECT_TRUE(s->sensor_temperatures_c.empty());
-  EXPECT_FALSE(s->warning_temp_time_min.has_value());  // Apple SSDs do not print it
-  EXPECT_FALSE(s->critical_temp_time_min.has_value());
-  ASSERT_EQ(s->failed_logs.size(), 1u);
-  EXPECT_THAT(s->failed_logs[0], HasSubstr("code=745"));
-}
-
-TEST(SmartctlTextTest, OlderSmartctlOnM1WithoutSerial) {
-  auto s = ParseSmartctlText(
-      Fixture("smartctl/smartctl-7.0_macos11_m1_macbookair_apple_ssd_ap0512q_a.txt"));
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->model, "APPLE SSD AP0512Q");
-  EXPECT_EQ(s->serial, "");  // -q noserial
-  EXPECT_EQ(s->temperature_c, 26);
-  ASSERT_EQ(s->failed_logs.size(), 1u);
-  EXPECT_THAT(s->failed_logs[0], HasSubstr("is not supported"));
-}
-
-TEST(SmartctlTextTest, SamsungWithSensorsTimesAndThresholds) {
-  auto s =
-      ParseSmartctlText(Fixture("smartctl/smartctl-7.4_linux_nvme_samsung980pro_temp_sensors.txt"));
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->model, "Samsung 980 PRO with Heatsink 2TB");
-  EXPECT_EQ(s->serial, "");  // masked "--" in the public report
-  EXPECT_EQ(s->temperature_c, 52);
-  EXPECT_THAT(s->sensor_temperatures_c, ElementsAre(52, 56));
-  EXPECT_EQ(s->warning_temp_time_min, 0);
-  EXPECT_EQ(s->critical_temp_time_min, 0);
-  EXPECT_EQ(s->warning_temp_threshold_c, 82);
-  EXPECT_EQ(s->critical_temp_threshold_c, 85);
-  auto asahi =
-      ParseSmartctlText(Fixture("smartctl/smartctl-7.4_asahi-linux_apple-silicon_ap0512z.txt"));
-  ASSERT_TRUE(asahi.ok());
-  EXPECT_EQ(asahi->temperature_c, 33);
-  EXPECT_EQ(asahi->model, "APPLE SSD AP0512Z");
-}
-
-TEST(SmartctlTextTest, NotAReportIsAnErrorAndAMissingTemperatureStaysUnset) {
-  EXPECT_THAT(ParseSmartctlText("").status().message(), HasSubstr("no \"smartctl N.N\" banner"));
-  EXPECT_FALSE(
-      ParseSmartctlText(Fixture("smartctl/smartctl-7.0_linux_nvme_samsung970evo_x_json.json"))
-          .ok());
-  auto s = ParseSmartctlText(
-      "smartctl 7.4 2023-08-01 r5530 [Darwin 23.0.0 arm64] (local build)\n"
-      "Smartctl open device: /dev/disk9 failed: No such device\n");
-  ASSERT_TRUE(s.ok());
-  EXPECT_FALSE(s->temperature_c.has_value());
-  EXPECT_EQ(s->model, "");
-}
-
-TEST(DiskstatsTest, ThisMachinesVirtioDisk) {
-  auto d = ParseDiskstats(Fixture("diskstats/local_debian12_vm_virtio_vda_proc_diskstats.txt"));
-  ASSERT_TRUE(d.ok()) << d.status();
-  ASSERT_EQ(d->size(), 10u);
-  const DiskstatsEntry& vda = (*d)[8];
-  EXPECT_EQ(vda.name, "vda");
-  EXPECT_EQ(vda.major, 254u);
-  EXPECT_EQ(vda.reads_completed, 1321918u);
-  EXPECT_EQ(vda.sectors_read, 1511032826u);
-  EXPECT_EQ(vda.read_ms, 32040121u);
-  EXPECT_EQ(vda.writes_completed, 175810u);
-  EXPECT_EQ(vda.sectors_written, 198358008u);
-  EXPECT_EQ(vda.in_flight, 0u);
-  EXPECT_EQ(vda.io_ms, 1499224u);
-  EXPECT_EQ((*d)[0].name, "loop0");
-}
-
-TEST(DiskstatsTest, LiveProcDiskstatsParsesAndShortLinesAreErrors) {
-  std::ifstream in("/proc/diskstats");
-  if (in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto live = ParseDiskstats(ss.str());
-    ASSERT_TRUE(live.ok()) << live.status();
-    EXPECT_FALSE(live->empty());
-  }
-  EXPECT_THAT(ParseDiskstats("   8 0 sda 1 2 3\n").status().message(),
-              HasSubstr("line 1 has 6 fields, expected at least 14"));
-  EXPECT_THAT(ParseDiskstats("8 0 sda 1 2 x 4 5 6 7 8 9 10 11\n").status().message(),
-              HasSubstr("(sda) has a field that is not a number"));
-  auto empty = ParseDiskstats("");
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
 }
 
 }  // namespace

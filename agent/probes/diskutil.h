@@ -1,11 +1,21 @@
-// Pure parsers for the storage tools of DESIGN.md §6 that darwin_parsers.h
-// does not cover: Apple property lists (`diskutil info -plist`, `diskutil list
-// -plist`), macOS `iostat`, smartctl's text report (smartctl without -j, or
-// one whose JSON output is broken) and Linux /proc/diskstats. Text in, value
-// out; no I/O. Fields a tool did not print stay empty / unset. Tested on real
-// captured output in tests/fixtures (provenance in SOURCES.md).
-#ifndef QDT_AGENT_PROBES_STORAGE_PARSERS_H_
-#define QDT_AGENT_PROBES_STORAGE_PARSERS_H_
+// diskutil (macOS): which volume is on which physical drive, and the facts
+// about a volume the macOS backend (platform_probe.h) reports: protocol, solid
+// state, SMART status, sizes. An APFS volume lives in a container whose
+// "physical store" is a partition of the real drive; PhysicalChain walks that.
+//
+// Parses:
+//   `diskutil info <device>`              ParseDiskutilInfo (text)
+//   `diskutil info -plist <mount point>`  ParseDiskutilInfoPlist
+//   `diskutil list -plist`                ParseDiskutilList
+//   `diskutil list`                       ParseDiskutilListText
+//   `diskutil apfs list`                  ParseDiskutilApfsList (text tree)
+// Real captures: tests/fixtures/diskutil/ (provenance in
+// tests/fixtures/SOURCES.md).
+// Pure: text in, value out; no I/O, no logging. Fields the tool did not print
+// stay empty / unset.
+// Thread-safety: thread-safe (no shared state).
+#ifndef QDT_AGENT_PROBES_DISKUTIL_H_
+#define QDT_AGENT_PROBES_DISKUTIL_H_
 
 #include <cstdint>
 #include <optional>
@@ -14,15 +24,25 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "nlohmann/json.hpp"
 
 namespace qdt::agent {
 
-// An XML property list (Apple's PropertyList-1.0 DTD) as JSON: dict -> object,
-// array -> array, string / date / data -> string (data stays base64),
-// integer -> integer, real -> number, true / false -> boolean. Nesting deeper
-// than 64 and anything that is not a plist is an error naming the offset.
-absl::StatusOr<nlohmann::json> ParsePlist(absl::string_view text);
+// `diskutil info DEVICE` (text form): "Key: Value" lines.
+struct DiskutilInfo {
+  std::string device_identifier;  // "disk3s1"
+  std::string part_of_whole;      // "disk3"
+  std::string volume_name, mount_point, file_system;
+  std::string protocol;      // "Apple Fabric", "PCI-Express", "USB", "Thunderbolt"
+  std::string smart_status;  // "Verified", "Not Supported", "Failing"
+  std::optional<bool> solid_state;
+  std::optional<bool> volume_read_only;
+  std::optional<bool> os_use_only;  // "Media OS Use Only": a system helper volume
+  std::string apfs_container;       // "disk3"
+  std::string apfs_physical_store;  // "disk0s2": the partition on the real drive
+  uint64_t disk_size_bytes = 0;     // "Disk Size: 245.1 GB (245107195904 Bytes) ..."
+};
+// Error when the text has no "Device Identifier" (not diskutil info output).
+absl::StatusOr<DiskutilInfo> ParseDiskutilInfo(absl::string_view text);
 
 // `diskutil info -plist <mount point or device>`.
 struct DiskutilInfoPlist {
@@ -43,7 +63,8 @@ struct DiskutilInfoPlist {
 absl::StatusOr<DiskutilInfoPlist> ParseDiskutilInfoPlist(absl::string_view text);
 
 // `diskutil list -plist`: whole disks with their partitions, and APFS
-// containers with their volumes and physical stores.
+// containers with their volumes and physical stores. The text forms below
+// fill the same structs.
 struct DiskutilListEntry {
   std::string device_identifier, content, volume_name, mount_point;
   std::string role;  // APFS volume role from `diskutil apfs list`: "System", "Data", ...
@@ -79,43 +100,6 @@ absl::StatusOr<DiskutilList> ParseDiskutilApfsList(absl::string_view text);
 // Empty when the identifier is not in the list.
 std::vector<std::string> PhysicalChain(const DiskutilList& list, const std::string& identifier);
 
-// macOS `iostat [-d] -w N [-c M] [disks]`: a row per report, a column group
-// per disk ("KB/t tps MB/s"); the cpu and load-average columns are skipped.
-// The first row is the average since boot.
-struct IostatDisk {
-  double kb_per_transfer = 0, transfers_per_s = 0, mb_per_s = 0;
-};
-struct IostatReport {
-  std::vector<std::string> disks;             // header order, e.g. {"disk0", "disk4"}
-  std::vector<std::vector<IostatDisk>> rows;  // rows[i][d] for disks[d]
-};
-absl::StatusOr<IostatReport> ParseIostat(absl::string_view text);
-
-// smartctl's text report (`smartctl -a`). Same fields as the JSON form.
-struct SmartctlText {
-  std::string model, serial, firmware;
-  std::string health;                         // "PASSED", "FAILED!"; empty when not printed
-  std::optional<double> temperature_c;        // "Temperature: 32 Celsius"
-  std::vector<double> sensor_temperatures_c;  // "Temperature Sensor N: X Celsius"
-  std::optional<int64_t> warning_temp_time_min, critical_temp_time_min;
-  std::optional<double> warning_temp_threshold_c, critical_temp_threshold_c;
-  std::vector<std::string> failed_logs;  // "Read 1 entries from Error Information Log failed: ..."
-};
-// Error when the text has no smartctl banner ("smartctl N.N ...").
-absl::StatusOr<SmartctlText> ParseSmartctlText(absl::string_view text);
-
-// Linux /proc/diskstats (Documentation/admin-guide/iostats.rst): one line per
-// block device; sectors are 512 bytes whatever the device's block size.
-struct DiskstatsEntry {
-  uint32_t major = 0, minor = 0;
-  std::string name;
-  uint64_t reads_completed = 0, sectors_read = 0, read_ms = 0;
-  uint64_t writes_completed = 0, sectors_written = 0, write_ms = 0;
-  uint64_t in_flight = 0, io_ms = 0;
-};
-// Lines with fewer than 14 fields are an error naming the line number.
-absl::StatusOr<std::vector<DiskstatsEntry>> ParseDiskstats(absl::string_view text);
-
 }  // namespace qdt::agent
 
-#endif  // QDT_AGENT_PROBES_STORAGE_PARSERS_H_
+#endif  // QDT_AGENT_PROBES_DISKUTIL_H_

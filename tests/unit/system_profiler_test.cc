@@ -1,56 +1,15 @@
-// macOS storage parsers on real captured output (tests/fixtures/diskutil,
-// tests/fixtures/system_profiler; provenance in SOURCES.md), run on Linux.
-#include "agent/probes/darwin_parsers.h"
-
-#include <fstream>
-#include <sstream>
+// system_profiler JSON (agent/probes/system_profiler.h) on real captured
+// output (tests/fixtures/system_profiler; provenance in SOURCES.md).
+#include "agent/probes/system_profiler.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace qdt::agent {
 namespace {
 
-using ::testing::HasSubstr;
-
-std::string Fixture(const std::string& rel) {
-  std::ifstream in(std::string(QDT_FIXTURE_DIR) + "/" + rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-TEST(DiskutilInfoTest, ApfsSystemVolumeMapsToItsPhysicalStore) {
-  auto d =
-      ParseDiskutilInfo(Fixture("diskutil/diskutil_info_disk3s1_applesilicon_system_volume.txt"));
-  ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(d->device_identifier, "disk3s1");
-  EXPECT_EQ(d->part_of_whole, "disk3");
-  EXPECT_EQ(d->volume_name, "Macintosh HD");
-  EXPECT_EQ(d->mount_point, "/Volumes/Macintosh HD");
-  EXPECT_EQ(d->protocol, "Apple Fabric");
-  EXPECT_EQ(d->smart_status, "Verified");
-  EXPECT_EQ(d->solid_state, true);
-  EXPECT_EQ(d->volume_read_only, true);  // "Yes (read-only mount flag set)"
-  EXPECT_EQ(d->apfs_container, "disk3");
-  EXPECT_EQ(d->apfs_physical_store, "disk0s2");
-  EXPECT_EQ(d->disk_size_bytes, 245107195904ull);
-}
-
-TEST(DiskutilInfoTest, PrebootHelperVolumeIsOsUseOnly) {
-  auto d = ParseDiskutilInfo(Fixture("diskutil/diskutil_info_disk1s1_applesilicon_iscpreboot.txt"));
-  ASSERT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(d->device_identifier, "disk1s1");
-  EXPECT_EQ(d->os_use_only, true);
-}
-
-TEST(DiskutilInfoTest, OtherTextIsAnError) {
-  auto d = ParseDiskutilInfo(
-      Fixture("diskutil/diskutil_list_text_applesilicon_500gb_with_linux_partitions.txt"));
-  ASSERT_FALSE(d.ok());
-  EXPECT_THAT(d.status().message(), HasSubstr("Device Identifier"));
-  EXPECT_FALSE(ParseDiskutilInfo("").ok());
-}
+using ::qdt::testing::Fixture;
 
 TEST(SystemProfilerTest, AppleSiliconInternalSsd) {
   auto s = ParseSystemProfilerJson(
