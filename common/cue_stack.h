@@ -1,6 +1,6 @@
 // Cue stacks: the streams a show plays at once, described by a designer as
 // codec + resolution + frame rate (from the stream table) or as MB/s, and the
-// profile and targets that follow from them (DESIGN.md §5).
+// profile and targets that follow from them (docs/DESIGN.md §5).
 //
 // Stream table: Apple's ProRes target data rates; HAP worst case = bytes per
 // pixel x pixels x fps (HAP 0.5 B/px, HAP Q 1 B/px). The request's own figures
@@ -26,7 +26,7 @@ struct StreamKind {
   double fps;
 };
 
-// The stream table, in the order of DESIGN.md §5, then the request's figures.
+// The stream table, in the order of docs/DESIGN.md §5, then the request's figures.
 const std::vector<StreamKind>& StreamTable();
 // Case-insensitive lookup; NotFound lists the table.
 absl::StatusOr<StreamKind> FindStreamKind(absl::string_view name);

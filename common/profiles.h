@@ -1,4 +1,4 @@
-// Profiles: what load a test puts on a drive (DESIGN.md §5). A profile is data
+// Profiles: what load a test puts on a drive (docs/DESIGN.md §5). A profile is data
 // (qdt.v1.Profile): named phases run one after another, each a set of streams;
 // a stream is one fio job reading its own file sequentially, paced at a rate
 // (a clip) or unpaced (as fast as the drive reads).
@@ -29,7 +29,7 @@ inline constexpr uint32_t kMaxFiles = 64;
 // The built-in profiles ship as JSON files in common/profiles/ (compiled in;
 // JSON has no comments, so their derivation is written here).
 //
-// Setup Check ("setup-check", 30 s), from the request's figures (DESIGN.md §5):
+// Setup Check ("setup-check", 30 s), from the request's figures (docs/DESIGN.md §5):
 // - "normal", 10 s: the cue as it plays, 1 x "4K ProRes 4444 XQ 59.94" at
 //   440,000,000 B/s + 3 x "HD ProRes 59.94 #n" at 72,000,000 B/s
 //   = 656,000,000 B/s (kNormalTargetMBps).
@@ -42,7 +42,7 @@ inline constexpr uint32_t kMaxFiles = 64;
 // (440e6 / 59.94 = 7,340,674 B -> 7,344,128), iodepth 2 (the frame being
 // read and the next one, as a player reads ahead), frame_rate set so that the
 // verdict can compare completion latency with one frame interval.
-// show-pattern and max-sustained follow the table in DESIGN.md §5 the same
+// show-pattern and max-sustained follow the table in docs/DESIGN.md §5 the same
 // way; tests/unit/profiles_test.cc pins these figures for every built-in.
 std::vector<std::string> BuiltinProfileNames();
 // NotFound naming the known profiles.

@@ -6,7 +6,7 @@
 // Stream i of every phase reads file i (stream-NN.dat) unless its `file` says
 // otherwise (bursts that never overlap share files), sequentially, paced
 // with rate= in plain integer bytes/s (fio's kb_base=1024 would make "m" mean
-// MiB: DESIGN.md §4). All jobs run as threads of one fio process ("thread"),
+// MiB: docs/DESIGN.md §4). All jobs run as threads of one fio process ("thread"),
 // so stopping that process stops all I/O at once.
 //
 // Everything written is a plain integer: sizes and rates in bytes, times as

@@ -6,7 +6,7 @@
 // ("note: both iodepth >= 1 and synchronous I/O engine ...",
 // "fio: pid=..., err=...", "fio: terminating on signal 2", blank lines).
 // Values are cumulative since the job started; the rate over an interval is
-// Δio_bytes / Δt summed over jobs, with Δt taken from fio's runtime (DESIGN.md
+// Δio_bytes / Δt summed over jobs, with Δt taken from fio's runtime (docs/DESIGN.md
 // §4 says Δtimestamp_ms; see IntervalBetween for why runtime is the better
 // clock). fio's "bw" is KiB/s and is never used here: io_bytes, bw_bytes (B/s)
 // and runtime (ms) are.

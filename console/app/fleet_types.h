@@ -1,5 +1,5 @@
 // Plain value types that cross from the agent links' threads to the GUI
-// thread through queued signals (STYLE.md: worker threads never touch the
+// thread through queued signals (docs/STYLE.md: worker threads never touch the
 // model or a widget). Everything here is copyable and registered with Qt's
 // meta-type system in RegisterFleetTypes().
 #ifndef QDT_CONSOLE_APP_FLEET_TYPES_H_
