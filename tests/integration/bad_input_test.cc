@@ -3,11 +3,16 @@
 #include <sys/statvfs.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/probes/qlab.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "agent/probes/qlab.h"
 #include "tests/integration/harness.h"
 
 namespace qdt::testing {
@@ -15,28 +20,23 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// gmock's HasSubstr takes std::string, not absl::string_view.
+std::string Message(const absl::Status& status) { return std::string(status.message()); }
+
 class BadInputTest : public ::testing::Test {
  protected:
-  grpc::Status Start(const qdt::v1::StartRunRequest& req, qdt::v1::Run* run = nullptr) {
-    grpc::ClientContext ctx;
-    agent_.Auth(&ctx);
-    qdt::v1::Run ignored;
-    return agent_.stub().StartRun(&ctx, req, run != nullptr ? run : &ignored);
-  }
+  absl::Status Start(const qdt::v1::StartRunRequest& req) { return agent_.StartRun(req).status(); }
   // The agent still answers a well-formed call.
   void ExpectServing() {
-    grpc::ClientContext ctx;
-    agent_.Auth(&ctx);
-    qdt::v1::AgentInfo info;
-    grpc::Status st = agent_.stub().GetInfo(&ctx, {}, &info);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    EXPECT_FALSE(info.hostname().empty());
+    absl::StatusOr<qdt::v1::AgentInfo> info = agent_.GetInfo();
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_FALSE(info->hostname().empty());
   }
-  void ExpectRefused(const qdt::v1::StartRunRequest& req, grpc::StatusCode code,
+  void ExpectRefused(const qdt::v1::StartRunRequest& req, absl::StatusCode code,
                      const std::string& mentions) {
-    grpc::Status st = Start(req);
-    EXPECT_EQ(st.error_code(), code) << st.error_message();
-    EXPECT_THAT(st.error_message(), HasSubstr(mentions));
+    absl::Status st = Start(req);
+    EXPECT_EQ(st.code(), code) << st;
+    EXPECT_THAT(Message(st), HasSubstr(mentions));
     ExpectServing();
     EXPECT_EQ(agent_.store().ListRunIds().size(), 0u) << "a refused run left a record";
     EXPECT_FALSE(PathExists(target_.path() + "/.qdt-test")) << "a refused run left files";
@@ -73,23 +73,23 @@ TEST_F(BadInputTest, WrongTokenIsUnauthenticatedEvenForStreams) {
 TEST_F(BadInputTest, UnknownProfile) {
   auto req = SetupCheckRequest(target_.path(), 0.1);
   req.set_profile_name("no-such-profile");
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "no-such-profile");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "no-such-profile");
 }
 
 TEST_F(BadInputTest, NoProfileAtAll) {
   auto req = SetupCheckRequest(target_.path(), 0.1);
   req.clear_profile_name();
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "profile_name");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "profile_name");
 }
 
 TEST_F(BadInputTest, TargetMissing) {
   auto req = SetupCheckRequest(target_.path() + "/does-not-exist", 0.1);
-  ExpectRefused(req, grpc::StatusCode::FAILED_PRECONDITION, "does-not-exist");
+  ExpectRefused(req, absl::StatusCode::kFailedPrecondition, "does-not-exist");
 }
 
 TEST_F(BadInputTest, TargetRelative) {
   auto req = SetupCheckRequest("relative/folder", 0.1);
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "not an absolute path");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "not an absolute path");
 }
 
 TEST_F(BadInputTest, TargetIsAFile) {
@@ -98,9 +98,9 @@ TEST_F(BadInputTest, TargetIsAFile) {
   ASSERT_NE(f, nullptr);
   std::fclose(f);
   auto req = SetupCheckRequest(file, 0.1);
-  grpc::Status st = Start(req);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr("is not a folder"));
+  absl::Status st = Start(req);
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_THAT(Message(st), HasSubstr("is not a folder"));
   ExpectServing();
 }
 
@@ -114,18 +114,18 @@ TEST_F(BadInputTest, TargetNotWritable) {
              &rc);
   if (rc != 0) GTEST_SKIP() << "cannot make a read-only bind mount here (not root?)";
   auto req = SetupCheckRequest(ro.path(), 0.1);
-  grpc::Status st = Start(req);
+  absl::Status st = Start(req);
   RunCommand("umount " + ro.path(), &rc);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr("read-only volume"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_THAT(Message(st), HasSubstr("read-only volume"));
   ExpectServing();
 }
 
 TEST_F(BadInputTest, SystemFoldersAreRefused) {
   for (const char* folder : {"/sys", "/dev", "/usr/share", "/proc/self"}) {
-    grpc::Status st = Start(SetupCheckRequest(folder, 0.1));
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << folder;
-    EXPECT_THAT(st.error_message(), HasSubstr("is a system folder")) << folder;
+    absl::Status st = Start(SetupCheckRequest(folder, 0.1));
+    EXPECT_TRUE(absl::IsFailedPrecondition(st)) << folder << ": " << st;
+    EXPECT_THAT(Message(st), HasSubstr("is a system folder")) << folder;
   }
   EXPECT_FALSE(PathExists("/dev/.qdt-test"));
   ExpectServing();
@@ -138,26 +138,26 @@ TEST_F(BadInputTest, TargetTooSmallSaysHowMuchIsNeeded) {
   // Setup Check uses 8 files: each a little over an eighth of the free space.
   uint64_t file_size = static_cast<uint64_t>(free_bytes / 8) + (1ull << 30);
   auto req = SetupCheckRequest(target_.path(), 0.1, file_size);
-  ExpectRefused(req, grpc::StatusCode::FAILED_PRECONDITION, "not enough free space");
-  grpc::Status st = Start(req);
-  EXPECT_THAT(st.error_message(), HasSubstr("8 files x"));
-  EXPECT_THAT(st.error_message(), HasSubstr("free"));
+  ExpectRefused(req, absl::StatusCode::kFailedPrecondition, "not enough free space");
+  absl::Status st = Start(req);
+  EXPECT_THAT(Message(st), HasSubstr("8 files x"));
+  EXPECT_THAT(Message(st), HasSubstr("free"));
 }
 
 TEST_F(BadInputTest, NegativeOrAbsurdNumbers) {
   auto req = SetupCheckRequest(target_.path(), -1);
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "time_scale");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "time_scale");
   req = SetupCheckRequest(target_.path(), 5);
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "time_scale");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "time_scale");
   req = SetupCheckRequest(target_.path(), std::numeric_limits<double>::quiet_NaN());
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "time_scale");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "time_scale");
   req = SetupCheckRequest(target_.path(), 0.1, 4096);
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "file_size_bytes: 4096");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "file_size_bytes: 4096");
   req = SetupCheckRequest(target_.path(), 0.1, 5ull << 40);
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "file_size_bytes");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "file_size_bytes");
   req = SetupCheckRequest(target_.path(), 0.1);
   req.mutable_start_at()->set_seconds(4102444800);  // 2100-01-01
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "start_at");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "start_at");
 }
 
 TEST_F(BadInputTest, InlineProfileWithBadFieldNamesIt) {
@@ -168,58 +168,40 @@ TEST_F(BadInputTest, InlineProfileWithBadFieldNamesIt) {
   ph->set_name("only");
   ph->set_duration_s(0);
   ph->add_streams()->set_block_size_bytes(1 << 20);
-  ExpectRefused(req, grpc::StatusCode::INVALID_ARGUMENT, "duration_s");
+  ExpectRefused(req, absl::StatusCode::kInvalidArgument, "duration_s");
 }
 
 TEST_F(BadInputTest, SecondConcurrentRunNamesTheActiveRun) {
-  qdt::v1::Run first;
-  grpc::Status st = Start(SetupCheckRequest(target_.path(), 0.2), &first);
-  ASSERT_TRUE(st.ok()) << st.error_message();
-  st = Start(SetupCheckRequest(target_.path(), 0.2));
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr(first.run_id()));
+  absl::StatusOr<qdt::v1::Run> first = agent_.StartRun(SetupCheckRequest(target_.path(), 0.2));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::Status st = Start(SetupCheckRequest(target_.path(), 0.2));
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_THAT(Message(st), HasSubstr(first->run_id()));
   ExpectServing();
   // Stop the first; the stop is answered and the run ends STOPPED.
-  grpc::ClientContext ctx;
-  agent_.Auth(&ctx);
-  qdt::v1::StopRunRequest stop;
-  stop.set_run_id(first.run_id());
-  qdt::v1::Run stopped;
-  st = agent_.stub().StopRun(&ctx, stop, &stopped);
-  ASSERT_TRUE(st.ok()) << st.error_message();
-  auto events = Watch(agent_.stub(), agent_.token(), first.run_id(), 1);
-  ASSERT_FALSE(events.empty());
-  ASSERT_TRUE(events.back().has_state());
-  EXPECT_EQ(events.back().state().state(), qdt::v1::RUN_STATE_STOPPED);
+  absl::StatusOr<qdt::v1::Run> stopped = agent_.StopRun(first->run_id());
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  absl::StatusOr<std::vector<qdt::v1::RunEvent>> events = agent_.WatchAll(first->run_id());
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_FALSE(events->empty());
+  ASSERT_TRUE(events->back().has_state());
+  EXPECT_EQ(events->back().state().state(), qdt::v1::RUN_STATE_STOPPED);
   EXPECT_FALSE(PathExists(target_.path() + "/.qdt-test"));
   // Stopping it again says it has ended.
-  grpc::ClientContext ctx2;
-  agent_.Auth(&ctx2);
-  st = agent_.stub().StopRun(&ctx2, stop, &stopped);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr("already ended"));
+  st = agent_.StopRun(first->run_id()).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_THAT(Message(st), HasSubstr("already ended"));
 }
 
 TEST_F(BadInputTest, StopOrGetOfUnknownRunIsNotFound) {
-  grpc::ClientContext ctx;
-  agent_.Auth(&ctx);
-  qdt::v1::StopRunRequest stop;
-  stop.set_run_id("20260101-000000-abcdef");
-  qdt::v1::Run run;
-  grpc::Status st = agent_.stub().StopRun(&ctx, stop, &run);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_THAT(st.error_message(), HasSubstr("20260101-000000-abcdef"));
+  absl::Status st = agent_.StopRun("20260101-000000-abcdef").status();
+  EXPECT_TRUE(absl::IsNotFound(st)) << st;
+  EXPECT_THAT(Message(st), HasSubstr("20260101-000000-abcdef"));
 
-  grpc::ClientContext ctx2;
-  agent_.Auth(&ctx2);
-  qdt::v1::GetRunRequest get;
-  get.set_run_id("../../etc");
-  qdt::v1::RunRecord rec;
-  st = agent_.stub().GetRun(&ctx2, get, &rec);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
-  grpc::Status wst;
-  Watch(agent_.stub(), agent_.token(), "20260101-000000-abcdef", 1, nullptr, &wst);
-  EXPECT_EQ(wst.error_code(), grpc::StatusCode::NOT_FOUND);
+  st = agent_.GetRun("../../etc").status();
+  EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  st = agent_.WatchAll("20260101-000000-abcdef").status();
+  EXPECT_TRUE(absl::IsNotFound(st)) << st;
   ExpectServing();
 }
 
@@ -245,20 +227,16 @@ TEST(ShowSafetyTest, RefusesWhileQLabRunsUnlessForced) {
   options.commands = &qlab;
   InProcessAgent agent(options);
   TempDir target("target");
-  grpc::ClientContext ctx;
-  agent.Auth(&ctx);
-  qdt::v1::Run run;
-  grpc::Status st = agent.stub().StartRun(&ctx, SetupCheckRequest(target.path(), 0.1), &run);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr("QLab is running"));
+  absl::Status st = agent.StartRun(SetupCheckRequest(target.path(), 0.1)).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_THAT(Message(st), HasSubstr("QLab is running"));
   EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
-  grpc::ClientContext ctx2;
-  agent.Auth(&ctx2);
   auto forced = SetupCheckRequest(target.path(), 0.1);
   forced.set_force(true);
-  st = agent.stub().StartRun(&ctx2, forced, &run);
-  EXPECT_TRUE(st.ok()) << st.error_message();
-  Watch(agent.stub(), agent.token(), run.run_id(), 1);
+  absl::StatusOr<qdt::v1::Run> run = agent.StartRun(forced);
+  ASSERT_TRUE(run.ok()) << run.status();
+  // Let the forced run end before the agent is torn down.
+  EXPECT_TRUE(agent.WatchAll(run->run_id()).ok());
 }
 
 TEST(ShowSafetyTest, NoQLabNoRefusal) {

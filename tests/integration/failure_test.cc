@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/probes/command_runner.h"
-#include "agent/probes/platform_probe.h"
 #include "agent/probes/diskstats.h"
+#include "agent/probes/platform_probe.h"
 #include "agent/token.h"
 #include "console/client/agent_client.h"
 #include "gmock/gmock.h"

@@ -61,6 +61,12 @@ bool PathExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+absl::Status ToAbslStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  // gRPC's codes are absl's, number for number (both are google.rpc.Code).
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
 InProcessAgent::InProcessAgent(agent::RunManagerOptions options) : state_("state") {
   token_ = "test-token-0123456789abcdef";
   store_ = std::make_unique<agent::RunStore>(state_.path());
@@ -97,6 +103,56 @@ std::unique_ptr<qdt::v1::Agent::Stub> InProcessAgent::NewStub() const {
 
 void InProcessAgent::Auth(grpc::ClientContext* ctx, bool stream) const {
   client::PrepareContext(ctx, token_, stream ? absl::ZeroDuration() : absl::Seconds(30));
+}
+
+template <typename Request, typename Response>
+absl::StatusOr<Response> InProcessAgent::Call(
+    grpc::Status (qdt::v1::Agent::Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+    const Request& request) {
+  grpc::ClientContext ctx;
+  Auth(&ctx);
+  Response response;
+  absl::Status status = ToAbslStatus(((*stub_).*rpc)(&ctx, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<qdt::v1::Run> InProcessAgent::StartRun(const qdt::v1::StartRunRequest& request) {
+  return Call(&qdt::v1::Agent::Stub::StartRun, request);
+}
+
+absl::StatusOr<qdt::v1::Run> InProcessAgent::StopRun(const std::string& run_id) {
+  qdt::v1::StopRunRequest request;
+  request.set_run_id(run_id);
+  return Call(&qdt::v1::Agent::Stub::StopRun, request);
+}
+
+absl::StatusOr<qdt::v1::RunRecord> InProcessAgent::GetRun(const std::string& run_id) {
+  qdt::v1::GetRunRequest request;
+  request.set_run_id(run_id);
+  return Call(&qdt::v1::Agent::Stub::GetRun, request);
+}
+
+absl::StatusOr<qdt::v1::AgentInfo> InProcessAgent::GetInfo() {
+  return Call(&qdt::v1::Agent::Stub::GetInfo, qdt::v1::GetInfoRequest());
+}
+
+absl::StatusOr<qdt::v1::ListRunsResponse> InProcessAgent::ListRuns(uint32_t limit) {
+  qdt::v1::ListRunsRequest request;
+  request.set_limit(limit);
+  return Call(&qdt::v1::Agent::Stub::ListRuns, request);
+}
+
+absl::StatusOr<qdt::v1::ListVolumesResponse> InProcessAgent::ListVolumes() {
+  return Call(&qdt::v1::Agent::Stub::ListVolumes, qdt::v1::ListVolumesRequest());
+}
+
+absl::StatusOr<std::vector<qdt::v1::RunEvent>> InProcessAgent::WatchAll(const std::string& run_id,
+                                                                        uint64_t from_seq) {
+  grpc::Status status;
+  std::vector<qdt::v1::RunEvent> events = Watch(*stub_, token_, run_id, from_seq, nullptr, &status);
+  if (!status.ok()) return ToAbslStatus(status);
+  return events;
 }
 
 std::string AgentBinary() { return QDT_AGENT_BINARY; }

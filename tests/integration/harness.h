@@ -6,11 +6,14 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "agent/agent_service.h"
 #include "agent/run_manager.h"
 #include "agent/run_store.h"
@@ -34,6 +37,11 @@ class TempDir {
 void RemoveTree(const std::string& path);
 bool PathExists(const std::string& path);
 
+// The same code and message as an absl::Status, so tests check a call's
+// outcome one way (absl::IsNotFound, .message()) whether it came over gRPC
+// or not.
+absl::Status ToAbslStatus(const grpc::Status& status);
+
 // qdt-agent's service on 127.0.0.1:<free port> inside the test process.
 class InProcessAgent {
  public:
@@ -50,7 +58,29 @@ class InProcessAgent {
   // Adds the right bearer token (and a 30 s deadline unless `stream`).
   void Auth(grpc::ClientContext* ctx, bool stream = false) const;
 
+  // The RPCs with the right token, on stub(); a failure is the agent's status
+  // (ToAbslStatus). Calls that must send a wrong token or none, or need their
+  // own connection, use stub() or NewStub() directly.
+  absl::StatusOr<qdt::v1::Run> StartRun(const qdt::v1::StartRunRequest& request);
+  absl::StatusOr<qdt::v1::Run> StopRun(const std::string& run_id);
+  absl::StatusOr<qdt::v1::RunRecord> GetRun(const std::string& run_id);
+  absl::StatusOr<qdt::v1::AgentInfo> GetInfo();
+  absl::StatusOr<qdt::v1::ListRunsResponse> ListRuns(uint32_t limit = 0);  // 0 = all
+  absl::StatusOr<qdt::v1::ListVolumesResponse> ListVolumes();
+  // The run's events from `from_seq` until the stream ends (a finished run's
+  // stream ends after its last event); the stream's status if it ends in
+  // error, losing what came before: Watch() keeps both.
+  absl::StatusOr<std::vector<qdt::v1::RunEvent>> WatchAll(const std::string& run_id,
+                                                          uint64_t from_seq = 1);
+
  private:
+  // One unary RPC, e.g. Call(&qdt::v1::Agent::Stub::GetRun, request).
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(grpc::Status (qdt::v1::Agent::Stub::*rpc)(grpc::ClientContext*,
+                                                                          const Request&,
+                                                                          Response*),
+                                const Request& request);
+
   TempDir state_;
   std::string token_;
   std::string address_;

@@ -4,7 +4,11 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "agent/probes/thermal_monitor.h"
 #include "common/profiles.h"
@@ -25,20 +29,20 @@ struct ModeCase {
 
 void PrintTo(const ModeCase& c, std::ostream* os) { *os << c.profile << " x" << c.time_scale; }
 
+// Starts `req`, returns its events to the end of the stream and fills
+// `record` with the stored run. A failed call fails the test and leaves the
+// results empty, which the callers' own checks then trip over.
 std::vector<RunEvent> RunToEnd(InProcessAgent& agent, const qdt::v1::StartRunRequest& req,
                                qdt::v1::RunRecord* record) {
-  grpc::ClientContext ctx;
-  agent.Auth(&ctx);
-  qdt::v1::Run run;
-  grpc::Status st = agent.stub().StartRun(&ctx, req, &run);
-  EXPECT_TRUE(st.ok()) << st.error_message();
-  auto events = Watch(agent.stub(), agent.token(), run.run_id(), 1);
-  grpc::ClientContext ctx2;
-  agent.Auth(&ctx2);
-  qdt::v1::GetRunRequest get;
-  get.set_run_id(run.run_id());
-  EXPECT_TRUE(agent.stub().GetRun(&ctx2, get, record).ok());
-  return events;
+  absl::StatusOr<qdt::v1::Run> run = agent.StartRun(req);
+  EXPECT_TRUE(run.ok()) << run.status();
+  if (!run.ok()) return {};
+  absl::StatusOr<std::vector<RunEvent>> events = agent.WatchAll(run->run_id());
+  EXPECT_TRUE(events.ok()) << events.status();
+  absl::StatusOr<qdt::v1::RunRecord> rec = agent.GetRun(run->run_id());
+  EXPECT_TRUE(rec.ok()) << rec.status();
+  if (rec.ok()) *record = *std::move(rec);
+  return events.ok() ? *std::move(events) : std::vector<RunEvent>();
 }
 
 class ModesTest : public ::testing::TestWithParam<ModeCase> {};

@@ -1,9 +1,12 @@
 // The Setup Check end to end with real fio and real gRPC on loopback: event
 // numbering, states and phases in order, samples that agree with fio's own
 // numbers, a verdict, test files removed; and a watcher that reconnects.
+#include <map>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "absl/status/statusor.h"
 #include "fio/fio_stream_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,36 +21,17 @@ using ::testing::ElementsAre;
 // 3 phases x 10 s x 0.3 = 9 s of I/O: long enough for ~3 one-second samples a phase.
 constexpr double kTimeScale = 0.3;
 
-qdt::v1::Run StartOrDie(InProcessAgent& agent, const qdt::v1::StartRunRequest& req) {
-  grpc::ClientContext ctx;
-  agent.Auth(&ctx);
-  qdt::v1::Run run;
-  grpc::Status st = agent.stub().StartRun(&ctx, req, &run);
-  EXPECT_TRUE(st.ok()) << st.error_message();
-  return run;
-}
-
-qdt::v1::RunRecord GetRunOrDie(InProcessAgent& agent, const std::string& id) {
-  grpc::ClientContext ctx;
-  agent.Auth(&ctx);
-  qdt::v1::GetRunRequest req;
-  req.set_run_id(id);
-  qdt::v1::RunRecord rec;
-  grpc::Status st = agent.stub().GetRun(&ctx, req, &rec);
-  EXPECT_TRUE(st.ok()) << st.error_message();
-  return rec;
-}
-
 TEST(SetupCheckTest, RunsWithRealFioAndStreamsSamplesThatMatchFio) {
   InProcessAgent agent;
   TempDir target("target");
-  qdt::v1::Run run = StartOrDie(agent, SetupCheckRequest(target.path(), kTimeScale));
-  ASSERT_FALSE(run.run_id().empty());
-  EXPECT_EQ(run.phase_count(), 3u);
+  absl::StatusOr<qdt::v1::Run> run = agent.StartRun(SetupCheckRequest(target.path(), kTimeScale));
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_FALSE(run->run_id().empty());
+  EXPECT_EQ(run->phase_count(), 3u);
 
-  grpc::Status st;
-  std::vector<RunEvent> events = Watch(agent.stub(), agent.token(), run.run_id(), 1, nullptr, &st);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  absl::StatusOr<std::vector<RunEvent>> watched = agent.WatchAll(run->run_id());
+  ASSERT_TRUE(watched.ok()) << watched.status();
+  const std::vector<RunEvent>& events = *watched;
 
   // seq runs 1, 2, 3, ... without a gap.
   ASSERT_FALSE(events.empty());
@@ -83,11 +67,12 @@ TEST(SetupCheckTest, RunsWithRealFioAndStreamsSamplesThatMatchFio) {
   EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
 
   // Samples agree with fio's own whole-phase numbers (io_bytes / runtime) within 10 %.
-  qdt::v1::RunRecord rec = GetRunOrDie(agent, run.run_id());
-  EXPECT_EQ(rec.run().state(), qdt::v1::RUN_STATE_DONE);
-  ASSERT_EQ(rec.events_size(), static_cast<int>(events.size()));
+  absl::StatusOr<qdt::v1::RunRecord> rec = agent.GetRun(run->run_id());
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_EQ(rec->run().state(), qdt::v1::RUN_STATE_DONE);
+  ASSERT_EQ(rec->events_size(), static_cast<int>(events.size()));
   int phase_invocations = 0;
-  for (const auto& inv : rec.fio()) {
+  for (const auto& inv : rec->fio()) {
     if (inv.phase_index() < 0) continue;
     ++phase_invocations;
     EXPECT_EQ(inv.exit_code(), 0);
@@ -115,12 +100,13 @@ TEST(SetupCheckTest, RunsWithRealFioAndStreamsSamplesThatMatchFio) {
 TEST(SetupCheckTest, WatcherThatReconnectsWithFromSeqMissesNothing) {
   InProcessAgent agent;
   TempDir target("target");
-  qdt::v1::Run run = StartOrDie(agent, SetupCheckRequest(target.path(), kTimeScale));
+  absl::StatusOr<qdt::v1::Run> run = agent.StartRun(SetupCheckRequest(target.path(), kTimeScale));
+  ASSERT_TRUE(run.ok()) << run.status();
 
   // The first watcher drops after a few samples ...
   int seen_samples = 0;
   std::vector<RunEvent> first =
-      Watch(agent.stub(), agent.token(), run.run_id(), 1, [&](const RunEvent& ev) {
+      Watch(agent.stub(), agent.token(), run->run_id(), 1, [&](const RunEvent& ev) {
         if (ev.has_sample()) ++seen_samples;
         return seen_samples >= 2;
       });
@@ -131,25 +117,26 @@ TEST(SetupCheckTest, WatcherThatReconnectsWithFromSeqMissesNothing) {
   auto stub2 = agent.NewStub();
   grpc::Status st;
   std::vector<RunEvent> second =
-      Watch(*stub2, agent.token(), run.run_id(), first.back().seq() + 1, nullptr, &st);
+      Watch(*stub2, agent.token(), run->run_id(), first.back().seq() + 1, nullptr, &st);
   ASSERT_TRUE(st.ok()) << st.error_message();
   ASSERT_FALSE(second.empty());
   EXPECT_EQ(second.front().seq(), first.back().seq() + 1);
 
-  qdt::v1::RunRecord rec = GetRunOrDie(agent, run.run_id());
+  absl::StatusOr<qdt::v1::RunRecord> rec = agent.GetRun(run->run_id());
+  ASSERT_TRUE(rec.ok()) << rec.status();
   std::vector<RunEvent> received = first;
   received.insert(received.end(), second.begin(), second.end());
-  ASSERT_EQ(received.size(), static_cast<size_t>(rec.events_size()));
+  ASSERT_EQ(received.size(), static_cast<size_t>(rec->events_size()));
   for (size_t i = 0; i < received.size(); ++i) {
-    EXPECT_EQ(received[i].SerializeAsString(), rec.events(static_cast<int>(i)).SerializeAsString())
+    EXPECT_EQ(received[i].SerializeAsString(), rec->events(static_cast<int>(i)).SerializeAsString())
         << "event " << i + 1 << " differs";
   }
   // A finished run replays from any point and then ends.
-  std::vector<RunEvent> tail =
-      Watch(agent.stub(), agent.token(), run.run_id(), rec.events_size() - 1, nullptr, &st);
-  ASSERT_TRUE(st.ok());
-  ASSERT_EQ(tail.size(), 2u);
-  EXPECT_EQ(tail.back().seq(), static_cast<uint64_t>(rec.events_size()));
+  absl::StatusOr<std::vector<RunEvent>> tail =
+      agent.WatchAll(run->run_id(), rec->events_size() - 1);
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ(tail->back().seq(), static_cast<uint64_t>(rec->events_size()));
 }
 
 }  // namespace

@@ -1,44 +1,36 @@
 // qdtctl analyze's engine on real fio output.
 #include "fio/fio_analysis.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace qdt::fio {
 namespace {
 
+using ::qdt::testing::Fixture;
 using ::testing::HasSubstr;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(QDT_FIXTURE_DIR) + "/fio/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const ProfileLevels kDefault{656, 2100};
 
 TEST(FioAnalysisTest, StatusStreamIsJudgedOnItsWindowsAndFioMean) {
-  auto a =
-      AnalyzeFioOutput(Fixture("local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"),
-                       kDefault, "f.json");
+  auto a = AnalyzeFioOutput(
+      Fixture("fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"), kDefault,
+      "f.json");
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->reports, 5u);
   EXPECT_EQ(a->verdict.phases(0).windows(), 4u);
   EXPECT_NEAR(a->verdict.sustained_mb_s(), 794.9, 0.1);
   EXPECT_EQ(a->verdict.rating(), qdt::v1::RATING_ACCEPTABLE);
   // The same output against a cue stack of 500 / 780 MB/s: it sustains the crossfade.
-  auto b =
-      AnalyzeFioOutput(Fixture("local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"),
-                       {500, 780}, "f.json");
+  auto b = AnalyzeFioOutput(
+      Fixture("fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"), {500, 780},
+      "f.json");
   EXPECT_EQ(b->verdict.rating(), qdt::v1::RATING_EXCELLENT);
 }
 
 TEST(FioAnalysisTest, SingleReportWithLeadingJunkAndFailedJob) {
-  auto note = AnalyzeFioOutput(Fixture("local_fio-3.33_leading_note_line_psync_linux_vm.json"),
+  auto note = AnalyzeFioOutput(Fixture("fio/local_fio-3.33_leading_note_line_psync_linux_vm.json"),
                                kDefault, "n.json");
   ASSERT_TRUE(note.ok());
   EXPECT_EQ(note->skipped_lines.size(), 1u);
@@ -47,7 +39,7 @@ TEST(FioAnalysisTest, SingleReportWithLeadingJunkAndFailedJob) {
   EXPECT_NEAR(note->verdict.sustained_mb_s(), 85.91, 0.01);
   EXPECT_EQ(note->verdict.rating(), qdt::v1::RATING_FAIL);
   auto err =
-      AnalyzeFioOutput(Fixture("fio-3.33_leading_error_lines_job_error22.json"), kDefault, "e");
+      AnalyzeFioOutput(Fixture("fio/fio-3.33_leading_error_lines_job_error22.json"), kDefault, "e");
   ASSERT_TRUE(err.ok());
   EXPECT_EQ(err->verdict.rating(), qdt::v1::RATING_FAIL);
   EXPECT_THAT(err->verdict.flags(),
@@ -57,11 +49,11 @@ TEST(FioAnalysisTest, SingleReportWithLeadingJunkAndFailedJob) {
 TEST(FioAnalysisTest, ReachedIodepthFromRealIodepthLevels) {
   // 5-object fixture: iodepth=8 with libaio; fio kept 8 in flight almost all the time.
   auto r =
-      ParseFioOutput(Fixture("local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"));
+      ParseFioOutput(Fixture("fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(ReachedIodepth(r->back().jobs[0]), 8u);
   // psync: the engine caps the queue at 1 (the fixture's 'note:' line says so).
-  auto p = ParseFioOutput(Fixture("local_fio-3.33_leading_note_line_psync_linux_vm.json"));
+  auto p = ParseFioOutput(Fixture("fio/local_fio-3.33_leading_note_line_psync_linux_vm.json"));
   EXPECT_EQ(ReachedIodepth(p->back().jobs[0]), 1u);
   FioJob none;
   EXPECT_EQ(ReachedIodepth(none), 0u);

@@ -11,13 +11,15 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/profiles.h"
 #include "fio/fio_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace qdt::fio {
 namespace {
@@ -34,15 +36,14 @@ FioJobOptions GoldenOptions() {
 }
 
 void CompareWithGolden(const std::string& name, const std::string& actual) {
-  std::string path = std::string(QDT_GOLDEN_DIR) + "/" + name;
+  const std::string path = qdt::testing::GoldenPath(name);
   if (std::getenv("QDT_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
+    absl::Status written = qdt::WriteFile(path, actual);
+    ASSERT_TRUE(written.ok()) << written;
   }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with QDT_UPDATE_GOLDEN=1)";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(actual, ss.str()) << "job file differs from " << path;
+  EXPECT_EQ(actual, qdt::testing::Golden(name))
+      << "job file differs from " << path << " (to accept a deliberate change, run with "
+      << "QDT_UPDATE_GOLDEN=1)";
 }
 
 struct FioResult {

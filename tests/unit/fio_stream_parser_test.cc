@@ -7,10 +7,8 @@
 #include <cctype>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,26 +16,20 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace qdt::fio {
 namespace {
 
+using ::qdt::testing::Fixture;
+using ::qdt::testing::FixturePath;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-std::string FixtureDir() { return std::string(QDT_FIXTURE_DIR) + "/fio"; }
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string ReadFixture(const std::string& name) { return ReadFile(FixtureDir() + "/" + name); }
-
+// File names under tests/fixtures/fio: bare, as the rows of kFacts (and the
+// test names made from them) have them.
 constexpr char kFiveObjects[] = "local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json";
 constexpr char kTwoGroups[] =
     "local_fio-3.33_two_groups_stonewall_numjobs2_group_reporting_linux_vm.json";
@@ -115,7 +107,7 @@ class FixtureTest : public ::testing::TestWithParam<FixtureFacts> {};
 
 TEST_P(FixtureTest, ParsesWithTheFactsOfTheFile) {
   const FixtureFacts& f = GetParam();
-  std::string text = ReadFixture(f.file);
+  std::string text = Fixture(absl::StrCat("fio/", f.file));
   ASSERT_FALSE(text.empty()) << f.file;
   FioStreamParser parser;
   std::vector<FioReport> reports;
@@ -155,10 +147,10 @@ INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureTest, ::testing::ValuesIn(kFacts),
 // once; and it must get a row of facts above.
 TEST(FioFixturesTest, EveryFixtureFileParsesAndHasFacts) {
   size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(FixtureDir())) {
+  for (const auto& entry : std::filesystem::directory_iterator(FixturePath("fio"))) {
     if (!entry.is_regular_file()) continue;
     ++files;
-    auto reports = ParseFioOutput(ReadFile(entry.path()));
+    auto reports = ParseFioOutput(Fixture("fio/" + entry.path().filename().string()));
     ASSERT_TRUE(reports.ok()) << entry.path() << ": " << reports.status();
     ASSERT_GE(reports->size(), 1u);
     for (const FioReport& r : *reports) {
@@ -173,7 +165,7 @@ TEST(FioFixturesTest, EveryFixtureFileParsesAndHasFacts) {
 }
 
 TEST(FioFixturesTest, IodepthLevelKeepsValues) {
-  auto r = ParseFioOutput(ReadFixture("fio-3.26_seq_readwrite_70-30_libaio_azure_linux.json"));
+  auto r = ParseFioOutput(Fixture("fio/fio-3.26_seq_readwrite_70-30_libaio_azure_linux.json"));
   ASSERT_TRUE(r.ok());
   const auto& levels = r->back().jobs[0].iodepth_level;
   ASSERT_EQ(levels.size(), 7u);
@@ -187,7 +179,7 @@ TEST(FioFixturesTest, IodepthLevelKeepsValues) {
 TEST(FioStreamParserTest, LeadingErrorLinesAreSkippedAndKept) {
   FioStreamParser parser;
   std::vector<FioReport> reports;
-  ASSERT_TRUE(parser.Feed(ReadFixture(kError22), &reports).ok());
+  ASSERT_TRUE(parser.Feed(Fixture(absl::StrCat("fio/", kError22)), &reports).ok());
   EXPECT_THAT(parser.skipped_lines(),
               ElementsAre("fio: time_based requires a runtime/timeout setting",
                           "1m: you need to specify size=",
@@ -201,7 +193,7 @@ TEST(FioStreamParserTest, NoteLineOfSynchronousEngineIsSkipped) {
   FioStreamParser parser;
   std::vector<FioReport> reports;
   ASSERT_TRUE(
-      parser.Feed(ReadFixture("local_fio-3.33_leading_note_line_psync_linux_vm.json"), &reports)
+      parser.Feed(Fixture("fio/local_fio-3.33_leading_note_line_psync_linux_vm.json"), &reports)
           .ok());
   EXPECT_THAT(parser.skipped_lines(),
               ElementsAre("note: both iodepth >= 1 and synchronous I/O engine are selected, queue "
@@ -386,7 +378,7 @@ void FeedInChunks(const std::string& text, std::mt19937* rng, size_t max_chunk,
 }
 
 TEST(FioStreamParserTest, ChunkingDoesNotChangeTheResult) {
-  const std::string text = ReadFixture(kFiveObjects);
+  const std::string text = Fixture(absl::StrCat("fio/", kFiveObjects));
   auto whole = ParseFioOutput(text);
   ASSERT_TRUE(whole.ok());
   ASSERT_EQ(whole->size(), 5u);
@@ -413,7 +405,8 @@ TEST(FioStreamParserTest, ChunkingDoesNotChangeTheResult) {
 TEST(FioStreamParserTest, ChunkingDoesNotChangeJunkLinesOfAnyFixture) {
   std::mt19937 rng(5);
   for (const FixtureFacts& f : kFacts) {
-    const std::string text = "fio: before\n" + ReadFixture(f.file) + "fio: after\n";
+    const std::string text =
+        "fio: before\n" + Fixture(absl::StrCat("fio/", f.file)) + "fio: after\n";
     FioStreamParser parser;
     std::vector<FioReport> whole;
     ASSERT_TRUE(parser.Feed(text, &whole).ok());
@@ -431,7 +424,7 @@ TEST(FioStreamParserTest, ChunkingDoesNotChangeJunkLinesOfAnyFixture) {
 // Broken input.
 
 TEST(FioStreamParserTest, TruncatedOutputIsAnErrorNotAZeroRate) {
-  const std::string text = ReadFixture(kFiveObjects);
+  const std::string text = Fixture(absl::StrCat("fio/", kFiveObjects));
   // Cut 500 bytes into the third object (objects start with "{" on its own line).
   size_t second = text.find("}\n{") + 2;
   size_t third = text.find("}\n{", second) + 2;
@@ -456,7 +449,7 @@ TEST(FioStreamParserTest, TruncatedOutputIsAnErrorNotAZeroRate) {
 }
 
 TEST(FioStreamParserTest, CutAnywhereNeverYieldsAZeroRateReport) {
-  const std::string text = ReadFixture(kFiveObjects);
+  const std::string text = Fixture(absl::StrCat("fio/", kFiveObjects));
   for (size_t len = 0; len < text.size(); len += 97) {
     FioStreamParser parser;
     std::vector<FioReport> reports;
@@ -571,7 +564,7 @@ TEST(ParseFioReportTest, NumbersAsFloatsOrBeyond32Bits) {
 // mean:  3186622464 B / 4.009 s = 794867164.9 B/s; fio's own final bw_bytes 794867164
 //        (= the intervals' bytes / their summed seconds, 0.486+1.001+1.000+0.999+0.523)
 TEST(FioIntervalTest, RatesOfTheStatusIntervalFixtureMatchHandArithmetic) {
-  auto reports = ParseFioOutput(ReadFixture(kFiveObjects));
+  auto reports = ParseFioOutput(Fixture(absl::StrCat("fio/", kFiveObjects)));
   ASSERT_TRUE(reports.ok());
   ASSERT_EQ(reports->size(), 5u);
 
@@ -614,7 +607,7 @@ TEST(FioIntervalTest, RatesOfTheStatusIntervalFixtureMatchHandArithmetic) {
 
 TEST(FioIntervalTest, FirstIntervalUsesRuntimeNotTheSummedJobRuntime) {
   // numjobs=4 + group_reporting: runtime 60015 ms, job_runtime 240022 (4 x 60 s).
-  auto r = ParseFioOutput(ReadFixture(kNumjobs4));
+  auto r = ParseFioOutput(Fixture(absl::StrCat("fio/", kNumjobs4)));
   ASSERT_TRUE(r.ok());
   auto first = FirstInterval(r->back());
   ASSERT_TRUE(first.ok());
@@ -633,7 +626,7 @@ TEST(FioIntervalTest, FirstIntervalUsesRuntimeNotTheSummedJobRuntime) {
 
 TEST(FioIntervalTest, FirstIntervalOfAFailedJobIsAnError) {
   // error=22 before any I/O: runtime 0 everywhere; a rate would be 0/0.
-  auto r = ParseFioOutput(ReadFixture(kError22));
+  auto r = ParseFioOutput(Fixture(absl::StrCat("fio/", kError22)));
   ASSERT_TRUE(r.ok());
   auto first = FirstInterval(r->back());
   EXPECT_TRUE(absl::IsFailedPrecondition(first.status())) << first.status();
@@ -665,7 +658,7 @@ TEST(FioIntervalTest, ErrorsNameTheValues) {
   auto same_time = ParseFioReport(Mini(2000, 600, "s", 20));
   auto fewer_bytes = ParseFioReport(Mini(3000, 100, "s", 20));
   auto fewer_ios = ParseFioReport(Mini(3000, 600, "s", 5));
-  auto two = ParseFioOutput(ReadFixture(kTwoGroups));
+  auto two = ParseFioOutput(Fixture(absl::StrCat("fio/", kTwoGroups)));
   ASSERT_TRUE(a.ok() && earlier.ok() && same_time.ok() && fewer_bytes.ok() && fewer_ios.ok() &&
               two.ok());
 
@@ -687,7 +680,7 @@ TEST(FioIntervalTest, SumsOverJobsMatchedByPosition) {
   // The two-group fixture: job 0 read 2179989504 B (runtime 2006 ms), job 1
   // wrote 194994176 B (runtime 2001 ms). A later report with made-up progress
   // in both jobs and directions, 2 s later on the runtime clock.
-  auto two = ParseFioOutput(ReadFixture(kTwoGroups));
+  auto two = ParseFioOutput(Fixture(absl::StrCat("fio/", kTwoGroups)));
   ASSERT_TRUE(two.ok());
   const FioReport& prev = two->back();
   FioReport cur = prev;
@@ -732,7 +725,7 @@ TEST(FioIntervalTest, SumsOverJobsMatchedByPosition) {
 
 TEST(FioJsonPlusTest, PercentilesParseBesideTheBins) {
   auto linux_plus =
-      ParseFioOutput(ReadFixture("local_fio-3.33_jsonplus_seqread_128k_linux_vm.json"));
+      ParseFioOutput(Fixture("fio/local_fio-3.33_jsonplus_seqread_128k_linux_vm.json"));
   ASSERT_TRUE(linux_plus.ok()) << linux_plus.status();
   const FioJob& j = linux_plus->back().jobs[0];
   EXPECT_EQ(j.read.clat_p50_ns, 569344);
@@ -740,13 +733,13 @@ TEST(FioJsonPlusTest, PercentilesParseBesideTheBins) {
   EXPECT_EQ(j.read.total_ios, 13550u);  // = the sum of its 87 bins
   EXPECT_EQ(j.write.clat_p99_ns, 0);    // no writes: absent, not made up
 
-  auto mac = ParseFioOutput(ReadFixture("fio-3.39_jsonplus_macos_randwrite_posixaio.json"));
+  auto mac = ParseFioOutput(Fixture("fio/fio-3.39_jsonplus_macos_randwrite_posixaio.json"));
   ASSERT_TRUE(mac.ok()) << mac.status();
   const FioJob& m = mac->back().jobs[0];
   EXPECT_EQ(m.write.clat_p50_ns, 189440);
   EXPECT_EQ(m.write.clat_p99_ns, 3489792);
   EXPECT_EQ(m.read.clat_p99_ns, 0);
-  // posixaio with iodepth=8 kept 8 in flight only 83% of the time (DESIGN.md §4).
+  // posixaio with iodepth=8 kept 8 in flight only 83% of the time (docs/DESIGN.md §4).
   ASSERT_EQ(m.iodepth_level.size(), 7u);
   EXPECT_THAT(m.iodepth_level[3], Pair("8", 83.148193));
 }

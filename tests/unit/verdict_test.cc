@@ -2,13 +2,12 @@
 // is known, and on real fio output.
 #include "common/verdict.h"
 
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "fio/fio_stream_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 
 namespace qdt {
 namespace {
@@ -361,11 +360,8 @@ TEST(VerdictTest, PhasesNotReachedReportNoStatisticsEvenWithData) {
 }
 
 TEST(VerdictTest, RealFioStatusStreamJudgedAsAnUnpacedPhase) {
-  std::ifstream in(std::string(QDT_FIXTURE_DIR) +
-                   "/fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto reports = fio::ParseFioOutput(ss.str());
+  auto reports = fio::ParseFioOutput(
+      qdt::testing::Fixture("fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"));
   ASSERT_TRUE(reports.ok());
   PhaseSeries s;
   s.name = "max-read";
