@@ -3,9 +3,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <mutex>
-
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/token.h"
 #include "agent/volumes.h"
 #include "common/logging.h"
@@ -37,7 +37,7 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
 
   void OnWriteDone(bool ok) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       writing_ = false;
       if (!ok && !finished_) {
         // The stream broke (client gone); there is nobody to write to.
@@ -50,7 +50,7 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
   }
 
   void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!finished_ && !writing_) {
       finished_ = true;
       Finish(grpc::Status::CANCELLED);
@@ -65,7 +65,7 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
 
  private:
   void Pump() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_ || writing_) return;
     if (cancelled_) {
       finished_ = true;
@@ -84,14 +84,15 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
     }
   }
 
-  std::shared_ptr<EventJournal> journal_;
+  const std::shared_ptr<EventJournal> journal_;
+  // Set in the constructor, reset in OnDone (after which nothing calls Pump).
   std::unique_ptr<EventJournal::Subscription> subscription_;
-  std::mutex mu_;
-  uint64_t next_;              // guarded by mu_
-  qdt::v1::RunEvent current_;  // the event being written; guarded by mu_
-  bool writing_ = false;       // guarded by mu_
-  bool finished_ = false;      // guarded by mu_
-  bool cancelled_ = false;     // guarded by mu_
+  absl::Mutex mu_;
+  uint64_t next_ ABSL_GUARDED_BY(mu_);
+  qdt::v1::RunEvent current_ ABSL_GUARDED_BY(mu_);  // the event being written
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Sends a Telemetry message every interval until the client cancels. A source
@@ -104,7 +105,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     writing_ = false;
     if (!ok || cancelled_) {
       FinishOnce(grpc::Status::CANCELLED);
@@ -118,7 +119,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
         });
   }
   void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     cancelled_ = true;
     alarm_.Cancel();
     if (!writing_) FinishOnce(grpc::Status::CANCELLED);
@@ -127,7 +128,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
 
  private:
   void Tick() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_ || cancelled_) {
       FinishOnce(grpc::Status::CANCELLED);
       return;
@@ -142,18 +143,20 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
     writing_ = true;
     StartWrite(&current_);
   }
-  void FinishOnce(const grpc::Status& st) {
+  void FinishOnce(const grpc::Status& st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
     Finish(st);
   }
 
-  absl::Duration interval_;
-  const ThermalMonitor* thermal_;
-  std::mutex mu_;
-  grpc::Alarm alarm_;
-  qdt::v1::Telemetry current_;
-  bool writing_ = false, finished_ = false, cancelled_ = false;
+  const absl::Duration interval_;
+  const ThermalMonitor* const thermal_;
+  absl::Mutex mu_;
+  grpc::Alarm alarm_ ABSL_GUARDED_BY(mu_);
+  qdt::v1::Telemetry current_ ABSL_GUARDED_BY(mu_);  // the message being written
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 template <typename T>

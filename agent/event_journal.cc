@@ -6,14 +6,12 @@ namespace qdt::agent {
 
 EventJournal::EventJournal(std::unique_ptr<EventLogWriter> writer,
                            std::vector<qdt::v1::RunEvent> existing)
-    : writer_(std::move(writer)), events_(std::move(existing)) {
-  if (writer_ == nullptr) closed_ = true;
-}
+    : writer_(std::move(writer)), events_(std::move(existing)), closed_(writer_ == nullptr) {}
 
 absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
   uint64_t seq;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (closed_) return absl::FailedPreconditionError("event journal is closed");
     seq = events_.size() + 1;
     event.set_seq(seq);
@@ -29,20 +27,20 @@ absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
 }
 
 bool EventJournal::Get(uint64_t seq, qdt::v1::RunEvent* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (seq == 0 || seq > events_.size()) return false;
   *out = events_[seq - 1];
   return true;
 }
 
 uint64_t EventJournal::last_seq() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return events_.size();
 }
 
 void EventJournal::Close() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (closed_) return;
     closed_ = true;
     writer_.reset();
@@ -51,12 +49,12 @@ void EventJournal::Close() {
 }
 
 bool EventJournal::closed() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return closed_;
 }
 
 std::vector<qdt::v1::RunEvent> EventJournal::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return events_;
 }
 
@@ -64,7 +62,7 @@ std::unique_ptr<EventJournal::Subscription> EventJournal::Subscribe(std::functio
   auto waiter = std::make_shared<Waiter>();
   waiter->wake = std::move(wake);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     waiters_.push_back(waiter);
   }
   return std::make_unique<Subscription>(std::move(waiter));
@@ -73,7 +71,7 @@ std::unique_ptr<EventJournal::Subscription> EventJournal::Subscribe(std::functio
 void EventJournal::Notify() {
   std::vector<std::shared_ptr<Waiter>> live;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = waiters_.begin();
     while (it != waiters_.end()) {
       if (auto w = it->lock()) {
@@ -85,7 +83,7 @@ void EventJournal::Notify() {
     }
   }
   for (auto& w : live) {
-    std::lock_guard<std::mutex> lock(w->mu);
+    absl::MutexLock lock(&w->mu);
     if (w->alive) w->wake();
   }
 }

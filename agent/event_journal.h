@@ -14,10 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/run_store.h"
 #include "qdt/v1/agent.pb.h"
 
@@ -50,24 +51,25 @@ class EventJournal {
 
  private:
   struct Waiter {
-    std::mutex mu;  // held while calling `wake`, and by the handle's destructor
-    std::function<void()> wake;
-    bool alive = true;
+    absl::Mutex mu;              // held while calling `wake`, and by the handle's destructor
+    std::function<void()> wake;  // constant after Subscribe
+    bool alive ABSL_GUARDED_BY(mu) = true;
   };
-  void Notify();
+  void Notify() ABSL_LOCKS_EXCLUDED(mu_);
 
-  mutable std::mutex mu_;
-  std::unique_ptr<EventLogWriter> writer_;
-  std::vector<qdt::v1::RunEvent> events_;
-  bool closed_ = false;
-  std::vector<std::weak_ptr<Waiter>> waiters_;
+  mutable absl::Mutex mu_;
+  // Held while a record is written, so that the on-disk order is the seq order.
+  std::unique_ptr<EventLogWriter> writer_ ABSL_GUARDED_BY(mu_);
+  std::vector<qdt::v1::RunEvent> events_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::weak_ptr<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 class EventJournal::Subscription {
  public:
   explicit Subscription(std::shared_ptr<Waiter> waiter) : waiter_(std::move(waiter)) {}
   ~Subscription() {
-    std::lock_guard<std::mutex> lock(waiter_->mu);
+    absl::MutexLock lock(&waiter_->mu);
     waiter_->alive = false;
   }
 

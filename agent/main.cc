@@ -4,11 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,8 +26,8 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/pem.h"
+#include "common/proto_json.h"
 #include "fio/fio_runner.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 
@@ -75,6 +75,140 @@ int Usage(const std::string& error) {
   return 2;
 }
 
+int Fail(absl::string_view message) {
+  std::cerr << "qdt-agent: " << message << "\n";
+  return 1;
+}
+
+// Everything the flags and the config file say, the flags winning.
+struct AgentFlags {
+  std::string listen = "127.0.0.1:50551";
+  std::string token_file;  // empty = <state_dir>/token
+  std::string state_dir = kDefaultStateDir;
+  std::string fio;
+  std::string port_file;
+  uint64_t default_file_size = qdt::kGiB;
+  std::string platform = "auto";
+  bool advertise = false;
+  std::string advertise_name;
+  std::string tls_cert, tls_key;
+  std::vector<std::string> allowed_targets;
+  bool check_config = false;
+};
+
+// The config file first (wherever --config is), so the flags can override it.
+absl::Status ApplyConfigFile(int argc, char** argv, AgentFlags* f) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], path;
+    if (arg == "--config" && i + 1 < argc) path = argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) path = arg.substr(9);
+    if (path.empty()) continue;
+    auto config = qdt::agent::LoadAgentConfig(path);
+    if (!config.ok()) return config.status();
+    if (!config->listen().empty()) f->listen = config->listen();
+    if (!config->token_file().empty()) f->token_file = config->token_file();
+    if (!config->state_dir().empty()) f->state_dir = config->state_dir();
+    if (!config->fio_path().empty()) f->fio = config->fio_path();
+    if (!config->platform().empty()) f->platform = config->platform();
+    if (config->default_file_size_bytes() > 0) {
+      f->default_file_size = config->default_file_size_bytes();
+    }
+    f->tls_cert = config->tls_cert_file();
+    f->tls_key = config->tls_key_file();
+    f->advertise = config->advertise();
+    f->advertise_name = config->advertise_name();
+    f->allowed_targets.assign(config->allowed_target_dirs().begin(),
+                              config->allowed_target_dirs().end());
+  }
+  return absl::OkStatus();
+}
+
+// The value of `--name VALUE` or `--name=VALUE` at argv[*i] (advancing *i).
+std::optional<std::string> TakeValue(int argc, char** argv, int* i, const std::string& name) {
+  const std::string arg = argv[*i];
+  if (arg == name) {
+    if (*i + 1 >= argc) return std::nullopt;
+    return std::string(argv[++*i]);
+  }
+  if (arg.rfind(name + "=", 0) == 0) return arg.substr(name.size() + 1);
+  return std::nullopt;
+}
+
+// Applies one flag at argv[*i]; an exit code when the program should end.
+std::optional<int> ApplyFlag(int argc, char** argv, int* i, AgentFlags* f) {
+  const std::string arg = argv[*i];
+  struct ValueFlag {
+    const char* name;
+    std::string* target;
+  };
+  const ValueFlag value_flags[] = {
+      {"--listen", &f->listen},   {"--token-file", &f->token_file}, {"--state-dir", &f->state_dir},
+      {"--fio", &f->fio},         {"--port-file", &f->port_file},   {"--tls-cert", &f->tls_cert},
+      {"--tls-key", &f->tls_key}, {"--platform", &f->platform},
+  };
+  for (const ValueFlag& v : value_flags) {
+    if (auto value = TakeValue(argc, argv, i, v.name)) {
+      *v.target = *value;
+      return std::nullopt;
+    }
+  }
+  if (arg == "-h" || arg == "--help") {
+    std::cout << kUsage;
+    return 0;
+  } else if (TakeValue(argc, argv, i, "--config")) {
+    // read by ApplyConfigFile
+  } else if (arg == "--check-config") {
+    f->check_config = true;
+  } else if (arg == "--advertise") {
+    f->advertise = true;
+  } else if (auto name = TakeValue(argc, argv, i, "--advertise-name")) {
+    f->advertise = true;
+    f->advertise_name = *name;
+  } else if (auto size = TakeValue(argc, argv, i, "--default-file-size")) {
+    if (!absl::SimpleAtoi(*size, &f->default_file_size) || f->default_file_size < qdt::kMiB) {
+      return Usage(
+          absl::StrCat("--default-file-size: \"", *size, "\" is not a byte count >= 1 MiB"));
+    }
+  } else {
+    return Usage(absl::StrCat("unknown argument \"", arg, "\""));
+  }
+  return std::nullopt;
+}
+
+// The gRPC credentials the flags ask for: plaintext, or TLS from PEM files.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const AgentFlags& f) {
+  if (f.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  auto cert = qdt::ReadPemFile("--tls-cert", f.tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = qdt::ReadPemFile("--tls-key", f.tls_key);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// --check-config: the settings in effect as JSON (0), or what is wrong (1).
+int CheckConfig(const AgentFlags& f) {
+  auto fio = qdt::fio::ResolveFioPath(f.fio);
+  if (!fio.ok()) return Fail(fio.status().message());
+  qdt::v1::AgentConfig effective;
+  effective.set_listen(f.listen);
+  effective.set_tls_cert_file(f.tls_cert);
+  effective.set_tls_key_file(f.tls_key);
+  effective.set_token_file(f.token_file);
+  effective.set_state_dir(f.state_dir);
+  effective.set_fio_path(*fio);
+  for (const auto& dir : f.allowed_targets) effective.add_allowed_target_dirs(dir);
+  effective.set_advertise(f.advertise);
+  effective.set_advertise_name(f.advertise_name);
+  effective.set_platform(f.platform);
+  effective.set_default_file_size_bytes(f.default_file_size);
+  auto json = qdt::ProtoToJson(effective);
+  if (!json.ok()) return Fail(json.status().message());
+  std::cout << *json;
+  return 0;
+}
+
 }  // namespace
 
 // `qdt-agent probe [--platform=auto|linux|macos]`: one-shot JSON of what this
@@ -104,13 +238,10 @@ int Probe(int argc, char** argv) {
   nlohmann::ordered_json out;
   out["platform"] = report.platform;
   out["volumes"] = nlohmann::ordered_json::array();
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
   for (const auto& v : report.volumes) {
-    std::string json;
-    (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
-    out["volumes"].push_back(nlohmann::ordered_json::parse(json));
+    auto json = qdt::ProtoToJson(v, {.pretty = false, .always_print_primitive = true});
+    if (!json.ok()) return Fail(json.status().message());
+    out["volumes"].push_back(nlohmann::ordered_json::parse(*json));
   }
   if (report.drive_temperature_c) {
     out["drive_temperature_c"] = *report.drive_temperature_c;
@@ -131,146 +262,53 @@ int Probe(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "probe") return Probe(argc, argv);
-  std::string listen = "127.0.0.1:50551";
-  std::string token_file;
-  std::string state_dir = kDefaultStateDir;
-  std::string fio_flag;
-  std::string port_file;
-  uint64_t default_file_size = qdt::kGiB;
-  std::string platform_flag = "auto";
-  bool advertise = false;
-  std::string tls_cert, tls_key;
-  std::string advertise_name;
-  std::vector<std::string> allowed_targets;
-  bool check_config = false;
-  // The config file first (wherever --config is), then the flags over it.
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i], path;
-    if (arg == "--config" && i + 1 < argc) path = argv[i + 1];
-    if (arg.rfind("--config=", 0) == 0) path = arg.substr(9);
-    if (path.empty()) continue;
-    auto config = qdt::agent::LoadAgentConfig(path);
-    if (!config.ok()) {
-      std::cerr << "qdt-agent: " << config.status().message() << "\n";
-      return 2;
-    }
-    if (!config->listen().empty()) listen = config->listen();
-    if (!config->token_file().empty()) token_file = config->token_file();
-    if (!config->state_dir().empty()) state_dir = config->state_dir();
-    if (!config->fio_path().empty()) fio_flag = config->fio_path();
-    if (!config->platform().empty()) platform_flag = config->platform();
-    if (config->default_file_size_bytes() > 0)
-      default_file_size = config->default_file_size_bytes();
-    tls_cert = config->tls_cert_file();
-    tls_key = config->tls_key_file();
-    advertise = config->advertise();
-    advertise_name = config->advertise_name();
-    allowed_targets.assign(config->allowed_target_dirs().begin(),
-                           config->allowed_target_dirs().end());
-  }
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    auto take = [&](const std::string& name) {
-      if (arg == name) {
-        if (i + 1 >= argc) return false;
-        value = argv[++i];
-        return true;
-      }
-      if (arg.rfind(name + "=", 0) == 0) {
-        value = arg.substr(name.size() + 1);
-        return true;
-      }
-      return false;
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else if (take("--listen")) {
-      listen = value;
-    } else if (take("--token-file")) {
-      token_file = value;
-    } else if (take("--state-dir")) {
-      state_dir = value;
-    } else if (take("--fio")) {
-      fio_flag = value;
-    } else if (take("--port-file")) {
-      port_file = value;
-    } else if (take("--config")) {
-      // read above
-    } else if (take("--tls-cert")) {
-      tls_cert = value;
-    } else if (take("--tls-key")) {
-      tls_key = value;
-    } else if (arg == "--check-config") {
-      check_config = true;
-    } else if (arg == "--advertise") {
-      advertise = true;
-    } else if (take("--advertise-name")) {
-      advertise = true;
-      advertise_name = value;
-    } else if (take("--platform")) {
-      platform_flag = value;
-    } else if (take("--default-file-size")) {
-      if (!absl::SimpleAtoi(value, &default_file_size) || default_file_size < qdt::kMiB) {
-        return Usage(
-            absl::StrCat("--default-file-size: \"", value, "\" is not a byte count >= 1 MiB"));
-      }
-    } else {
-      return Usage(absl::StrCat("unknown argument \"", arg, "\""));
-    }
-  }
-  if (token_file.empty()) token_file = state_dir + "/token";
-  auto platform = qdt::agent::ParsePlatform(platform_flag);
-  if (!platform.ok()) return Usage(std::string(platform.status().message()));
-  if (tls_cert.empty() != tls_key.empty()) {
-    return Usage(tls_cert.empty() ? "--tls-cert: needed with --tls-key"
-                                  : "--tls-key: needed with --tls-cert");
-  }
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (!tls_cert.empty()) {
-    auto cert = qdt::ReadPemFile("--tls-cert", tls_cert);
-    auto key = qdt::ReadPemFile("--tls-key", tls_key);
-    if (!cert.ok() || !key.ok()) {
-      std::cerr << "qdt-agent: " << (!cert.ok() ? cert : key).status().message() << "\n";
-      return 1;
-    }
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    credentials = grpc::SslServerCredentials(ssl);
-  }
+namespace {
 
-  if (check_config) {
-    auto fio = qdt::fio::ResolveFioPath(fio_flag);
-    if (!fio.ok()) {
-      std::cerr << "qdt-agent: " << fio.status().message() << "\n";
-      return 1;
-    }
-    qdt::v1::AgentConfig effective;
-    effective.set_listen(listen);
-    effective.set_tls_cert_file(tls_cert);
-    effective.set_tls_key_file(tls_key);
-    effective.set_token_file(token_file);
-    effective.set_state_dir(state_dir);
-    effective.set_fio_path(*fio);
-    for (const auto& dir : allowed_targets) effective.add_allowed_target_dirs(dir);
-    effective.set_advertise(advertise);
-    effective.set_advertise_name(advertise_name);
-    effective.set_platform(platform_flag);
-    effective.set_default_file_size_bytes(default_file_size);
-    google::protobuf::util::JsonPrintOptions print;
-    print.add_whitespace = true;
-    print.preserve_proto_field_names = true;
-    std::string json;
-    (void)google::protobuf::util::MessageToJsonString(effective, &json, print);
-    std::cout << json;
-    return 0;
-  }
+// Volumes for ListVolumes. On macOS one probe at start finds the internal
+// drive for smartctl; ListVolumes probes again on every call (drives come and go).
+qdt::agent::VolumeLister MakeVolumeLister(bool macos, qdt::agent::CommandRunner* commands,
+                                          qdt::agent::ThermalMonitor* thermal) {
+  if (!macos) return [] { return qdt::agent::ListVolumes("/sys"); };
+  std::vector<std::string> notes;
+  std::string internal_device;
+  auto volumes = qdt::agent::ProbeMacosVolumes(commands, &notes, &internal_device);
+  for (const auto& n : notes) QDT_LOG(Warning) << "probe: " << n;
+  QDT_LOG(Info) << "macOS probes: " << volumes.size() << " volumes, internal drive "
+                << (internal_device.empty() ? "unknown" : internal_device);
+  if (!internal_device.empty()) thermal->SetSmartDevice(internal_device);
+  return [commands]() -> absl::StatusOr<std::vector<qdt::v1::Volume>> {
+    std::vector<std::string> call_notes;
+    std::string internal;
+    auto v = qdt::agent::ProbeMacosVolumes(commands, &call_notes, &internal);
+    for (const auto& n : call_notes) QDT_LOG(Warning) << "probe: " << n;
+    if (v.empty() && !call_notes.empty()) return absl::UnavailableError(call_notes.front());
+    return v;
+  };
+}
 
-  // Signals are taken by sigwait() below; block them before any thread starts
-  // so that gRPC's and the runs' threads inherit the mask.
+// The DNS-SD announcement, when asked for; a missing publisher is only a warning.
+std::unique_ptr<qdt::agent::Advertiser> Advertise(const AgentFlags& f,
+                                                  qdt::agent::Platform platform, int port) {
+  if (!f.advertise) return nullptr;
+  std::string name = f.advertise_name;
+  if (name.empty()) {
+    char hostname[256] = {0};
+    ::gethostname(hostname, sizeof(hostname) - 1);
+    name = absl::StrCat("qdt-agent on ", hostname);
+  }
+  auto a = qdt::agent::Advertiser::Start(platform, name, port, f.state_dir);
+  if (!a.ok()) {
+    QDT_LOG(Warning) << a.status().message();
+    return nullptr;
+  }
+  QDT_LOG(Info) << "advertising \"" << name << "\" as " << qdt::agent::kServiceType << " on port "
+                << port;
+  return *std::move(a);
+}
+
+// Blocks the stop signals in this thread and every thread started after it,
+// so that only sigwait() in Serve() takes them.
+sigset_t BlockStopSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -278,104 +316,60 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
 
-  qdt::agent::RunStore store(state_dir);
-  if (auto st = store.Init(); !st.ok()) {
-    std::cerr << "qdt-agent: " << st.message() << "\n";
-    return 1;
-  }
-  auto token = qdt::agent::LoadOrCreateToken(token_file, /*create_if_missing=*/true);
-  if (!token.ok()) {
-    std::cerr << "qdt-agent: " << token.status().message() << "\n";
-    return 1;
-  }
-  auto fio_path = qdt::fio::ResolveFioPath(fio_flag);
-  if (!fio_path.ok()) {
-    std::cerr << "qdt-agent: " << fio_path.status().message() << "\n";
-    return 1;
-  }
+// The serving agent: store, token, fio, probes, recovery, gRPC, then waits
+// for SIGTERM / SIGINT / SIGHUP and shuts down cleanly.
+int Serve(const AgentFlags& f, qdt::agent::Platform platform,
+          std::shared_ptr<grpc::ServerCredentials> credentials) {
+  const sigset_t stop_signals = BlockStopSignals();
+  qdt::agent::RunStore store(f.state_dir);
+  if (auto st = store.Init(); !st.ok()) return Fail(st.message());
+  auto token = qdt::agent::LoadOrCreateToken(f.token_file, /*create_if_missing=*/true);
+  if (!token.ok()) return Fail(token.status().message());
+  auto fio_path = qdt::fio::ResolveFioPath(f.fio);
+  if (!fio_path.ok()) return Fail(fio_path.status().message());
   auto fio_version = qdt::fio::FioVersion(*fio_path);
-  if (!fio_version.ok()) {
-    std::cerr << "qdt-agent: " << fio_version.status().message() << "\n";
-    return 1;
-  }
+  if (!fio_version.ok()) return Fail(fio_version.status().message());
 
   qdt::agent::SystemCommandRunner commands;
-  qdt::agent::ThermalMonitor thermal(&commands, *platform, "/sys");
-  const bool macos = *platform == qdt::agent::Platform::kMacOS;
-  qdt::agent::VolumeLister list_volumes = [] { return qdt::agent::ListVolumes("/sys"); };
-  if (macos) {
-    // One probe at start finds the internal drive for smartctl; ListVolumes
-    // probes again on every call (drives come and go).
-    std::vector<std::string> notes;
-    std::string internal_device;
-    auto volumes = qdt::agent::ProbeMacosVolumes(&commands, &notes, &internal_device);
-    for (const auto& n : notes) QDT_LOG(Warning) << "probe: " << n;
-    QDT_LOG(Info) << "macOS probes: " << volumes.size() << " volumes, internal drive "
-                  << (internal_device.empty() ? "unknown" : internal_device);
-    if (!internal_device.empty()) thermal.SetSmartDevice(internal_device);
-    list_volumes = [&commands]() -> absl::StatusOr<std::vector<qdt::v1::Volume>> {
-      std::vector<std::string> call_notes;
-      std::string internal;
-      auto v = qdt::agent::ProbeMacosVolumes(&commands, &call_notes, &internal);
-      for (const auto& n : call_notes) QDT_LOG(Warning) << "probe: " << n;
-      if (v.empty() && !call_notes.empty()) return absl::UnavailableError(call_notes.front());
-      return v;
-    };
-  }
+  qdt::agent::ThermalMonitor thermal(&commands, platform, "/sys");
+  const bool macos = platform == qdt::agent::Platform::kMacOS;
+  qdt::agent::VolumeLister list_volumes = MakeVolumeLister(macos, &commands, &thermal);
   thermal.Start();
 
   qdt::agent::RunManagerOptions options;
   options.fio_path = *fio_path;
   options.thermal = &thermal;
   options.commands = &commands;
-  options.default_file_size = default_file_size;
-  options.allowed_target_dirs = allowed_targets;
+  options.default_file_size = f.default_file_size;
+  options.allowed_target_dirs = f.allowed_targets;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {
-    std::cerr << "qdt-agent: recovering earlier runs: " << st.message() << "\n";
-    return 1;
+    return Fail(absl::StrCat("recovering earlier runs: ", st.message()));
   }
-
   qdt::agent::AgentService service(
       &runs, *token, {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux"}, &thermal,
       list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(listen, credentials, &bound_port);
+  builder.AddListeningPort(f.listen, credentials, &bound_port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
-    std::cerr << "qdt-agent: cannot listen on " << listen << " (address in use or invalid)\n";
-    return 1;
+    return Fail(absl::StrCat("cannot listen on ", f.listen, " (address in use or invalid)"));
   }
-  std::string host = listen.substr(0, listen.rfind(':'));
-  QDT_LOG(Info) << "qdt-agent " << QDT_VERSION << " listening on " << host << ":" << bound_port
-                << (tls_cert.empty() ? " (plaintext)" : " (TLS)") << ", state " << state_dir
+  QDT_LOG(Info) << "qdt-agent " << QDT_VERSION << " listening on "
+                << f.listen.substr(0, f.listen.rfind(':')) << ":" << bound_port
+                << (f.tls_cert.empty() ? " (plaintext)" : " (TLS)") << ", state " << f.state_dir
                 << ", fio " << *fio_path << " (" << *fio_version << ")";
-  if (!port_file.empty()) {
-    if (auto st = qdt::WriteFileAtomically(port_file, absl::StrCat(bound_port, "\n"));
-        !st.ok()) {
+  if (!f.port_file.empty()) {
+    if (auto st = qdt::WriteFileAtomically(f.port_file, absl::StrCat(bound_port, "\n")); !st.ok()) {
       QDT_LOG(Error) << st;
     }
   }
-
-  std::unique_ptr<qdt::agent::Advertiser> advertiser;
-  if (advertise) {
-    if (advertise_name.empty()) {
-      char hostname[256] = {0};
-      ::gethostname(hostname, sizeof(hostname) - 1);
-      advertise_name = absl::StrCat("qdt-agent on ", hostname);
-    }
-    auto a = qdt::agent::Advertiser::Start(*platform, advertise_name, bound_port, state_dir);
-    if (a.ok()) {
-      advertiser = std::move(*a);
-      QDT_LOG(Info) << "advertising \"" << advertise_name << "\" as " << qdt::agent::kServiceType
-                    << " on port " << bound_port;
-    } else {
-      QDT_LOG(Warning) << a.status().message();
-    }
-  }
+  std::unique_ptr<qdt::agent::Advertiser> advertiser = Advertise(f, platform, bound_port);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -385,4 +379,29 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   QDT_LOG(Info) << "stopped";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "probe") return Probe(argc, argv);
+  AgentFlags flags;
+  if (auto st = ApplyConfigFile(argc, argv, &flags); !st.ok()) {
+    std::cerr << "qdt-agent: " << st.message() << "\n";
+    return 2;
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (auto exit_code = ApplyFlag(argc, argv, &i, &flags)) return *exit_code;
+  }
+  if (flags.token_file.empty()) flags.token_file = flags.state_dir + "/token";
+  auto platform = qdt::agent::ParsePlatform(flags.platform);
+  if (!platform.ok()) return Usage(std::string(platform.status().message()));
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return Usage(flags.tls_cert.empty() ? "--tls-cert: needed with --tls-key"
+                                        : "--tls-key: needed with --tls-cert");
+  }
+  auto credentials = Credentials(flags);
+  if (!credentials.ok()) return Fail(credentials.status().message());
+  if (flags.check_config) return CheckConfig(flags);
+  return Serve(flags, *platform, *std::move(credentials));
 }

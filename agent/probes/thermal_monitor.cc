@@ -17,7 +17,7 @@ ThermalMonitor::ThermalMonitor(CommandRunner* runner, Platform platform, std::st
 ThermalMonitor::~ThermalMonitor() { Stop(); }
 
 void ThermalMonitor::SetSmartDevice(std::string device) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   smart_device_ = std::move(device);
 }
 
@@ -46,51 +46,50 @@ ThermalReading ThermalMonitor::SampleOnce() {
     std::string device;
     bool refresh = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       device = smart_device_;
       refresh = samples_ % 10 == 0;
     }
     if (!device.empty() && refresh) {
       SmartctlReading s = ReadSmartctl(runner_, device);
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       smart_temp_c_ = s.temperature_c;  // unset again when smartctl stops answering
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     r.temperature_c = smart_temp_c_;
     if (smart_temp_c_) r.temperature_source = "smartctl " + device;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++samples_;
   latest_ = r;
   return r;
 }
 
 ThermalReading ThermalMonitor::Latest() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return latest_;
 }
 
 void ThermalMonitor::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return;
-  stop_ = false;
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = false;
+  }
   thread_ = std::thread([this] {
     while (true) {
       SampleOnce();
-      std::unique_lock<std::mutex> sleep(mu_);
-      if (wake_.wait_for(sleep, absl::ToChronoNanoseconds(interval_), [this] { return stop_; })) {
-        return;
-      }
+      absl::MutexLock sleep(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) return;
     }
   });
 }
 
 void ThermalMonitor::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    absl::MutexLock lock(&mu_);
+    stop_ = true;  // wakes the sampling thread's wait when the lock is released
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -16,13 +16,13 @@
 #ifndef QDT_AGENT_PROBES_THERMAL_MONITOR_H_
 #define QDT_AGENT_PROBES_THERMAL_MONITOR_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/probes/command_runner.h"
 #include "agent/probes/platform.h"
@@ -53,17 +53,17 @@ class ThermalMonitor {
   ThermalReading Latest() const;
 
  private:
-  CommandRunner* runner_;
-  Platform platform_;
-  std::string sysfs_root_;
-  absl::Duration interval_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::string smart_device_;
-  uint64_t samples_ = 0;                // guarded by mu_
-  std::optional<double> smart_temp_c_;  // the last smartctl answer; guarded by mu_
-  ThermalReading latest_;               // guarded by mu_
-  bool stop_ = false;                   // guarded by mu_
+  CommandRunner* const runner_;
+  const Platform platform_;
+  const std::string sysfs_root_;
+  const absl::Duration interval_;
+  mutable absl::Mutex mu_;
+  std::string smart_device_ ABSL_GUARDED_BY(mu_);
+  uint64_t samples_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<double> smart_temp_c_ ABSL_GUARDED_BY(mu_);  // the last smartctl answer
+  ThermalReading latest_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // Started by Start() and joined by Stop(), both on the owner's thread.
   std::thread thread_;
 };
 

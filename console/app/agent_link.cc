@@ -47,7 +47,6 @@ AgentLink::AgentLink(QString address, std::string token, client::TlsOptions tls,
 AgentLink::~AgentLink() { stop(); }
 
 void AgentLink::start() {
-  std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { loop(); });
@@ -57,46 +56,44 @@ void AgentLink::start() {
 void AgentLink::stop() {
   stop_ = true;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (active_ctx_ != nullptr) active_ctx_->TryCancel();  // a run stream too
   }
-  wake();
-  commands_cv_.notify_all();
+  wake();  // also wakes the command thread: its wait is re-checked when mu_ is released
   if (thread_.joinable()) thread_.join();
   if (command_thread_.joinable()) command_thread_.join();
 }
 
 void AgentLink::wake() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   woken_ = true;
   // Only the idle telemetry stream is cut short; a followed run keeps its stream.
   if (active_ctx_ != nullptr && active_is_idle_) active_ctx_->TryCancel();
-  cv_.notify_all();
 }
 
 bool AgentLink::pause(int ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load() || woken_; });
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(this, &AgentLink::wokenOrStopping), absl::Milliseconds(ms));
   woken_ = false;
   return !stop_;
 }
 
 uint64_t AgentLink::lastSeq(const QString& run_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = last_seq_.find(run_id.toStdString());
   return it == last_seq_.end() ? 0 : it->second;
 }
 
 void AgentLink::refreshVolumes() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     volumes_due_ = true;
   }
   wake();
 }
 
 void AgentLink::startRun(const qdt::v1::StartRunRequest& request) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   commands_.push_back([this, request] {
     grpc::ClientContext ctx;
     client::PrepareContext(&ctx, token_, absl::Seconds(30));
@@ -109,17 +106,16 @@ void AgentLink::startRun(const qdt::v1::StartRunRequest& request) {
     r.message = QString::fromStdString(st.ok() ? run.run_id() : st.error_message());
     r.run = run;
     if (st.ok()) {
-      std::lock_guard<std::mutex> inner(mu_);
+      absl::MutexLock inner(&mu_);
       watch_next_ = run.run_id();
     }
     emit commandDone(r);
     if (st.ok()) wake();  // leave the telemetry stream and follow the run
   });
-  commands_cv_.notify_one();
 }
 
 void AgentLink::stopRun(const QString& run_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   commands_.push_back([this, id = run_id.toStdString()] {
     grpc::ClientContext ctx;
     client::PrepareContext(&ctx, token_, absl::Seconds(15));
@@ -135,15 +131,14 @@ void AgentLink::stopRun(const QString& run_id) {
     r.run = run;
     emit commandDone(r);
   });
-  commands_cv_.notify_one();
 }
 
 void AgentLink::commandLoop() {
   while (true) {
     std::function<void()> next;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      commands_cv_.wait(lock, [this] { return stop_.load() || !commands_.empty(); });
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &AgentLink::commandOrStopping));
       if (stop_) return;
       next = std::move(commands_.front());
       commands_.pop_front();
@@ -178,7 +173,7 @@ void AgentLink::loop() {
     backoff = kInitialBackoffMs;
     bool volumes_due;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       volumes_due = volumes_due_ || round % kVolumesEveryRounds == 0;
       volumes_due_ = false;
     }
@@ -201,7 +196,7 @@ void AgentLink::loop() {
 
     std::string run;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       run = !watch_next_.empty()            ? watch_next_
             : !info.active_run_id().empty() ? info.active_run_id()
                                             : unfinished_run_;
@@ -223,7 +218,7 @@ bool AgentLink::follow(const std::string& run_id) {
   qdt::v1::WatchRunRequest req;
   req.set_run_id(run_id);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     req.set_from_seq(last_seq_[run_id] + 1);
     unfinished_run_ = run_id;
     active_ctx_ = &ctx;
@@ -235,7 +230,7 @@ bool AgentLink::follow(const std::string& run_id) {
   const QString qrun = QString::fromStdString(run_id);
   while (!stop_ && reader->Read(&ev)) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       uint64_t& last = last_seq_[run_id];
       if (ev.seq() <= last) continue;  // already delivered
       last = ev.seq();
@@ -249,7 +244,7 @@ bool AgentLink::follow(const std::string& run_id) {
     emit runEvent(e);
   }
   grpc::Status st = reader->Finish();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   active_ctx_ = nullptr;
   // The stream ends OK once the run's journal is closed: it is complete. A
   // run the agent no longer knows is not followed again.
@@ -264,7 +259,7 @@ void AgentLink::idle() {
   grpc::ClientContext ctx;
   client::PrepareContext(&ctx, token_, absl::Seconds(kIdleSliceS));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (woken_ || stop_) {
       woken_ = false;
       return;
@@ -284,7 +279,7 @@ void AgentLink::idle() {
     emit telemetry(out);
   }
   reader->Finish();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   active_ctx_ = nullptr;
   woken_ = false;
 }

@@ -15,15 +15,15 @@
 
 #include <QObject>
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "console/app/fleet_types.h"
 #include "console/client/agent_client.h"
 #include "grpcpp/grpcpp.h"
@@ -65,30 +65,37 @@ class AgentLink : public QObject {
   void loop();
   void commandLoop();
   // Sleeps up to `ms` or until stop/wake; false when stopping.
-  bool pause(int ms);
+  bool pause(int ms) ABSL_LOCKS_EXCLUDED(mu_);
+  // What pause() and the command thread wait for.
+  bool wokenOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || woken_; }
+  bool commandOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !commands_.empty();
+  }
   // WatchRun until the run ends or the stream fails; false when it failed.
   bool follow(const std::string& run_id);
-  void idle();  // WatchTelemetry for a few seconds
-  void wake();  // ends pause() and cancels the idle stream
+  void idle();                           // WatchTelemetry for a few seconds
+  void wake() ABSL_LOCKS_EXCLUDED(mu_);  // ends pause() and cancels the idle stream
 
+  // Constant after construction.
   const QString key_;
   const std::string address_, token_;
   const std::string connect_hint_;  // what to check when the agent cannot be reached
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<qdt::v1::Agent::Stub> stub_;
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::unique_ptr<qdt::v1::Agent::Stub> stub_;
 
+  // Read without the lock in the threads' loops; every store is followed by
+  // a pass through mu_ (wake()), so that waits on mu_ see it.
   std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;                          // guarded by mu_
-  std::string watch_next_;                      // run to follow next; guarded by mu_
-  std::string unfinished_run_;                  // followed but not seen to end
-  std::map<std::string, uint64_t> last_seq_;    // guarded by mu_
-  grpc::ClientContext* active_ctx_ = nullptr;   // the open stream; guarded by mu_
-  bool active_is_idle_ = false;                 // it is the telemetry stream
-  bool volumes_due_ = true;                     // guarded by mu_
-  std::deque<std::function<void()>> commands_;  // guarded by mu_
-  std::condition_variable commands_cv_;
+  mutable absl::Mutex mu_;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::string watch_next_ ABSL_GUARDED_BY(mu_);      // run to follow next
+  std::string unfinished_run_ ABSL_GUARDED_BY(mu_);  // followed but not seen to end
+  std::map<std::string, uint64_t> last_seq_ ABSL_GUARDED_BY(mu_);
+  grpc::ClientContext* active_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;  // the open stream
+  bool active_is_idle_ ABSL_GUARDED_BY(mu_) = false;                // it is the telemetry stream
+  bool volumes_due_ ABSL_GUARDED_BY(mu_) = true;
+  std::deque<std::function<void()>> commands_ ABSL_GUARDED_BY(mu_);
+  // Started by start() and joined by stop(), both on the owner's thread.
   std::thread thread_, command_thread_;
 };
 
