@@ -6,7 +6,9 @@ own sources (compile_commands.json of a build folder):
   (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED, ...) are checked by clang's
   -Wthread-safety analysis, every finding an error;
 - no function in agent/ longer than 80 lines (readability-function-size), so
-  the agent stays readable in small named steps.
+  the agent stays readable in small named steps;
+- one fork/exec in the tree: fork() only in common/subprocess.cc, the one
+  place that starts programs (pipes, deadlines, process groups done once).
 
   scripts/lint.py BUILD_DIR [--jobs N] [PATH_PREFIX ...]
 
@@ -46,6 +48,18 @@ def lint(tidy, build, rel):
     return rel, findings
 
 
+def fork_outside_subprocess(files):
+    """Our sources, other than common/subprocess.cc, that call fork()."""
+    found = []
+    for rel in files:
+        if rel == "common/subprocess.cc":
+            continue
+        with open(os.path.join(ROOT, rel), errors="replace") as f:
+            if "fork()" in f.read():
+                found.append(f"{rel}: calls fork(); start programs with qdt::Subprocess")
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("build")
@@ -67,13 +81,21 @@ def main():
     if args.prefixes:
         files = [f for f in files if f.startswith(tuple(args.prefixes))]
     failed = 0
+    sources = sorted(os.path.relpath(os.path.join(d, n), ROOT)
+                     for top in ("agent", "common", "fio", "console")
+                     for d, _, names in os.walk(os.path.join(ROOT, top))
+                     for n in names if n.endswith((".cc", ".h", ".cpp")))
+    for finding in fork_outside_subprocess(sources):
+        failed += 1
+        print(finding)
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for rel, findings in pool.map(lambda r: lint(tidy, args.build, r), files):
             if findings:
                 failed += 1
                 print("\n".join(findings))
     print(f"lint: {len(files)} files checked (thread safety; functions over {MAX_FUNCTION_LINES} "
-          f"lines in {', '.join(FUNCTION_SIZE_CHECKED)}): {failed} with findings")
+          f"lines in {', '.join(FUNCTION_SIZE_CHECKED)}; fork() outside common/subprocess.cc): "
+          f"{failed} with findings")
     return 1 if failed else 0
 
 

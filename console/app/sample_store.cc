@@ -12,7 +12,7 @@
 #include <QVariant>
 
 #include "absl/strings/strip.h"
-#include "google/protobuf/util/json_util.h"
+#include "common/proto_json.h"
 
 namespace qdt::console {
 namespace {
@@ -21,18 +21,21 @@ double WallSeconds(const google::protobuf::Timestamp& t) {
   return static_cast<double>(t.seconds()) + t.nanos() / 1e9;
 }
 
+// The verdict as the store keeps it; null (with a warning) when protobuf
+// cannot write it, rather than a half-written text.
 QString VerdictJson(const qdt::v1::Verdict& v) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(v, &json, opts);
-  return QString::fromStdString(json);
+  auto json = ProtoToJson(v, {.pretty = false});
+  if (!json.ok()) {
+    qWarning("sample store: %s", std::string(json.status().message()).c_str());
+    return QString();
+  }
+  return QString::fromStdString(*json);
 }
 
 std::optional<qdt::v1::Verdict> ParseVerdict(const QVariant& value) {
   if (value.isNull() || value.toString().isEmpty()) return std::nullopt;
   qdt::v1::Verdict v;
-  if (!google::protobuf::util::JsonStringToMessage(value.toString().toStdString(), &v).ok()) {
+  if (!ProtoFromJson(value.toString().toStdString(), &v, "stored verdict").ok()) {
     return std::nullopt;
   }
   return v;
