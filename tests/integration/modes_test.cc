@@ -73,15 +73,18 @@ TEST_P(ModesTest, RunsItsPhasesInOrderToAVerdict) {
   EXPECT_GT(rec.run().verdict().sustained_mb_s(), 0);
   EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
 
-  // Paced phases without bursts that this disk can sustain (target at most
-  // 80 % of what it read unpaced in this run; the shared test disk varies from
-  // 0.5 to 2.7 GB/s): fio's own mean is within 5 % of the target.
+  // Paced phases without bursts that this disk can surely sustain: fio's own
+  // mean is within 5 % of the target. "Surely" is at most half of what it read
+  // unpaced in this run: the shared test disk varies from 0.5 to 3 GB/s, and
+  // eight paced streams of 8.8 MB reads get less from it than one unpaced
+  // stream (seen: 1008 MB/s in the crossfade, 2983 MB/s in max-read of the
+  // same run; the verdict then rightly says ACCEPTABLE, not a pacing fault).
   const double capacity = rec.run().verdict().sustained_mb_s() * 1e6;
   for (const auto& inv : rec.fio()) {
     if (inv.phase_index() < 0) continue;
     const auto& phase = rec.profile().phases(inv.phase_index());
     double target_rate = PhaseTargetBytesPerS(phase);
-    bool steady = target_rate > 0 && target_rate <= 0.8 * capacity &&
+    bool steady = target_rate > 0 && target_rate <= 0.5 * capacity &&
                   ScheduledTargetBytesPerS(phase, 0, phase.duration_s()) == target_rate;
     if (!steady || phase.duration_s() < 2) continue;
     auto reports = fio::ParseFioOutput(inv.stdout());
