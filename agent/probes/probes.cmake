@@ -12,6 +12,7 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/diskstats.cc
   ${CMAKE_CURRENT_LIST_DIR}/diskutil.cc
   ${CMAKE_CURRENT_LIST_DIR}/hwmon.cc
+  ${CMAKE_CURRENT_LIST_DIR}/ioreg.cc
   ${CMAKE_CURRENT_LIST_DIR}/iostat.cc
   ${CMAKE_CURRENT_LIST_DIR}/parse_util.cc
   ${CMAKE_CURRENT_LIST_DIR}/plist.cc
