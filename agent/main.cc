@@ -345,6 +345,7 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   options.commands = &commands;
   options.default_file_size = f.default_file_size;
   options.allowed_target_dirs = f.allowed_targets;
+  options.platform = platform;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {
     return Fail(absl::StrCat("recovering earlier runs: ", st.message()));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/probes/qlab.h"
+#include "agent/run/device_counter.h"
 #include "agent/run/fio_invoker.h"
 #include "agent/run/run_recovery.h"
 #include "agent/run/test_area.h"
@@ -86,6 +87,9 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
     deps.sample_sources.thermal = [thermal] { return thermal->Latest(); };
   }
   deps.status_interval_s = options_.status_interval_s;
+  CounterChoice counter = ChooseDeviceCounter(plan.target_dir, options_.platform, options_.commands);
+  deps.counter = std::move(counter.counter);
+  deps.counter_note = std::move(counter.note);
   // The volume before the layout, for the low-free-space flag; 0 = unknown.
   const VolumeSpace space = SpaceOf(plan.target_dir).value_or(VolumeSpace{});
   const TestArea made = *area;

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "agent/event_journal.h"
 #include "agent/probes/command_runner.h"
+#include "agent/probes/platform.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/run/run_executor.h"
 #include "agent/run/run_plan.h"
@@ -51,6 +52,9 @@ struct RunManagerOptions {
   CommandRunner* commands = nullptr;
   // When not empty, targets must lie inside one of these folders (config file).
   std::vector<std::string> allowed_target_dirs;
+  // Which kernel counter checks fio against the drive (device_counter.h):
+  // /proc/diskstats on Linux, ioreg (through `commands`) on macOS.
+  Platform platform = HostPlatform();
 };
 
 class RunManager {

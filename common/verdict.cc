@@ -12,7 +12,79 @@ namespace {
 // Relative slack for comparing measured rates with targets built from doubles.
 constexpr double kRelativeTolerance = 1e-9;
 
+// The phase's bytes as people read them: "12.1 GB".
+std::string Gigabytes(double bytes) { return absl::StrFormat("%.1f GB", bytes / 1e9); }
+
+// The drive's own count against fio's, per phase that ran to its end: fills
+// the phase's device figures, adds the flags, and returns why the run cannot
+// be rated when a phase came from the cache (empty otherwise).
+std::string CrossCheck(const VerdictInput& in, qdt::v1::Verdict* v) {
+  if (in.device_counter.empty()) {
+    v->add_flags(absl::StrCat("not cross-checked: ", in.device_counter_note));
+    return "";
+  }
+  std::string no_rating;
+  for (size_t i = 0; i < in.phases.size(); ++i) {
+    const PhaseSeries& s = in.phases[i];
+    qdt::v1::PhaseVerdict* pv = v->mutable_phases(static_cast<int>(i));
+    pv->set_fio_bytes(s.fio_read_bytes);
+    if (!s.device_bytes.has_value()) {
+      if (s.completed && s.fio_read_bytes > 0) {
+        v->add_flags(absl::StrCat("not cross-checked: the counter of ", in.device_counter,
+                                  " could not be read in ", s.name));
+      }
+      continue;
+    }
+    pv->set_device_bytes(*s.device_bytes);
+    if (s.fio_runtime_s > 0) pv->set_device_mean_mb_s(BytesToMB(*s.device_bytes / s.fio_runtime_s));
+    if (!s.completed || s.fio_read_bytes == 0) continue;
+    const double fio = static_cast<double>(s.fio_read_bytes);
+    const double drive = static_cast<double>(*s.device_bytes);
+    if (drive < kMinDeliveredFraction * fio) {
+      std::string why = absl::StrFormat("served from cache: fio read %s in %s, the drive delivered %s",
+                                        Gigabytes(fio), s.name, Gigabytes(drive));
+      v->add_flags(why);
+      if (no_rating.empty()) no_rating = why;
+      continue;
+    }
+    const double extra = drive - fio;
+    const double seconds = s.fio_runtime_s > 0 ? s.fio_runtime_s : 1;
+    if (extra > kOtherReadsFraction * fio && BytesToMB(extra / seconds) > kOtherReadsMinMBps) {
+      v->add_flags(absl::StrFormat(
+          "other reads on %s during the test: about %.0f MB/s not from this test (Spotlight, "
+          "Time Machine, another app?)",
+          in.device_counter, BytesToMB(extra / seconds)));
+    }
+  }
+  return no_rating;
+}
+
+void NoRating(qdt::v1::Verdict* v, const std::string& reason, const std::string& summary) {
+  v->set_rating(qdt::v1::RATING_NO_RATING);
+  v->set_no_rating_reason(reason);
+  v->set_fails_crossfade_target(true);
+  v->set_summary(summary);
+}
+
 }  // namespace
+
+bool HasRating(const qdt::v1::Verdict& verdict) {
+  return verdict.rating() == qdt::v1::RATING_EXCELLENT ||
+         verdict.rating() == qdt::v1::RATING_ACCEPTABLE || verdict.rating() == qdt::v1::RATING_FAIL;
+}
+
+std::string RatingWord(qdt::v1::Rating rating) {
+  switch (rating) {
+    case qdt::v1::RATING_EXCELLENT:
+      return "EXCELLENT";
+    case qdt::v1::RATING_ACCEPTABLE:
+      return "ACCEPTABLE";
+    case qdt::v1::RATING_FAIL:
+      return "FAIL";
+    default:
+      return "NO RATING";
+  }
+}
 
 double NearestRankPercentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
@@ -180,19 +252,29 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   v.set_sustained_mb_s(sustained);
 
   if (in.phases.empty()) {
-    v.set_rating(qdt::v1::RATING_UNSPECIFIED);
-    v.set_fails_crossfade_target(true);
     v.add_flags("incomplete: no phase was measured");
-    v.set_summary("NO RATING: no phase was measured");
+    NoRating(&v, "no phase was measured", "NO RATING: no phase was measured");
     return v;
   }
+  std::string from_cache = CrossCheck(in, &v);
+  if (in.resident_fraction_after_layout.has_value() &&
+      *in.resident_fraction_after_layout > kMaxResidentFraction) {
+    from_cache = absl::StrFormat(
+        "the test files stayed in memory (%.0f %% of a file resident): the phases read memory, "
+        "not a drive",
+        100 * *in.resident_fraction_after_layout);
+    v.add_flags(from_cache);
+  }
   if (!all_completed) {
-    v.set_rating(qdt::v1::RATING_UNSPECIFIED);
-    v.set_fails_crossfade_target(true);
     v.add_flags(absl::StrCat("incomplete: phase ", first_incomplete, " did not finish"));
-    v.set_summary(absl::StrFormat(
-        "NO RATING: the run did not finish (phase %s); sustained %.0f MB/s over what ran",
-        first_incomplete, sustained));
+    NoRating(&v, absl::StrCat("the run did not finish (phase ", first_incomplete, ")"),
+             absl::StrFormat(
+                 "NO RATING: the run did not finish (phase %s); sustained %.0f MB/s over what ran",
+                 first_incomplete, sustained));
+    return v;
+  }
+  if (!from_cache.empty()) {
+    NoRating(&v, from_cache, absl::StrCat("NO RATING: ", from_cache));
     return v;
   }
   if (sustained >= in.crossfade_target_mb_s && all_paced_passed) {

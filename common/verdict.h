@@ -41,17 +41,35 @@
 //   drive's plausible ceiling, when known); queue depth capped (fio kept fewer
 //   reads in flight than asked: posixaio's kern.aioprocmax on macOS); low free
 //   space (under 10 % of the volume free at the start).
-// - A run that did not finish every phase gets no rating (RATING_UNSPECIFIED),
-//   fails_crossfade_target = true, the flag "incomplete: phase <name> did not
-//   finish" and the summary "NO RATING: the run did not finish (phase
-//   <name>); sustained <x> MB/s over what ran". No phases at all: "incomplete:
-//   no phase was measured".
+// - A run that did not finish every phase gets no rating (RATING_NO_RATING,
+//   with no_rating_reason), fails_crossfade_target = true, the flag
+//   "incomplete: phase <name> did not finish" and the summary "NO RATING: the
+//   run did not finish (phase <name>); sustained <x> MB/s over what ran". No
+//   phases at all: "incomplete: no phase was measured".
+// - The drive's own counter (when there is one) checks every phase that ran to
+//   its end: when the drive delivered less than kMinDeliveredFraction (90 %)
+//   of the bytes fio read, the phase was served from the page cache: flag
+//   "served from cache: fio read 12.1 GB in crossfade, the drive delivered
+//   0.2 GB" and RATING_NO_RATING with that reason. When the drive delivered
+//   more than fio read by over kOtherReadsFraction (5 %) of fio's bytes and
+//   over kOtherReadsMinMBps (5 MB/s): flag "other reads on disk4 during the
+//   test: about 140 MB/s not from this test (Spotlight, Time Machine, another
+//   app?)" (the rating stands: a shared drive only looks slower). Without a
+//   counter: flag "not cross-checked: no device counter for <target>: <why>";
+//   a counter that could not be read in a phase: "not cross-checked: the
+//   counter of <device> could not be read in <phase>".
+// - Test files still more than kMaxResidentFraction (1 %) in the page cache
+//   after the eviction before the first phase (only possible without a
+//   counter: with one the run fails before any phase): NO RATING "the test
+//   files stayed in memory (100 % of a file resident): the phases read memory,
+//   not a drive" (tmpfs, a RAM disk).
 // - normal_target_mb_s and crossfade_target_mb_s are copied into the Verdict.
 //
 // Pure functions; thread-safe.
 #ifndef QDT_COMMON_VERDICT_H_
 #define QDT_COMMON_VERDICT_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +99,11 @@ struct PhaseSeries {
   std::vector<StreamLatency> streams;  // per stream, from fio's final report
   uint32_t requested_iodepth = 0;      // the most outstanding reads a stream asked for
   uint32_t reached_iodepth = 0;        // the deepest queue fio kept (iodepth_level); 0 = unknown
+  // The drive's own count of the phase: bytes it delivered to reads while the
+  // phase ran (its kernel counter); unset without a counter.
+  std::optional<uint64_t> device_bytes;
+  uint64_t fio_read_bytes = 0;  // fio's own count of the phase's reads (final report)
+  double fio_runtime_s = 0;     // fio's runtime of the phase (its longest job); 0 = unknown
 };
 
 struct VerdictInput {
@@ -91,17 +114,38 @@ struct VerdictInput {
   double plausible_ceiling_mb_s = 0;
   // Space on the target volume at the start; 0 = unknown.
   uint64_t free_bytes = 0, total_bytes = 0;
+  // The device whose counter filled PhaseSeries::device_bytes ("loop3",
+  // "disk4"); empty = none, and device_counter_note says why.
+  std::string device_counter;
+  std::string device_counter_note = "no device counter was read";
+  // The largest share of a test file still in the page cache after the
+  // eviction before the first phase (0..1); unset = not measured. Above
+  // kMaxResidentFraction: NO RATING (the phases read memory).
+  std::optional<double> resident_fraction_after_layout;
 };
 
 // Flag thresholds (docs/VERDICTS.md).
 inline constexpr double kThrottleDropFraction = 0.85;  // last quarter under 85 % of the first
 inline constexpr size_t kThrottleMinWindows = 8;
 inline constexpr double kLowFreeFraction = 0.10;  // under 10 % free
+// The drive delivered under 90 % of what fio read: the rest came from memory.
+inline constexpr double kMinDeliveredFraction = 0.90;
+// More than fio read by 5 % of fio's bytes and 5 MB/s: someone else read too.
+inline constexpr double kOtherReadsFraction = 0.05;
+inline constexpr double kOtherReadsMinMBps = 5;
+// A test file more than 1 % in memory after the eviction is not out of it.
+inline constexpr double kMaxResidentFraction = 0.01;
 
 // Windows shorter than this are not judged.
 inline constexpr double kMinJudgedWindowS = 0.5;
 
 qdt::v1::Verdict ComputeVerdict(const VerdictInput& input);
+
+// Whether the verdict rates the drive (EXCELLENT, ACCEPTABLE or FAIL); false
+// for NO RATING and for the unset value of records from older agents.
+bool HasRating(const qdt::v1::Verdict& verdict);
+// "EXCELLENT", "ACCEPTABLE", "FAIL", "NO RATING" (also for an unset rating).
+std::string RatingWord(qdt::v1::Rating rating);
 
 // Nearest-rank percentile (p in [0, 100]) of unsorted values; 0 when empty.
 double NearestRankPercentile(std::vector<double> values, double p);

@@ -35,6 +35,8 @@ struct FioJobOptions {
   std::string test_dir;          // absolute: <target>/.qdt-test/<run-id>
   uint64_t file_size_bytes = 0;  // each stream file
   std::string ioengine;          // "libaio" on Linux, "posixaio" on macOS
+  // direct=1 and invalidate=1; false (a buffered profile): both 0, reads go
+  // through the page cache.
   bool direct = true;
 };
 

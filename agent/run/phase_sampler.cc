@@ -26,6 +26,25 @@ PhaseSampler::PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleS
   series_.name = phase.name();
   series_.target_bytes_per_s = PhaseTargetBytesPerS(phase);
   series_.ran = true;
+  if (sources_.device_bytes) {
+    device_start_ = device_last_ = sources_.device_bytes();
+    device_last_ns_ = NowNs();
+  }
+}
+
+int64_t PhaseSampler::NowNs() const {
+  return sources_.monotonic_ns ? sources_.monotonic_ns() : SteadyNowNs();
+}
+
+std::optional<double> PhaseSampler::DeviceRate() {
+  if (!sources_.device_bytes || !device_last_.has_value()) return std::nullopt;
+  const std::optional<uint64_t> now = sources_.device_bytes();
+  const int64_t now_ns = NowNs();
+  if (!now.has_value() || *now < *device_last_ || now_ns <= device_last_ns_) return std::nullopt;
+  const double rate = static_cast<double>(*now - *device_last_) / ((now_ns - device_last_ns_) / 1e9);
+  device_last_ = now;
+  device_last_ns_ = now_ns;
+  return rate;
 }
 
 std::string PhaseSampler::Where() const {
@@ -58,7 +77,8 @@ qdt::v1::Sample PhaseSampler::MakeSample(const fio::FioInterval& iv) {
   const absl::Time wall = sources_.wall_clock ? sources_.wall_clock() : absl::Now();
   *s.mutable_wall_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(wall));
-  s.set_monotonic_ns(sources_.monotonic_ns ? sources_.monotonic_ns() : SteadyNowNs());
+  s.set_monotonic_ns(NowNs());
+  if (std::optional<double> rate = DeviceRate()) s.set_device_read_bytes_per_s(*rate);
   s.set_phase_index(index_);
   s.set_interval_s(iv.interval_s);
   s.set_read_bytes_per_s(iv.read_bytes_per_s);
@@ -96,6 +116,19 @@ absl::Status PhaseSampler::Finish(const fio::FioExit& exit) {
     series_.reached_iodepth = std::max(series_.reached_iodepth, fio::ReachedIodepth(job));
   }
   series_.fio_mean_bytes_per_s = fio::MeanReadBytesPerS(*last_) + fio::MeanWriteBytesPerS(*last_);
+  int64_t runtime_ms = 0;
+  for (const fio::FioJob& job : last_->jobs) {
+    series_.fio_read_bytes += job.read.io_bytes;
+    runtime_ms = std::max({runtime_ms, job.read.runtime_ms, job.write.runtime_ms});
+  }
+  series_.fio_runtime_s = runtime_ms / 1e3;
+  // The phase's whole count: from before fio started to after it ended, so
+  // it does not depend on when the samples happened to be taken.
+  if (device_start_.has_value() && sources_.device_bytes) {
+    if (std::optional<uint64_t> end = sources_.device_bytes(); end && *end >= *device_start_) {
+      series_.device_bytes = *end - *device_start_;
+    }
+  }
   series_.completed = true;
   return absl::OkStatus();
 }

@@ -7,8 +7,9 @@
 // (fio_stream_parser.h). Intervals shorter than kMinSampleIntervalS (fio's
 // last status just before its final report) are folded into the next one, or
 // left to fio's phase mean. This is where each sample gains what is measured
-// beside fio: the drive temperature and thermal pressure now, the drive's own
-// byte counter next.
+// beside fio: the drive temperature and thermal pressure, and the drive's own
+// byte counter (device_counter.h), read when the sampler is made (the phase's
+// start), at every sample, and when fio has ended.
 //
 // No I/O. Not thread-safe: one sampler per phase, fed by the thread that
 // reads that fio's stdout.
@@ -41,6 +42,8 @@ struct SampleSources {
   // Wall and monotonic time of a sample; empty = the system clocks.
   std::function<absl::Time()> wall_clock;
   std::function<int64_t()> monotonic_ns;
+  // The drive's cumulative read counter (bytes); empty or nullopt = none.
+  std::function<std::optional<uint64_t>()> device_bytes;
 };
 
 class PhaseSampler {
@@ -63,12 +66,17 @@ class PhaseSampler {
   // The series so far: the windows of every sample, and after a successful
   // Finish() fio's mean, the latencies and `completed`.
   const PhaseSeries& series() const { return series_; }
+  // The drive's counter when the sampler was made; unset without a counter.
+  std::optional<uint64_t> device_start() const { return device_start_; }
   // "phase 2 \"crossfade\": "
   std::string Where() const;
 
  private:
   qdt::v1::Sample MakeSample(const fio::FioInterval& iv);
   absl::Status CheckFinalReport(const fio::FioExit& exit);
+  int64_t NowNs() const;
+  // The drive's rate since the previous reading, and remembers this one.
+  std::optional<double> DeviceRate();
 
   const qdt::v1::Phase phase_;
   const int index_;
@@ -79,6 +87,9 @@ class PhaseSampler {
   std::optional<fio::FioReport> last_;  // the newest report (fio's final one at the end)
   absl::Status parse_error_;            // the first output problem
   double elapsed_s_ = 0;                // phase time covered by samples
+  std::optional<uint64_t> device_start_;  // the counter at the phase's start
+  std::optional<uint64_t> device_last_;   // and at the last sample
+  int64_t device_last_ns_ = 0;            // when it was read (monotonic)
 };
 
 }  // namespace qdt::agent

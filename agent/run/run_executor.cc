@@ -1,6 +1,9 @@
 #include "agent/run/run_executor.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/run/page_cache.h"
+#include "fio/fio_job_builder.h"
 #include "common/logging.h"
 #include "common/profiles.h"
 #include "common/run_state.h"
@@ -35,6 +38,8 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   run.set_phase_index(-1);
   run.set_phase_count(static_cast<uint32_t>(plan.profile.phases_size()));
   run.set_planned_duration_s(plan.planned_duration_s);
+  run.mutable_checks()->set_device_counter(deps.counter ? deps.counter->device() : "");
+  run.mutable_checks()->set_device_counter_note(deps.counter ? "" : deps.counter_note);
   if (auto st = deps.store->CreateRun(run, request, plan.profile); !st.ok()) return st;
   auto writer = deps.store->OpenEventLog(plan.run_id);
   if (!writer.ok()) return writer.status();
@@ -68,6 +73,7 @@ RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1
 
 void RunExecutor::Execute() {
   absl::Status status = Prepare();
+  if (status.ok()) status = EvictCache();
   if (status.ok()) status = AwaitStart();
   if (status.ok()) status = RunPhases();
   Judge();
@@ -93,6 +99,34 @@ absl::Status RunExecutor::Prepare() {
     return absl::InternalError(absl::StrCat("layout failed: ", exit->Describe()));
   }
   return absl::OkStatus();
+}
+
+absl::Status RunExecutor::EvictCache() {
+  std::vector<std::string> paths;
+  for (int i = 0; i < plan_.file_count; ++i) {
+    paths.push_back(absl::StrCat(area_.dir(), "/", fio::StreamFileName(i)));
+  }
+  auto evicted = EvictTestFiles(paths);
+  if (!evicted.ok()) return evicted.status();
+  {
+    absl::MutexLock lock(&mu_);
+    run_.mutable_checks()->set_resident_fraction_after_layout(evicted->max_resident_fraction);
+  }
+  resident_fraction_ = evicted->max_resident_fraction;
+  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
+  if (const std::string problem = evicted->Problem(); !problem.empty()) {
+    // With the drive's counter the phases would be cross-checked, but a file
+    // in memory makes them measure memory: stop before the first. Without a
+    // counter (tmpfs is memory by design) the run goes on and gives no rating.
+    if (deps_.counter != nullptr) return absl::FailedPreconditionError(problem);
+    Log(LogLine::LEVEL_WARNING, absl::StrCat(problem, "; the run will give no rating"));
+    return Checkpoint();
+  }
+  Log(LogLine::LEVEL_INFO,
+      absl::StrFormat("the %d test files are out of the page cache (at most %.2f %% of a file's "
+                      "pages resident)",
+                      plan_.file_count, 100 * evicted->max_resident_fraction));
+  return Checkpoint();
 }
 
 absl::Status RunExecutor::AwaitStart() {
@@ -123,7 +157,9 @@ absl::Status RunExecutor::RunPhases() {
 absl::Status RunExecutor::RunPhase(int index) {
   if (auto st = Checkpoint(); !st.ok()) return st;
   BeginPhase(index);
-  PhaseSampler sampler(plan_.profile.phases(index), index, deps_.sample_sources);
+  SampleSources sources = deps_.sample_sources;
+  if (deps_.counter != nullptr) sources.device_bytes = [this] { return ReadCounter(); };
+  PhaseSampler sampler(plan_.profile.phases(index), index, std::move(sources));
   FioCall call{absl::StrCat("phase-", index),
                index,
                plan_.phase_jobs[index],
@@ -175,6 +211,12 @@ void RunExecutor::Judge() {
   input.crossfade_target_mb_s = levels.crossfade_mb_s;
   input.free_bytes = space_.free_bytes;
   input.total_bytes = space_.total_bytes;
+  input.resident_fraction_after_layout = resident_fraction_;
+  if (deps_.counter != nullptr) {
+    input.device_counter = deps_.counter->device();
+  } else {
+    input.device_counter_note = deps_.counter_note;
+  }
   qdt::v1::Verdict verdict = ComputeVerdict(input);
   {
     absl::MutexLock lock(&mu_);
@@ -274,6 +316,16 @@ bool RunExecutor::active() const {
 void RunExecutor::Emit(RunEvent event) {
   auto seq = journal_->Append(std::move(event));
   if (!seq.ok()) QDT_LOG(Error) << "run " << run_id() << ": " << seq.status();
+}
+
+std::optional<uint64_t> RunExecutor::ReadCounter() const {
+  if (deps_.counter == nullptr) return std::nullopt;
+  auto bytes = deps_.counter->BytesRead();
+  if (!bytes.ok()) {
+    QDT_LOG(Warning) << "run " << run_id() << ": " << bytes.status().message();
+    return std::nullopt;
+  }
+  return *bytes;
 }
 
 void RunExecutor::Log(LogLine::Level level, const std::string& text) {

@@ -1,8 +1,9 @@
 // RunExecutor drives one accepted run from PENDING to its final state on the
 // run's worker thread. Execute() is the whole life of a run:
 //
-//   prepare (lay the files out) → await the synchronised start → each phase
-//   → judge → clean up → final state
+//   prepare (lay the files out) → evict them from the page cache (and prove
+//   it) → await the synchronised start → each phase → judge → clean up →
+//   final state
 //
 // One absl::Status flows through those steps: the first step that fails (or
 // sees a stop) decides the final state, and the steps after it are skipped,
@@ -26,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/event_journal.h"
+#include "agent/run/device_counter.h"
 #include "agent/run/fio_invoker.h"
 #include "agent/run/phase_sampler.h"
 #include "agent/run/run_plan.h"
@@ -41,6 +43,10 @@ struct RunExecutorDeps {
   std::unique_ptr<FioInvoker> invoker;  // runs fio for this run
   SampleSources sample_sources;         // temperature etc. for each sample
   int status_interval_s = 1;            // fio --status-interval: one sample per interval
+  // The target drive's own read counter (device_counter.h); null when none
+  // was found, and counter_note says why.
+  std::unique_ptr<DeviceCounter> counter;
+  std::string counter_note;
 };
 
 enum class StopReason { kRequested, kShutdown };
@@ -75,6 +81,7 @@ class RunExecutor {
  private:
   // The steps of Execute(), in order.
   absl::Status Prepare();
+  absl::Status EvictCache();
   absl::Status AwaitStart();
   absl::Status RunPhases();
   absl::Status RunPhase(int index);
@@ -89,6 +96,8 @@ class RunExecutor {
   void BeginPhase(int index);
   void Emit(qdt::v1::RunEvent event);
   void Log(qdt::v1::LogLine::Level level, const std::string& text);
+  // The drive's counter now; nullopt without a counter or when it cannot be read.
+  std::optional<uint64_t> ReadCounter() const;
 
   // Constant after construction.
   const RunPlan plan_;
@@ -102,8 +111,10 @@ class RunExecutor {
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
 
-  // The worker thread's alone: every phase's series, for the verdict.
+  // The worker thread's alone: every phase's series, for the verdict, and the
+  // test files' page-cache residency after the eviction.
   std::vector<PhaseSeries> series_;
+  std::optional<double> resident_fraction_;
 };
 
 }  // namespace qdt::agent

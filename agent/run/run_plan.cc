@@ -124,6 +124,9 @@ absl::StatusOr<RunPlan> PlanRun(const StartRunRequest& request, const PlanOption
   plan.job_options.test_dir = plan.test_dir;
   plan.job_options.file_size_bytes = plan.file_size_bytes;
   plan.job_options.ioengine = options.ioengine.empty() ? fio::DefaultIoEngine() : options.ioengine;
+  // A buffered profile reads through the page cache (volumes that refuse
+  // O_DIRECT); the drive's counter still judges every phase.
+  plan.job_options.direct = !plan.profile.buffered();
   if (auto st = BuildJobs(&plan); !st.ok()) return st;
   plan.planned_duration_s = ProfileDurationS(plan.profile);
   return plan;

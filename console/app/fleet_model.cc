@@ -8,6 +8,7 @@
 
 #include "common/run_state.h"
 #include "common/units.h"
+#include "common/verdict.h"
 
 namespace qdt::console {
 namespace {
@@ -142,10 +143,7 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
     case kVerdict: {
       if (!r.verdict) return RunActive(r.run_state) ? QString("…") : QString("—");
       const auto& v = *r.verdict;
-      QString rating =
-          v.rating() == qdt::v1::RATING_UNSPECIFIED
-              ? QString("NO RATING")
-              : QString::fromStdString(qdt::v1::Rating_Name(v.rating())).remove("RATING_");
+      QString rating = QString::fromStdString(RatingWord(v.rating()));
       if (v.fails_crossfade_target()) {
         return QString("✗ FAIL < %1 MB/s — %2, %3 MB/s")
             .arg(v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps,
@@ -395,7 +393,7 @@ RigSummary FleetModel::summary() const {
       ++s.running;
       if (r.planned_s > 0) s.seconds_left = std::max(s.seconds_left, r.planned_s - r.elapsed_s);
     }
-    if (r.verdict && r.verdict->rating() != qdt::v1::RATING_UNSPECIFIED) {
+    if (r.verdict && HasRating(*r.verdict)) {
       if (r.verdict->fails_crossfade_target()) {
         ++s.failed;
       } else {

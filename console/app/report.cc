@@ -9,6 +9,7 @@
 #include <QtCharts/QChartView>
 
 #include "common/units.h"
+#include "common/verdict.h"
 #include "console/app/charts.h"
 
 namespace qdt::console {
@@ -63,9 +64,7 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
     bool fails = true;
     if (info && info->verdict) {
       const auto& v = *info->verdict;
-      rating = v.rating() == qdt::v1::RATING_UNSPECIFIED
-                   ? QString("NO RATING")
-                   : QString::fromStdString(qdt::v1::Rating_Name(v.rating())).remove("RATING_");
+      rating = QString::fromStdString(RatingWord(v.rating()));
       fails = v.fails_crossfade_target();
       sustained = QString::number(v.sustained_mb_s(), 'f', 0);
       summary = QString::fromStdString(v.summary());

@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "common/run_state.h"
 #include "common/units.h"
+#include "common/verdict.h"
 
 namespace qdt::client {
 
@@ -49,10 +50,7 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 
 std::string StateName(qdt::v1::RunState state) { return RunStateName(state); }
 
-std::string RatingName(qdt::v1::Rating rating) {
-  if (rating == qdt::v1::RATING_UNSPECIFIED) return "NO RATING";
-  return std::string(absl::StripPrefix(qdt::v1::Rating_Name(rating), "RATING_"));
-}
+std::string RatingName(qdt::v1::Rating rating) { return RatingWord(rating); }
 
 std::string PressureName(qdt::v1::ThermalPressure pressure) {
   if (pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN) return "unknown";
@@ -62,26 +60,32 @@ std::string PressureName(qdt::v1::ThermalPressure pressure) {
 
 std::string FormatVerdict(const qdt::v1::Verdict& v) {
   std::string out;
-  absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %8s %6s  %s\n", "phase", "target", "worst",
-                        "p1", "median", "mean", "missed", "streak", "result");
+  absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %9s %8s %6s  %s\n", "phase", "target",
+                        "worst", "p1", "median", "mean", "drive", "missed", "streak", "result");
   for (const auto& p : v.phases()) {
     std::string target = p.target_mb_s() > 0 ? absl::StrFormat("%.1f", p.target_mb_s()) : "max";
     if (!p.ran()) {
-      absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %8s %6s  %s\n", p.name(), target, "-",
-                            "-", "-", "-", "-", "-", "not run");
+      absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %9s %8s %6s  %s\n", p.name(), target,
+                            "-", "-", "-", "-", "-", "-", "-", "not run");
       continue;
     }
     std::string missed =
         p.target_mb_s() > 0 ? absl::StrFormat("%d/%d", p.missed_windows(), p.windows()) : "-";
     std::string result = p.target_mb_s() > 0 ? (p.passed() ? "pass" : "MISSED")
                                              : (p.passed() ? "done" : "incomplete");
-    absl::StrAppendFormat(&out, "%-12s %9s %9.1f %9.1f %9.1f %9.1f %8s %6d  %s\n", p.name(), target,
-                          p.worst_mb_s(), p.p1_mb_s(), p.median_mb_s(), p.mean_mb_s(), missed,
-                          p.longest_miss_streak(), result);
+    // What the drive itself delivered (its own counter), beside fio's mean.
+    std::string drive =
+        p.has_device_mean_mb_s() ? absl::StrFormat("%.1f", p.device_mean_mb_s()) : "-";
+    absl::StrAppendFormat(&out, "%-12s %9s %9.1f %9.1f %9.1f %9.1f %9s %8s %6d  %s\n", p.name(),
+                          target, p.worst_mb_s(), p.p1_mb_s(), p.median_mb_s(), p.mean_mb_s(), drive,
+                          missed, p.longest_miss_streak(), result);
   }
-  absl::StrAppendFormat(&out, "(MB/s = 10^6 bytes/s; a window misses under 95 %% of its target)\n");
+  absl::StrAppendFormat(&out,
+                        "(MB/s = 10^6 bytes/s; a window misses under 95 %% of its target; drive = "
+                        "what the drive's own counter saw)\n");
   absl::StrAppendFormat(&out, "sustained read: %.1f MB/s\n", v.sustained_mb_s());
-  absl::StrAppendFormat(&out, "rating: %s\n", RatingName(v.rating()));
+  absl::StrAppendFormat(&out, "rating: %s%s\n", RatingName(v.rating()),
+                        v.no_rating_reason().empty() ? "" : " (" + v.no_rating_reason() + ")");
   double xfade = v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
   if (v.fails_crossfade_target()) {
     absl::StrAppendFormat(&out, "*** FAILS the %.0f MB/s crossfade target ***\n", xfade);
@@ -105,8 +109,13 @@ std::string FormatSampleLine(const qdt::v1::Sample& s, const std::string& phase_
     mark = total < kWindowPassFraction * target_bytes_per_s ? "LOW" : "ok";
   }
   std::string temp = s.has_temperature_c() ? absl::StrFormat("%.0f C", s.temperature_c()) : "n/a";
-  return absl::StrFormat("%-10s %6.1f s  read %7.1f MB/s  %s  %-3s  temp %s", phase_name,
-                         s.phase_elapsed_s(), BytesToMB(s.read_bytes_per_s()), target, mark, temp);
+  // The drive's own rate beside fio's: far below it means the page cache answered.
+  std::string drive = s.has_device_read_bytes_per_s()
+                          ? absl::StrFormat("%7.1f MB/s", BytesToMB(s.device_read_bytes_per_s()))
+                          : std::string("    n/a     ");
+  return absl::StrFormat("%-10s %6.1f s  read %7.1f MB/s  drive %s  %s  %-3s  temp %s",
+                         phase_name, s.phase_elapsed_s(), BytesToMB(s.read_bytes_per_s()), drive,
+                         target, mark, temp);
 }
 
 }  // namespace qdt::client

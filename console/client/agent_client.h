@@ -50,8 +50,9 @@ std::string PressureName(qdt::v1::ThermalPressure pressure);
 // fio's mean, missed windows and streak; then rating, crossfade flag, summary.
 std::string FormatVerdict(const qdt::v1::Verdict& verdict);
 
-// One live line for a sample, e.g.
-// "crossfade   4.0 s  read 2101.3 MB/s  target 2099.2 MB/s  ok    temp n/a".
+// One live line for a sample, e.g. "crossfade   4.0 s  read 2101.3 MB/s  drive
+// 2098.7 MB/s  target 2099.2 MB/s  ok    temp n/a" (drive: the drive's own
+// counter; n/a without one).
 std::string FormatSampleLine(const qdt::v1::Sample& sample, const std::string& phase_name,
                              double target_bytes_per_s);
 

@@ -23,6 +23,7 @@
 #include "common/profiles.h"
 #include "common/run_state.h"
 #include "common/units.h"
+#include "common/verdict.h"
 #include "console/client/agent_client.h"
 #include "console/qdtctl/commands.h"
 #include "google/protobuf/util/time_util.h"
@@ -128,8 +129,15 @@ void PrintEvent(const qdt::v1::RunEvent& ev, WatchState* state) {
 }
 
 // 0 for an EXCELLENT verdict, 1 for a finished run below it, 3 (with the
-// reason on stderr) for a run that did not finish.
+// reason on stderr) for a run that did not finish or whose numbers could not
+// be trusted (NO RATING: e.g. served from the page cache).
 int WatchExitCode(const std::string& run_id, const WatchState& state) {
+  if (state.final_state == qdt::v1::RUN_STATE_DONE && state.verdict.has_value() &&
+      !qdt::HasRating(*state.verdict)) {
+    std::cerr << "qdtctl: run " << run_id << " gives no rating: "
+              << state.verdict->no_rating_reason() << "\n";
+    return kExitIncomplete;
+  }
   if (state.final_state == qdt::v1::RUN_STATE_DONE) {
     const bool excellent =
         state.verdict.has_value() && state.verdict->rating() == qdt::v1::RATING_EXCELLENT;

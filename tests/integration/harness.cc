@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -305,6 +306,40 @@ std::string RunCommand(const std::string& command, int* exit_code) {
   int status = ::pclose(p);
   *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+LoopVolume::LoopVolume(uint64_t size_bytes) {
+  // RAM behind the loop device: fast and steady, and no other reader.
+  struct stat st;
+  const bool shm = ::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode);
+  image_ = shm ? absl::StrCat("/dev/shm/qdt-loop-", ::getpid(), "-", reinterpret_cast<uintptr_t>(this),
+                              ".img")
+               : backing_dir_.path() + "/volume.img";
+  int rc = -1;
+  std::string out =
+      RunCommand(absl::StrCat("truncate -s ", size_bytes, " '", image_, "' && losetup --find --show '",
+                              image_, "'"),
+                 &rc);
+  if (rc != 0) {
+    skip_reason_ = "cannot make a loop device here (not root, or no loop support): " + out;
+    return;
+  }
+  device_ = std::string(absl::StripAsciiWhitespace(out));
+  out = RunCommand(absl::StrCat("mkfs.ext4 -q -F '", device_, "' && mount '", device_, "' '",
+                                mount_.path(), "'"),
+                   &rc);
+  if (rc != 0) {
+    skip_reason_ = "cannot make a file system on " + device_ + ": " + out;
+    return;
+  }
+  mounted_ = true;
+}
+
+LoopVolume::~LoopVolume() {
+  int rc = -1;
+  if (mounted_) RunCommand(absl::StrCat("umount '", mount_.path(), "'"), &rc);
+  if (!device_.empty()) RunCommand(absl::StrCat("losetup -d '", device_, "'"), &rc);
+  if (!image_.empty()) ::unlink(image_.c_str());
 }
 
 std::string MakeTestPki(const std::string& dir) {

@@ -35,6 +35,27 @@ class TempDir {
 };
 
 void RemoveTree(const std::string& path);
+
+// A block device of the test's own: a fresh ext4 file system on a loop device
+// over a file in RAM (/dev/shm when there is one), mounted on a new folder.
+// Nothing but the test reads it, so its kernel byte counter counts the test's
+// reads alone. Needs root, losetup and mkfs.ext4; skip_reason() says why it
+// could not be made (the test then skips with that reason).
+class LoopVolume {
+ public:
+  explicit LoopVolume(uint64_t size_bytes = 1280ull << 20);
+  ~LoopVolume();  // unmounts and detaches
+  bool ok() const { return skip_reason_.empty(); }
+  const std::string& skip_reason() const { return skip_reason_; }
+  const std::string& mount_point() const { return mount_.path(); }
+  const std::string& device() const { return device_; }  // "/dev/loop3"
+
+ private:
+  TempDir backing_dir_{"loop-backing"};
+  TempDir mount_{"loop-mount"};
+  std::string image_, device_, skip_reason_;
+  bool mounted_ = false;
+};
 bool PathExists(const std::string& path);
 
 // The same code and message as an absl::Status, so tests check a call's

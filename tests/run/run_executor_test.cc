@@ -293,7 +293,7 @@ TEST_F(RunExecutorTest, StopDuringPhaseTwoKeepsWhatRanAndGivesNoRating) {
   EXPECT_TRUE(v.phases(1).ran());
   EXPECT_FALSE(v.phases(2).ran());
   EXPECT_THAT(v.flags(), Contains("incomplete: phase crossfade did not finish"));
-  EXPECT_EQ(v.rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
   EXPECT_THAT(v.summary(), HasSubstr("NO RATING: the run did not finish"));
   EXPECT_EQ(executor_->Snapshot().error(), "") << "a stop is not an error";
   ExpectCleanedUp();
@@ -328,7 +328,7 @@ TEST_F(RunExecutorTest, FioFailingInAPhaseFailsTheRunNamingThePhase) {
   EXPECT_EQ(executor_->Snapshot().error(), expected);
   EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1"));
   EXPECT_EQ(Count(RunEvent::kVerdict), 1) << "what ran is still judged";
-  EXPECT_EQ(executor_->Snapshot().verdict().rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_EQ(executor_->Snapshot().verdict().rating(), qdt::v1::RATING_NO_RATING);
   ExpectCleanedUp();
 }
 

@@ -37,6 +37,9 @@ VerdictInput SetupCheck(std::vector<double> normal, std::vector<double> xfade,
   in.phases.push_back(Phase(1, "crossfade", 2099.2, xfade));
   in.phases.push_back(Phase(2, "max-read", 0, max));
   in.phases[2].fio_mean_bytes_per_s = fio_max_mean_mb * 1e6;
+  // A drive whose counter was read (its bytes are set per test where the
+  // cross-check is what is tested).
+  in.device_counter = "test-disk";
   return in;
 }
 
@@ -238,7 +241,8 @@ TEST(VerdictTest, NoPhasesGetsNoRating) {
   VerdictInput in;
   in.normal_target_mb_s = 300;
   auto v = ComputeVerdict(in);
-  EXPECT_EQ(v.rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_EQ(v.no_rating_reason(), "no phase was measured");
   EXPECT_TRUE(v.fails_crossfade_target());
   ASSERT_EQ(v.flags_size(), 1);
   EXPECT_EQ(v.flags(0), "incomplete: no phase was measured");
@@ -323,7 +327,8 @@ TEST(VerdictTest, IncompleteRunGetsNoRating) {
   in.phases[2].ran = false;
   in.phases[2].completed = false;
   auto v = ComputeVerdict(in);
-  EXPECT_EQ(v.rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_EQ(v.no_rating_reason(), "the run did not finish (phase crossfade)");
   EXPECT_TRUE(v.fails_crossfade_target());
   ASSERT_EQ(v.flags_size(), 1);
   EXPECT_EQ(v.flags(0), "incomplete: phase crossfade did not finish");
@@ -356,7 +361,78 @@ TEST(VerdictTest, PhasesNotReachedReportNoStatisticsEvenWithData) {
   EXPECT_EQ(v.phases(2).phase_index(), 2);
   // Without the unpaced phase, sustained falls back to the crossfade median.
   EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 2100);
-  EXPECT_EQ(v.rating(), qdt::v1::RATING_UNSPECIFIED);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+}
+
+// The drive's own counter against fio's bytes (docs/VERDICTS.md, "cross-check").
+VerdictInput CrossChecked(uint64_t fio_gb_x10, uint64_t drive_gb_x10) {
+  VerdictInput in = SetupCheck({656, 656}, {2100, 2100}, {3000, 3000});
+  for (auto& p : in.phases) {
+    p.fio_read_bytes = 10'000'000'000;
+    p.device_bytes = 10'000'000'000;
+    p.fio_runtime_s = 10;
+  }
+  in.phases[1].fio_read_bytes = fio_gb_x10 * 100'000'000;
+  in.phases[1].device_bytes = drive_gb_x10 * 100'000'000;
+  in.device_counter = "disk4";
+  return in;
+}
+
+TEST(VerdictCrossCheckTest, ADriveThatDeliveredWhatFioReadKeepsItsRating) {
+  auto v = ComputeVerdict(CrossChecked(210, 211));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  EXPECT_EQ(v.flags_size(), 0) << v.flags(0);
+  EXPECT_EQ(v.phases(1).fio_bytes(), 21'000'000'000u);
+  EXPECT_EQ(v.phases(1).device_bytes(), 21'100'000'000u);
+  EXPECT_DOUBLE_EQ(v.phases(1).device_mean_mb_s(), 2110);
+}
+
+TEST(VerdictCrossCheckTest, APhaseServedFromCacheGetsNoRatingNamingBothCounts) {
+  auto v = ComputeVerdict(CrossChecked(121, 2));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_EQ(v.no_rating_reason(),
+            "served from cache: fio read 12.1 GB in crossfade, the drive delivered 0.2 GB");
+  EXPECT_EQ(v.summary(),
+            "NO RATING: served from cache: fio read 12.1 GB in crossfade, the drive delivered "
+            "0.2 GB");
+  EXPECT_TRUE(v.fails_crossfade_target());
+  EXPECT_TRUE(HasFlag(v, "served from cache: fio read 12.1 GB in crossfade"));
+  // 90 % is enough; just under is not.
+  EXPECT_EQ(ComputeVerdict(CrossChecked(100, 90)).rating(), qdt::v1::RATING_EXCELLENT);
+  EXPECT_EQ(ComputeVerdict(CrossChecked(100, 89)).rating(), qdt::v1::RATING_NO_RATING);
+}
+
+TEST(VerdictCrossCheckTest, MoreThanFioReadIsAnotherReaderAndTheRatingStands) {
+  // 21.0 GB read by fio in 10 s, 22.4 GB delivered: 140 MB/s from someone else.
+  auto v = ComputeVerdict(CrossChecked(210, 224));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  EXPECT_TRUE(HasFlag(v, "other reads on disk4 during the test: about 140 MB/s not from this "
+                         "test (Spotlight, Time Machine, another app?)"));
+  // 3 % more is the file system's own reads, not another reader.
+  EXPECT_FALSE(HasFlag(ComputeVerdict(CrossChecked(210, 216)), "other reads"));
+}
+
+TEST(VerdictCrossCheckTest, NoCounterIsSaidNeverSilent) {
+  VerdictInput in = CrossChecked(210, 210);
+  in.device_counter.clear();
+  in.device_counter_note = "no device counter for \"/mnt/share\": a network share";
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  EXPECT_TRUE(HasFlag(v, "not cross-checked: no device counter for \"/mnt/share\""));
+  EXPECT_FALSE(v.phases(1).has_device_bytes());
+  // A counter that fails in one phase is said too.
+  in = CrossChecked(210, 210);
+  in.phases[2].device_bytes.reset();
+  EXPECT_TRUE(HasFlag(ComputeVerdict(in),
+                      "not cross-checked: the counter of disk4 could not be read in max-read"));
+}
+
+TEST(VerdictCrossCheckTest, AnIncompletePhaseIsNotJudgedOnItsCounter) {
+  VerdictInput in = CrossChecked(121, 2);
+  in.phases[1].completed = false;
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.no_rating_reason(), "the run did not finish (phase crossfade)");
+  EXPECT_FALSE(HasFlag(v, "served from cache"));
 }
 
 TEST(VerdictTest, RealFioStatusStreamJudgedAsAnUnpacedPhase) {

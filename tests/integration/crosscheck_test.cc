@@ -1,0 +1,238 @@
+// Every number checked against the drive's own counter: runs on a loop device
+// of the test's own (nothing else reads it), a run served from the page cache
+// gets NO RATING with both byte counts and qdtctl exits 3, a direct run's
+// phases agree with the drive within 2 %, another reader on the drive is
+// named with its rate, the test files are out of the page cache before the
+// first phase (checked from outside with util-linux fincore), and a target
+// with no counter (tmpfs) says so without rating memory.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/file_util.h"
+#include "common/proto_json.h"
+#include "common/verdict.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace qdt::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using qdt::v1::RunEvent;
+
+// One phase, one stream: unpaced reads of 1 MiB, or paced at `rate`.
+qdt::v1::Profile OnePhase(const std::string& name, double seconds, uint64_t rate, bool buffered) {
+  qdt::v1::Profile p;
+  p.set_name(name);
+  p.set_buffered(buffered);
+  auto* ph = p.add_phases();
+  ph->set_name(rate > 0 ? "paced" : "max-read");
+  ph->set_duration_s(seconds);
+  auto* s = ph->add_streams();
+  s->set_name("clip");
+  s->set_block_size_bytes(1 << 20);
+  s->set_iodepth(rate > 0 ? 2 : 8);
+  s->set_rate_bytes_per_s(rate);
+  return p;
+}
+
+bool HasFlag(const qdt::v1::Verdict& v, const std::string& prefix) {
+  for (const auto& f : v.flags()) {
+    if (absl::StartsWith(f, prefix)) return true;
+  }
+  return false;
+}
+
+#define REQUIRE_LOOP(volume) \
+  if (!(volume).ok()) GTEST_SKIP() << (volume).skip_reason()
+
+TEST(CrossCheckTest, ABufferedRunServedFromTheCacheGetsNoRatingAndQdtctlExits3) {
+  LoopVolume volume;
+  REQUIRE_LOOP(volume);
+  TempDir state("state");
+  const std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start();
+  auto json = ProtoToJson(OnePhase("buffered-64m", 10, 0, /*buffered=*/true));
+  ASSERT_TRUE(json.ok());
+  ASSERT_TRUE(WriteFile(state.path() + "/buffered.json", *json).ok());
+  int rc = -1;
+  const std::string out = RunCommand(
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file,
+                   " start --profile-file ", state.path(), "/buffered.json --target ",
+                   volume.mount_point(), " --file-size 64M --wait"),
+      &rc);
+  EXPECT_EQ(rc, 3) << "a cache-served run must not pass (0) nor fail (1) the drive\n" << out;
+  EXPECT_THAT(out, HasSubstr("rating: NO RATING (served from cache: fio read "));
+  EXPECT_THAT(out, HasSubstr("GB in max-read, the drive delivered 0."));
+  EXPECT_THAT(out, HasSubstr("gives no rating: served from cache"));
+  EXPECT_THAT(out, HasSubstr(" drive ")) << "the per-second line shows the drive's rate";
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+}
+
+TEST(CrossCheckTest, ADirectRunAgreesWithTheDriveWithinTwoPercent) {
+  LoopVolume volume;
+  REQUIRE_LOOP(volume);
+  InProcessAgent agent;
+  auto req = SetupCheckRequest(volume.mount_point(), 0.3);
+  auto run = agent.StartRun(req);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto events = agent.WatchAll(run->run_id());
+  ASSERT_TRUE(events.ok()) << events.status();
+  auto rec = agent.GetRun(run->run_id());
+  ASSERT_TRUE(rec.ok());
+  ASSERT_EQ(rec->run().state(), qdt::v1::RUN_STATE_DONE) << rec->run().error();
+  EXPECT_EQ(rec->run().checks().device_counter(), volume.device().substr(5));
+  int samples = 0;
+  for (const RunEvent& ev : *events) {
+    if (!ev.has_sample()) continue;
+    ++samples;
+    EXPECT_TRUE(ev.sample().has_device_read_bytes_per_s()) << "sample " << ev.seq();
+  }
+  EXPECT_GE(samples, 6);
+  const qdt::v1::Verdict& v = rec->run().verdict();
+  EXPECT_TRUE(HasRating(v)) << v.summary();
+  for (const auto& p : v.phases()) {
+    ASSERT_TRUE(p.has_device_mean_mb_s()) << p.name();
+    EXPECT_GT(p.fio_bytes(), 0u) << p.name();
+    EXPECT_NEAR(p.device_mean_mb_s() / p.mean_mb_s(), 1.0, 0.02)
+        << p.name() << ": fio " << p.mean_mb_s() << " MB/s, drive " << p.device_mean_mb_s();
+  }
+  EXPECT_FALSE(HasFlag(v, "served from cache"));
+  EXPECT_FALSE(HasFlag(v, "other reads"));
+  EXPECT_FALSE(HasFlag(v, "not cross-checked"));
+}
+
+TEST(CrossCheckTest, AnotherReaderOnTheDriveIsNamedWithItsRate) {
+  LoopVolume volume;
+  REQUIRE_LOOP(volume);
+  // A clip file of someone else's on the same drive, written past the cache.
+  const std::string other = volume.mount_point() + "/other.mov";
+  int rc = -1;
+  std::string out = RunCommand(absl::StrCat("dd if=/dev/urandom of='", other,
+                                            "' bs=1M count=256 oflag=direct status=none"),
+                               &rc);
+  ASSERT_EQ(rc, 0) << out;
+  InProcessAgent agent;
+  auto req = SetupCheckRequest(volume.mount_point(), 1.0);
+  req.clear_profile_name();
+  *req.mutable_profile() = OnePhase("paced-10s", 10, 100'000'000, /*buffered=*/false);
+  auto run = agent.StartRun(req);
+  ASSERT_TRUE(run.ok()) << run.status();
+  // Once the phase reads, someone else reads the other file (256 MiB).
+  Watch(agent.stub(), agent.token(), run->run_id(), 1,
+        [](const RunEvent& ev) { return ev.has_sample(); });
+  out = RunCommand(absl::StrCat("dd if='", other, "' of=/dev/null bs=1M iflag=direct status=none"),
+                   &rc);
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_TRUE(agent.WatchAll(run->run_id()).ok());
+  auto rec = agent.GetRun(run->run_id());
+  ASSERT_TRUE(rec.ok());
+  ASSERT_EQ(rec->run().state(), qdt::v1::RUN_STATE_DONE) << rec->run().error();
+  const qdt::v1::Verdict& v = rec->run().verdict();
+  std::string flag;
+  for (const auto& f : v.flags()) {
+    if (absl::StartsWith(f, "other reads on ")) flag = f;
+  }
+  ASSERT_FALSE(flag.empty()) << "no other-reads flag; flags: " << v.flags_size();
+  // "other reads on loop3 during the test: about 27 MB/s not from this test (...)"
+  const size_t about = flag.find("about ");
+  ASSERT_NE(about, std::string::npos) << flag;
+  double reported = 0;
+  ASSERT_TRUE(absl::SimpleAtod(flag.substr(about + 6, flag.find(' ', about + 6) - about - 6),
+                               &reported))
+      << flag;
+  const double runtime_s = v.phases(0).mean_mb_s() > 0
+                               ? v.phases(0).fio_bytes() / (v.phases(0).mean_mb_s() * 1e6)
+                               : 10;
+  const double reader_mb_s = (256 << 20) / runtime_s / 1e6;
+  EXPECT_NEAR(reported / reader_mb_s, 1.0, 0.25) << flag << " (the reader did " << reader_mb_s
+                                                 << " MB/s over the phase)";
+  EXPECT_TRUE(HasRating(v)) << "another reader does not void the rating: " << v.summary();
+}
+
+// The resident bytes of each file, as util-linux fincore(1) reports them.
+std::vector<uint64_t> FincoreBytes(const std::vector<std::string>& files) {
+  std::string cmd = "fincore --bytes --noheadings --output RES";
+  for (const auto& f : files) absl::StrAppend(&cmd, " '", f, "'");
+  int rc = -1;
+  std::string out = RunCommand(cmd, &rc);
+  EXPECT_EQ(rc, 0) << out;
+  std::vector<uint64_t> bytes;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    uint64_t b = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &b)) << line;
+    bytes.push_back(b);
+  }
+  return bytes;
+}
+
+TEST(CrossCheckTest, TheTestFilesAreOutOfThePageCacheBeforeTheFirstPhase) {
+  LoopVolume volume;
+  REQUIRE_LOOP(volume);
+  InProcessAgent agent;
+  auto req = SetupCheckRequest(volume.mount_point(), 0.3);
+  // Start 30 s from now: the files are laid out, evicted, and wait.
+  const absl::Time start = absl::Now() + absl::Seconds(30);
+  req.mutable_start_at()->set_seconds(absl::ToUnixSeconds(start));
+  auto run = agent.StartRun(req);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto until_wait = Watch(agent.stub(), agent.token(), run->run_id(), 1, [](const RunEvent& ev) {
+    return ev.has_log() && absl::StrContains(ev.log().text(), "waiting for the synchronised");
+  });
+  ASSERT_TRUE(until_wait.back().has_log()) << "the run never reached its wait";
+  std::vector<std::string> files;
+  const std::string dir = volume.mount_point() + "/.qdt-test/" + run->run_id();
+  for (int i = 0; i < 8; ++i) files.push_back(absl::StrFormat("%s/stream-%02d.dat", dir, i));
+  std::vector<uint64_t> resident = FincoreBytes(files);
+  ASSERT_EQ(resident.size(), files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_LE(resident[i], (64ull << 20) / 100) << files[i] << " is still in the page cache";
+  }
+  auto rec = agent.GetRun(run->run_id());
+  ASSERT_TRUE(rec.ok());
+  ASSERT_TRUE(rec->run().checks().has_resident_fraction_after_layout());
+  EXPECT_LE(rec->run().checks().resident_fraction_after_layout(), 0.01);
+  ASSERT_TRUE(agent.StopRun(run->run_id()).ok());
+  ASSERT_TRUE(agent.WatchAll(run->run_id()).ok());
+}
+
+TEST(CrossCheckTest, ATargetWithoutACounterSaysSoAndRatesNoMemory) {
+  TempDir mount("tmpfs");
+  int rc = -1;
+  std::string out =
+      RunCommand(absl::StrCat("mount -t tmpfs -o size=512m qdt-test '", mount.path(), "'"), &rc);
+  if (rc != 0) GTEST_SKIP() << "cannot mount a tmpfs here: " << out;
+  InProcessAgent agent;
+  auto req = SetupCheckRequest(mount.path(), 1.0);
+  req.clear_profile_name();
+  // tmpfs refuses O_DIRECT: a buffered profile, as for a network share.
+  *req.mutable_profile() = OnePhase("tmpfs", 3, 0, /*buffered=*/true);
+  auto run = agent.StartRun(req);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(agent.WatchAll(run->run_id()).ok());
+  auto rec = agent.GetRun(run->run_id());
+  RunCommand(absl::StrCat("umount '", mount.path(), "'"), &rc);
+  ASSERT_TRUE(rec.ok());
+  ASSERT_EQ(rec->run().state(), qdt::v1::RUN_STATE_DONE) << rec->run().error();
+  EXPECT_EQ(rec->run().checks().device_counter(), "");
+  EXPECT_THAT(rec->run().checks().device_counter_note(), HasSubstr("no device counter for"));
+  const qdt::v1::Verdict& v = rec->run().verdict();
+  EXPECT_TRUE(HasFlag(v, "not cross-checked: no device counter for \"" + mount.path()));
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING) << v.summary();
+  EXPECT_THAT(v.no_rating_reason(), HasSubstr("stayed in memory"));
+}
+
+}  // namespace
+}  // namespace qdt::testing
