@@ -87,7 +87,8 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
     deps.sample_sources.thermal = [thermal] { return thermal->Latest(); };
   }
   deps.status_interval_s = options_.status_interval_s;
-  CounterChoice counter = ChooseDeviceCounter(plan.target_dir, options_.platform, options_.commands);
+  CounterChoice counter =
+      ChooseDeviceCounter(plan.target_dir, options_.platform, options_.commands);
   deps.counter = std::move(counter.counter);
   deps.counter_note = std::move(counter.note);
   // The volume before the layout, for the low-free-space flag; 0 = unknown.

@@ -41,8 +41,9 @@ std::string CrossCheck(const VerdictInput& in, qdt::v1::Verdict* v) {
     const double fio = static_cast<double>(s.fio_read_bytes);
     const double drive = static_cast<double>(*s.device_bytes);
     if (drive < kMinDeliveredFraction * fio) {
-      std::string why = absl::StrFormat("served from cache: fio read %s in %s, the drive delivered %s",
-                                        Gigabytes(fio), s.name, Gigabytes(drive));
+      std::string why =
+          absl::StrFormat("served from cache: fio read %s in %s, the drive delivered %s",
+                          Gigabytes(fio), s.name, Gigabytes(drive));
       v->add_flags(why);
       if (no_rating.empty()) no_rating = why;
       continue;

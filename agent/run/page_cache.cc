@@ -17,15 +17,16 @@ namespace qdt::agent {
 namespace {
 
 absl::Status Fail(const std::string& what, const std::string& path, int err) {
-  return ErrnoError(absl::StatusCode::kFailedPrecondition,
-                    absl::StrCat(what, " \"", path, "\""), err);
+  return ErrnoError(absl::StatusCode::kFailedPrecondition, absl::StrCat(what, " \"", path, "\""),
+                    err);
 }
 
 // A read-only shared mapping of the whole file, unmapped on destruction.
 class Mapping {
  public:
   Mapping(int fd, size_t size)
-      : size_(size), addr_(size == 0 ? nullptr : ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0)) {}
+      : size_(size),
+        addr_(size == 0 ? nullptr : ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0)) {}
   ~Mapping() {
     if (ok() && addr_ != nullptr) ::munmap(addr_, size_);
   }

@@ -41,7 +41,8 @@ std::optional<double> PhaseSampler::DeviceRate() {
   const std::optional<uint64_t> now = sources_.device_bytes();
   const int64_t now_ns = NowNs();
   if (!now.has_value() || *now < *device_last_ || now_ns <= device_last_ns_) return std::nullopt;
-  const double rate = static_cast<double>(*now - *device_last_) / ((now_ns - device_last_ns_) / 1e9);
+  const double rate =
+      static_cast<double>(*now - *device_last_) / ((now_ns - device_last_ns_) / 1e9);
   device_last_ = now;
   device_last_ns_ = now_ns;
   return rate;

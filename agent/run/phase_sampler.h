@@ -83,10 +83,10 @@ class PhaseSampler {
   const SampleSources sources_;
   PhaseSeries series_;
   fio::FioStreamParser parser_;
-  std::optional<fio::FioReport> prev_;  // the report the last sample was measured to
-  std::optional<fio::FioReport> last_;  // the newest report (fio's final one at the end)
-  absl::Status parse_error_;            // the first output problem
-  double elapsed_s_ = 0;                // phase time covered by samples
+  std::optional<fio::FioReport> prev_;    // the report the last sample was measured to
+  std::optional<fio::FioReport> last_;    // the newest report (fio's final one at the end)
+  absl::Status parse_error_;              // the first output problem
+  double elapsed_s_ = 0;                  // phase time covered by samples
   std::optional<uint64_t> device_start_;  // the counter at the phase's start
   std::optional<uint64_t> device_last_;   // and at the last sample
   int64_t device_last_ns_ = 0;            // when it was read (monotonic)

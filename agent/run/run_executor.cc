@@ -3,10 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/run/page_cache.h"
-#include "fio/fio_job_builder.h"
 #include "common/logging.h"
 #include "common/profiles.h"
 #include "common/run_state.h"
+#include "fio/fio_job_builder.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace qdt::agent {

@@ -77,8 +77,8 @@ std::string FormatVerdict(const qdt::v1::Verdict& v) {
     std::string drive =
         p.has_device_mean_mb_s() ? absl::StrFormat("%.1f", p.device_mean_mb_s()) : "-";
     absl::StrAppendFormat(&out, "%-12s %9s %9.1f %9.1f %9.1f %9.1f %9s %8s %6d  %s\n", p.name(),
-                          target, p.worst_mb_s(), p.p1_mb_s(), p.median_mb_s(), p.mean_mb_s(), drive,
-                          missed, p.longest_miss_streak(), result);
+                          target, p.worst_mb_s(), p.p1_mb_s(), p.median_mb_s(), p.mean_mb_s(),
+                          drive, missed, p.longest_miss_streak(), result);
   }
   absl::StrAppendFormat(&out,
                         "(MB/s = 10^6 bytes/s; a window misses under 95 %% of its target; drive = "
@@ -113,9 +113,9 @@ std::string FormatSampleLine(const qdt::v1::Sample& s, const std::string& phase_
   std::string drive = s.has_device_read_bytes_per_s()
                           ? absl::StrFormat("%7.1f MB/s", BytesToMB(s.device_read_bytes_per_s()))
                           : std::string("    n/a     ");
-  return absl::StrFormat("%-10s %6.1f s  read %7.1f MB/s  drive %s  %s  %-3s  temp %s",
-                         phase_name, s.phase_elapsed_s(), BytesToMB(s.read_bytes_per_s()), drive,
-                         target, mark, temp);
+  return absl::StrFormat("%-10s %6.1f s  read %7.1f MB/s  drive %s  %s  %-3s  temp %s", phase_name,
+                         s.phase_elapsed_s(), BytesToMB(s.read_bytes_per_s()), drive, target, mark,
+                         temp);
 }
 
 }  // namespace qdt::client

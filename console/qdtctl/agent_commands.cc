@@ -134,8 +134,8 @@ void PrintEvent(const qdt::v1::RunEvent& ev, WatchState* state) {
 int WatchExitCode(const std::string& run_id, const WatchState& state) {
   if (state.final_state == qdt::v1::RUN_STATE_DONE && state.verdict.has_value() &&
       !qdt::HasRating(*state.verdict)) {
-    std::cerr << "qdtctl: run " << run_id << " gives no rating: "
-              << state.verdict->no_rating_reason() << "\n";
+    std::cerr << "qdtctl: run " << run_id
+              << " gives no rating: " << state.verdict->no_rating_reason() << "\n";
     return kExitIncomplete;
   }
   if (state.final_state == qdt::v1::RUN_STATE_DONE) {

@@ -11,9 +11,9 @@
 #include <cmath>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -27,8 +27,8 @@
 namespace qdt::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using qdt::v1::RunEvent;
+using ::testing::HasSubstr;
 
 // One phase, one stream: unpaced reads of 1 MiB, or paced at `rate`.
 qdt::v1::Profile OnePhase(const std::string& name, double seconds, uint64_t rate, bool buffered) {
@@ -120,9 +120,9 @@ TEST(CrossCheckTest, AnotherReaderOnTheDriveIsNamedWithItsRate) {
   // A clip file of someone else's on the same drive, written past the cache.
   const std::string other = volume.mount_point() + "/other.mov";
   int rc = -1;
-  std::string out = RunCommand(absl::StrCat("dd if=/dev/urandom of='", other,
-                                            "' bs=1M count=256 oflag=direct status=none"),
-                               &rc);
+  std::string out = RunCommand(
+      absl::StrCat("dd if=/dev/urandom of='", other, "' bs=1M count=256 oflag=direct status=none"),
+      &rc);
   ASSERT_EQ(rc, 0) << out;
   InProcessAgent agent;
   auto req = SetupCheckRequest(volume.mount_point(), 1.0);
@@ -150,15 +150,14 @@ TEST(CrossCheckTest, AnotherReaderOnTheDriveIsNamedWithItsRate) {
   const size_t about = flag.find("about ");
   ASSERT_NE(about, std::string::npos) << flag;
   double reported = 0;
-  ASSERT_TRUE(absl::SimpleAtod(flag.substr(about + 6, flag.find(' ', about + 6) - about - 6),
-                               &reported))
+  ASSERT_TRUE(
+      absl::SimpleAtod(flag.substr(about + 6, flag.find(' ', about + 6) - about - 6), &reported))
       << flag;
-  const double runtime_s = v.phases(0).mean_mb_s() > 0
-                               ? v.phases(0).fio_bytes() / (v.phases(0).mean_mb_s() * 1e6)
-                               : 10;
+  const double runtime_s =
+      v.phases(0).mean_mb_s() > 0 ? v.phases(0).fio_bytes() / (v.phases(0).mean_mb_s() * 1e6) : 10;
   const double reader_mb_s = (256 << 20) / runtime_s / 1e6;
-  EXPECT_NEAR(reported / reader_mb_s, 1.0, 0.25) << flag << " (the reader did " << reader_mb_s
-                                                 << " MB/s over the phase)";
+  EXPECT_NEAR(reported / reader_mb_s, 1.0, 0.25)
+      << flag << " (the reader did " << reader_mb_s << " MB/s over the phase)";
   EXPECT_TRUE(HasRating(v)) << "another reader does not void the rating: " << v.summary();
 }
 

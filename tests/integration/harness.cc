@@ -312,14 +312,13 @@ LoopVolume::LoopVolume(uint64_t size_bytes) {
   // RAM behind the loop device: fast and steady, and no other reader.
   struct stat st;
   const bool shm = ::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode);
-  image_ = shm ? absl::StrCat("/dev/shm/qdt-loop-", ::getpid(), "-", reinterpret_cast<uintptr_t>(this),
-                              ".img")
+  image_ = shm ? absl::StrCat("/dev/shm/qdt-loop-", ::getpid(), "-",
+                              reinterpret_cast<uintptr_t>(this), ".img")
                : backing_dir_.path() + "/volume.img";
   int rc = -1;
-  std::string out =
-      RunCommand(absl::StrCat("truncate -s ", size_bytes, " '", image_, "' && losetup --find --show '",
-                              image_, "'"),
-                 &rc);
+  std::string out = RunCommand(absl::StrCat("truncate -s ", size_bytes, " '", image_,
+                                            "' && losetup --find --show '", image_, "'"),
+                               &rc);
   if (rc != 0) {
     skip_reason_ = "cannot make a loop device here (not root, or no loop support): " + out;
     return;

@@ -406,8 +406,9 @@ TEST(VerdictCrossCheckTest, MoreThanFioReadIsAnotherReaderAndTheRatingStands) {
   // 21.0 GB read by fio in 10 s, 22.4 GB delivered: 140 MB/s from someone else.
   auto v = ComputeVerdict(CrossChecked(210, 224));
   EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
-  EXPECT_TRUE(HasFlag(v, "other reads on disk4 during the test: about 140 MB/s not from this "
-                         "test (Spotlight, Time Machine, another app?)"));
+  EXPECT_TRUE(HasFlag(v,
+                      "other reads on disk4 during the test: about 140 MB/s not from this "
+                      "test (Spotlight, Time Machine, another app?)"));
   // 3 % more is the file system's own reads, not another reader.
   EXPECT_FALSE(HasFlag(ComputeVerdict(CrossChecked(210, 216)), "other reads"));
 }
