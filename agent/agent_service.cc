@@ -217,6 +217,8 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   resp->set_agent_version(identity_.agent_version);
   resp->set_fio_version(identity_.fio_version);
   resp->set_fio_path(identity_.fio_path);
+  resp->set_fio_drops_cache(identity_.fio_cache_problem.empty());
+  resp->set_fio_cache_note(identity_.fio_cache_problem);
   *resp->mutable_wall_time() = TimeUtil::GetCurrentTime();
   for (const std::string& name : BuiltinProfileNames()) {
     resp->add_capabilities(absl::StrCat("profile:", name));

@@ -23,6 +23,9 @@ struct AgentIdentity {
   std::string fio_path;
   std::string fio_version;
   std::string platform = "linux";  // the probe backend (--platform)
+  // Why this fio cannot drop cached pages on this platform (empty: it can);
+  // fio/fio_runner.h FioCacheDropProblem.
+  std::string fio_cache_problem;
 };
 
 // Lists the testable volumes for ListVolumes: the Linux backend (mountinfo +

@@ -45,7 +45,7 @@ constexpr char kUsage[] =
     "       qdt-agent [--config FILE] [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] "
     "[--fio PATH]\n"
     "                 [--port-file FILE] [--default-file-size BYTES] [--platform NAME]\n"
-    "                 [--check-config]\n"
+    "                 [--check-config] [--allow-fio-without-cache-drop]\n"
     "  --config             a JSON AgentConfig (listen, tls_cert_file, tls_key_file, token_file,\n"
     "                       state_dir, fio_path, allowed_target_dirs, advertise, advertise_name,\n"
     "                       platform, default_file_size_bytes); flags override it\n"
@@ -68,7 +68,10 @@ constexpr char kUsage[] =
     "                       temperatures (default auto = this machine; macos works wherever\n"
     "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n"
     "  --check-config       check the config file and the flags (TLS files readable, fio found),\n"
-    "                       print the settings in effect as JSON and exit: 0 when usable\n";
+    "                       print the settings in effect as JSON and exit: 0 when usable\n"
+    "  --allow-fio-without-cache-drop\n"
+    "                       macOS: run even with an fio older than 3.42, which cannot drop\n"
+    "                       cached pages (refused otherwise)\n";
 
 int Usage(const std::string& error) {
   std::cerr << "qdt-agent: " << error << "\n" << kUsage;
@@ -94,6 +97,7 @@ struct AgentFlags {
   std::string tls_cert, tls_key;
   std::vector<std::string> allowed_targets;
   bool check_config = false;
+  bool allow_fio_without_cache_drop = false;
 };
 
 // The config file first (wherever --config is), so the flags can override it.
@@ -119,6 +123,7 @@ absl::Status ApplyConfigFile(int argc, char** argv, AgentFlags* f) {
     f->advertise_name = config->advertise_name();
     f->allowed_targets.assign(config->allowed_target_dirs().begin(),
                               config->allowed_target_dirs().end());
+    f->allow_fio_without_cache_drop = config->allow_fio_without_cache_drop();
   }
   return absl::OkStatus();
 }
@@ -159,6 +164,8 @@ std::optional<int> ApplyFlag(int argc, char** argv, int* i, AgentFlags* f) {
     // read by ApplyConfigFile
   } else if (arg == "--check-config") {
     f->check_config = true;
+  } else if (arg == "--allow-fio-without-cache-drop") {
+    f->allow_fio_without_cache_drop = true;
   } else if (arg == "--advertise") {
     f->advertise = true;
   } else if (auto name = TakeValue(argc, argv, i, "--advertise-name")) {
@@ -203,6 +210,7 @@ int CheckConfig(const AgentFlags& f) {
   effective.set_advertise_name(f.advertise_name);
   effective.set_platform(f.platform);
   effective.set_default_file_size_bytes(f.default_file_size);
+  effective.set_allow_fio_without_cache_drop(f.allow_fio_without_cache_drop);
   auto json = qdt::ProtoToJson(effective);
   if (!json.ok()) return Fail(json.status().message());
   std::cout << *json;
@@ -346,13 +354,18 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   options.default_file_size = f.default_file_size;
   options.allowed_target_dirs = f.allowed_targets;
   options.platform = platform;
+  const std::string fio_cache_problem = qdt::fio::FioCacheDropProblem(macos, *fio_version);
+  if (!fio_cache_problem.empty()) QDT_LOG(Warning) << fio_cache_problem;
+  options.fio_cache_problem = fio_cache_problem;
+  options.allow_fio_without_cache_drop = f.allow_fio_without_cache_drop;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {
     return Fail(absl::StrCat("recovering earlier runs: ", st.message()));
   }
   qdt::agent::AgentService service(
-      &runs, *token, {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux"}, &thermal,
-      list_volumes);
+      &runs, *token,
+      {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux", fio_cache_problem},
+      &thermal, list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(f.listen, credentials, &bound_port);

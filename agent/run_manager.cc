@@ -45,6 +45,13 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   plan_options.now = absl::Now();
   auto plan = PlanRun(request, plan_options);
   if (!plan.ok()) return plan.status();
+  // An fio that cannot drop cached pages measures memory on every re-read.
+  if (!options_.fio_cache_problem.empty() && !options_.allow_fio_without_cache_drop) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options_.fio_cache_problem,
+        " (or start the agent with --allow-fio-without-cache-drop: the drive's counter then "
+        "catches what the cache answers)"));
+  }
   // Show safety: a disk test competes with playback for the same drive.
   if (!request.force() && QlabRunning(options_.commands)) {
     return absl::FailedPreconditionError(

@@ -55,6 +55,10 @@ struct RunManagerOptions {
   // Which kernel counter checks fio against the drive (device_counter.h):
   // /proc/diskstats on Linux, ioreg (through `commands`) on macOS.
   Platform platform = HostPlatform();
+  // Why fio cannot drop cached pages here (fio/fio_runner.h
+  // FioCacheDropProblem); runs are refused with it unless allowed.
+  std::string fio_cache_problem;
+  bool allow_fio_without_cache_drop = false;
 };
 
 class RunManager {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -81,6 +83,31 @@ absl::StatusOr<std::string> ResolveFioPath(const std::string& requested) {
   return absl::NotFoundError(
       "fio not found on PATH or in /usr/bin, /usr/local/bin, /opt/homebrew/bin; install fio "
       "or pass --fio /absolute/path/to/fio");
+}
+
+absl::StatusOr<FioVersionNumber> ParseFioVersion(absl::string_view text) {
+  absl::string_view v = absl::StripAsciiWhitespace(text);
+  if (!absl::ConsumePrefix(&v, "fio-")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text.substr(0, 64), "\" is not a fio version"));
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(v, absl::ByAnyChar(".-"));
+  FioVersionNumber n;
+  if (parts.size() < 2 || !absl::SimpleAtoi(parts[0], &n.major) ||
+      !absl::SimpleAtoi(parts[1], &n.minor)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text.substr(0, 64), "\" is not a fio version"));
+  }
+  return n;
+}
+
+std::string FioCacheDropProblem(bool macos, absl::string_view version) {
+  if (!macos) return "";
+  auto n = ParseFioVersion(version);
+  if (!n.ok()) return absl::StrCat(n.status().message(), "; QDT needs fio 3.42 or newer on macOS");
+  if (n->major > 3 || (n->major == 3 && n->minor >= 42)) return "";
+  return absl::StrCat("fio ", n->major, ".", n->minor,
+                      " cannot drop cached pages on macOS; QDT needs 3.42 or newer");
 }
 
 absl::StatusOr<std::string> FioVersion(const std::string& fio_path, absl::Duration timeout) {

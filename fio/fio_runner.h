@@ -65,6 +65,21 @@ class FioProcess {
 // systemd give daemons a minimal PATH.
 absl::StatusOr<std::string> ResolveFioPath(const std::string& requested);
 
+// "fio-3.41" → {3, 41}; "fio-3.42-12-gdeadbee" → {3, 42}. InvalidArgument
+// naming the text when it is not fio's version.
+struct FioVersionNumber {
+  int major = 0, minor = 0;
+};
+absl::StatusOr<FioVersionNumber> ParseFioVersion(absl::string_view text);
+
+// Whether this fio's invalidate=1 really drops a file's cached pages: always
+// on Linux (posix_fadvise DONTNEED); on macOS only from fio 3.42 — up to 3.41
+// its posix_fadvise there is a stub that returns 0, and 3.42 (commit
+// 41880b9b, "mac: implement (file) cache invalidation", fixing axboe/fio#48)
+// drops them with mmap + msync(MS_INVALIDATE). Empty when it does, else why
+// not: "fio 3.41 cannot drop cached pages on macOS; QDT needs 3.42 or newer".
+std::string FioCacheDropProblem(bool macos, absl::string_view version);
+
 // Runs `fio --version` (killed after `timeout`) and returns its last line,
 // e.g. "fio-3.33".
 absl::StatusOr<std::string> FioVersion(const std::string& fio_path,

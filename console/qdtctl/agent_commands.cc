@@ -312,7 +312,8 @@ int Session::Info() {
             << "os           " << info.os() << " " << info.os_version() << " (" << info.arch()
             << ")\n"
             << "qdt-agent    " << info.agent_version() << " (" << info.platform() << " probes)\n"
-            << "fio          " << info.fio_version() << " at " << info.fio_path() << "\n"
+            << "fio          " << info.fio_version() << " at " << info.fio_path()
+            << (info.fio_drops_cache() ? "" : " (" + info.fio_cache_note() + ")") << "\n"
             << "agent clock  " << TimeUtil::ToString(info.wall_time()) << "\n"
             << "active run   " << (info.active_run_id().empty() ? "none" : info.active_run_id())
             << "\n"

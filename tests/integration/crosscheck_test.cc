@@ -235,3 +235,56 @@ TEST(CrossCheckTest, ATargetWithoutACounterSaysSoAndRatesNoMemory) {
 
 }  // namespace
 }  // namespace qdt::testing
+
+namespace qdt::testing {
+namespace {
+
+// A stand-in for an older fio: its --version says `version`, everything else
+// is the real fio.
+std::string FakeFio(const std::string& dir, const std::string& version) {
+  const std::string path = absl::StrCat(dir, "/fio-", version);
+  EXPECT_TRUE(WriteFile(path,
+                        absl::StrCat("#!/bin/sh\nif [ \"$1\" = --version ]; then echo fio-",
+                                     version, "; exit 0; fi\nexec fio \"$@\"\n"),
+                        0755)
+                  .ok());
+  return path;
+}
+
+TEST(FioCacheDropTest, OnMacosAnFioOlderThan342IsRefusedAndGetInfoSaysWhy) {
+  TempDir state("state");
+  TempDir target("target");
+  const std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  agent.Start({"--fio", FakeFio(state.path(), "3.41"), "--platform", "macos"});
+  const std::string ctl =
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
+  int rc = -1;
+  std::string out = RunCommand(ctl + " info", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("fio-3.41 at "));
+  EXPECT_THAT(out,
+              HasSubstr("(fio 3.41 cannot drop cached pages on macOS; QDT needs 3.42 or newer)"));
+  out = RunCommand(absl::StrCat(ctl, " start --target ", target.path(), " --file-size 64M"), &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out,
+              HasSubstr("fio 3.41 cannot drop cached pages on macOS; QDT needs 3.42 or newer"));
+  EXPECT_FALSE(PathExists(target.path() + "/.qdt-test")) << "a refused run left files";
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+
+  // 3.42 qualifies; so does any fio on Linux.
+  AgentProcess newer(state.path(), token_file);
+  newer.Start({"--fio", FakeFio(state.path(), "3.42"), "--platform", "macos"});
+  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", newer.address(), " --token-file ",
+                                token_file, " info"),
+                   &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("fio-3.42 at "));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("cannot drop")));
+  newer.Signal(SIGTERM);
+  EXPECT_EQ(newer.Wait(), 0);
+}
+
+}  // namespace
+}  // namespace qdt::testing

@@ -325,4 +325,24 @@ TEST(FioJobBuilderTest, FileCountIsTheLargestPhase) {
 }
 
 }  // namespace
+TEST(FioVersionTest, VersionsAndWhetherTheyDropCachedPagesOnMacos) {
+  auto v = ParseFioVersion("fio-3.41");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->major, 3);
+  EXPECT_EQ(v->minor, 41);
+  auto git = ParseFioVersion("fio-3.42-12-gdeadbee\n");
+  ASSERT_TRUE(git.ok());
+  EXPECT_EQ(git->minor, 42);
+  EXPECT_FALSE(ParseFioVersion("3.41").ok());
+  EXPECT_FALSE(ParseFioVersion("fio-x.y").ok());
+  EXPECT_EQ(FioCacheDropProblem(/*macos=*/true, "fio-3.41"),
+            "fio 3.41 cannot drop cached pages on macOS; QDT needs 3.42 or newer");
+  EXPECT_EQ(FioCacheDropProblem(true, "fio-3.33"),
+            "fio 3.33 cannot drop cached pages on macOS; QDT needs 3.42 or newer");
+  EXPECT_EQ(FioCacheDropProblem(true, "fio-3.42"), "");
+  EXPECT_EQ(FioCacheDropProblem(true, "fio-4.0"), "");
+  EXPECT_EQ(FioCacheDropProblem(/*macos=*/false, "fio-3.33"), "");
+  EXPECT_THAT(FioCacheDropProblem(true, "qdt-fake"), HasSubstr("is not a fio version"));
+}
+
 }  // namespace qdt::fio
