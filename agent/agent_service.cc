@@ -10,6 +10,7 @@
 #include "agent/volumes.h"
 #include "common/logging.h"
 #include "common/profiles.h"
+#include "common/timestamp.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/alarm.h"
 
@@ -134,7 +135,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
       return;
     }
     current_.Clear();
-    *current_.mutable_time() = TimeUtil::GetCurrentTime();
+    *current_.mutable_time() = NowTimestamp();
     if (thermal_ != nullptr) {
       ThermalReading t = thermal_->Latest();
       if (t.temperature_c) current_.set_temperature_c(*t.temperature_c);
@@ -219,7 +220,7 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   resp->set_fio_path(identity_.fio_path);
   resp->set_fio_drops_cache(identity_.fio_cache_problem.empty());
   resp->set_fio_cache_note(identity_.fio_cache_problem);
-  *resp->mutable_wall_time() = TimeUtil::GetCurrentTime();
+  *resp->mutable_wall_time() = NowTimestamp();
   for (const std::string& name : BuiltinProfileNames()) {
     resp->add_capabilities(absl::StrCat("profile:", name));
   }

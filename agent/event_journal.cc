@@ -1,6 +1,6 @@
 #include "agent/event_journal.h"
 
-#include "google/protobuf/util/time_util.h"
+#include "common/timestamp.h"
 
 namespace qdt::agent {
 
@@ -16,7 +16,7 @@ absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
     seq = events_.size() + 1;
     event.set_seq(seq);
     if (!event.has_time()) {
-      *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+      *event.mutable_time() = qdt::NowTimestamp();
     }
     // Persist under the lock so that the on-disk order is the seq order.
     if (auto st = writer_->Append(event); !st.ok()) return st;
