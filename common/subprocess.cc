@@ -233,98 +233,105 @@ void Subprocess::Terminate(absl::Duration grace) {
   ::kill(-pid_, SIGTERM);
 }
 
-void Subprocess::KillGroupIfDue(bool* killed) {
+void Subprocess::KillGroupIfDue() {
   const int64_t due = kill_deadline_ns_.load();
-  if (!*killed && due != 0 && SteadyNowNs() >= due) {
+  if (!killed_ && due != 0 && SteadyNowNs() >= due) {
     ::kill(-pid_, SIGKILL);
-    *killed = true;
+    killed_ = true;
   }
+}
+
+void Subprocess::ReadOutput(const std::function<void(absl::string_view)>& on_stdout,
+                            absl::Duration max_wait) {
+  struct pollfd fds[2];
+  nfds_t n = 0;
+  int out_idx = -1, err_idx = -1;
+  if (out_pipe_) {
+    fds[n] = {out_pipe_.get(), POLLIN, 0};
+    out_idx = static_cast<int>(n++);
+  }
+  if (err_pipe_) {
+    fds[n] = {err_pipe_.get(), POLLIN, 0};
+    err_idx = static_cast<int>(n++);
+  }
+  // At most 100 ms, to enforce the SIGKILL deadline of Terminate().
+  const int wait_ms =
+      static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(max_wait), 0, 100));
+  const int rc = ::poll(fds, n, wait_ms);
+  KillGroupIfDue();
+  if (rc <= 0) return;  // nothing yet (or EINTR): the caller polls again
+  char buf[65536];
+  if (out_idx >= 0 && (fds[out_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+    ssize_t got = ::read(out_pipe_.get(), buf, sizeof(buf));
+    if (got > 0) {
+      if (out_file_) WriteAll(out_file_.get(), buf, static_cast<size_t>(got));
+      result_.stdout_bytes += static_cast<uint64_t>(got);
+      if (on_stdout) on_stdout(absl::string_view(buf, static_cast<size_t>(got)));
+    } else if (got == 0 || errno != EINTR) {
+      out_pipe_.reset();
+    }
+  }
+  if (err_idx >= 0 && (fds[err_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+    ssize_t got = ::read(err_pipe_.get(), buf, sizeof(buf));
+    if (got > 0) {
+      if (err_file_) WriteAll(err_file_.get(), buf, static_cast<size_t>(got));
+      // A chatty failure must not grow memory without bound.
+      size_t room = stderr_limit_ - std::min(stderr_limit_, result_.stderr_text.size());
+      result_.stderr_text.append(buf, std::min(room, static_cast<size_t>(got)));
+    } else if (got == 0 || errno != EINTR) {
+      err_pipe_.reset();
+    }
+  }
+}
+
+bool Subprocess::TryReap() {
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0 || (r < 0 && errno == EINTR)) return false;
+  reaped_ = true;
+  // A stray child of the group must not survive its leader.
+  ::kill(-pid_, SIGKILL);
+  if (r == pid_ && WIFSIGNALED(status)) {
+    result_.term_signal = WTERMSIG(status);
+    result_.exit_code = -1;
+  } else if (r == pid_ && WIFEXITED(status)) {
+    result_.exit_code = WEXITSTATUS(status);
+  }
+  result_.terminated = terminate_requested_.load();
+  return true;
+}
+
+bool Subprocess::Poll(const std::function<void(absl::string_view)>& on_stdout,
+                      absl::Duration max_wait) {
+  if (reaped_) return false;
+  if (out_pipe_ || err_pipe_) {
+    ReadOutput(on_stdout, max_wait);
+    return true;
+  }
+  // The output is closed; the child is exiting. Keep enforcing the kill
+  // deadline while reaping.
+  if (TryReap()) return false;
+  KillGroupIfDue();
+  absl::SleepFor(std::min(max_wait, absl::Milliseconds(10)));
+  return !TryReap();
+}
+
+void Subprocess::Kill() {
+  ::kill(-pid_, SIGKILL);
+  killed_ = true;
+  out_pipe_.reset();  // what is still in the pipes is not waited for
+  err_pipe_.reset();
 }
 
 SubprocessExit Subprocess::Wait(const std::function<void(absl::string_view)>& on_stdout,
                                 absl::Time deadline) {
-  SubprocessExit result;
-  if (reaped_) return result;
-  auto past_deadline = [&] {
-    return deadline != absl::InfiniteFuture() && absl::Now() >= deadline;
-  };
-  char buf[65536];
-  bool killed = false;
-  while (out_pipe_ || err_pipe_) {
-    if (past_deadline()) {
-      ::kill(-pid_, SIGKILL);
-      killed = true;
-      result.timed_out = true;
-      break;  // what is still in the pipes is not waited for
-    }
-    struct pollfd fds[2];
-    nfds_t n = 0;
-    int out_idx = -1, err_idx = -1;
-    if (out_pipe_) {
-      fds[n] = {out_pipe_.get(), POLLIN, 0};
-      out_idx = static_cast<int>(n++);
-    }
-    if (err_pipe_) {
-      fds[n] = {err_pipe_.get(), POLLIN, 0};
-      err_idx = static_cast<int>(n++);
-    }
-    // Wake at least every 100 ms to enforce the SIGKILL deadline of Terminate().
-    const int rc = ::poll(fds, n, 100);
-    KillGroupIfDue(&killed);
-    if (rc < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (rc == 0) continue;
-    if (out_idx >= 0 && (fds[out_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t got = ::read(out_pipe_.get(), buf, sizeof(buf));
-      if (got > 0) {
-        if (out_file_) WriteAll(out_file_.get(), buf, static_cast<size_t>(got));
-        result.stdout_bytes += static_cast<uint64_t>(got);
-        if (on_stdout) on_stdout(absl::string_view(buf, static_cast<size_t>(got)));
-      } else if (got == 0 || errno != EINTR) {
-        out_pipe_.reset();
-      }
-    }
-    if (err_idx >= 0 && (fds[err_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t got = ::read(err_pipe_.get(), buf, sizeof(buf));
-      if (got > 0) {
-        if (err_file_) WriteAll(err_file_.get(), buf, static_cast<size_t>(got));
-        // A chatty failure must not grow memory without bound.
-        size_t room = stderr_limit_ - std::min(stderr_limit_, result.stderr_text.size());
-        result.stderr_text.append(buf, std::min(room, static_cast<size_t>(got)));
-      } else if (got == 0 || errno != EINTR) {
-        err_pipe_.reset();
-      }
+  while (Poll(on_stdout, absl::Milliseconds(100))) {
+    if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline && !result_.timed_out) {
+      result_.timed_out = true;
+      Kill();
     }
   }
-  out_pipe_.reset();
-  err_pipe_.reset();
-  // The output is closed; the child is exiting. Keep enforcing both deadlines while reaping.
-  int status = 0;
-  while (true) {
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) break;
-    if (r < 0 && errno != EINTR) break;
-    KillGroupIfDue(&killed);
-    if (!killed && past_deadline()) {
-      ::kill(-pid_, SIGKILL);
-      killed = true;
-      result.timed_out = true;
-    }
-    ::usleep(10000);
-  }
-  reaped_ = true;
-  // A stray child of the group must not survive its leader.
-  ::kill(-pid_, SIGKILL);
-  if (WIFSIGNALED(status)) {
-    result.term_signal = WTERMSIG(status);
-    result.exit_code = -1;
-  } else if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  }
-  result.terminated = terminate_requested_.load();
-  return result;
+  return result_;
 }
 
 absl::StatusOr<CapturedOutput> RunAndCapture(SubprocessOptions options, absl::Duration timeout,

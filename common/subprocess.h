@@ -82,6 +82,14 @@ class Subprocess {
   SubprocessExit Wait(const std::function<void(absl::string_view)>& on_stdout,
                       absl::Time deadline = absl::InfiniteFuture());
 
+  // One step of Wait(), for a caller that watches several children at once:
+  // reads what the child printed within `max_wait` (at most 100 ms), handing
+  // stdout to `on_stdout`. True while the child runs or has output left;
+  // false once it has ended and was reaped (exit() then says how).
+  bool Poll(const std::function<void(absl::string_view)>& on_stdout, absl::Duration max_wait);
+  // How the child ended; complete once Poll() returned false or Wait() returned.
+  const SubprocessExit& exit() const { return result_; }
+
   // SIGTERM to the group now, SIGKILL if it still runs after `grace`. Only
   // the first call counts.
   void Terminate(absl::Duration grace);
@@ -93,14 +101,20 @@ class Subprocess {
  private:
   Subprocess(pid_t pid, std::string program, UniqueFd out_pipe, UniqueFd err_pipe,
              UniqueFd out_file, UniqueFd err_file, size_t stderr_limit);
-  void KillGroupIfDue(bool* killed);
+  void KillGroupIfDue();
+  void ReadOutput(const std::function<void(absl::string_view)>& on_stdout, absl::Duration max_wait);
+  bool TryReap();  // true once reaped (result_ filled)
+  void Kill();     // SIGKILL to the group now, output no longer read
 
   const pid_t pid_;
   const std::string program_;
   UniqueFd out_pipe_, err_pipe_;  // read ends; invalid when not read
   UniqueFd out_file_, err_file_;  // copies on disk; invalid when not asked for
   const size_t stderr_limit_;
-  bool reaped_ = false;  // only Wait() and the destructor touch it
+  // The reading thread's alone (Wait / Poll / the destructor).
+  bool reaped_ = false;
+  bool killed_ = false;
+  SubprocessExit result_;
   std::atomic<bool> terminate_requested_{false};
   std::atomic<int64_t> kill_deadline_ns_{0};  // steady clock; 0 = none
 };

@@ -58,8 +58,13 @@ absl::StatusOr<std::unique_ptr<FioProcess>> FioProcess::Start(const std::vector<
 }
 
 FioExit FioProcess::Wait(const std::function<void(absl::string_view)>& on_stdout) {
+  process_->Wait(on_stdout);
+  return exit();
+}
+
+FioExit FioProcess::exit() const {
   FioExit exit;
-  static_cast<SubprocessExit&>(exit) = process_->Wait(on_stdout);
+  static_cast<SubprocessExit&>(exit) = process_->exit();
   return exit;
 }
 

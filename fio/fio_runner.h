@@ -47,6 +47,13 @@ class FioProcess {
   // arrives, then reaps the child.
   FioExit Wait(const std::function<void(absl::string_view)>& on_stdout);
 
+  // One step of Wait() (Subprocess::Poll): true while fio runs; false once it
+  // has ended, and exit() says how.
+  bool Poll(const std::function<void(absl::string_view)>& on_stdout, absl::Duration max_wait) {
+    return process_->Poll(on_stdout, max_wait);
+  }
+  FioExit exit() const;
+
   // Asks fio to stop: SIGTERM to its process group now, SIGKILL if it is still
   // running after `grace` (fio normally stops within a second on SIGTERM, but a
   // job stuck in uninterruptible I/O on a dying drive does not).

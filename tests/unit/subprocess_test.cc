@@ -232,5 +232,28 @@ TEST(SubprocessTest, CaptureStopsAtItsLimit) {
   EXPECT_EQ(run->exit.stdout_bytes, 100000u);
 }
 
+TEST(SubprocessTest, TwoChildrenPolledInTurnEachDeliverEverything) {
+  auto a = Subprocess::Start(Shell("for i in 1 2 3; do echo a$i; sleep 0.05; done"));
+  auto b = Subprocess::Start(Shell("sleep 0.1; echo b1; exit 4"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string out_a, out_b;
+  bool a_running = true, b_running = true;
+  while (a_running || b_running) {
+    if (a_running) {
+      a_running = (*a)->Poll([&](absl::string_view c) { out_a.append(c.data(), c.size()); },
+                             absl::Milliseconds(5));
+    }
+    if (b_running) {
+      b_running = (*b)->Poll([&](absl::string_view c) { out_b.append(c.data(), c.size()); },
+                             absl::Milliseconds(5));
+    }
+  }
+  EXPECT_EQ(out_a, "a1\na2\na3\n");
+  EXPECT_EQ(out_b, "b1\n");
+  EXPECT_EQ((*a)->exit().exit_code, 0);
+  EXPECT_EQ((*b)->exit().exit_code, 4);
+  EXPECT_FALSE((*b)->Poll(nullptr, absl::Milliseconds(1))) << "an ended child stays ended";
+}
+
 }  // namespace
 }  // namespace qdt
