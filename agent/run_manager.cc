@@ -104,7 +104,7 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
   auto executor =
       RunExecutor::Create(request, std::move(plan), *std::move(area), space, std::move(deps));
   if (!executor.ok()) {
-    made.RemoveFiles(0);
+    made.RemoveFiles({});
     return executor.status();
   }
   return std::shared_ptr<RunExecutor>(*std::move(executor));

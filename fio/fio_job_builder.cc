@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +48,15 @@ std::string Millis(double seconds) {
   return absl::StrCat(std::max<int64_t>(1, std::llround(seconds * 1000)), "ms");
 }
 
+// A gated job reads one byte from its gate (a FIFO the agent writes when it
+// opens the gate) before its I/O starts: fio runs exec_prerun in the job's
+// thread after the job's set-up and before its clock starts (fio backend.c,
+// thread_main), so `runtime` counts from the release. The FIFO is named in
+// the folder fio runs in; the command goes through /bin/sh (system()).
+std::string GateLine(const std::string& fifo) {
+  return absl::StrCat("exec_prerun=dd if=", fifo, " of=/dev/null bs=1 count=1");
+}
+
 absl::Status CheckOptions(const FioJobOptions& o) {
   if (o.test_dir.empty() || o.test_dir[0] != '/') {
     return absl::InvalidArgumentError(
@@ -60,6 +71,9 @@ absl::Status CheckOptions(const FioJobOptions& o) {
     }
   }
   if (o.ioengine.empty()) return absl::InvalidArgumentError("ioengine: empty");
+  if (!std::isfinite(o.gate_lead_s) || o.gate_lead_s < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("gate_lead_s: ", o.gate_lead_s));
+  }
   if (o.file_size_bytes == 0) return absl::InvalidArgumentError("file_size_bytes: 0");
   return absl::OkStatus();
 }
@@ -81,7 +95,46 @@ void AppendGlobal(std::string* out, const FioJobOptions& o, bool timed) {
   }
 }
 
+// The gate a stream waits at: the one of its start offset.
+size_t GateOf(const std::vector<PhaseGate>& gates, const qdt::v1::Stream& s) {
+  for (size_t g = 1; g < gates.size(); ++g) {
+    if (gates[g].offset_s == s.start_offset_s()) return g;
+  }
+  return 0;
+}
+
 }  // namespace
+
+double GateMarginS(double previous_offset_s, double offset_s) {
+  return std::min(kGateMarginS, 0.75 * (offset_s - previous_offset_s));
+}
+
+std::vector<PhaseGate> PhaseGates(const qdt::v1::Phase& phase, int phase_index) {
+  std::vector<PhaseGate> gates(1);
+  gates[0].fifo = absl::StrCat("gate-", phase_index, ".fifo");
+  std::map<double, std::vector<int>> later;  // by start offset
+  for (int i = 0; i < phase.streams_size(); ++i) {
+    const double offset = phase.streams(i).start_offset_s();
+    if (offset > 0) {
+      later[offset].push_back(i);
+    } else {
+      gates[0].streams.push_back(i);
+    }
+  }
+  for (auto& [offset, streams] : later) {
+    PhaseGate g;
+    g.fifo = absl::StrCat("gate-", phase_index, "-", gates.size(), ".fifo");
+    g.offset_s = offset;
+    g.streams = std::move(streams);
+    gates.push_back(std::move(g));
+  }
+  for (PhaseGate& g : gates) {
+    for (int i : g.streams) g.jobs.push_back(StreamJobName(i));
+  }
+  return gates;
+}
+
+std::string StreamJobName(int stream_index) { return absl::StrFormat("stream-%02d", stream_index); }
 
 std::string DefaultIoEngine() {
 #if defined(__APPLE__)
@@ -136,6 +189,8 @@ absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int p
       target > 0 ? absl::StrFormat("target %.0f B/s", target) : std::string("unpaced"));
   absl::StrAppend(&out, RunFromLine(o));
   AppendGlobal(&out, o, /*timed=*/true);
+  const std::vector<PhaseGate> gates =
+      o.gated ? PhaseGates(phase, phase_index) : std::vector<PhaseGate>();
   for (int i = 0; i < phase.streams_size(); ++i) {
     const qdt::v1::Stream& s = phase.streams(i);
     if (s.block_size_bytes() == 0 || s.block_size_bytes() > o.file_size_bytes) {
@@ -149,14 +204,26 @@ absl::StatusOr<std::string> BuildPhaseJobFile(const qdt::v1::Phase& phase, int p
     }
     double run_s = s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
     absl::StrAppend(&out, "\n; ", s.name(), "\n");
-    absl::StrAppend(&out, "[stream-", absl::StrFormat("%02d", i), "]\n");
+    absl::StrAppend(&out, "[", StreamJobName(i), "]\n");
     absl::StrAppend(&out, FilenameLine(static_cast<int>(StreamFile(phase, i))), "\n");
     absl::StrAppend(&out, "bs=", s.block_size_bytes(), "\n");
     absl::StrAppend(&out, "iodepth=", std::max<uint32_t>(1, s.iodepth()), "\n");
     if (s.rate_bytes_per_s() > 0) absl::StrAppend(&out, "rate=", s.rate_bytes_per_s(), "\n");
     absl::StrAppend(&out, "runtime=", Millis(run_s), "\n");
-    if (s.start_offset_s() > 0)
-      absl::StrAppend(&out, "startdelay=", Millis(s.start_offset_s()), "\n");
+    if (!o.gated) {
+      if (s.start_offset_s() > 0) {
+        absl::StrAppend(&out, "startdelay=", Millis(s.start_offset_s()), "\n");
+      }
+      continue;
+    }
+    const size_t g = GateOf(gates, s);
+    if (g > 0) {
+      // Created shortly before its gate opens (if fio has been up that long).
+      const double create_s =
+          o.gate_lead_s + gates[g].offset_s - GateMarginS(gates[g - 1].offset_s, gates[g].offset_s);
+      if (create_s >= 0.001) absl::StrAppend(&out, "startdelay=", Millis(create_s), "\n");
+    }
+    absl::StrAppend(&out, GateLine(gates[g].fifo), "\n");
   }
   return out;
 }

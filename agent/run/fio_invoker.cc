@@ -1,21 +1,157 @@
 #include "agent/run/fio_invoker.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/errno_status.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/unique_fd.h"
 
 namespace qdt::agent {
+
+absl::StatusOr<fio::FioExit> FioInvoker::Run(
+    const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) {
+  auto run = Start(call);
+  if (!run.ok()) return run.status();
+  while ((*run)->Pump(on_stdout, absl::Milliseconds(100))) {
+  }
+  return (*run)->exit();
+}
+
+namespace {
+
+// The jobs that have reached their gate, from fio's own output: fio prints
+// "<job> : Saving output of prerun in <job>.prerun.txt" as a job starts its
+// exec_prerun, just before the command runs (fio backend.c, exec_string).
+class PrerunWatch {
+ public:
+  void Feed(absl::string_view chunk) {
+    for (char c : chunk) {
+      if (c != '\n') {
+        if (line_.size() < kMaxLine) line_ += c;
+        continue;
+      }
+      static constexpr char kSaying[] = " : Saving output of prerun in ";
+      if (const size_t at = line_.find(kSaying); at != std::string::npos) {
+        waiting_.insert(line_.substr(0, at));
+      }
+      line_.clear();
+    }
+  }
+  bool Waiting(const std::string& job) const { return waiting_.count(job) > 0; }
+
+ private:
+  static constexpr size_t kMaxLine = 512;  // longer lines are not the one looked for
+  std::string line_;
+  std::set<std::string> waiting_;
+};
+
+}  // namespace
+
+// One fio process of a ProcessFioInvoker.
+class ProcessFioRun final : public FioRun {
+ public:
+  ProcessFioRun(ProcessFioInvoker* invoker, FioCall call, std::vector<std::string> argv,
+                std::string base, std::unique_ptr<fio::FioProcess> process)
+      : invoker_(invoker),
+        call_(std::move(call)),
+        argv_(std::move(argv)),
+        base_(std::move(base)),
+        process_(std::move(process)),
+        opened_(call_.gates.size()) {}
+  ~ProcessFioRun() override {
+    if (!ended_) invoker_->Forget(process_.get());  // destroying the process kills it
+  }
+
+  bool Pump(const std::function<void(absl::string_view)>& on_stdout,
+            absl::Duration max_wait) override {
+    if (ended_) return false;
+    const bool running = process_->Poll(
+        [&](absl::string_view chunk) {
+          if (!call_.gates.empty()) prerun_.Feed(chunk);
+          if (on_stdout) on_stdout(chunk);
+        },
+        max_wait);
+    if (running) return true;
+    ended_ = true;
+    opened_.clear();  // the writer ends: nobody reads them any more
+    invoker_->Forget(process_.get());
+    ::unlink((base_ + ".pid").c_str());
+    invoker_->Record(call_, argv_, process_->exit());
+    return false;
+  }
+  fio::FioExit exit() const override { return process_->exit(); }
+
+  bool Ready() const override {
+    if (call_.gates.empty()) return true;
+    for (const std::string& job : call_.gates[0].jobs) {
+      if (!prerun_.Waiting(job)) return false;
+    }
+    return true;
+  }
+
+  absl::Status Release(size_t gate) override {
+    if (gate >= call_.gates.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("no gate ", gate, " in ", call_.tag));
+    }
+    const fio::PhaseGate& g = call_.gates[gate];
+    if (ended_ || opened_[gate] || g.jobs.empty()) return absl::OkStatus();
+    const std::string path = absl::StrCat(invoker_->options_.working_dir, "/", g.fifo);
+    // Non-blocking: with no job at the gate yet this fails (ENXIO) instead of
+    // waiting, and the caller tries again.
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+      return ErrnoError(
+          errno == ENXIO ? absl::StatusCode::kUnavailable : absl::StatusCode::kInternal,
+          absl::StrCat("cannot open the gate ", path), errno);
+    }
+    // One byte per job; the writer stays open until fio ends, so a job that
+    // reaches the gate late still finds its byte.
+    const std::string bytes(g.jobs.size(), 'g');
+    if (::write(fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
+      return ErrnoError(absl::StatusCode::kInternal, absl::StrCat("cannot open the gate ", path),
+                        errno);
+    }
+    opened_[gate] = std::move(fd);
+    return absl::OkStatus();
+  }
+
+ private:
+  ProcessFioInvoker* const invoker_;
+  const FioCall call_;
+  const std::vector<std::string> argv_;
+  const std::string base_;  // <fio dir>/<tag>
+  std::unique_ptr<fio::FioProcess> process_;
+  PrerunWatch prerun_;
+  std::vector<UniqueFd> opened_;  // per gate: its writer end once opened
+  bool ended_ = false;
+};
 
 ProcessFioInvoker::ProcessFioInvoker(ProcessFioInvokerOptions options)
     : options_(std::move(options)) {}
 
-absl::StatusOr<fio::FioExit> ProcessFioInvoker::Run(
-    const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) {
+absl::StatusOr<std::unique_ptr<FioRun>> ProcessFioInvoker::Start(const FioCall& call) {
   const std::string base = absl::StrCat(options_.store->FioDir(options_.run_id), "/", call.tag);
   if (auto st = WriteFile(base + ".fio", call.job_text); !st.ok()) {
     return absl::InternalError(absl::StrCat("cannot write ", base, ".fio: ", st.message()));
+  }
+  for (const fio::PhaseGate& g : call.gates) {
+    const std::string gate = absl::StrCat(options_.working_dir, "/", g.fifo);
+    if (::mkfifo(gate.c_str(), 0600) != 0) {
+      const int err = errno;
+      // Made by an earlier start of the same call: a FIFO it must be, not a
+      // file or link put in its place.
+      struct stat st;
+      if (err != EEXIST || ::lstat(gate.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+        return ErrnoError(absl::StatusCode::kInternal, absl::StrCat("cannot make the gate ", gate),
+                          err);
+      }
+    }
   }
   std::vector<std::string> argv = {options_.fio_path, "--output-format=json"};
   argv.insert(argv.end(), call.extra_args.begin(), call.extra_args.end());
@@ -29,23 +165,22 @@ absl::StatusOr<fio::FioExit> ProcessFioInvoker::Run(
   }
   {
     absl::MutexLock lock(&mu_);
-    running_ = proc->get();
-    if (stopped_) running_->Terminate(options_.stop_grace);
+    running_.insert(proc->get());
+    if (stopped_) (*proc)->Terminate(options_.stop_grace);
   }
-  fio::FioExit exit = (*proc)->Wait(on_stdout);
-  {
-    absl::MutexLock lock(&mu_);
-    running_ = nullptr;
-  }
-  ::unlink((base + ".pid").c_str());
-  Record(call, argv, exit);
-  return exit;
+  return std::unique_ptr<FioRun>(
+      new ProcessFioRun(this, call, std::move(argv), base, *std::move(proc)));
+}
+
+void ProcessFioInvoker::Forget(fio::FioProcess* process) {
+  absl::MutexLock lock(&mu_);
+  running_.erase(process);
 }
 
 void ProcessFioInvoker::Stop() {
   absl::MutexLock lock(&mu_);
   stopped_ = true;
-  if (running_ != nullptr) running_->Terminate(options_.stop_grace);
+  for (fio::FioProcess* p : running_) p->Terminate(options_.stop_grace);
 }
 
 void ProcessFioInvoker::Record(const FioCall& call, const std::vector<std::string>& argv,

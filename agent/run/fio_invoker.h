@@ -1,20 +1,29 @@
-// FioInvoker runs fio for a run, one invocation at a time (the layout, then
-// each phase), and can stop it from another thread. The run engine talks to
-// fio only through this interface, so RunExecutor is unit-tested with a fake
-// that replays captured fio output (tests/unit/run_executor_test.cc).
+// FioInvoker starts fio for a run (the layout, then each phase) and can stop
+// every fio it started from another thread. The run engine talks to fio only
+// through this interface, so RunExecutor is unit-tested with a fake that
+// replays captured fio output (tests/run/run_executor_test.cc).
+//
+// A phase's fio is started ahead of the moment the phase is due, with its jobs
+// held at gates (fio_job_builder.h, PhaseGates); Release(0) opens the first
+// and the phase's I/O begins at once, so one phase follows the previous one
+// without a rest (see phase_pipeline.h). Streams that start later in the
+// phase wait at later gates.
 //
 // ProcessFioInvoker is the real one: it writes the job file to the run's
-// record (<state>/runs/<id>/fio/<tag>.fio), starts fio in the run's test
-// folder with its stdout and stderr copied beside the job file, writes
-// <tag>.pid while fio runs (so a restarted agent can find a fio that outlived
-// it: run_recovery.h), and records how it ended (<tag>.json).
+// record (<state>/runs/<id>/fio/<tag>.fio), makes the gates (FIFOs in the
+// run's test folder), starts fio in the test folder with its stdout and
+// stderr copied beside the job file, writes <tag>.pid while fio runs (so a
+// restarted agent can find a fio that outlived it: run_recovery.h), and
+// records how it ended (<tag>.json).
 //
-// Thread-safety: Run() is called by one thread (the run's worker); Stop() may
-// be called from any thread at any time.
+// Thread-safety: Start() and a FioRun's methods are called by one thread (the
+// run's worker); Stop() may be called from any thread at any time.
 #ifndef QDT_AGENT_RUN_FIO_INVOKER_H_
 #define QDT_AGENT_RUN_FIO_INVOKER_H_
 
 #include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/run_store.h"
+#include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
 
 namespace qdt::agent {
@@ -33,20 +43,43 @@ struct FioCall {
   int phase_index = -1;                 // -1 for the layout
   std::string job_text;                 // the job file
   std::vector<std::string> extra_args;  // e.g. --status-interval=1
+  // The FIFOs in the test folder the job file's jobs wait at
+  // (fio::PhaseGates), in the order they open; empty = not gated.
+  std::vector<fio::PhaseGate> gates;
+};
+
+// One fio invocation in flight.
+class FioRun {
+ public:
+  virtual ~FioRun() = default;
+  // Reads what fio printed for up to `max_wait`, handing stdout to
+  // `on_stdout`. True while fio runs; false once it has ended (exit() then
+  // says how, and the invocation is recorded).
+  virtual bool Pump(const std::function<void(absl::string_view)>& on_stdout,
+                    absl::Duration max_wait) = 0;
+  virtual fio::FioExit exit() const = 0;
+  // A gated run: whether every job of the first gate waits at it (as far as
+  // fio's output read by Pump() tells).
+  virtual bool Ready() const = 0;
+  // Opens gate `gate` (an index into FioCall::gates); again is a no-op.
+  // Unavailable while no job has reached it yet: the caller tries again.
+  virtual absl::Status Release(size_t gate) = 0;
 };
 
 class FioInvoker {
  public:
   virtual ~FioInvoker() = default;
-  // Runs fio once and hands every chunk of its stdout to `on_stdout` as it
-  // arrives. An error only when fio could not be started (how fio itself
-  // ended is in the FioExit). After Stop(), a call starts fio and stops it at
-  // once (its exit says terminated), so the caller's flow stays the same.
-  virtual absl::StatusOr<fio::FioExit> Run(
-      const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) = 0;
-  // Stops the fio that runs now (SIGTERM, then SIGKILL after a grace) and
+  // Starts fio. An error only when fio could not be started. After Stop(), a
+  // call starts fio and stops it at once (its exit says terminated), so the
+  // caller's flow stays the same.
+  virtual absl::StatusOr<std::unique_ptr<FioRun>> Start(const FioCall& call) = 0;
+  // Stops every fio running now (SIGTERM, then SIGKILL after a grace) and
   // every later one.
   virtual void Stop() = 0;
+
+  // Starts fio and reads it to its end (an ungated call: the layout).
+  absl::StatusOr<fio::FioExit> Run(const FioCall& call,
+                                   const std::function<void(absl::string_view)>& on_stdout);
 };
 
 struct ProcessFioInvokerOptions {
@@ -62,17 +95,18 @@ struct ProcessFioInvokerOptions {
 class ProcessFioInvoker final : public FioInvoker {
  public:
   explicit ProcessFioInvoker(ProcessFioInvokerOptions options);
-  absl::StatusOr<fio::FioExit> Run(
-      const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) override;
+  absl::StatusOr<std::unique_ptr<FioRun>> Start(const FioCall& call) override;
   void Stop() override;
 
  private:
+  friend class ProcessFioRun;
+  void Forget(fio::FioProcess* process);  // a run has ended
   void Record(const FioCall& call, const std::vector<std::string>& argv,
               const fio::FioExit& exit) const;
 
   const ProcessFioInvokerOptions options_;
   absl::Mutex mu_;
-  fio::FioProcess* running_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::set<fio::FioProcess*> running_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 

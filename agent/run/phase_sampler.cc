@@ -26,9 +26,28 @@ PhaseSampler::PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleS
   series_.name = phase.name();
   series_.target_bytes_per_s = PhaseTargetBytesPerS(phase);
   series_.ran = true;
-  if (sources_.device_bytes) {
-    device_start_ = device_last_ = sources_.device_bytes();
-    device_last_ns_ = NowNs();
+}
+
+void PhaseSampler::Start() {
+  Start(sources_.device_bytes ? sources_.device_bytes() : std::nullopt);
+}
+
+void PhaseSampler::Start(std::optional<uint64_t> device_bytes) {
+  start_ns_ = NowNs();
+  if (sources_.device_bytes && device_bytes.has_value()) {
+    device_start_ = device_last_ = device_bytes;
+    device_last_ns_ = *start_ns_;
+  }
+}
+
+void PhaseSampler::End(std::optional<uint64_t> device_bytes) {
+  if (device_start_.has_value() && !device_end_.has_value()) device_end_ = device_bytes;
+}
+
+void PhaseSampler::StreamsStarted(const std::vector<int>& streams, double offset_s) {
+  for (int i : streams) {
+    if (i >= 0 && i < phase_.streams_size())
+      phase_.mutable_streams(i)->set_start_offset_s(offset_s);
   }
 }
 
@@ -48,6 +67,16 @@ std::optional<double> PhaseSampler::DeviceRate() {
   return rate;
 }
 
+bool PhaseSampler::Stale(const fio::FioInterval& first) const {
+  if (!start_ns_.has_value()) return true;  // the phase has not begun
+  if (first.read_bytes_total + first.write_bytes_total > 0) return false;
+  // fio's status thread waits while jobs wait at their gate and then prints
+  // what it took before the release: no bytes, over a runtime longer than
+  // the phase has run (captured: tests/fixtures/fio/SOURCES.md).
+  const double since_start_s = static_cast<double>(NowNs() - *start_ns_) / 1e9;
+  return first.interval_s > since_start_s + kStaleSlackS;
+}
+
 std::string PhaseSampler::Where() const {
   return absl::StrCat("phase ", index_ + 1, " \"", phase_.name(), "\": ");
 }
@@ -60,6 +89,7 @@ std::vector<qdt::v1::Sample> PhaseSampler::Feed(absl::string_view chunk) {
     absl::StatusOr<fio::FioInterval> iv =
         prev_.has_value() ? fio::IntervalBetween(*prev_, rep) : fio::FirstInterval(rep);
     last_ = rep;
+    if (!prev_.has_value() && iv.ok() && Stale(*iv)) continue;
     if (!iv.ok()) {
       if (prev_.has_value() && parse_error_.ok()) parse_error_ = iv.status();
       continue;  // no I/O yet: the next report measures from the phase start
@@ -123,10 +153,11 @@ absl::Status PhaseSampler::Finish(const fio::FioExit& exit) {
     runtime_ms = std::max({runtime_ms, job.read.runtime_ms, job.write.runtime_ms});
   }
   series_.fio_runtime_s = runtime_ms / 1e3;
-  // The phase's whole count: from before fio started to after it ended, so
-  // it does not depend on when the samples happened to be taken.
+  // The phase's whole count: from its release to the next phase's (or to
+  // after fio ended), so it does not depend on when the samples were taken.
   if (device_start_.has_value() && sources_.device_bytes) {
-    if (std::optional<uint64_t> end = sources_.device_bytes(); end && *end >= *device_start_) {
+    std::optional<uint64_t> end = device_end_.has_value() ? device_end_ : sources_.device_bytes();
+    if (end && *end >= *device_start_) {
       series_.device_bytes = *end - *device_start_;
     }
   }

@@ -8,8 +8,8 @@
 // last status just before its final report) are folded into the next one, or
 // left to fio's phase mean. This is where each sample gains what is measured
 // beside fio: the drive temperature and thermal pressure, and the drive's own
-// byte counter (device_counter.h), read when the sampler is made (the phase's
-// start), at every sample, and when fio has ended.
+// byte counter (device_counter.h), read at Start() (the phase's release), at
+// every sample, and when fio has ended.
 //
 // No I/O. Not thread-safe: one sampler per phase, fed by the thread that
 // reads that fio's stdout.
@@ -34,6 +34,9 @@ namespace qdt::agent {
 
 // Shorter fio intervals make noisy rates (see above).
 inline constexpr double kMinSampleIntervalS = 0.25;
+// How much longer than the phase has run a report's runtime may be before
+// the report is taken for one fio made before the phase began.
+inline constexpr double kStaleSlackS = 0.05;
 
 // What a sample carries beside fio's numbers, read when the sample is made.
 struct SampleSources {
@@ -49,6 +52,24 @@ struct SampleSources {
 class PhaseSampler {
  public:
   PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources);
+
+  // The phase's I/O begins now: reads the drive's counter for the phase's
+  // start (a phase's fio may be started, and print, before its phase begins).
+  void Start();
+  // The same with the counter read by the caller (nullopt = none).
+  void Start(std::optional<uint64_t> device_bytes);
+
+  // The phase's time is over: the next phase has been released. `device_bytes`
+  // is the drive's counter then (the caller reads it once for this phase's end
+  // and the next one's start), so that the next phase's reads, which begin
+  // while this phase's fio still finishes, are not counted here. Without it,
+  // Finish() reads the counter when fio has ended.
+  void End(std::optional<uint64_t> device_bytes);
+
+  // Streams that start later in the phase (`streams`, indices) began
+  // `offset_s` after the phase's release, which may be later than planned:
+  // the paced targets of the samples from now on follow when they began.
+  void StreamsStarted(const std::vector<int>& streams, double offset_s);
 
   // Feeds a chunk of fio's stdout; returns the samples it completed, in order.
   std::vector<qdt::v1::Sample> Feed(absl::string_view chunk);
@@ -75,10 +96,12 @@ class PhaseSampler {
   qdt::v1::Sample MakeSample(const fio::FioInterval& iv);
   absl::Status CheckFinalReport(const fio::FioExit& exit);
   int64_t NowNs() const;
+  // A first report without bytes that fio took before the phase's release.
+  bool Stale(const fio::FioInterval& first) const;
   // The drive's rate since the previous reading, and remembers this one.
   std::optional<double> DeviceRate();
 
-  const qdt::v1::Phase phase_;
+  qdt::v1::Phase phase_;  // its later streams' offsets as they began
   const int index_;
   const SampleSources sources_;
   PhaseSeries series_;
@@ -89,7 +112,9 @@ class PhaseSampler {
   double elapsed_s_ = 0;                  // phase time covered by samples
   std::optional<uint64_t> device_start_;  // the counter at the phase's start
   std::optional<uint64_t> device_last_;   // and at the last sample
+  std::optional<uint64_t> device_end_;    // at End()
   int64_t device_last_ns_ = 0;            // when it was read (monotonic)
+  std::optional<int64_t> start_ns_;       // Start() (monotonic)
 };
 
 }  // namespace qdt::agent

@@ -2,10 +2,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/run/gap_monitor.h"
 #include "agent/run/page_cache.h"
+#include "agent/run/phase_pipeline.h"
 #include "common/logging.h"
 #include "common/profiles.h"
 #include "common/run_state.h"
+#include "common/timestamp.h"
 #include "fio/fio_job_builder.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -34,7 +37,7 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   run.set_state(qdt::v1::RUN_STATE_PENDING);
   run.set_profile_name(plan.profile.name());
   run.set_target_dir(plan.target_dir);
-  *run.mutable_created_at() = TimeUtil::GetCurrentTime();
+  *run.mutable_created_at() = NowTimestamp();
   run.set_phase_index(-1);
   run.set_phase_count(static_cast<uint32_t>(plan.profile.phases_size()));
   run.set_planned_duration_s(plan.planned_duration_s);
@@ -74,7 +77,6 @@ RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1
 void RunExecutor::Execute() {
   absl::Status status = Prepare();
   if (status.ok()) status = EvictCache();
-  if (status.ok()) status = AwaitStart();
   if (status.ok()) status = RunPhases();
   Judge();
   CleanUp();
@@ -129,59 +131,68 @@ absl::Status RunExecutor::EvictCache() {
   return Checkpoint();
 }
 
-absl::Status RunExecutor::AwaitStart() {
-  // Synchronised start: every agent of the rig waits for the same wall time.
-  if (auto st = Checkpoint(); !st.ok() || plan_.start_at <= absl::Now()) return st;
-  Log(LogLine::LEVEL_INFO,
-      absl::StrCat("waiting for the synchronised start at ",
-                   absl::FormatTime("%H:%M:%E3S UTC", plan_.start_at, absl::UTCTimeZone())));
-  {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithDeadline(absl::Condition(&stop_requested_), plan_.start_at);
-  }
-  return Checkpoint();
-}
-
 absl::Status RunExecutor::RunPhases() {
-  if (auto st = SetState(qdt::v1::RUN_STATE_RUNNING,
-                         absl::StrCat(plan_.profile.phases_size(), " phases"));
-      !st.ok()) {
-    return st;
-  }
-  for (int i = 0; i < plan_.profile.phases_size(); ++i) {
-    if (auto st = RunPhase(i); !st.ok()) return st;
-  }
-  return Checkpoint();
-}
-
-absl::Status RunExecutor::RunPhase(int index) {
   if (auto st = Checkpoint(); !st.ok()) return st;
-  BeginPhase(index);
+  // Synchronised start: every agent of the rig releases phase 0 at the same
+  // wall time (its fio is started ahead and waits at its gate).
+  if (plan_.start_at > absl::Now()) {
+    Log(LogLine::LEVEL_INFO,
+        absl::StrCat("waiting for the synchronised start at ",
+                     absl::FormatTime("%H:%M:%E3S UTC", plan_.start_at, absl::UTCTimeZone())));
+  }
+  std::unique_ptr<GapMonitor> gaps;
+  if (deps_.counter != nullptr) gaps = std::make_unique<GapMonitor>(deps_.counter.get());
   SampleSources sources = deps_.sample_sources;
   if (deps_.counter != nullptr) sources.device_bytes = [this] { return ReadCounter(); };
-  PhaseSampler sampler(plan_.profile.phases(index), index, std::move(sources));
-  FioCall call{absl::StrCat("phase-", index),
-               index,
-               plan_.phase_jobs[index],
-               {absl::StrCat("--status-interval=", deps_.status_interval_s)}};
-  auto exit = deps_.invoker->Run(call, [&](absl::string_view chunk) {
-    for (qdt::v1::Sample& s : sampler.Feed(chunk)) {
-      RunEvent ev;
-      *ev.mutable_sample() = std::move(s);
-      Emit(std::move(ev));
+  PhasePipeline::Hooks hooks;
+  hooks.on_release = [this](int index, absl::Time) {
+    if (index == 0) {
+      (void)SetState(qdt::v1::RUN_STATE_RUNNING,
+                     absl::StrCat(plan_.profile.phases_size(), " phases"));
     }
-  });
-  series_[index] = sampler.series();
-  if (!exit.ok())
-    return absl::InternalError(absl::StrCat("cannot start fio: ", exit.status().message()));
-  // A stopped phase did not finish: it is judged as incomplete.
-  if (auto st = Checkpoint(); !st.ok()) return st;
-  if (auto st = sampler.Finish(*exit); !st.ok()) return st;
-  series_[index] = sampler.series();
-  if (const std::string warning = sampler.warning(); !warning.empty()) {
-    Log(LogLine::LEVEL_WARNING, warning);
+    BeginPhase(index);
+  };
+  hooks.on_scheduled = [this, &gaps](int index, absl::Time at) {
+    if (gaps == nullptr) return;
+    // Within the two phases: their middles at the most.
+    const absl::Duration half_before =
+        absl::Seconds(plan_.profile.phases(index - 1).duration_s() / 2);
+    const absl::Duration half_after = absl::Seconds(plan_.profile.phases(index).duration_s() / 2);
+    gaps->Watch(index, at, std::min(kGapWindowBefore, half_before),
+                std::min(kGapWindowAfter, half_after));
+  };
+  hooks.on_sample = [this](qdt::v1::Sample sample) {
+    RunEvent ev;
+    *ev.mutable_sample() = std::move(sample);
+    Emit(std::move(ev));
+  };
+  hooks.on_warning = [this](const std::string& text) { Log(LogLine::LEVEL_WARNING, text); };
+  hooks.checkpoint = [this] { return Checkpoint(); };
+  PhasePipeline pipeline(plan_, deps_.invoker.get(), std::move(sources), deps_.status_interval_s,
+                         std::move(hooks));
+  absl::Status status = pipeline.Run(plan_.start_at);
+  series_ = pipeline.series();
+  if (gaps != nullptr) RecordBoundaries(gaps->Stop());
+  if (status.ok()) status = Checkpoint();
+  return status;
+}
+
+void RunExecutor::RecordBoundaries(std::vector<qdt::v1::PhaseBoundary> boundaries) {
+  for (const qdt::v1::PhaseBoundary& b : boundaries) {
+    if (b.to_phase_index() <= 0 || b.to_phase_index() >= plan_.profile.phases_size()) continue;
+    Log(LogLine::LEVEL_INFO,
+        b.has_idle_gap_ms()
+            ? absl::StrFormat("into %s: the drive rested %.0f ms at the handover",
+                              plan_.profile.phases(b.to_phase_index()).name(), b.idle_gap_ms())
+            : absl::StrFormat("into %s: the drive's rest at the handover was not measured (its "
+                              "counter takes %.0f ms to read)",
+                              plan_.profile.phases(b.to_phase_index()).name(), b.resolution_ms()));
   }
-  return absl::OkStatus();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& b : boundaries) *run_.mutable_checks()->add_boundaries() = std::move(b);
+  }
+  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
 }
 
 void RunExecutor::BeginPhase(int index) {
@@ -228,7 +239,7 @@ void RunExecutor::Judge() {
 }
 
 void RunExecutor::CleanUp() {
-  area_.RemoveFiles(plan_.file_count);
+  area_.RemoveFiles(TestFileNames(plan_.profile));
   Log(LogLine::LEVEL_INFO, absl::StrCat("removed the test files in ", area_.dir()));
 }
 
@@ -267,10 +278,9 @@ absl::Status RunExecutor::SetState(RunState state, const std::string& message) {
       return refused;
     }
     run_.set_state(state);
-    if (state == qdt::v1::RUN_STATE_RUNNING)
-      *run_.mutable_started_at() = TimeUtil::GetCurrentTime();
+    if (state == qdt::v1::RUN_STATE_RUNNING) *run_.mutable_started_at() = NowTimestamp();
     if (RunEnded(state)) {
-      *run_.mutable_ended_at() = TimeUtil::GetCurrentTime();
+      *run_.mutable_ended_at() = NowTimestamp();
       if (state != qdt::v1::RUN_STATE_DONE && state != qdt::v1::RUN_STATE_STOPPED) {
         run_.set_error(message);
       }
@@ -290,7 +300,7 @@ absl::Status RunExecutor::Stop(StopReason reason) {
                                                         " has already ended (",
                                                         qdt::v1::RunState_Name(run_.state()), ")"));
     }
-    stop_requested_ = true;  // wakes AwaitStart
+    stop_requested_ = true;
     if (reason == StopReason::kShutdown) shutdown_ = true;
   }
   deps_.invoker->Stop();

@@ -2,8 +2,8 @@
 // run's worker thread. Execute() is the whole life of a run:
 //
 //   prepare (lay the files out) → evict them from the page cache (and prove
-//   it) → await the synchronised start → each phase → judge → clean up →
-//   final state
+//   it) → the phases, back to back from the synchronised start
+//   (phase_pipeline.h) → judge → clean up → final state
 //
 // One absl::Status flows through those steps: the first step that fails (or
 // sees a stop) decides the final state, and the steps after it are skipped,
@@ -82,9 +82,7 @@ class RunExecutor {
   // The steps of Execute(), in order.
   absl::Status Prepare();
   absl::Status EvictCache();
-  absl::Status AwaitStart();
   absl::Status RunPhases();
-  absl::Status RunPhase(int index);
   void Judge();
   void CleanUp();
   void Finish(const absl::Status& status);
@@ -94,6 +92,8 @@ class RunExecutor {
   // Applies and announces a state change (event, run.json, log line).
   absl::Status SetState(qdt::v1::RunState state, const std::string& message);
   void BeginPhase(int index);
+  // How long the drive rested at each handover (gap_monitor.h), kept in the run.
+  void RecordBoundaries(std::vector<qdt::v1::PhaseBoundary> boundaries);
   void Emit(qdt::v1::RunEvent event);
   void Log(qdt::v1::LogLine::Level level, const std::string& text);
   // The drive's counter now; nullopt without a counter or when it cannot be read.

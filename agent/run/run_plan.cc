@@ -1,5 +1,7 @@
 #include "agent/run/run_plan.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/profiles.h"
@@ -71,7 +73,7 @@ absl::Status BuildJobs(RunPlan* plan) {
   if (!layout.ok()) return absl::InvalidArgumentError(layout.status().message());
   plan->layout_job = *std::move(layout);
   for (int i = 0; i < plan->profile.phases_size(); ++i) {
-    auto job = fio::BuildPhaseJobFile(plan->profile.phases(i), i, plan->job_options);
+    auto job = PhaseJobFile(*plan, i, kPhaseLead);
     if (!job.ok()) return absl::InvalidArgumentError(job.status().message());
     plan->phase_jobs.push_back(*std::move(job));
   }
@@ -79,6 +81,28 @@ absl::Status BuildJobs(RunPlan* plan) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> PhaseJobFile(const RunPlan& plan, int index, absl::Duration lead) {
+  fio::FioJobOptions gated = plan.job_options;
+  gated.gated = true;
+  gated.gate_lead_s = absl::ToDoubleSeconds(std::max(lead, absl::ZeroDuration()));
+  return fio::BuildPhaseJobFile(plan.profile.phases(index), index, gated);
+}
+
+std::vector<std::string> TestFileNames(const Profile& profile) {
+  std::vector<std::string> names;
+  for (int i = 0; i < fio::FileCount(profile); ++i) names.push_back(fio::StreamFileName(i));
+  int streams = 0;
+  for (int p = 0; p < profile.phases_size(); ++p) {
+    streams = std::max(streams, profile.phases(p).streams_size());
+    for (const fio::PhaseGate& g : fio::PhaseGates(profile.phases(p), p)) names.push_back(g.fifo);
+  }
+  // fio names the file after the job: [stream-NN] → stream-NN.prerun.txt.
+  for (int i = 0; i < streams; ++i) {
+    names.push_back(absl::StrCat(fio::StreamJobName(i), ".prerun.txt"));
+  }
+  return names;
+}
 
 std::string TestDirFor(const std::string& target_dir, const std::string& run_id) {
   return absl::StrCat(target_dir, "/.qdt-test/", run_id);

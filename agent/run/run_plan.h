@@ -29,6 +29,10 @@ inline constexpr uint64_t kMinFileSize = kMiB;
 inline constexpr uint64_t kMaxFileSize = 1024 * kGiB;
 // A synchronised start further away than this is a clock or typing mistake.
 inline constexpr absl::Duration kMaxStartDelay = absl::Hours(24);
+// How long before a phase is due its fio starts (phase_pipeline.h): enough
+// for fio to create and set up a phase's jobs (a show-pattern act has over a
+// hundred), short enough that the wait costs nothing.
+inline constexpr absl::Duration kPhaseLead = absl::Seconds(3);
 
 struct PlanOptions {
   std::string run_id;                  // names the test folder written into the job files
@@ -47,8 +51,10 @@ struct RunPlan {
   int file_count = 0;   // stream files laid out
   absl::Time start_at;  // the synchronised start; options.now when not asked for
   fio::FioJobOptions job_options;
-  std::string layout_job;               // fio/layout.fio
-  std::vector<std::string> phase_jobs;  // fio/phase-N.fio, one per profile phase
+  std::string layout_job;  // fio/layout.fio
+  // fio/phase-N.fio, one per profile phase, for a phase started kPhaseLead
+  // ahead (the pipeline writes each with the lead it really has).
+  std::vector<std::string> phase_jobs;
   double planned_duration_s = 0;
 
   // "profile setup-check, target /x, time scale 0.1, 8 files x 64.0 MiB"
@@ -60,6 +66,16 @@ struct RunPlan {
 // files); the messages are the ones the agent's StartRun returns.
 absl::StatusOr<RunPlan> PlanRun(const qdt::v1::StartRunRequest& request,
                                 const PlanOptions& options);
+
+// Every name a run of `profile` creates in its test folder: the stream files
+// (stream-00.dat ...), the outputs fio's exec_prerun writes beside them
+// (stream-00.prerun.txt ...) and the phase gates (gate-0.fifo, gate-1-1.fifo
+// ...). Cleaning up removes exactly these.
+std::vector<std::string> TestFileNames(const qdt::v1::Profile& profile);
+
+// The job file of phase `index`, gated, for a fio started `lead` before the
+// phase is due.
+absl::StatusOr<std::string> PhaseJobFile(const RunPlan& plan, int index, absl::Duration lead);
 
 // Where a run's test files go: <target>/.qdt-test/<run-id>.
 std::string TestDirFor(const std::string& target_dir, const std::string& run_id);

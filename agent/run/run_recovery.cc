@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/run_state.h"
+#include "common/timestamp.h"
 #include "fio/fio_job_builder.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -66,7 +67,7 @@ absl::Status EndRun(RunStore* store, const std::string& id, qdt::v1::Run run) {
   run.set_state(qdt::v1::RUN_STATE_INTERRUPTED);
   run.set_error(message);
   run.set_last_seq(journal.last_seq());
-  *run.mutable_ended_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  *run.mutable_ended_at() = qdt::NowTimestamp();
   if (auto st = store->SaveRun(run); !st.ok()) return st;
   QDT_LOG(Warning) << "run " << id << " marked INTERRUPTED: " << message;
   return absl::OkStatus();
@@ -94,8 +95,9 @@ absl::Status RecoverRuns(RunStore* store) {
     if (RunEnded(run->state())) continue;
     KillOrphanedFio(store, id, *run);
     auto profile = store->LoadProfile(id);
-    const int files = profile.ok() ? fio::FileCount(*profile) : 0;
-    if (!run->target_dir().empty()) RemoveTestFiles(run->target_dir(), id, files);
+    const std::vector<std::string> names =
+        profile.ok() ? TestFileNames(*profile) : std::vector<std::string>{};
+    if (!run->target_dir().empty()) RemoveTestFiles(run->target_dir(), id, names);
     if (auto st = EndRun(store, id, *std::move(run)); !st.ok()) return st;
   }
   return absl::OkStatus();

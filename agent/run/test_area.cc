@@ -171,16 +171,22 @@ absl::StatusOr<TestArea> TestArea::Create(const std::string& target, const std::
   return TestArea(target, run_id);
 }
 
-void TestArea::RemoveFiles(int file_count) const { RemoveTestFiles(target_, run_id_, file_count); }
+void TestArea::RemoveFiles(const std::vector<std::string>& names) const {
+  RemoveTestFiles(target_, run_id_, names);
+}
 
-void RemoveTestFiles(const std::string& target, const std::string& run_id, int file_count) {
+void RemoveTestFiles(const std::string& target, const std::string& run_id,
+                     const std::vector<std::string>& names) {
   UniqueFd target_fd(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!target_fd) return;  // the volume is gone: nothing of ours can be removed
   UniqueFd base_fd = OpenSubfolder(target_fd.get(), kAreaName);
   if (!base_fd) return;
   if (UniqueFd run_fd = OpenSubfolder(base_fd.get(), run_id.c_str())) {
-    for (int i = 0; i < file_count; ++i) {
-      const std::string name = fio::StreamFileName(i);
+    for (const std::string& name : names) {
+      // Names only, never a path: nothing outside the run's folder.
+      if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+        continue;
+      }
       if (::unlinkat(run_fd.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
         QDT_LOG(Warning) << "cannot remove test file " << TestDirFor(target, run_id) << "/" << name
                          << ": " << ErrnoText(errno);

@@ -69,9 +69,10 @@ class TestArea {
   const std::string& run_id() const { return run_id_; }
   const std::string& dir() const { return dir_; }
 
-  // Removes what the run created: stream-00.dat ... for `file_count` files (by
-  // name), then the run's folder and .qdt-test if they are empty.
-  void RemoveFiles(int file_count) const;
+  // Removes what the run created, by name (run_plan.h TestFileNames: the
+  // stream files, fio's prerun outputs, the phase gates), then the run's folder
+  // and .qdt-test if they are empty.
+  void RemoveFiles(const std::vector<std::string>& names) const;
 
  private:
   TestArea(std::string target, std::string run_id);
@@ -80,7 +81,8 @@ class TestArea {
 
 // The same for a run known only from its record (recovery after a crash).
 // Never removes anything else, never follows a link.
-void RemoveTestFiles(const std::string& target, const std::string& run_id, int file_count);
+void RemoveTestFiles(const std::string& target, const std::string& run_id,
+                     const std::vector<std::string>& names);
 
 }  // namespace qdt::agent
 

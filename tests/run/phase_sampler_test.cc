@@ -53,6 +53,7 @@ fio::FioExit CleanExit() {
 
 TEST(PhaseSamplerTest, SamplesAreTheIntervalRatesAndTheMeanIsFios) {
   PhaseSampler sampler(Unpaced(), 2, {});
+  sampler.Start();  // the phase is released
   // 7-byte chunks: reports arrive split anywhere, as from a pipe.
   std::vector<qdt::v1::Sample> samples = FeedInChunks(&sampler, testing::Fixture(kFiveReports), 7);
   ASSERT_EQ(samples.size(), 5u);
@@ -97,6 +98,7 @@ TEST(PhaseSamplerTest, AShortIntervalIsFoldedIntoTheNextNotDropped) {
   ASSERT_NE(second, std::string::npos);
   text.replace(second, 16, "\"runtime\" : 600");
   PhaseSampler sampler(Unpaced(), 0, {});
+  sampler.Start();  // the phase is released
   std::vector<qdt::v1::Sample> samples = sampler.Feed(text);
   ASSERT_EQ(samples.size(), 4u);
   EXPECT_NEAR(samples[1].interval_s(), 2.001, 1e-9);
@@ -131,6 +133,7 @@ TEST(PhaseSamplerTest, PacedTargetsFollowTheScheduleAndSourcesAreRead) {
   sources.wall_clock = [] { return absl::FromUnixSeconds(1795863877) + absl::Milliseconds(250); };
   sources.monotonic_ns = [] { return int64_t{42}; };
   PhaseSampler sampler(phase, 1, sources);
+  sampler.Start();  // the phase is released
   std::vector<qdt::v1::Sample> samples = sampler.Feed(testing::Fixture(kFiveReports));
   ASSERT_EQ(samples.size(), 5u);
   // Windows: [0, 0.486) 100 MB/s; [0.486, 1.487) 100; [1.487, 2.487) 0.013 s at 100
@@ -148,9 +151,49 @@ TEST(PhaseSamplerTest, PacedTargetsFollowTheScheduleAndSourcesAreRead) {
   EXPECT_NEAR(sampler.series().target_bytes_per_s, 3e8, 1);
 }
 
+TEST(PhaseSamplerTest, AReportFioTookBeforeTheReleaseIsNotASample) {
+  // fio's status thread waits while jobs wait at their gate, then prints a
+  // report it took before the release: no bytes, job_runtime 1001 ms.
+  const std::string text = testing::Fixture(
+      "fio/local_fio-3.33_gated_prerun_status-interval1_stale_first_report_linux_vm.json");
+  const size_t second = text.find("{\n  \"fio version\"", text.find("\"fio version\"") + 20);
+  ASSERT_NE(second, std::string::npos);
+  int64_t now_ns = 0;
+  SampleSources sources;
+  sources.monotonic_ns = [&now_ns] { return now_ns; };
+  {
+    PhaseSampler sampler(Unpaced(), 0, sources);
+    EXPECT_TRUE(sampler.Feed(text.substr(0, second)).empty()) << "not begun: nothing counts";
+  }
+  PhaseSampler sampler(Unpaced(), 0, sources);
+  sampler.Start();
+  now_ns = 9'000'000;  // printed 9 ms after the release
+  EXPECT_TRUE(sampler.Feed(text.substr(0, second)).empty());
+  now_ns = 2'600'000'000;
+  std::vector<qdt::v1::Sample> samples = sampler.Feed(text.substr(second));
+  // 0.253 s, 1 s, 1 s; the last 0.248 s is too short to rate (fio's mean has it).
+  ASSERT_EQ(samples.size(), 3u);
+  // The first sample is the first 253 ms of I/O: 2 x 27262976 bytes.
+  EXPECT_NEAR(samples[0].interval_s(), 0.253, 1e-9);
+  EXPECT_NEAR(samples[0].read_bytes_per_s(), 2 * 27262976 / 0.253, 1);
+  for (const auto& s : samples) EXPECT_GT(s.read_bytes_per_s(), 0);
+
+  // The same report printed when the phase has run that long is a real
+  // report of a drive that moved nothing: a sample at 0.
+  PhaseSampler stalled(Unpaced(), 0, sources);
+  now_ns = 0;
+  stalled.Start();
+  now_ns = 1'020'000'000;
+  samples = stalled.Feed(text.substr(0, second));
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].read_bytes_per_s(), 0);
+  EXPECT_NEAR(samples[0].interval_s(), 1.001, 1e-9);
+}
+
 TEST(PhaseSamplerTest, FioFailuresAreNamedWithThePhase) {
   {
     PhaseSampler sampler(Unpaced(), 2, {});
+    sampler.Start();  // the phase is released
     sampler.Feed(testing::Fixture(kFiveReports));
     fio::FioExit exit;
     exit.exit_code = 1;
@@ -164,6 +207,7 @@ TEST(PhaseSamplerTest, FioFailuresAreNamedWithThePhase) {
   }
   {
     PhaseSampler sampler(Unpaced(), 0, {});
+    sampler.Start();  // the phase is released
     fio::FioExit killed;
     killed.term_signal = 9;
     EXPECT_THAT(sampler.Finish(killed).message(),
@@ -171,6 +215,7 @@ TEST(PhaseSamplerTest, FioFailuresAreNamedWithThePhase) {
   }
   {
     PhaseSampler sampler(Unpaced(), 0, {});
+    sampler.Start();  // the phase is released
     sampler.Feed("fio: pid=0, err=22/file:filesetup.c:1155\n");
     EXPECT_EQ(sampler.Finish(CleanExit()).message(),
               "phase 1 \"max-read\": fio printed no JSON report");
@@ -178,6 +223,7 @@ TEST(PhaseSamplerTest, FioFailuresAreNamedWithThePhase) {
   {
     // A real report whose job failed with EINVAL before any I/O.
     PhaseSampler sampler(Unpaced(), 0, {});
+    sampler.Start();  // the phase is released
     EXPECT_TRUE(sampler.Feed(testing::Fixture("fio/fio-3.33_leading_error_lines_job_error22.json"))
                     .empty());
     absl::Status st = sampler.Finish(CleanExit());
@@ -189,6 +235,7 @@ TEST(PhaseSamplerTest, FioFailuresAreNamedWithThePhase) {
 TEST(PhaseSamplerTest, OutputCutOffAfterTheLastReportIsAWarningNotAFailure) {
   std::string text = testing::Fixture(kFiveReports);
   PhaseSampler sampler(Unpaced(), 0, {});
+  sampler.Start();  // the phase is released
   sampler.Feed(text);
   sampler.Feed("{\n  \"fio version\" : \"fio-3.33\",\n  \"jobs\" : [");  // torn sixth report
   ASSERT_TRUE(sampler.Finish(CleanExit()).ok());

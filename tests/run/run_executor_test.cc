@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/testing/fixtures.h"
@@ -42,44 +43,72 @@ struct Script {
   bool block_until_stop = false;  // after printing `output`, run until Stop()
 };
 
+class FakeFioInvoker;
+
+// One fake fio: a gated one waits for Release(); then it prints its output
+// and ends (or runs on until Stop(), if scripted to).
+class FakeFioRun final : public FioRun {
+ public:
+  FakeFioRun(FakeFioInvoker* invoker, FioCall call, Script script)
+      : invoker_(invoker), call_(std::move(call)), script_(std::move(script)) {}
+  bool Pump(const std::function<void(absl::string_view)>& on_stdout,
+            absl::Duration max_wait) override;
+  fio::FioExit exit() const override { return exit_; }
+  bool Ready() const override { return true; }
+  absl::Status Release(size_t gate) override {
+    if (gate == 0) released_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  bool End(bool terminated) {
+    exit_.exit_code = terminated ? -1 : script_.exit_code;
+    exit_.term_signal = terminated ? SIGTERM : 0;
+    exit_.terminated = terminated;
+    exit_.stderr_text = script_.stderr_text;
+    ended_ = true;
+    return false;
+  }
+
+  FakeFioInvoker* const invoker_;
+  const FioCall call_;
+  const Script script_;
+  fio::FioExit exit_;
+  bool released_ = false, delivered_ = false, ended_ = false;
+};
+
 class FakeFioInvoker final : public FioInvoker {
  public:
   FakeFioInvoker(std::string test_dir, std::map<std::string, Script> scripts)
       : test_dir_(std::move(test_dir)), scripts_(std::move(scripts)) {}
 
-  absl::StatusOr<fio::FioExit> Run(
-      const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) override {
+  absl::StatusOr<std::unique_ptr<FioRun>> Start(const FioCall& call) override {
     {
       absl::MutexLock lock(&mu_);
       calls_.push_back(call.tag);
       args_.push_back(call.extra_args);
+      gates_.push_back(call.gates.empty() ? "" : call.gates[0].fifo);
     }
     Script script = scripts_.count(call.tag) ? scripts_.at(call.tag) : Default(call);
     if (script.cannot_start) return absl::NotFoundError("\"/opt/fio\" is not an executable file");
     if (call.tag == "layout") LayOut(call.job_text);
-    for (size_t i = 0; i < script.output.size() && on_stdout; i += 4096) {
-      on_stdout(absl::string_view(script.output).substr(i, 4096));
-    }
-    fio::FioExit exit;
-    exit.exit_code = script.exit_code;
-    exit.stderr_text = script.stderr_text;
-    absl::MutexLock lock(&mu_);
-    started_ = call.tag;
-    if (script.block_until_stop || stopped_) {
-      mu_.Await(absl::Condition(&stopped_));
-      exit.exit_code = -1;
-      exit.term_signal = SIGTERM;
-      exit.terminated = true;
-    }
-    return exit;
+    return std::unique_ptr<FioRun>(new FakeFioRun(this, call, std::move(script)));
   }
 
   void Stop() override {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
   }
+  bool stopped() {
+    absl::MutexLock lock(&mu_);
+    return stopped_;
+  }
+  void MarkStarted(const std::string& tag) {
+    absl::MutexLock lock(&mu_);
+    started_ = tag;
+  }
 
-  // Blocks until fio for `tag` has printed its output (and blocks, if scripted to).
+  // Blocks until fio for `tag` has printed its output.
   void AwaitStarted(const std::string& tag) {
     absl::MutexLock lock(&mu_);
     struct Awaited {
@@ -97,6 +126,10 @@ class FakeFioInvoker final : public FioInvoker {
   std::vector<std::vector<std::string>> args() {
     absl::MutexLock lock(&mu_);
     return args_;
+  }
+  std::vector<std::string> gates() {
+    absl::MutexLock lock(&mu_);
+    return gates_;
   }
 
  private:
@@ -117,9 +150,33 @@ class FakeFioInvoker final : public FioInvoker {
   absl::Mutex mu_;
   std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::vector<std::string>> args_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> gates_ ABSL_GUARDED_BY(mu_);
   std::string started_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+bool FakeFioRun::Pump(const std::function<void(absl::string_view)>& on_stdout,
+                      absl::Duration max_wait) {
+  if (ended_) return false;
+  const absl::Duration nap = std::min(max_wait, absl::Milliseconds(1));
+  if (!call_.gates.empty() && !released_) {
+    if (invoker_->stopped()) return End(/*terminated=*/true);
+    absl::SleepFor(nap);
+    return true;  // waiting at the gate
+  }
+  if (!delivered_) {
+    for (size_t i = 0; i < script_.output.size() && on_stdout; i += 4096) {
+      on_stdout(absl::string_view(script_.output).substr(i, 4096));
+    }
+    delivered_ = true;
+    invoker_->MarkStarted(call_.tag);
+  }
+  if (script_.block_until_stop && !invoker_->stopped()) {
+    absl::SleepFor(nap);
+    return true;
+  }
+  return End(/*terminated=*/script_.block_until_stop);
+}
 
 class RunExecutorTest : public ::testing::Test {
  protected:
@@ -130,7 +187,9 @@ class RunExecutorTest : public ::testing::Test {
     qdt::v1::StartRunRequest req;
     req.set_profile_name("setup-check");
     req.set_target_dir(target_.path());
-    req.set_time_scale(0.5);
+    // 0.1 s phases: the fake prints at once, the pipeline still waits each
+    // phase's due time.
+    req.set_time_scale(0.01);
     PlanOptions options;
     options.run_id = "20261201-120000-abcdef";
     options.default_file_size = 16ull << 20;
@@ -203,6 +262,19 @@ TEST_F(RunExecutorTest, ARunThatMeasuresEveryPhaseEndsDone) {
                                     qdt::v1::RUN_STATE_RUNNING, qdt::v1::RUN_STATE_DONE));
   EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1", "phase-2"));
   EXPECT_THAT(fake_->args()[1], ElementsAre("--status-interval=1"));
+  EXPECT_THAT(fake_->gates(), ElementsAre("", "gate-0.fifo", "gate-1.fifo", "gate-2.fifo"));
+  // Back to back: each phase begins when the previous one is due to end
+  // (0.1 s phases at this time scale), not when its fio has started up.
+  std::vector<absl::Time> begins;
+  for (const RunEvent& ev : executor_->journal()->Snapshot()) {
+    if (ev.has_phase())
+      begins.push_back(
+          absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ev.time())));
+  }
+  ASSERT_EQ(begins.size(), 3u);
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_NEAR(absl::ToDoubleMilliseconds(begins[i] - begins[i - 1]), 100, 30) << "phase " << i;
+  }
   EXPECT_EQ(Count(RunEvent::kPhase), 3);
   EXPECT_EQ(Count(RunEvent::kSample), 15);
   EXPECT_EQ(Count(RunEvent::kVerdict), 1);
@@ -284,8 +356,13 @@ TEST_F(RunExecutorTest, StopDuringPhaseTwoKeepsWhatRanAndGivesNoRating) {
   Join();
   EXPECT_THAT(States(), ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
                                     qdt::v1::RUN_STATE_RUNNING, qdt::v1::RUN_STATE_STOPPED));
-  EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1"));
+  // The next phase's fio may have been started ahead; it never began.
+  const std::vector<std::string> calls = fake_->calls();
+  ASSERT_GE(calls.size(), 3u);
+  EXPECT_THAT(std::vector<std::string>(calls.begin(), calls.begin() + 3),
+              ElementsAre("layout", "phase-0", "phase-1"));
   EXPECT_EQ(Count(RunEvent::kSample), 10) << "the samples of the stopped phase are kept";
+  EXPECT_EQ(Count(RunEvent::kPhase), 2);
   const qdt::v1::Verdict v = executor_->Snapshot().verdict();
   ASSERT_EQ(v.phases_size(), 3);
   EXPECT_TRUE(v.phases(0).ran());
@@ -326,7 +403,11 @@ TEST_F(RunExecutorTest, FioFailingInAPhaseFailsTheRunNamingThePhase) {
       "Input/output error: read";
   EXPECT_EQ(FinalMessage(), expected);
   EXPECT_EQ(executor_->Snapshot().error(), expected);
-  EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1"));
+  // 0.1 s phases: all three started within the lead, before phase 0 was
+  // released; phase 3 was stopped at its gate and never began.
+  EXPECT_THAT(fake_->calls(), ElementsAre("layout", "phase-0", "phase-1", "phase-2"));
+  EXPECT_EQ(Count(RunEvent::kPhase), 2);
+  EXPECT_TRUE(fake_->stopped());
   EXPECT_EQ(Count(RunEvent::kVerdict), 1) << "what ran is still judged";
   EXPECT_EQ(executor_->Snapshot().verdict().rating(), qdt::v1::RATING_NO_RATING);
   ExpectCleanedUp();

@@ -4,8 +4,11 @@
 #include "agent/run/run_plan.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <set>
 
+#include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
@@ -49,10 +52,15 @@ TEST(RunPlanTest, SetupCheckPlansTheGoldenJobFiles) {
   EXPECT_EQ(plan->start_at, kNow);
   EXPECT_DOUBLE_EQ(plan->planned_duration_s, 30);
   EXPECT_EQ(plan->layout_job, testing::Golden("setup_check_layout.fio"));
+  // Each phase's jobs wait at the phase's gate (phase_pipeline.h): the job
+  // files of fio_job_builder_test's goldens, plus the gate.
   ASSERT_EQ(plan->phase_jobs.size(), 3u);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(plan->phase_jobs[i], testing::Golden(absl::StrCat("setup_check_phase", i, ".fio")))
-        << "phase " << i;
+    const std::string name = absl::StrCat("setup_check_gated_phase", i, ".fio");
+    if (std::getenv("QDT_UPDATE_GOLDEN") != nullptr) {
+      ASSERT_TRUE(WriteFile(testing::GoldenPath(name), plan->phase_jobs[i]).ok());
+    }
+    EXPECT_EQ(plan->phase_jobs[i], testing::Golden(name)) << "phase " << i;
   }
   EXPECT_EQ(plan->Describe(),
             "profile setup-check, target /tmp/qdt, time scale 1, 8 files x 64.0 MiB");
@@ -161,6 +169,52 @@ TEST(RunPlanTest, BlocksLargerThanTheFilesAreRefused) {
   EXPECT_TRUE(absl::IsInvalidArgument(plan.status()));
   EXPECT_THAT(plan.status().message(),
               HasSubstr("file_size_bytes: 1048576 is smaller than phases[0].streams[0]"));
+}
+
+TEST(RunPlanTest, TestFileNamesAreEverythingARunCreates) {
+  auto plan = PlanRun(Request(), Options());
+  ASSERT_TRUE(plan.ok());
+  std::vector<std::string> names = TestFileNames(plan->profile);
+  // 8 stream files, 3 gates, and the prerun outputs of the widest phase (8 streams).
+  EXPECT_EQ(names.size(), 8u + 3u + 8u);
+  EXPECT_THAT(names, ::testing::Contains("stream-07.dat"));
+  EXPECT_THAT(names, ::testing::Contains("gate-2.fifo"));
+  EXPECT_THAT(names, ::testing::Contains("stream-07.prerun.txt"));
+  for (const auto& n : names) EXPECT_EQ(n.find('/'), std::string::npos) << n;
+}
+
+TEST(RunPlanTest, TestFileNamesHoldTheGatesOfLaterStreams) {
+  auto req = Request();
+  req.set_profile_name("show-pattern");
+  auto plan = PlanRun(req, Options());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<std::string> names = TestFileNames(plan->profile);
+  size_t gates = 0;
+  for (int p = 0; p < plan->profile.phases_size(); ++p) {
+    for (const fio::PhaseGate& g : fio::PhaseGates(plan->profile.phases(p), p)) {
+      EXPECT_THAT(names, ::testing::Contains(g.fifo));
+      ++gates;
+    }
+  }
+  // act 1 has a crossfade every 2 min: 30 later gates beside its first.
+  EXPECT_THAT(names, ::testing::Contains("gate-1-30.fifo"));
+  EXPECT_GT(gates, 5u + 30u);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
+}
+
+TEST(RunPlanTest, PhaseJobFileGivesLaterStreamsTheLeadItIsWrittenFor) {
+  auto req = Request();
+  req.set_profile_name("show-pattern");
+  auto plan = PlanRun(req, Options());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  // act 1's first crossfade is 110 s in: created 110 + lead - 1 s after fio's start.
+  auto ahead = PhaseJobFile(*plan, 1, absl::Seconds(3));
+  ASSERT_TRUE(ahead.ok());
+  EXPECT_THAT(*ahead, HasSubstr("startdelay=112000ms\nexec_prerun=dd if=gate-1-1.fifo"));
+  EXPECT_EQ(*ahead, plan->phase_jobs[1]);
+  auto now = PhaseJobFile(*plan, 1, absl::ZeroDuration());
+  ASSERT_TRUE(now.ok());
+  EXPECT_THAT(*now, HasSubstr("startdelay=109000ms\nexec_prerun=dd if=gate-1-1.fifo"));
 }
 
 TEST(RunPlanTest, HumanBytes) {

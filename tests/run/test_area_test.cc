@@ -25,12 +25,12 @@ TEST(TestAreaTest, CreatesTheRunFolderAndRemovesOnlyWhatTheRunMade) {
   ASSERT_TRUE(WriteFile(area->dir() + "/stream-00.dat", "x").ok());
   ASSERT_TRUE(WriteFile(area->dir() + "/stream-01.dat", "x").ok());
   ASSERT_TRUE(WriteFile(area->dir() + "/notes.txt", "not ours").ok());
-  area->RemoveFiles(2);
+  area->RemoveFiles({"stream-00.dat", "stream-01.dat", "../../escape", "/etc/passwd"});
   EXPECT_FALSE(PathExists(area->dir() + "/stream-00.dat"));
   EXPECT_FALSE(PathExists(area->dir() + "/stream-01.dat"));
   EXPECT_TRUE(PathExists(area->dir() + "/notes.txt")) << "removed a file the run did not make";
   ::unlink((area->dir() + "/notes.txt").c_str());
-  area->RemoveFiles(2);
+  area->RemoveFiles({"stream-00.dat"});
   EXPECT_FALSE(PathExists(target.path() + "/.qdt-test")) << "empty folders stay behind";
 }
 
@@ -39,7 +39,7 @@ TEST(TestAreaTest, AnotherRunsFolderKeepsDotQdtTest) {
   auto first = TestArea::Create(target.path(), "run-1");
   auto second = TestArea::Create(target.path(), "run-2");
   ASSERT_TRUE(first.ok() && second.ok());
-  first->RemoveFiles(0);
+  first->RemoveFiles({});
   EXPECT_FALSE(PathExists(first->dir()));
   EXPECT_TRUE(PathExists(second->dir()));
 }
@@ -56,7 +56,7 @@ TEST(TestAreaTest, ALinkPlantedAtDotQdtTestIsNeverFollowed) {
   // Removal of a run known from its record does not follow it either.
   ASSERT_EQ(::mkdir((elsewhere.path() + "/run-9").c_str(), 0755), 0);
   ASSERT_TRUE(WriteFile(elsewhere.path() + "/run-9/stream-00.dat", "someone else's").ok());
-  RemoveTestFiles(target.path(), "run-9", 1);
+  RemoveTestFiles(target.path(), "run-9", {"stream-00.dat"});
   EXPECT_TRUE(PathExists(elsewhere.path() + "/run-9/stream-00.dat"));
 }
 
@@ -69,7 +69,7 @@ TEST(TestAreaTest, ALinkPlantedAsAStreamFileIsRemovedNotItsTarget) {
   ASSERT_EQ(::symlink((elsewhere.path() + "/precious.mov").c_str(),
                       (area->dir() + "/stream-00.dat").c_str()),
             0);
-  area->RemoveFiles(1);
+  area->RemoveFiles({"stream-00.dat"});
   EXPECT_TRUE(PathExists(elsewhere.path() + "/precious.mov"));
   EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
 }

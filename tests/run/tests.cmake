@@ -6,4 +6,5 @@ qdt_add_test(run_engine_test
           ${CMAKE_CURRENT_LIST_DIR}/phase_sampler_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/test_area_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/run_executor_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/gap_monitor_test.cc
   LIBS qdt_test_harness LABELS unit)

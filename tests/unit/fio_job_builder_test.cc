@@ -134,6 +134,65 @@ TEST(FioJobBuilderTest, RealFioAcceptsEveryGeneratedFileAlsoScaledAndWithBursts)
   ExpectFioAccepts(*job);
 }
 
+TEST(FioJobBuilderTest, GatedStreamsThatStartLaterWaitAtTheirOwnGate) {
+  auto profile = BuiltinProfile("setup-check");
+  ASSERT_TRUE(profile.ok());
+  qdt::v1::Phase phase = profile->phases(0);  // 4 streams from the start
+  for (double offset : {2.5, 0.5, 2.5}) {
+    auto* burst = phase.add_streams();
+    *burst = phase.streams(0);
+    burst->set_start_offset_s(offset);
+    burst->set_duration_s(1.25);
+  }
+  std::vector<PhaseGate> gates = PhaseGates(phase, 3);
+  ASSERT_EQ(gates.size(), 3u);
+  EXPECT_EQ(gates[0].fifo, "gate-3.fifo");
+  EXPECT_EQ(gates[0].offset_s, 0);
+  EXPECT_THAT(gates[0].jobs,
+              ::testing::ElementsAre("stream-00", "stream-01", "stream-02", "stream-03"));
+  // In the order they open, whatever the order of the streams.
+  EXPECT_EQ(gates[1].fifo, "gate-3-1.fifo");
+  EXPECT_EQ(gates[1].offset_s, 0.5);
+  EXPECT_THAT(gates[1].jobs, ::testing::ElementsAre("stream-05"));
+  EXPECT_EQ(gates[2].fifo, "gate-3-2.fifo");
+  EXPECT_EQ(gates[2].offset_s, 2.5);
+  EXPECT_THAT(gates[2].jobs, ::testing::ElementsAre("stream-04", "stream-06"));
+  EXPECT_THAT(gates[2].streams, ::testing::ElementsAre(4, 6));
+
+  FioJobOptions o = GoldenOptions();
+  o.gated = true;
+  o.gate_lead_s = 3;
+  auto job = BuildPhaseJobFile(phase, 3, o);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_THAT(*job, HasSubstr("[stream-00]"));
+  EXPECT_THAT(*job, HasSubstr("runtime=10000ms\nexec_prerun=dd if=gate-3.fifo of=/dev/null bs=1 "
+                              "count=1\n"));
+  // Created by fio kGateMarginS before its gate opens: 3 s lead + 2.5 s - 1 s.
+  EXPECT_THAT(*job, HasSubstr("[stream-04]"));
+  EXPECT_THAT(*job, HasSubstr("runtime=1250ms\nstartdelay=4500ms\nexec_prerun=dd "
+                              "if=gate-3-2.fifo of=/dev/null bs=1 count=1\n"));
+  ExpectFioAccepts(*job);
+  // 0.5 s into the phase: three quarters of the time since the phase's own gate opens.
+  EXPECT_THAT(*job,
+              HasSubstr("runtime=1250ms\nstartdelay=3125ms\nexec_prerun=dd if=gate-3-1.fifo"));
+  EXPECT_EQ(GateMarginS(0, 0.5), 0.375);
+  EXPECT_EQ(GateMarginS(0.5, 2.5), kGateMarginS);
+  EXPECT_NEAR(GateMarginS(110, 110.2), 0.15, 1e-9);
+  // Without a lead (a phase released as soon as it waits).
+  o.gate_lead_s = 0;
+  job = BuildPhaseJobFile(phase, 3, o);
+  ASSERT_TRUE(job.ok());
+  EXPECT_THAT(*job, HasSubstr("runtime=1250ms\nstartdelay=125ms\nexec_prerun=dd if=gate-3-1.fifo"));
+  EXPECT_THAT(*job, HasSubstr("runtime=1250ms\nstartdelay=1500ms\nexec_prerun=dd if=gate-3-2"));
+  // A stream due before fio could create it later waits from fio's start.
+  phase.mutable_streams(5)->set_start_offset_s(0.001);
+  job = BuildPhaseJobFile(phase, 3, o);
+  ASSERT_TRUE(job.ok());
+  EXPECT_THAT(*job, HasSubstr("runtime=1250ms\nexec_prerun=dd if=gate-3-1.fifo"));
+  o.gate_lead_s = -1;
+  EXPECT_THAT(BuildPhaseJobFile(phase, 3, o).status().message(), HasSubstr("gate_lead_s: -1"));
+}
+
 TEST(FioJobBuilderTest, RealFioAcceptsEveryBuiltinProfileFullLengthAndScaled) {
   // show-pattern has 124 streams in one phase, most of them bursts with a
   // startdelay; scaled to 1 % its bursts last 100 ms.
@@ -148,6 +207,12 @@ TEST(FioJobBuilderTest, RealFioAcceptsEveryBuiltinProfileFullLengthAndScaled) {
       ExpectFioAccepts(*layout);
       for (int i = 0; i < p->phases_size(); ++i) {
         auto job = BuildPhaseJobFile(p->phases(i), i, GoldenOptions());
+        ASSERT_TRUE(job.ok()) << name << " phase " << i << ": " << job.status();
+        ExpectFioAccepts(*job);
+        FioJobOptions gated = GoldenOptions();
+        gated.gated = true;
+        gated.gate_lead_s = 3;
+        job = BuildPhaseJobFile(p->phases(i), i, gated);
         ASSERT_TRUE(job.ok()) << name << " phase " << i << ": " << job.status();
         ExpectFioAccepts(*job);
       }

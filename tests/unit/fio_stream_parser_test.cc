@@ -101,6 +101,9 @@ const FixtureFacts kFacts[] = {
      134144, 0, 1, "fio-3.33"},
     {kFiveObjects, 5, 1, "seqread", 0, 3186622464, 0, 4008, 16318464, 0, 0, "fio-3.33"},
     {kTwoGroups, 1, 2, "seq-read-1m", 0, 2179989504, 0, 2005, 8847360, 0, 0, "fio-3.33"},
+    // Two gated jobs: their two "Saving output of prerun" lines come first.
+    {"local_fio-3.33_gated_prerun_status-interval1_stale_first_report_linux_vm.json", 5, 2, "s0", 0,
+     262144000, 0, 2500, 2637824, 0, 2, "fio-3.33"},
 };
 
 class FixtureTest : public ::testing::TestWithParam<FixtureFacts> {};
