@@ -258,6 +258,17 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
     return v;
   }
   std::string from_cache = CrossCheck(in, &v);
+  for (const qdt::v1::PhaseBoundary& b : in.boundaries) {
+    if (!b.has_idle_gap_ms() || b.idle_gap_ms() <= kMaxRestMs) continue;
+    if (b.to_phase_index() <= 0 || b.to_phase_index() >= static_cast<int>(in.phases.size())) {
+      continue;
+    }
+    const std::string& name = in.phases[b.to_phase_index()].name;
+    v.add_flags(absl::StrFormat(
+        "rested before %s: the drive read nothing for %.0f ms at the handover (more than %.0f "
+        "ms): %s began on a rested drive",
+        name, b.idle_gap_ms(), kMaxRestMs, name));
+  }
   if (in.resident_fraction_after_layout.has_value() &&
       *in.resident_fraction_after_layout > kMaxResidentFraction) {
     from_cache = absl::StrFormat(

@@ -63,6 +63,11 @@
 //   counter: with one the run fails before any phase): NO RATING "the test
 //   files stayed in memory (100 % of a file resident): the phases read memory,
 //   not a drive" (tmpfs, a RAM disk).
+// - A boundary where the drive delivered nothing for more than kMaxRestMs
+//   (100 ms) at the handover: flag "rested before crossfade: the drive read
+//   nothing for 450 ms at the handover (more than 100 ms): crossfade began on
+//   a rested drive"; the rating stands (a rested drive only flatters the
+//   phase's first second).
 // - normal_target_mb_s and crossfade_target_mb_s are copied into the Verdict.
 //
 // Pure functions; thread-safe.
@@ -122,6 +127,9 @@ struct VerdictInput {
   // eviction before the first phase (0..1); unset = not measured. Above
   // kMaxResidentFraction: NO RATING (the phases read memory).
   std::optional<double> resident_fraction_after_layout;
+  // The drive's rest at each handover (Run.checks.boundaries); a boundary
+  // without idle_gap_ms was not measured and is not judged.
+  std::vector<qdt::v1::PhaseBoundary> boundaries;
 };
 
 // Flag thresholds (docs/VERDICTS.md).
@@ -135,6 +143,8 @@ inline constexpr double kOtherReadsFraction = 0.05;
 inline constexpr double kOtherReadsMinMBps = 5;
 // A test file more than 1 % in memory after the eviction is not out of it.
 inline constexpr double kMaxResidentFraction = 0.01;
+// Longer than this without a read at a handover, the next phase began rested.
+inline constexpr double kMaxRestMs = 100;
 
 // Windows shorter than this are not judged.
 inline constexpr double kMinJudgedWindowS = 0.5;

@@ -223,6 +223,10 @@ void RunExecutor::Judge() {
   input.free_bytes = space_.free_bytes;
   input.total_bytes = space_.total_bytes;
   input.resident_fraction_after_layout = resident_fraction_;
+  {
+    absl::MutexLock lock(&mu_);
+    input.boundaries.assign(run_.checks().boundaries().begin(), run_.checks().boundaries().end());
+  }
   if (deps_.counter != nullptr) {
     input.device_counter = deps_.counter->device();
   } else {

@@ -72,6 +72,48 @@ TEST_P(GaplessTest, EveryBoundaryIsRecordedWithAnIdleGapUnder100Ms) {
   EXPECT_TRUE(rec->run().has_verdict());
 }
 
+// The monitor sees a real rest, and the verdict says it: the second phase's
+// only stream starts 0.6 s into the phase, so the drive reads nothing for
+// about that long at the handover.
+TEST(GapTest, ARestOverTheLimitIsMeasuredAndFlagged) {
+  LoopVolume volume;
+  if (!volume.ok()) GTEST_SKIP() << volume.skip_reason();
+  qdt::v1::Profile p;
+  p.set_name("rest");
+  for (const char* name : {"first", "second"}) {
+    auto* ph = p.add_phases();
+    ph->set_name(name);
+    ph->set_duration_s(3);
+    auto* s = ph->add_streams();
+    s->set_name("clip");
+    s->set_block_size_bytes(1 << 20);
+    s->set_iodepth(2);
+    s->set_rate_bytes_per_s(50'000'000);
+  }
+  p.mutable_phases(1)->mutable_streams(0)->set_start_offset_s(0.6);
+  InProcessAgent agent;
+  auto req = SetupCheckRequest(volume.mount_point(), 1.0);
+  req.clear_profile_name();
+  *req.mutable_profile() = p;
+  auto run = agent.StartRun(req);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(agent.WatchAll(run->run_id()).ok());
+  auto rec = agent.GetRun(run->run_id());
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  ASSERT_EQ(rec->run().state(), qdt::v1::RUN_STATE_DONE) << rec->run().error();
+  ASSERT_EQ(rec->run().checks().boundaries_size(), 1);
+  const qdt::v1::PhaseBoundary& b = rec->run().checks().boundaries(0);
+  ASSERT_TRUE(b.has_idle_gap_ms());
+  std::cout << "into second: the drive rested " << b.idle_gap_ms() << " ms\n";
+  EXPECT_GT(b.idle_gap_ms(), 450);
+  EXPECT_LT(b.idle_gap_ms(), 1000);
+  bool flagged = false;
+  for (const auto& f : rec->run().verdict().flags()) {
+    if (absl::StartsWith(f, "rested before second: the drive read nothing for ")) flagged = true;
+  }
+  EXPECT_TRUE(flagged) << rec->run().verdict().DebugString();
+}
+
 // setup-check in 3 s; show-pattern in 90 s (its crossfades 0.1 s long, 1.2 s apart).
 INSTANTIATE_TEST_SUITE_P(Profiles, GaplessTest,
                          ::testing::Values(GapCase{"setup-check", 0.1},

@@ -436,6 +436,30 @@ TEST(VerdictCrossCheckTest, AnIncompletePhaseIsNotJudgedOnItsCounter) {
   EXPECT_FALSE(HasFlag(v, "served from cache"));
 }
 
+TEST(VerdictFlagsTest, ARestAtAHandoverOverTheLimitIsSaidAndTheRatingStands) {
+  VerdictInput in = CrossChecked(210, 210);
+  qdt::v1::PhaseBoundary b;
+  b.set_to_phase_index(1);
+  b.set_idle_gap_ms(450);
+  in.boundaries.push_back(b);
+  b.set_to_phase_index(2);
+  b.set_idle_gap_ms(kMaxRestMs);  // at the limit: not a rest
+  in.boundaries.push_back(b);
+  b.clear_idle_gap_ms();  // not measured (a slow counter): not judged
+  in.boundaries.push_back(b);
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
+  ASSERT_EQ(v.flags_size(), 1);
+  EXPECT_EQ(v.flags(0),
+            "rested before crossfade: the drive read nothing for 450 ms at the handover (more "
+            "than 100 ms): crossfade began on a rested drive");
+  // A boundary naming no phase of the run is ignored, not a crash.
+  b.set_to_phase_index(7);
+  b.set_idle_gap_ms(900);
+  in.boundaries = {b};
+  EXPECT_EQ(ComputeVerdict(in).flags_size(), 0);
+}
+
 TEST(VerdictTest, RealFioStatusStreamJudgedAsAnUnpacedPhase) {
   auto reports = fio::ParseFioOutput(
       qdt::testing::Fixture("fio/local_fio-3.33_status-interval1_5objects_seqread_linux_vm.json"));
