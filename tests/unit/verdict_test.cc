@@ -413,6 +413,29 @@ TEST(VerdictCrossCheckTest, MoreThanFioReadIsAnotherReaderAndTheRatingStands) {
   EXPECT_FALSE(HasFlag(ComputeVerdict(CrossChecked(210, 216)), "other reads"));
 }
 
+TEST(VerdictCrossCheckTest, ReadsThatRanIntoTheNextPhasesWindowCountForTheirPhase) {
+  // Seen at 1 s phases on a busy VM: the crossfade's last 0.3 GB landed after
+  // max-read's release, whose window then held 0.3 GB beyond max-read's own.
+  VerdictInput in = CrossChecked(7, 4);
+  in.phases[2].fio_read_bytes = 30'000'000'000;
+  in.phases[2].device_bytes = 30'300'000'000;
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT) << v.summary();
+  EXPECT_FALSE(HasFlag(v, "served from cache"));
+  EXPECT_FALSE(HasFlag(v, "other reads"));  // the 0.3 GB went back where it came from
+  // The record keeps what the counter said in each window.
+  EXPECT_EQ(v.phases(1).device_bytes(), 400'000'000u);
+  EXPECT_EQ(v.phases(2).device_bytes(), 30'300'000'000u);
+  // Only up to the next window's surplus: a phase the cache answered stays caught.
+  in.phases[2].device_bytes = 30'100'000'000;
+  EXPECT_TRUE(HasFlag(ComputeVerdict(in),
+                      "served from cache: fio read 0.7 GB in crossfade, the drive delivered "
+                      "0.5 GB"));
+  // Nothing flows backwards from a phase the cache answered too.
+  in.phases[2].device_bytes = 100'000'000;
+  EXPECT_TRUE(HasFlag(ComputeVerdict(in), "served from cache: fio read 0.7 GB in crossfade"));
+}
+
 TEST(VerdictCrossCheckTest, NoCounterIsSaidNeverSilent) {
   VerdictInput in = CrossChecked(210, 210);
   in.device_counter.clear();
