@@ -34,20 +34,23 @@ QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points) 
   return out;
 }
 
-void RunSeries::add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c) {
+void RunSeries::add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c,
+                    std::optional<double> device_mb_s) {
   if (seq <= last_seq) return;  // already drawn (loaded from the store, then delivered)
   last_seq = seq;
   if (t0 < 0) t0 = wall_s;
   mbps.push_back({wall_s - t0, mb_s});
   if (temp_c) temp.push_back({wall_s - t0, *temp_c});
+  if (device_mb_s) device.push_back({wall_s - t0, *device_mb_s});
   if (mbps.size() > 2 * kMaxDrawnPoints) mbps = DecimateMinMax(mbps, kMaxDrawnPoints);
   if (temp.size() > 2 * kMaxDrawnPoints) temp = DecimateMinMax(temp, kMaxDrawnPoints);
+  if (device.size() > 2 * kMaxDrawnPoints) device = DecimateMinMax(device, kMaxDrawnPoints);
 }
 
 RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id) {
   RunSeries s;
   for (const StoredSample& x : store.samples(agent, run_id)) {
-    s.add(x.seq, x.wall_s, x.read_mb_s, x.temperature_c);
+    s.add(x.seq, x.wall_s, x.read_mb_s, x.temperature_c, x.device_mb_s);
   }
   return s;
 }
@@ -60,7 +63,10 @@ void ChartCache::add(const QVector<AgentEvent>& events) {
     const auto& s = e.event.sample();
     const auto& t = s.has_wall_time() ? s.wall_time() : e.event.time();
     it->add(e.event.seq(), t.seconds() + t.nanos() / 1e9, s.read_bytes_per_s() / 1e6,
-            s.has_temperature_c() ? std::optional<double>(s.temperature_c()) : std::nullopt);
+            s.has_temperature_c() ? std::optional<double>(s.temperature_c()) : std::nullopt,
+            s.has_device_read_bytes_per_s()
+                ? std::optional<double>(s.device_read_bytes_per_s() / 1e6)
+                : std::nullopt);
   }
 }
 
@@ -93,9 +99,11 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
   chart->setTitle(title);
   const double t0 = series.t0 < 0 ? 0 : series.t0;
   double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
-  for (const QPointF& p : series.mbps) {
-    y_max = std::max(y_max, p.y() * 1.1);
-    x_max = std::max(x_max, p.x());
+  for (const QVector<QPointF>* line : {&series.mbps, &series.device}) {
+    for (const QPointF& p : *line) {
+      y_max = std::max(y_max, p.y() * 1.1);
+      x_max = std::max(x_max, p.x());
+    }
   }
   auto* axis_x = new QValueAxis;
   axis_x->setTitleText("seconds");
@@ -124,7 +132,7 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
     band->attachAxis(axis_y);
   }
   auto* line = new QLineSeries;
-  line->setName("read MB/s");
+  line->setName(kFioSeriesName);
   line->replace(series.mbps);
   QPen pen(QColor(20, 60, 160));
   pen.setWidth(2);
@@ -132,6 +140,19 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
   chart->addSeries(line);
   line->attachAxis(axis_x);
   line->attachAxis(axis_y);
+  // The drive's own counter: thin and muted, secondary to fio's line; far
+  // below it means the page cache answered, above it someone else read too.
+  if (!series.device.isEmpty()) {
+    auto* drive = new QLineSeries;
+    drive->setName(kDeviceSeriesName);
+    drive->replace(series.device);
+    QPen thin(QColor(0, 140, 120));
+    thin.setWidthF(1.0);
+    drive->setPen(thin);
+    chart->addSeries(drive);
+    drive->attachAxis(axis_x);
+    drive->attachAxis(axis_y);
+  }
   for (auto* c : {ConstantLine(kNormalTargetMBps, x_max, "656 MB/s normal", QColor(230, 150, 0)),
                   ConstantLine(kCrossfadeTargetMBps, x_max, "2100 MB/s crossfade", Qt::red)}) {
     chart->addSeries(c);

@@ -1,6 +1,8 @@
-// Charts of runs (Qt Charts): per agent, read MB/s over time with the
-// normal-playback (656) and crossfade (2100) lines, the drive temperature on a
-// second axis and a band per phase; for the rig, one MB/s line per agent.
+// Charts of runs (Qt Charts): per agent, fio's read MB/s over time with, as a
+// thin second line, what the drive's own counter delivered (only when the
+// samples carry it: no line rather than a line at 0), the normal-playback
+// (656) and crossfade (2100) lines, the drive temperature on a second axis and
+// a band per phase; for the rig, one MB/s line per agent (fio's).
 // What is drawn is decimated (min/max per bucket, at most a few thousand
 // points per line) so a 2.5-hour run on 100 agents stays smooth; every sample
 // stays in the SampleStore.
@@ -33,7 +35,9 @@ struct RunSeries {
   double t0 = -1;  // wall time of the first sample; -1 = none yet
   uint64_t last_seq = 0;
   QVector<QPointF> mbps, temp;
-  void add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c);
+  QVector<QPointF> device;  // the drive's own MB/s; empty = no sample had a counter
+  void add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c,
+           std::optional<double> device_mb_s = std::nullopt);
 };
 RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id);
 
@@ -52,6 +56,10 @@ class ChartCache {
   const SampleStore* store_;
   QHash<QString, RunSeries> runs_;  // key: agent + '\n' + run id
 };
+
+// The legend names of a run chart's two rates.
+inline constexpr char kFioSeriesName[] = "fio read MB/s";
+inline constexpr char kDeviceSeriesName[] = "drive counter MB/s";
 
 // A chart of one run (x = seconds since the first sample).
 QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phases,

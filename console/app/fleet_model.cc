@@ -65,6 +65,31 @@ QString DefaultTarget(const FleetRow& r) {
 
 }  // namespace
 
+QString VerdictHeadline(const qdt::v1::Verdict& v) {
+  const QString summary = QString::fromStdString(v.summary());
+  if (HasRating(v)) {
+    return summary.isEmpty() ? QString::fromStdString(RatingWord(v.rating())) : summary;
+  }
+  const QString reason = QString::fromStdString(v.no_rating_reason());
+  const QString word = QString::fromStdString(RatingWord(v.rating()));  // "NO RATING"
+  // The agent's summary already reads "NO RATING: <reason>[; more]": keep it whole.
+  if (summary.startsWith(word) && (reason.isEmpty() || summary.contains(reason))) return summary;
+  if (!reason.isEmpty()) return word + ": " + reason;
+  if (!summary.isEmpty()) return word + ": " + summary;
+  return word + ": no reason recorded (a verdict from an older agent)";
+}
+
+QStringList VerdictFlags(const qdt::v1::Verdict& v) {
+  QStringList out;
+  const QString reason = QString::fromStdString(v.no_rating_reason());
+  for (const std::string& f : v.flags()) {
+    QString flag = QString::fromStdString(f);
+    if (!HasRating(v) && !reason.isEmpty() && flag == reason) continue;  // the headline says it
+    out << flag;
+  }
+  return out;
+}
+
 QString RigSummary::Text() const {
   QString s = QString("%1 agents, %2 online, %3 running — %4 pass, %5 FAIL the %6 MB/s crossfade")
                   .arg(agents)
@@ -73,6 +98,7 @@ QString RigSummary::Text() const {
                   .arg(passed)
                   .arg(failed)
                   .arg(kCrossfadeTargetMBps, 0, 'f', 0);
+  if (unrated > 0) s += QString(", %1 NO RATING").arg(unrated);
   if (!slowest_key.isEmpty()) {
     s += QString(" — slowest: %1 at %2 MB/s").arg(slowest_key).arg(slowest_mb_s, 0, 'f', 0);
   }
@@ -143,15 +169,28 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
     case kVerdict: {
       if (!r.verdict) return RunActive(r.run_state) ? QString("…") : QString("—");
       const auto& v = *r.verdict;
+      const double xfade =
+          v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
+      // Without a rating the sustained figure proves nothing (it may be the
+      // page cache's): the reason instead.
+      // Never a pass and never a fail: NO RATING, in its own colour.
+      if (!HasRating(v)) return QString("⚠ %1").arg(VerdictHeadline(v));
       QString rating = QString::fromStdString(RatingWord(v.rating()));
-      if (v.fails_crossfade_target()) {
-        return QString("✗ FAIL < %1 MB/s — %2, %3 MB/s")
-            .arg(v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps,
-                 0, 'f', 0)
-            .arg(rating)
-            .arg(v.sustained_mb_s(), 0, 'f', 0);
+      QString text = v.fails_crossfade_target()
+                         ? QString("✗ FAIL < %1 MB/s — %2, %3 MB/s")
+                               .arg(xfade, 0, 'f', 0)
+                               .arg(rating)
+                               .arg(v.sustained_mb_s(), 0, 'f', 0)
+                         : QString("✓ %1 — %2 MB/s").arg(rating).arg(v.sustained_mb_s(), 0, 'f', 0);
+      // A rating with a caveat ("not cross-checked", "other reads on disk4
+      // during the test"): the first flag's kind, the rest counted; the
+      // whole text is in the tooltip and under the selected drive's chart.
+      const QStringList flags = VerdictFlags(v);
+      if (!flags.isEmpty()) {
+        text += " — ⚠ " + flags.front().section(':', 0, 0);
+        if (flags.size() > 1) text += QString(" +%1").arg(flags.size() - 1);
       }
-      return QString("✓ %1 — %2 MB/s").arg(rating).arg(v.sustained_mb_s(), 0, 'f', 0);
+      return text;
     }
     default:
       return {};
@@ -163,7 +202,10 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
   const FleetRow& r = rows_[index.row()];
   if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
     if (role == Qt::ToolTipRole && index.column() == kVerdict && r.verdict) {
-      return QString::fromStdString(r.verdict->summary());
+      // Rich text (a tooltip guesses the format): the agent's words escaped.
+      QString tip = "<p><b>" + VerdictHeadline(*r.verdict).toHtmlEscaped() + "</b>";
+      for (const QString& f : VerdictFlags(*r.verdict)) tip += "<br>⚠ " + f.toHtmlEscaped();
+      return tip + "</p>";
     }
     return CellText(r, index.column());
   }
@@ -183,6 +225,7 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
   }
   if (role == Qt::BackgroundRole) {
     if (index.column() == kVerdict && r.verdict) {
+      if (!HasRating(*r.verdict)) return QBrush(QColor(240, 170, 0));  // amber: not measured
       return QBrush(r.verdict->fails_crossfade_target() ? QColor(200, 30, 30)
                                                         : QColor(30, 140, 60));
     }
@@ -190,7 +233,7 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
       return QBrush(QColor(255, 220, 120));
   }
   if (role == Qt::ForegroundRole && index.column() == kVerdict && r.verdict) {
-    return QBrush(Qt::white);
+    return QBrush(HasRating(*r.verdict) ? Qt::white : Qt::black);
   }
   if (role == Qt::FontRole && index.column() == kVerdict && r.verdict &&
       r.verdict->fails_crossfade_target()) {
@@ -404,7 +447,7 @@ RigSummary FleetModel::summary() const {
         s.slowest_key = r.host.isEmpty() ? r.key : r.host;
       }
     } else if (r.verdict) {
-      ++s.failed;  // no rating: an unfinished test proves nothing about the crossfade
+      ++s.unrated;  // no rating: neither a pass nor a fail
     }
   }
   return s;

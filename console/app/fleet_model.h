@@ -15,6 +15,7 @@
 #include <QAbstractTableModel>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QStringList>
 #include <QTimer>
 #include <QVector>
 #include <cmath>
@@ -47,8 +48,17 @@ struct FleetRow {
   QString last_error;  // the last command's refusal, e.g. "QLab is running"
 };
 
+// The verdict in words, one rule for the window and the report. The headline
+// is the verdict's sentence; for a run without a rating it begins "NO RATING:"
+// and says why (no_rating_reason, else the summary). The flags are every flag
+// of the verdict except the one that only repeats the NO RATING reason.
+// Both are the agent's text, unescaped: escape them for rich text.
+QString VerdictHeadline(const qdt::v1::Verdict& verdict);
+QStringList VerdictFlags(const qdt::v1::Verdict& verdict);
+
 struct RigSummary {
   int agents = 0, online = 0, running = 0, passed = 0, failed = 0;
+  int unrated = 0;  // verdicts with NO RATING: neither passed nor failed
   QString slowest_key;
   double slowest_mb_s = -1;  // sustained read of the slowest drive with a verdict
   double seconds_left = 0;   // of the longest running run

@@ -17,9 +17,27 @@
 #include <QVBoxLayout>
 
 #include "common/profiles.h"
+#include "common/verdict.h"
 #include "console/app/report.h"
 
 namespace qdt::console {
+namespace {
+
+// The selected drive's verdict as rich text: the headline in the verdict
+// column's colour, then one line per flag. Everything from the agent escaped.
+QString RunDetailHtml(const qdt::v1::Verdict& v) {
+  // Green a pass, red a fail, dark amber NO RATING (neither).
+  const char* colour =
+      !HasRating(v) ? "#a05a00" : (v.fails_crossfade_target() ? "#c81e1e" : "#1e8c3c");
+  QString html = QString("<div style=\"font-size:15pt; font-weight:bold; color:%1\">%2</div>")
+                     .arg(colour, VerdictHeadline(v).toHtmlEscaped());
+  for (const QString& f : VerdictFlags(v)) {
+    html += "<div style=\"font-size:12pt; color:#6b4200\">⚠ " + f.toHtmlEscaped() + "</div>";
+  }
+  return html;
+}
+
+}  // namespace
 
 MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     : QMainWindow(parent), fleet_(fleet), chart_cache_(fleet->store()) {
@@ -70,7 +88,9 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setWordWrap(false);
-  const int widths[] = {250, 230, 260, 90, 210, 80, 80, 90};
+  // Narrow enough that the verdict (the last column, stretched) keeps room
+  // for "⚠ NO RATING: served from cache: fio read…" at 1400 px.
+  const int widths[] = {220, 220, 190, 80, 180, 70, 70, 80};
   for (int c = 0; c < 8; ++c) table_->setColumnWidth(c, widths[c]);
   table_->verticalHeader()->hide();
   table_->setAlternatingRowColors(true);
@@ -80,8 +100,20 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
 
   drive_chart_ = new LiveChartView(&chart_cache_);
   rig_chart_ = new LiveChartView(&chart_cache_, nullptr, 2000);
+  detail_ = new QLabel;
+  detail_->setTextFormat(Qt::RichText);
+  detail_->setWordWrap(true);
+  detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  detail_->setContentsMargins(10, 6, 10, 6);
+  detail_->hide();
+  auto* drive_page = new QWidget;
+  auto* drive_layout = new QVBoxLayout(drive_page);
+  drive_layout->setContentsMargins(0, 0, 0, 0);
+  drive_layout->setSpacing(0);
+  drive_layout->addWidget(detail_);
+  drive_layout->addWidget(drive_chart_, 1);
   auto* tabs = new QTabWidget;
-  tabs->addTab(drive_chart_, "Selected drive");
+  tabs->addTab(drive_page, "Selected drive");
   tabs->addTab(rig_chart_, "Rig");
   // The cache first, then the views redraw from it (rate-limited).
   connect(fleet_, &Fleet::eventsStored, this,
@@ -252,10 +284,16 @@ void MainWindow::showHistory() {
     t->setItem(i, 2, new QTableWidgetItem(run.run_id));
     t->setItem(i, 3,
                new QTableWidgetItem(
-                   run.verdict ? QString::number(run.verdict->sustained_mb_s(), 'f', 0) : "—"));
-    t->setItem(i, 4,
-               new QTableWidgetItem(run.verdict ? QString::fromStdString(run.verdict->summary())
-                                                : run.state));
+                   run.verdict && HasRating(*run.verdict)  // unrated: the figure proves nothing
+                       ? QString::number(run.verdict->sustained_mb_s(), 'f', 0)
+                       : "—"));
+    auto* verdict = new QTableWidgetItem(run.verdict ? VerdictHeadline(*run.verdict) : run.state);
+    if (run.verdict && !VerdictFlags(*run.verdict).isEmpty()) {
+      QStringList lines;
+      for (const QString& f : VerdictFlags(*run.verdict)) lines << "⚠ " + f.toHtmlEscaped();
+      verdict->setToolTip("<p>" + lines.join("<br>") + "</p>");
+    }
+    t->setItem(i, 4, verdict);
   }
   t->resizeColumnsToContents();
   layout->addWidget(t);
@@ -304,6 +342,7 @@ void MainWindow::exportSamples() {
 
 void MainWindow::onSummary(const RigSummary& s) {
   summary_->setText(s.Text());
+  updateRunDetail();  // a verdict may have arrived for the selected drive
   if (s.running == 0) {
     progress_->setValue(0);
     progress_->setFormat(s.agents == 0 ? "add agents to start" : "idle");
@@ -326,7 +365,21 @@ void MainWindow::onSummary(const RigSummary& s) {
   }
 }
 
+void MainWindow::updateRunDetail() {
+  QStringList keys = selectedKeys();
+  const FleetRow* r = keys.isEmpty() ? nullptr : fleet_->model()->find(keys.front());
+  if (r == nullptr || !r->verdict) {
+    detail_->hide();
+    detail_->clear();
+    return;
+  }
+  const QString html = RunDetailHtml(*r->verdict);
+  if (detail_->text() != html) detail_->setText(html);
+  detail_->show();
+}
+
 void MainWindow::onSelectionChanged() {
+  updateRunDetail();
   QStringList keys = selectedKeys();
   if (keys.isEmpty()) return;
   const FleetRow* r = fleet_->model()->find(keys.front());

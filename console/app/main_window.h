@@ -1,9 +1,12 @@
 // The FOH window: the fleet table (sortable, the crossfade FAIL flag in the
-// verdict column), the rig summary with a progress bar and time left, the
-// live chart of the selected drive and the rig chart, and the actions: add /
-// remove agents, pick each agent's target folder, start a profile on the
-// selected or all agents with one start time, abort one or all, history of
-// a drive by serial, the rig report and CSV / JSON exports.
+// verdict column, a rated drive's first flag beside its rating), the rig
+// summary with a progress bar and time left, the live chart of the selected
+// drive (fio's rate and the drive's own counter) with its verdict above it —
+// the rating or NO RATING with its reason, then every flag, large enough to
+// read across the room — and the rig chart, and the actions: add / remove
+// agents, pick each agent's target folder, start a profile on the selected or
+// all agents with one start time, abort one or all, history of a drive by
+// serial, the rig report and CSV / JSON exports.
 //
 // Thread-safety: GUI thread only.
 #ifndef QDT_CONSOLE_APP_MAIN_WINDOW_H_
@@ -30,6 +33,9 @@ class MainWindow : public QMainWindow {
   MainWindow(Fleet* fleet, QWidget* parent = nullptr);
 
   QTableView* table() const { return table_; }
+  // The selected drive's verdict and flags (hidden while it has none).
+  QLabel* runDetail() const { return detail_; }
+  LiveChartView* driveChart() const { return drive_chart_; }
   // Selected agents (keys), in table order.
   QStringList selectedKeys() const;
   // The request the toolbar describes (profile, time scale, file size).
@@ -53,6 +59,7 @@ class MainWindow : public QMainWindow {
  private:
   void onSummary(const RigSummary& s);
   void onSelectionChanged();
+  void updateRunDetail();
   QVector<std::pair<QString, QString>> rigRuns() const;
 
   Fleet* fleet_;
@@ -63,6 +70,7 @@ class MainWindow : public QMainWindow {
   QDoubleSpinBox* delay_;
   QLabel* summary_;
   QProgressBar* progress_;
+  QLabel* detail_;
   ChartCache chart_cache_;
   LiveChartView* drive_chart_;
   LiveChartView* rig_chart_;

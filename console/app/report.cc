@@ -7,10 +7,12 @@
 #include <QPdfWriter>
 #include <QTextDocument>
 #include <QtCharts/QChartView>
+#include <algorithm>
 
 #include "common/units.h"
 #include "common/verdict.h"
 #include "console/app/charts.h"
+#include "console/app/fleet_model.h"
 
 namespace qdt::console {
 namespace {
@@ -20,6 +22,7 @@ namespace {
 struct Images {
   QVector<std::pair<QString, QImage>> list;
   bool embed = true;
+  double max_width = 0;  // widest an image may be drawn (the PDF's page); 0 = as rendered
 };
 
 QString ChartPng(QChart* chart, Images* images, int w = 900, int h = 380) {
@@ -37,10 +40,58 @@ QString ChartPng(QChart* chart, Images* images, int w = 900, int h = 380) {
     image.save(&buf, "PNG");
     src = "data:image/png;base64," + QString::fromLatin1(png.toBase64());
   }
-  return QString("<img src=\"%1\" width=\"%2\" height=\"%3\">").arg(src).arg(w).arg(h);
+  // The PDF's page is narrower than the chart: drawn scaled to fit, not cut off.
+  const double shown = images->max_width > 0 ? std::min(1.0, images->max_width / w) : 1.0;
+  return QString("<img src=\"%1\" width=\"%2\" height=\"%3\">")
+      .arg(src)
+      .arg(static_cast<int>(w * shown))
+      .arg(static_cast<int>(h * shown));
 }
 
 QString Escape(const QString& s) { return s.toHtmlEscaped(); }
+
+QString Mb(double v) { return QString::number(v, 'f', 0); }
+QString Gb(double bytes) { return QString::number(bytes / 1e9, 'f', 2); }
+
+// The verdict's headline (NO RATING with its reason) and one line per flag.
+QString VerdictBlock(const qdt::v1::Verdict& v) {
+  const char* cls = !HasRating(v) ? "unrated" : (v.fails_crossfade_target() ? "bad" : "good");
+  QString h = QString("<p class=\"%1\"><b>%2</b></p>").arg(cls, Escape(VerdictHeadline(v)));
+  for (const QString& f : VerdictFlags(v)) h += "<p class=\"flags\">⚠ " + Escape(f) + "</p>";
+  return h;
+}
+
+// Per phase: fio's mean beside what the drive's own counter delivered.
+QString PhaseTable(const qdt::v1::Verdict& v) {
+  if (v.phases().empty()) return {};
+  QString h =
+      "<table><tr><th>Phase</th><th>Target MB/s</th><th>fio mean MB/s</th>"
+      "<th>Drive counter MB/s</th><th>fio GB</th><th>Drive GB</th><th>Result</th></tr>";
+  for (const auto& p : v.phases()) {
+    const QString target = p.target_mb_s() > 0 ? Mb(p.target_mb_s()) : "max";
+    h += "<tr><td>" + Escape(QString::fromStdString(p.name())) + "</td><td>" + target + "</td>";
+    if (!p.ran()) {
+      h += "<td>—</td><td>—</td><td>—</td><td>—</td><td>not run</td></tr>";
+      continue;
+    }
+    // A run without a rating rates none of its phases: fio's numbers were not proven.
+    QString result =
+        !HasRating(v) ? QString("not rated")
+        : p.target_mb_s() > 0
+            ? (p.passed()
+                   ? QString("pass")
+                   : QString("MISSED %1 of %2 windows").arg(p.missed_windows()).arg(p.windows()))
+            : (p.passed() ? QString("done") : QString("incomplete"));
+    h += "<td>" + Mb(p.mean_mb_s()) + "</td><td>" +
+         (p.has_device_mean_mb_s() ? Mb(p.device_mean_mb_s()) : QString("not counted")) +
+         "</td><td>" +
+         // 0 from agents older than the cross-check (a phase that ran read something).
+         (p.fio_bytes() > 0 ? Gb(static_cast<double>(p.fio_bytes())) : QString("—")) + "</td><td>" +
+         (p.has_device_bytes() ? Gb(static_cast<double>(p.device_bytes())) : QString("—")) +
+         "</td><td>" + result + "</td></tr>";
+  }
+  return h + "</table>";
+}
 
 QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, const QString& title,
                   Images* images) {
@@ -48,41 +99,62 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
   h += "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + Escape(title) +
        "</title><style>body{font-family:sans-serif} table{border-collapse:collapse}"
        "td,th{border:1px solid #888;padding:4px 8px} .fail{background:#c81e1e;color:#fff;"
-       "font-weight:bold} .pass{background:#1e8c3c;color:#fff}</style></head><body>";
+       "font-weight:bold} .pass{background:#1e8c3c;color:#fff} .good{color:#1e8c3c}"
+       " .bad{color:#c81e1e} .unrated{color:#a05a00} .norating{background:#f0aa00;color:#000;"
+       "font-weight:bold} .flags{color:#6b4200}</style></head><body>";
   h += "<h1>" + Escape(title) + "</h1>";
   h += "<p>Generated " + QDateTime::currentDateTime().toString(Qt::ISODate) +
        QString(". Targets: normal playback %1 MB/s, crossfade %2 MB/s (MB = 10^6 bytes).</p>")
            .arg(kNormalTargetMBps, 0, 'f', 0)
            .arg(kCrossfadeTargetMBps, 0, 'f', 0);
-  int failed = 0;
+  int failed = 0, unrated = 0;
   h += "<table><tr><th>Host</th><th>Drive</th><th>Serial</th><th>Volume</th><th>Run</th>"
        "<th>State</th><th>Sustained MB/s</th><th>Rating</th><th>Crossfade 2100 MB/s</th>"
        "<th>Summary</th></tr>";
   for (const ReportRun& r : runs) {
     auto info = store.run(r.agent, r.run_id);
-    QString rating = "—", flag = "—", sustained = "—", summary;
-    bool fails = true;
+    QString rating = "—", flag = "—", sustained = "—", summary, flags;
+    bool fails = true, rated = false;
     if (info && info->verdict) {
       const auto& v = *info->verdict;
       rating = QString::fromStdString(RatingWord(v.rating()));
       fails = v.fails_crossfade_target();
-      sustained = QString::number(v.sustained_mb_s(), 'f', 0);
-      summary = QString::fromStdString(v.summary());
+      rated = HasRating(v);
+      // Without a rating the figure proves nothing (it may be the page cache's).
+      if (HasRating(v)) sustained = Mb(v.sustained_mb_s());
+      summary = Escape(VerdictHeadline(v));
+      // The flags on a full-width line under the drive's row, not squeezed into a cell.
+      for (const QString& f : VerdictFlags(v)) {
+        flags += QString(flags.isEmpty() ? "" : "<br>") + "⚠ " + Escape(f);
+      }
     }
-    failed += fails ? 1 : 0;
-    flag = fails ? "<td class=\"fail\">FAIL</td>" : "<td class=\"pass\">PASS</td>";
+    // No rating is neither a pass nor a fail: said as such, counted apart.
+    if (info && info->verdict && !rated) {
+      ++unrated;
+      flag = "<td class=\"norating\">NO RATING</td>";
+    } else {
+      failed += fails ? 1 : 0;
+      flag = fails ? "<td class=\"fail\">FAIL</td>" : "<td class=\"pass\">PASS</td>";
+    }
     h += "<tr><td>" + Escape(r.host.isEmpty() ? r.agent : r.host) + "</td><td>" +
          Escape(info ? info->model : QString()) + "</td><td>" +
          Escape(info ? info->serial : QString()) + "</td><td>" +
          Escape(info ? info->volume : QString()) + "</td><td>" + Escape(r.run_id) + "</td><td>" +
          Escape(info ? info->state : QString()) + "</td><td>" + sustained + "</td><td>" + rating +
-         "</td>" + flag + "<td>" + Escape(summary) + "</td></tr>";
+         "</td>" + flag + "<td>" + summary + "</td></tr>";
+    if (!flags.isEmpty()) h += "<tr><td colspan=\"10\" class=\"flags\">" + flags + "</td></tr>";
   }
   h += "</table>";
-  h += QString("<p><b>%1 of %2 drives fail the %3 MB/s crossfade target.</b></p>")
+  h += QString("<p><b>%1 of %2 drives fail the %3 MB/s crossfade target")
            .arg(failed)
            .arg(runs.size())
            .arg(kCrossfadeTargetMBps, 0, 'f', 0);
+  if (unrated > 0) {
+    h += QString("; %1 %2 no rating (why: under each drive)")
+             .arg(unrated)
+             .arg(unrated == 1 ? "gives" : "give");
+  }
+  h += ".</b></p>";
   QVector<std::pair<QString, QString>> pairs;
   for (const ReportRun& r : runs) pairs.push_back({r.agent, r.run_id});
   h += "<h2>Rig</h2>" +
@@ -91,6 +163,9 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
     QString name = r.host.isEmpty() ? r.agent : r.host;
     // Each drive on its own page in the PDF.
     h += "<h2 style=\"page-break-before:always\">" + Escape(name) + "</h2>";
+    if (auto info = store.run(r.agent, r.run_id); info && info->verdict) {
+      h += VerdictBlock(*info->verdict) + PhaseTable(*info->verdict);
+    }
     h += ChartPng(BuildRunChart(store, r.agent, r.run_id, name + " — " + r.run_id), images);
     h += QString("<p>%1 samples kept.</p>").arg(store.sampleCount(r.agent, r.run_id));
   }
@@ -121,15 +196,18 @@ bool WriteReport(const SampleStore& store, const QVector<ReportRun>& runs, const
     pdf.setPageSize(QPageSize(QPageSize::A4));
     pdf.setResolution(96);
     pdf.setTitle(title);
+    QTextDocument doc;
+    const QSizeF page = pdf.pageLayout().paintRectPixels(pdf.resolution()).size();
     Images images;
     images.embed = false;
+    // Less the document's margins and a table cell's worth of slack.
+    images.max_width = page.width() - 2 * doc.documentMargin() - 16;
     const QString html = BuildHtml(store, runs, title, &images);
-    QTextDocument doc;
     for (const auto& [name, image] : images.list) {
       doc.addResource(QTextDocument::ImageResource, QUrl(name), image);
     }
     doc.setHtml(html);
-    doc.setPageSize(pdf.pageLayout().paintRectPixels(pdf.resolution()).size());
+    doc.setPageSize(page);
     doc.print(&pdf);
     if (!QFile::exists(pdf_path) || QFile(pdf_path).size() == 0) {
       *error = QString("cannot write \"%1\"").arg(pdf_path);

@@ -1,7 +1,11 @@
 // The one-file rig report: a verdict table (one row per drive, the crossfade
-// FAIL flag spelled out), the rig chart and one chart per drive, as a single
-// HTML file with the charts embedded (PNG, base64) and as a PDF of the same
-// document. CSV / JSON of every sample come from SampleStore::export*.
+// FAIL flag spelled out, NO RATING with its reason, every flag of the verdict
+// such as "not cross-checked" or "served from cache"), the rig chart, and per
+// drive its verdict and flags, a phase table of fio's mean beside the drive's
+// own counter, and its chart (both rates), as a single HTML file with the
+// charts embedded (PNG, base64) and as a PDF of the same document. Everything
+// the agent wrote is escaped. CSV / JSON of every sample come from
+// SampleStore::export*.
 //
 // Thread-safety: GUI thread only (charts are rendered with widgets).
 #ifndef QDT_CONSOLE_APP_REPORT_H_

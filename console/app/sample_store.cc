@@ -55,6 +55,26 @@ StoredRun RunFromQuery(const QSqlQuery& q) {
   return r;
 }
 
+// Adds `column` to `table` when a store from an older console lacks it
+// (SQLite's ALTER TABLE ADD COLUMN keeps every row; the new column is NULL in
+// them). True when the column is there afterwards.
+bool EnsureColumn(QSqlDatabase& db, const QString& table, const QString& column,
+                  const QString& type, QString* error) {
+  QSqlQuery q(db);
+  if (!q.exec(QString("PRAGMA table_info(%1)").arg(table))) {
+    *error = q.lastError().text();
+    return false;
+  }
+  while (q.next()) {
+    if (q.value(1).toString() == column) return true;  // (cid, name, type, ...)
+  }
+  if (!q.exec(QString("ALTER TABLE %1 ADD COLUMN %2 %3").arg(table, column, type))) {
+    *error = QString("adding %1.%2: %3").arg(table, column, q.lastError().text());
+    return false;
+  }
+  return true;
+}
+
 constexpr char kRunColumns[] =
     "agent, run_id, serial, model, volume, profile, started_s, state, verdict_json";
 
@@ -89,7 +109,7 @@ bool SampleStore::open(const QString& path, QString* error) {
       "CREATE INDEX IF NOT EXISTS runs_serial ON runs (serial)",
       "CREATE TABLE IF NOT EXISTS samples (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
       "seq INTEGER NOT NULL, wall_s REAL, phase INTEGER, read_mb_s REAL, target_mb_s REAL, "
-      "temperature_c REAL, PRIMARY KEY (agent, run_id, seq)) WITHOUT ROWID",
+      "temperature_c REAL, device_mb_s REAL, PRIMARY KEY (agent, run_id, seq)) WITHOUT ROWID",
       "CREATE TABLE IF NOT EXISTS phases (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
       "phase INTEGER NOT NULL, name TEXT, start_wall_s REAL, duration_s REAL, target_mb_s REAL, "
       "PRIMARY KEY (agent, run_id, phase))",
@@ -100,6 +120,12 @@ bool SampleStore::open(const QString& path, QString* error) {
       *error = QString("console store \"%1\": %2").arg(path, q.lastError().text());
       return false;
     }
+  }
+  // Stores created before the drive's own rate was kept.
+  QString why;
+  if (!EnsureColumn(db, "samples", "device_mb_s", "REAL", &why)) {
+    *error = QString("console store \"%1\": %2").arg(path, why);
+    return false;
   }
   return true;
 }
@@ -179,7 +205,7 @@ int SampleStore::storeEvents(const QVector<AgentEvent>& events) {
   QSqlQuery sample(db), phase(db), state(db), verdict(db), ensure(db);
   sample.prepare(
       "INSERT OR IGNORE INTO samples (agent, run_id, seq, wall_s, phase, read_mb_s, target_mb_s, "
-      "temperature_c) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      "temperature_c, device_mb_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   phase.prepare(
       "INSERT OR IGNORE INTO phases (agent, run_id, phase, name, start_wall_s, duration_s, "
       "target_mb_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -212,6 +238,9 @@ int SampleStore::storeEvents(const QVector<AgentEvent>& events) {
       sample.addBindValue(s.read_bytes_per_s() / 1e6);
       sample.addBindValue(s.target_bytes_per_s() / 1e6);
       sample.addBindValue(s.has_temperature_c() ? QVariant(s.temperature_c()) : QVariant());
+      sample.addBindValue(s.has_device_read_bytes_per_s()
+                              ? QVariant(s.device_read_bytes_per_s() / 1e6)
+                              : QVariant());
       if (sample.exec()) added += sample.numRowsAffected() > 0 ? 1 : 0;
     } else if (ev.has_phase()) {
       const auto& p = ev.phase();
@@ -244,8 +273,8 @@ QVector<StoredSample> SampleStore::samples(const QString& agent, const QString& 
   QVector<StoredSample> out;
   QSqlQuery q(QSqlDatabase::database(connection_));
   q.prepare(
-      "SELECT seq, wall_s, phase, read_mb_s, target_mb_s, temperature_c FROM samples "
-      "WHERE agent = ? AND run_id = ? ORDER BY seq");
+      "SELECT seq, wall_s, phase, read_mb_s, target_mb_s, temperature_c, device_mb_s "
+      "FROM samples WHERE agent = ? AND run_id = ? ORDER BY seq");
   q.addBindValue(agent);
   q.addBindValue(run_id);
   q.exec();
@@ -257,6 +286,7 @@ QVector<StoredSample> SampleStore::samples(const QString& agent, const QString& 
     s.read_mb_s = q.value(3).toDouble();
     s.target_mb_s = q.value(4).toDouble();
     if (!q.value(5).isNull()) s.temperature_c = q.value(5).toDouble();
+    if (!q.value(6).isNull()) s.device_mb_s = q.value(6).toDouble();
     out.push_back(s);
   }
   return out;
@@ -325,7 +355,7 @@ bool SampleStore::exportCsv(const QString& path,
     return false;
   }
   QTextStream out(&f);
-  out << "agent,run_id,serial,seq,wall_s,phase,read_mb_s,target_mb_s,temperature_c\n";
+  out << "agent,run_id,serial,seq,wall_s,phase,read_mb_s,target_mb_s,temperature_c,device_mb_s\n";
   QVector<std::pair<QString, QString>> list = runs_in;
   if (list.isEmpty()) {
     for (const auto& r : runs()) list.push_back({r.agent, r.run_id});
@@ -337,8 +367,8 @@ bool SampleStore::exportCsv(const QString& path,
       out << agent << ',' << run_id << ',' << serial << ',' << s.seq << ','
           << QString::number(s.wall_s, 'f', 3) << ',' << s.phase << ','
           << QString::number(s.read_mb_s, 'f', 3) << ',' << QString::number(s.target_mb_s, 'f', 3)
-          << ',' << (s.temperature_c ? QString::number(*s.temperature_c, 'f', 1) : QString())
-          << '\n';
+          << ',' << (s.temperature_c ? QString::number(*s.temperature_c, 'f', 1) : QString()) << ','
+          << (s.device_mb_s ? QString::number(*s.device_mb_s, 'f', 3) : QString()) << '\n';
     }
   }
   out.flush();
@@ -380,6 +410,7 @@ bool SampleStore::exportJson(const QString& path,
       j["read_mb_s"] = s.read_mb_s;
       j["target_mb_s"] = s.target_mb_s;
       j["temperature_c"] = s.temperature_c ? QJsonValue(*s.temperature_c) : QJsonValue();
+      j["device_mb_s"] = s.device_mb_s ? QJsonValue(*s.device_mb_s) : QJsonValue();
       samples_json.append(j);
     }
     o["samples"] = samples_json;

@@ -1,8 +1,11 @@
 // SampleStore is what the console remembers, in one SQLite file (QtSql):
 // the agents it was given (address and rig token), every run it saw with the
-// drive's serial and the verdict, and every sample of every run, keyed by
-// (agent, run, seq) so a back-filled event is stored once. The charts draw a
-// decimated copy; reports and CSV / JSON exports read from here.
+// drive's serial and the verdict (with its flags), and every sample of every
+// run, keyed by (agent, run, seq) so a back-filled event is stored once: fio's
+// read rate and, beside it, what the drive's own kernel counter delivered over
+// the same interval. The charts draw a decimated copy; reports and CSV / JSON
+// exports read from here. A store written before the drive's rate was kept
+// gets its column on open (ALTER TABLE; its old samples read as "no counter").
 //
 // Thread-safety: one thread (the GUI thread); QtSql connections are bound to
 // the thread that opened them.
@@ -24,6 +27,9 @@ struct StoredSample {
   int phase = -1;
   double read_mb_s = 0, target_mb_s = 0;
   std::optional<double> temperature_c;
+  // What the drive itself delivered (Sample.device_read_bytes_per_s, in MB/s);
+  // unset = no counter (or a sample stored before the console kept it).
+  std::optional<double> device_mb_s;
 };
 
 struct StoredPhase {
@@ -46,7 +52,8 @@ class SampleStore {
   SampleStore(const SampleStore&) = delete;
   SampleStore& operator=(const SampleStore&) = delete;
 
-  // Opens (creating) the SQLite file; the error names the path.
+  // Opens (creating, or bringing an older store's tables up to date without
+  // losing a row) the SQLite file; the error names the path.
   bool open(const QString& path, QString* error);
 
   bool addAgent(const QString& address, const QString& token);

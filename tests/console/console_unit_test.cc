@@ -1,16 +1,27 @@
 // Console pieces without agents: the model's cell-precise dataChanged, the
-// decimation of what is drawn, the store (real SQLite file) and address checks.
+// decimation of what is drawn, the store (real SQLite file, the drive's own
+// rate beside fio's, an older store brought up to date), the drive-counter
+// line of the run chart, the verdict's words and flags in the table and the
+// report, and address checks.
 #include <QAbstractItemModelTester>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtCharts/QLineSeries>
 #include <QtTest>
 #include <cmath>
+#include <memory>
 
 #include "console/app/charts.h"
 #include "console/app/discovery.h"
 #include "console/app/fleet.h"
 #include "console/app/fleet_model.h"
+#include "console/app/report.h"
 #include "console/app/sample_store.h"
 
 using namespace qdt::console;
@@ -18,7 +29,8 @@ using namespace qdt::console;
 namespace {
 
 AgentEvent SampleEvent(const QString& key, const QString& run, uint64_t seq, double mb_s,
-                       double wall_s, std::optional<double> temp = std::nullopt) {
+                       double wall_s, std::optional<double> temp = std::nullopt,
+                       std::optional<double> device_mb_s = std::nullopt) {
   AgentEvent e;
   e.key = key;
   e.run_id = run;
@@ -29,7 +41,75 @@ AgentEvent SampleEvent(const QString& key, const QString& run, uint64_t seq, dou
   s->mutable_wall_time()->set_nanos(static_cast<int32_t>((wall_s - std::floor(wall_s)) * 1e9));
   *e.event.mutable_time() = s->wall_time();
   if (temp) s->set_temperature_c(*temp);
+  if (device_mb_s) s->set_device_read_bytes_per_s(*device_mb_s * 1e6);
   return e;
+}
+
+AgentEvent VerdictEvent(const QString& key, const QString& run, uint64_t seq,
+                        const qdt::v1::Verdict& v) {
+  AgentEvent e;
+  e.key = key;
+  e.run_id = run;
+  e.event.set_seq(seq);
+  e.event.mutable_time()->set_seconds(1700000000 + static_cast<int64_t>(seq));
+  *e.event.mutable_verdict() = v;
+  return e;
+}
+
+// The line of a chart with this legend name; null when the chart has none.
+QLineSeries* SeriesNamed(QChart* chart, const QString& name) {
+  QLineSeries* found = nullptr;
+  for (QAbstractSeries* s : chart->series()) {
+    if (s->name() == name) {
+      if (found != nullptr) return nullptr;  // named twice: not the chart we mean
+      found = qobject_cast<QLineSeries*>(s);
+    }
+  }
+  return found;
+}
+
+constexpr char kCacheReason[] =
+    "served from cache: fio read 12.1 GB in crossfade, the drive delivered 0.2 GB";
+
+// A run the page cache answered: NO RATING with its reason, which is also its
+// first flag, and a flag that tries to be markup.
+qdt::v1::Verdict ServedFromCacheVerdict() {
+  qdt::v1::Verdict v;
+  v.set_rating(qdt::v1::RATING_NO_RATING);
+  v.set_no_rating_reason(kCacheReason);
+  v.set_summary(std::string("NO RATING: ") + kCacheReason);
+  v.set_fails_crossfade_target(true);
+  v.set_sustained_mb_s(11500);
+  v.set_crossfade_target_mb_s(2100);
+  v.add_flags(kCacheReason);
+  v.add_flags("rested before crossfade: the drive read nothing for 450 ms <b>at</b> the handover");
+  auto* p = v.add_phases();
+  p->set_name("crossfade");
+  p->set_ran(true);
+  p->set_passed(true);
+  p->set_target_mb_s(2100);
+  p->set_mean_mb_s(11500);
+  p->set_device_mean_mb_s(187);
+  p->set_device_bytes(200000000);
+  p->set_fio_bytes(12100000000);
+  return v;
+}
+
+// A drive that did well on a volume without a counter: rated, with the caveat.
+qdt::v1::Verdict NotCrossCheckedVerdict() {
+  qdt::v1::Verdict v;
+  v.set_rating(qdt::v1::RATING_EXCELLENT);
+  v.set_summary("EXCELLENT: sustains 2650 MB/s and met every paced target");
+  v.set_sustained_mb_s(2650);
+  v.set_crossfade_target_mb_s(2100);
+  v.add_flags("not cross-checked: no device counter for \"/mnt/x\": <b>nfs</b> has no diskstats");
+  auto* p = v.add_phases();
+  p->set_name("max-read");
+  p->set_ran(true);
+  p->set_passed(true);
+  p->set_mean_mb_s(2650);
+  p->set_fio_bytes(26500000000);
+  return v;
 }
 
 }  // namespace
@@ -110,6 +190,7 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(s.slowest_key, QString("c:1"));
     QCOMPARE(s.slowest_mb_s, 420.0);
     QVERIFY(s.Text().contains("1 pass, 2 FAIL the 2100 MB/s crossfade"));
+    QVERIFY(!s.Text().contains("NO RATING"));  // said only when there is one
   }
 
   void decimationKeepsPeaksAndBoundsPoints() {
@@ -133,15 +214,22 @@ class ConsoleUnitTest : public QObject {
   void drawnSeriesStaysBoundedOverALongRun() {
     RunSeries s;
     // 2.5 hours at 10 Hz: 90,000 samples, one 4 s dip to 300 MB/s an hour in.
+    // The drive's counter dips on its own (the cache answered) at 2 hours.
     for (uint64_t i = 1; i <= 90000; ++i) {
       double mb_s = (i >= 36000 && i < 36040) ? 300 : 2100 + (i % 7);
-      s.add(i, 1e9 + i / 10.0, mb_s, 40.0);
+      double drive = (i >= 72000 && i < 72020) ? 12 : 2090 + (i % 5);
+      s.add(i, 1e9 + i / 10.0, mb_s, 40.0, drive);
     }
     QVERIFY(s.mbps.size() <= 2 * kMaxDrawnPoints);
     QVERIFY(s.temp.size() <= 2 * kMaxDrawnPoints);
-    bool dip = false;
+    QVERIFY(s.device.size() <= 2 * kMaxDrawnPoints);
+    QVERIFY(s.device.size() >= kMaxDrawnPoints);
+    bool dip = false, drive_dip = false;
     for (const QPointF& p : s.mbps) dip |= p.y() == 300;
+    for (const QPointF& p : s.device) drive_dip |= p.y() == 12;
     QVERIFY(dip);
+    QVERIFY(drive_dip);
+    QVERIFY(s.device.back().x() > 8999.0);
     QVERIFY(s.mbps.back().x() > 8999.0);  // the newest point is kept
     s.add(5, 1e9, 0, std::nullopt);       // a repeated seq is ignored
     QVERIFY(s.mbps.back().y() != 0);
@@ -209,6 +297,306 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(agents[0].first, QString("10.0.0.5:50551"));
     QCOMPARE(agents[0].second, QString("tok-c"));
     QCOMPARE(again.samples("a:1", "run-1").back().temperature_c.value_or(0), 40.0);
+  }
+
+  // The drive's own rate is kept per sample beside fio's; a sample without a
+  // counter keeps NULL (never 0), in the store and in both exports.
+  void storeKeepsTheDriveRateAndItsAbsence() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY2(store.open(dir.filePath("c.sqlite"), &error), qPrintable(error));
+    QVector<AgentEvent> batch = {
+        SampleEvent("a:1", "r", 1, 700, 1e9 + 1, std::nullopt, 695.5),
+        SampleEvent("a:1", "r", 2, 2300, 1e9 + 2, std::nullopt, 150.25),
+        SampleEvent("a:1", "r", 3, 2400, 1e9 + 3),                     // no counter
+        SampleEvent("a:1", "r", 4, 2450, 1e9 + 4, std::nullopt, 0.0),  // a counter that saw 0
+    };
+    QCOMPARE(store.storeEvents(batch), 4);
+    const QVector<StoredSample> got = store.samples("a:1", "r");
+    QCOMPARE(got.size(), 4);
+    QCOMPARE(got[0].device_mb_s.value_or(-1), 695.5);
+    QCOMPARE(got[1].device_mb_s.value_or(-1), 150.25);
+    QCOMPARE(got[1].read_mb_s, 2300.0);
+    QVERIFY(!got[2].device_mb_s.has_value());
+    QVERIFY(got[3].device_mb_s.has_value());
+    QCOMPARE(*got[3].device_mb_s, 0.0);
+
+    const QString csv = dir.filePath("s.csv");
+    QVERIFY2(store.exportCsv(csv, {}, &error), qPrintable(error));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 5);
+    QVERIFY2(lines[0].endsWith(",temperature_c,device_mb_s"), qPrintable(lines[0]));
+    QVERIFY2(lines[2].endsWith(",150.250"), qPrintable(lines[2]));
+    QVERIFY2(lines[3].endsWith(",2400.000,0.000,,"), qPrintable(lines[3]));  // NULL stays empty
+    const QString json = dir.filePath("s.json");
+    QVERIFY2(store.exportJson(json, {}, &error), qPrintable(error));
+    QFile j(json);
+    QVERIFY(j.open(QIODevice::ReadOnly));
+    QJsonArray samples =
+        QJsonDocument::fromJson(j.readAll()).array()[0].toObject()["samples"].toArray();
+    QCOMPARE(samples.size(), 4);
+    QCOMPARE(samples[1].toObject()["device_mb_s"].toDouble(), 150.25);
+    QVERIFY(samples[2].toObject()["device_mb_s"].isNull());
+  }
+
+  // A store written by the console before it kept the drive's rate: opened,
+  // it gains the column, keeps every old row (which reads as "no counter"),
+  // and stores the rate of new samples; opening it again changes nothing.
+  void storeFromBeforeTheDriveRateIsMigrated() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("old.sqlite");
+    {
+      QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "old-store");
+      db.setDatabaseName(path);
+      QVERIFY(db.open());
+      QSqlQuery q(db);
+      // The schema as the previous console wrote it.
+      for (const char* sql : {
+               "CREATE TABLE agents (address TEXT PRIMARY KEY, token TEXT NOT NULL, "
+               "added INTEGER NOT NULL)",
+               "CREATE TABLE runs (agent TEXT NOT NULL, run_id TEXT NOT NULL, serial TEXT, "
+               "model TEXT, volume TEXT, profile TEXT, started_s REAL, state TEXT, "
+               "verdict_json TEXT, PRIMARY KEY (agent, run_id))",
+               "CREATE INDEX runs_serial ON runs (serial)",
+               "CREATE TABLE samples (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
+               "seq INTEGER NOT NULL, wall_s REAL, phase INTEGER, read_mb_s REAL, "
+               "target_mb_s REAL, temperature_c REAL, PRIMARY KEY (agent, run_id, seq)) "
+               "WITHOUT ROWID",
+               "CREATE TABLE phases (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
+               "phase INTEGER NOT NULL, name TEXT, start_wall_s REAL, duration_s REAL, "
+               "target_mb_s REAL, PRIMARY KEY (agent, run_id, phase))",
+               "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+               "INSERT INTO agents VALUES ('a:1', 'tok', 1)",
+               "INSERT INTO runs VALUES ('a:1', 'old-run', 'S123', 'T7', '/Volumes/Show', "
+               "'setup-check', 1000000001, 'DONE', NULL)",
+               "INSERT INTO samples VALUES ('a:1', 'old-run', 1, 1000000001, 0, 650.5, 656, 41)",
+               "INSERT INTO samples VALUES ('a:1', 'old-run', 2, 1000000002, 0, 660.25, 656, "
+               "NULL)",
+               "INSERT INTO settings VALUES ('ca', 'PEM')",
+           }) {
+        QVERIFY2(q.exec(sql), qPrintable(sql + (": " + q.lastError().text())));
+      }
+      db.close();
+    }
+    QSqlDatabase::removeDatabase("old-store");
+
+    for (int open = 1; open <= 2; ++open) {  // the second open finds the column there
+      SampleStore store;
+      QString error;
+      QVERIFY2(store.open(path, &error), qPrintable(error));
+      QCOMPARE(store.agents().size(), 1);
+      QCOMPARE(store.setting("ca"), QString("PEM"));
+      auto run = store.run("a:1", "old-run");
+      QVERIFY(run.has_value());
+      QCOMPARE(run->serial, QString("S123"));
+      QVector<StoredSample> old = store.samples("a:1", "old-run");
+      QCOMPARE(old.size(), 2);
+      QCOMPARE(old[0].read_mb_s, 650.5);
+      QCOMPARE(old[0].temperature_c.value_or(0), 41.0);
+      QCOMPARE(old[1].read_mb_s, 660.25);
+      QVERIFY(!old[0].device_mb_s.has_value());
+      QVERIFY(!old[1].device_mb_s.has_value());
+      if (open == 1) {
+        QCOMPARE(store.storeEvents({SampleEvent("a:1", "new-run", 1, 2300, 1e9 + 1, 40, 180),
+                                    SampleEvent("a:1", "new-run", 2, 2310, 1e9 + 2)}),
+                 2);
+      }
+      QVector<StoredSample> fresh = store.samples("a:1", "new-run");
+      QCOMPARE(fresh.size(), 2);
+      QCOMPARE(fresh[0].device_mb_s.value_or(-1), 180.0);
+      QVERIFY(!fresh[1].device_mb_s.has_value());
+      // The old run still charts: fio's line, no drive line.
+      std::unique_ptr<QChart> chart(BuildRunChart(store, "a:1", "old-run", "old"));
+      QVERIFY(SeriesNamed(chart.get(), kFioSeriesName) != nullptr);
+      QCOMPARE(SeriesNamed(chart.get(), kFioSeriesName)->count(), 2);
+      QVERIFY(SeriesNamed(chart.get(), kDeviceSeriesName) == nullptr);
+    }
+    // Exactly one new column, named as the store reads it.
+    {
+      QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "old-store-check");
+      db.setDatabaseName(path);
+      QVERIFY(db.open());
+      QSqlQuery q(db);
+      QVERIFY(q.exec("PRAGMA table_info(samples)"));
+      QStringList columns;
+      while (q.next()) columns << q.value(1).toString();
+      QCOMPARE(columns, QStringList({"agent", "run_id", "seq", "wall_s", "phase", "read_mb_s",
+                                     "target_mb_s", "temperature_c", "device_mb_s"}));
+      db.close();
+    }
+    QSqlDatabase::removeDatabase("old-store-check");
+  }
+
+  // The run chart draws the drive's own rate as a thin second line with
+  // exactly the stored points, and no such line for a run without a counter;
+  // the live cache (events as they arrive) draws the same.
+  void runChartHasTheDriveLineOnlyWithACounter() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("c.sqlite"), &error));
+    QVector<AgentEvent> batch;
+    for (int i = 1; i <= 20; ++i) {
+      // The counter falls away in the middle (the cache answered); sample 7 has none.
+      std::optional<double> drive;
+      if (i != 7) drive = i >= 10 && i < 15 ? 150.0 + i : 690.0 + i;
+      batch.push_back(SampleEvent("a:1", "with", i, 700 + i, 1e9 + i * 0.5, std::nullopt, drive));
+      batch.push_back(SampleEvent("b:1", "without", i, 700 + i, 1e9 + i * 0.5));
+    }
+    QCOMPARE(store.storeEvents(batch), 40);
+
+    std::unique_ptr<QChart> with(BuildRunChart(store, "a:1", "with", "with"));
+    QLineSeries* fio = SeriesNamed(with.get(), kFioSeriesName);
+    QLineSeries* drive = SeriesNamed(with.get(), kDeviceSeriesName);
+    QVERIFY(fio != nullptr);
+    QVERIFY(drive != nullptr);
+    QVector<QPointF> expected;
+    const QVector<StoredSample> stored = store.samples("a:1", "with");
+    for (const StoredSample& x : stored) {
+      if (x.device_mb_s) expected.push_back({x.wall_s - stored.front().wall_s, *x.device_mb_s});
+    }
+    QCOMPARE(expected.size(), 19);
+    QCOMPARE(drive->points().size(), expected.size());
+    for (int i = 0; i < expected.size(); ++i) {
+      QVERIFY2(qFuzzyCompare(drive->at(i).x() + 1, expected[i].x() + 1) &&
+                   drive->at(i).y() == expected[i].y(),
+               qPrintable(
+                   QString("point %1: %2,%3").arg(i).arg(drive->at(i).x()).arg(drive->at(i).y())));
+    }
+    QCOMPARE(drive->at(9).y(), 161.0);  // seq 11 (seq 7 had none): in the dip
+    // Secondary: thinner than fio's line and another colour.
+    QVERIFY(drive->pen().widthF() < fio->pen().widthF());
+    QVERIFY(drive->pen().color() != fio->pen().color());
+
+    std::unique_ptr<QChart> without(BuildRunChart(store, "b:1", "without", "without"));
+    QVERIFY(SeriesNamed(without.get(), kFioSeriesName) != nullptr);
+    QCOMPARE(SeriesNamed(without.get(), kFioSeriesName)->count(), 20);
+    QVERIFY(SeriesNamed(without.get(), kDeviceSeriesName) == nullptr);
+    for (QAbstractSeries* s : without->series()) {
+      QVERIFY2(!s->name().contains("drive counter"), qPrintable(s->name()));
+    }
+
+    // Live: the first half stored and shown, the rest arrives as events.
+    SampleStore live_store;
+    QVERIFY(live_store.open(dir.filePath("live.sqlite"), &error));
+    QVector<AgentEvent> first, rest;
+    for (const AgentEvent& e : batch) {
+      if (e.key != "a:1") continue;
+      (e.event.seq() <= 10 ? first : rest).push_back(e);
+    }
+    live_store.storeEvents(first);
+    ChartCache cache(&live_store);
+    QCOMPARE(cache.series("a:1", "with").device.size(), 9);
+    live_store.storeEvents(rest);
+    cache.add(rest);
+    const RunSeries& s = cache.series("a:1", "with");
+    QCOMPARE(s.device.size(), expected.size());
+    for (int i = 0; i < expected.size(); ++i) QCOMPARE(s.device[i].y(), expected[i].y());
+  }
+
+  // The verdict's words: NO RATING says why, the flag that only repeats the
+  // reason is not said twice, a rated drive with a caveat shows it in its
+  // cell, and the tooltip escapes the agent's text.
+  void verdictWordsSayNoRatingWhyAndEveryFlag() {
+    const qdt::v1::Verdict cache = ServedFromCacheVerdict();
+    QCOMPARE(VerdictHeadline(cache), QString("NO RATING: ") + kCacheReason);
+    QCOMPARE(VerdictFlags(cache),
+             QStringList({"rested before crossfade: the drive read nothing for 450 ms <b>at</b> "
+                          "the handover"}));
+    qdt::v1::Verdict bare;  // an older agent's record: no rating, no reason, no summary
+    QCOMPARE(VerdictHeadline(bare),
+             QString("NO RATING: no reason recorded (a verdict from an older agent)"));
+    qdt::v1::Verdict reason_only;
+    reason_only.set_rating(qdt::v1::RATING_NO_RATING);
+    reason_only.set_no_rating_reason("the run did not finish (phase crossfade)");
+    QCOMPARE(VerdictHeadline(reason_only),
+             QString("NO RATING: the run did not finish (phase crossfade)"));
+
+    FleetModel model(nullptr, 1000000);
+    model.addAgent("a:1");
+    model.addAgent("b:1");
+    model.onEvent(VerdictEvent("a:1", "r", 1, cache));
+    model.onEvent(VerdictEvent("b:1", "r", 1, NotCrossCheckedVerdict()));
+    model.flush();
+    // Never a pass and never a fail: its own words and its own colour.
+    QCOMPARE(model.data(model.index(0, FleetModel::kVerdict)).toString(),
+             QString("⚠ NO RATING: ") + kCacheReason);
+    QCOMPARE(model.data(model.index(0, FleetModel::kVerdict), Qt::BackgroundRole)
+                 .value<QBrush>()
+                 .color(),
+             QColor(240, 170, 0));
+    QCOMPARE(model.data(model.index(1, FleetModel::kVerdict)).toString(),
+             QString("✓ EXCELLENT — 2650 MB/s — ⚠ not cross-checked"));
+    const QString tip =
+        model.data(model.index(1, FleetModel::kVerdict), Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains("&quot;/mnt/x&quot;: &lt;b&gt;nfs&lt;/b&gt; has no diskstats"),
+             qPrintable(tip));
+    QVERIFY(!tip.contains("<b>nfs</b>"));
+    // No rating: not counted as a pass, and the cache's 11500 MB/s is nobody's slowest.
+    RigSummary sum = model.summary();
+    QCOMPARE(sum.failed, 0);
+    QCOMPARE(sum.unrated, 1);
+    QCOMPARE(sum.passed, 1);
+    QCOMPARE(sum.slowest_mb_s, 2650.0);
+    QVERIFY2(sum.Text().contains("1 pass, 0 FAIL the 2100 MB/s crossfade, 1 NO RATING"),
+             qPrintable(sum.Text()));
+  }
+
+  // The report says NO RATING with its reason and lists every flag ("not
+  // cross-checked" included) per run, in the table and on the drive's page,
+  // escaped; the phase table puts the drive's own counter beside fio's mean.
+  void reportShowsNoRatingReasonAndFlagsEscaped() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("c.sqlite"), &error));
+    QVector<AgentEvent> batch;
+    for (int i = 1; i <= 10; ++i) {
+      batch.push_back(SampleEvent("a:1", "cached", i, 11500, 1e9 + i, std::nullopt, 187));
+      batch.push_back(SampleEvent("b:1", "nocounter", i, 2650, 1e9 + i));
+    }
+    batch.push_back(VerdictEvent("a:1", "cached", 11, ServedFromCacheVerdict()));
+    batch.push_back(VerdictEvent("b:1", "nocounter", 11, NotCrossCheckedVerdict()));
+    store.storeEvents(batch);
+    const QVector<ReportRun> runs = {{"a:1", "show-mac-1", "cached"},
+                                     {"b:1", "show-mac-2", "nocounter"}};
+    const QString html = BuildReportHtml(store, runs, "Rig <report>");
+    QVERIFY(html.contains("<title>Rig &lt;report&gt;</title>"));
+    // NO RATING with its reason: in the table's summary and on the drive's page.
+    const QString no_rating = QString("NO RATING: ") + kCacheReason;
+    QVERIFY2(html.count(no_rating) == 2, qPrintable(QString::number(html.count(no_rating))));
+    // No sustained figure without a rating (the cache's 11500 MB/s is nobody's speed).
+    QVERIFY(html.contains("<td>—</td><td>NO RATING</td>"));
+    QVERIFY(html.contains("<td>2650</td><td>EXCELLENT</td>"));
+    // The flags, escaped, each in the table and on the drive's page.
+    const QString not_checked =
+        "not cross-checked: no device counter for &quot;/mnt/x&quot;: &lt;b&gt;nfs&lt;/b&gt; has "
+        "no diskstats";
+    QCOMPARE(html.count(not_checked), 2);
+    QCOMPARE(html.count("the drive read nothing for 450 ms &lt;b&gt;at&lt;/b&gt; the handover"), 2);
+    QVERIFY(!html.contains("<b>nfs</b>"));
+    QVERIFY(!html.contains("<b>at</b>"));
+    // The reason is not repeated as a flag.
+    QCOMPARE(html.count(kCacheReason), 2);
+    // The phase table: fio's mean and the drive's own.
+    QVERIFY(html.contains("<th>Drive counter MB/s</th>"));
+    // fio's numbers were not proven: the phase is "not rated", never "pass".
+    QVERIFY(
+        html.contains("<td>11500</td><td>187</td><td>12.10</td><td>0.20</td><td>not rated</td>"));
+    // The rig table says NO RATING, neither PASS nor FAIL, and counts it apart.
+    QVERIFY(html.contains("<td class=\"norating\">NO RATING</td>"));
+    QVERIFY2(html.contains("0 of 2 drives fail the 2100 MB/s crossfade target; 1 gives no rating"),
+             qPrintable(html));
+    QVERIFY(html.contains("<td>2650</td><td>not counted</td>"));
+
+    // The same document as PDF (left in the build folder to look at).
+    const QString pdf = QString(QDT_BINARY_DIR) + "/console-report-flags.pdf";
+    QFile::remove(pdf);
+    QVERIFY2(WriteReport(store, runs, "Rig report", QString(), pdf, &error), qPrintable(error));
+    QVERIFY(QFile(pdf).size() > 10000);
   }
 
   void avahiBrowseOutputGivesNameAndAddress() {

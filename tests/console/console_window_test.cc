@@ -1,10 +1,17 @@
 // The main window with three real agents mid-run (offscreen): start on all
-// from the toolbar, the table and charts while they run, a screenshot left in
-// the build folder (build/console-screenshot.png, shown in the README), then
-// abort all.
+// from the toolbar, the table and charts while they run (the drive's own
+// counter drawn beside fio's rate when the samples carry it), a screenshot
+// left in the build folder (build/console-screenshot.png, shown in the
+// README), then abort all and the selected drive's NO RATING with its reason.
+// Then a finished rig fed to the window without agents: the selected drive's
+// two lines, its verdict and flags above the chart (escaped), and a second
+// screenshot (build/console-screenshot-verdict.png).
 #include <QImage>
 #include <QTemporaryDir>
+#include <QtCharts/QLineSeries>
 #include <QtTest>
+#include <cmath>
+#include <functional>
 
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
@@ -13,6 +20,93 @@
 using namespace qdt::console;
 using qdt::testing::InProcessAgent;
 using qdt::testing::TempDir;
+
+namespace {
+
+// The line of a chart with this legend name; null when there is none.
+QLineSeries* SeriesNamed(QChart* chart, const QString& name) {
+  if (chart == nullptr) return nullptr;
+  for (QAbstractSeries* s : chart->series()) {
+    if (s->name() == name) return qobject_cast<QLineSeries*>(s);
+  }
+  return nullptr;
+}
+
+// The stored drive-counter points of a run as the chart draws them (x =
+// seconds since the first sample); empty when no sample had a counter.
+QVector<QPointF> StoredDrivePoints(const SampleStore& store, const QString& agent,
+                                   const QString& run) {
+  QVector<QPointF> out;
+  const QVector<StoredSample> samples = store.samples(agent, run);
+  for (const StoredSample& s : samples) {
+    if (s.device_mb_s) out.push_back({s.wall_s - samples.front().wall_s, *s.device_mb_s});
+  }
+  return out;
+}
+
+// The table row (as the view sorts it) whose host cell names `key`.
+int ViewRowOf(MainWindow& window, const QString& key) {
+  auto* m = window.table()->model();
+  for (int r = 0; r < m->rowCount(); ++r) {
+    if (m->index(r, FleetModel::kHost).data().toString().contains(key)) return r;
+  }
+  return -1;
+}
+
+google::protobuf::Timestamp At(double wall_s) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(static_cast<int64_t>(wall_s));
+  t.set_nanos(static_cast<int32_t>((wall_s - std::floor(wall_s)) * 1e9));
+  return t;
+}
+
+// One finished setup-check run (normal, crossfade, max-read; 10 s each, one
+// sample a second) as an agent sends it, then its verdict. `fio` and `drive`
+// give each second's MB/s; a drive of < 0 = no counter in that sample.
+void FeedRun(FleetModel& model, const QString& key, const QString& run, double t0,
+             const std::function<double(int)>& fio, const std::function<double(int)>& drive,
+             const qdt::v1::Verdict& verdict) {
+  uint64_t seq = 0;
+  auto event = [&](double wall_s) {
+    AgentEvent e;
+    e.key = key;
+    e.run_id = run;
+    e.event.set_seq(++seq);
+    *e.event.mutable_time() = At(wall_s);
+    return e;
+  };
+  const char* names[] = {"normal", "crossfade", "max-read"};
+  const double targets[] = {656e6, 2100e6, 0};
+  for (int i = 0; i < 30; ++i) {
+    if (i % 10 == 0) {
+      AgentEvent e = event(t0 + i);
+      auto* p = e.event.mutable_phase();
+      p->set_phase_index(i / 10);
+      p->set_phase_name(names[i / 10]);
+      p->set_duration_s(10);
+      p->set_target_bytes_per_s(targets[i / 10]);
+      model.onEvent(e);
+    }
+    AgentEvent e = event(t0 + i + 1);
+    auto* s = e.event.mutable_sample();
+    *s->mutable_wall_time() = e.event.time();
+    s->set_phase_index(i / 10);
+    s->set_interval_s(1);
+    s->set_read_bytes_per_s(fio(i) * 1e6);
+    s->set_target_bytes_per_s(targets[i / 10]);
+    s->set_temperature_c(41 + i * 0.15);
+    if (drive(i) >= 0) s->set_device_read_bytes_per_s(drive(i) * 1e6);
+    model.onEvent(e);
+  }
+  AgentEvent v = event(t0 + 31);
+  *v.event.mutable_verdict() = verdict;
+  model.onEvent(v);
+  AgentEvent done = event(t0 + 31);
+  done.event.mutable_state()->set_state(qdt::v1::RUN_STATE_DONE);
+  model.onEvent(done);
+}
+
+}  // namespace
 
 class ConsoleWindowTest : public QObject {
   Q_OBJECT
@@ -39,6 +133,7 @@ class ConsoleWindowTest : public QObject {
     model.setTargetDir(keys[0], QString::fromStdString(t1.path()));
     model.setTargetDir(keys[1], QString::fromStdString(t2.path()));
     model.setTargetDir(keys[2], QString::fromStdString(t3.path()));
+    model.flush();             // the rows Start all reads; unflushed, each agent tested "/"
     window.setTimeScale(0.5);  // 15 s of phases
     window.setFileSizeMiB(64);
     window.startAll();  // one start time, 3 s from now
@@ -61,6 +156,26 @@ class ConsoleWindowTest : public QObject {
       QVERIFY2(state.startsWith("running"), qPrintable(state));
     }
     QVERIFY(model.summary().Text().contains("3 running"));
+    // The selected drive's chart: the drive's own counter as a second line
+    // exactly when its stored samples carry it (this machine's disk has a
+    // /proc/diskstats counter; a machine without one draws no such line).
+    {
+      QCOMPARE(window.selectedKeys().size(), 1);
+      const FleetRow* r0 = model.find(window.selectedKeys().front());
+      QVERIFY(r0 != nullptr);
+      QLineSeries* fio = SeriesNamed(window.driveChart()->chart(), kFioSeriesName);
+      QVERIFY(fio != nullptr);
+      QLineSeries* drive = SeriesNamed(window.driveChart()->chart(), kDeviceSeriesName);
+      const QVector<QPointF> stored = StoredDrivePoints(store, r0->key, r0->run_id);
+      if (stored.isEmpty()) {
+        QVERIFY(drive == nullptr);
+      } else {
+        QVERIFY(drive != nullptr);
+        QVERIFY(drive->count() > 0);
+        QVERIFY(drive->count() <= stored.size());  // drawn at the last redraw
+        for (int i = 0; i < drive->count(); ++i) QCOMPARE(drive->at(i).y(), stored[i].y());
+      }
+    }
     const QString path = QString(QDT_BINARY_DIR) + "/console-screenshot.png";
     QImage shot = window.grab().toImage();
     QVERIFY(!shot.isNull());
@@ -77,9 +192,157 @@ class ConsoleWindowTest : public QObject {
       return true;
     };
     QTRY_VERIFY_WITH_TIMEOUT(stopped(), 30000);
-    // An aborted test proves nothing about the crossfade: flagged.
-    QVERIFY(FleetModel::CellText(*model.find(keys[0]), FleetModel::kVerdict)
-                .startsWith("✗ FAIL < 2100 MB/s — NO RATING"));
+    // An aborted test proves nothing about the crossfade: no rating, not a fail.
+    QVERIFY(
+        FleetModel::CellText(*model.find(keys[0]), FleetModel::kVerdict).startsWith("⚠ NO RATING"));
+    // The selected drive says so above its chart, with the reason.
+    QTRY_VERIFY_WITH_TIMEOUT(window.runDetail()->isVisible(), 5000);
+    QVERIFY2(window.runDetail()->text().contains("NO RATING: the run did not finish"),
+             qPrintable(window.runDetail()->text()));
+  }
+
+  void finishedRigShowsBothLinesAndTheVerdictFlags() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("console.sqlite"), &error));
+    FleetModel model(nullptr, /*flush_ms=*/1000000);  // flushed by hand
+    Fleet fleet(&store, &model);
+    const QString k1 = "show-mac-1.local:50551", k2 = "show-mac-2.local:50551",
+                  k3 = "foh-backup.local:50551";
+    const char* hosts[] = {"show-mac-1", "show-mac-2", "foh-backup"};
+    const char* models[] = {"Samsung PSSD T7 Shield", "SanDisk Extreme Pro", "WD My Passport"};
+    const char* serials[] = {"S6XENL0T401234", "32104G801987", "WX52A10P7654"};
+    int n = 0;
+    for (const QString& k : {k1, k2, k3}) {
+      model.addAgent(k);  // no link: the window is fed by hand
+      AgentSnapshot snap;
+      snap.key = k;
+      snap.online = true;
+      snap.hostname = hosts[n];
+      qdt::v1::Volume v;
+      v.set_mount_point("/Volumes/Show");
+      v.set_model(models[n]);
+      v.set_serial(serials[n]);
+      v.set_free_bytes(812000000000ull);
+      v.set_total_bytes(1000000000000ull);
+      snap.volumes = {v};
+      model.onSnapshot(snap);
+      ++n;
+    }
+    auto wobble = [](int i, double amp) {
+      return amp * std::sin(i * 1.7) + amp * 0.5 * std::cos(i * 0.9);
+    };
+    // show-mac-1: the drive delivers what fio reads (the two lines lie together).
+    qdt::v1::Verdict excellent;
+    excellent.set_rating(qdt::v1::RATING_EXCELLENT);
+    excellent.set_sustained_mb_s(2712);
+    excellent.set_crossfade_target_mb_s(2100);
+    excellent.set_summary("EXCELLENT: sustains 2712 MB/s and met every paced target");
+    auto fio1 = [&](int i) {
+      return (i < 10 ? 662 : i < 20 ? 2118 : 2712) + wobble(i, i < 20 ? 6 : 25);
+    };
+    FeedRun(
+        model, k1, "run-1", 1.7e9, fio1, [&](int i) { return fio1(i) * 1.004 + 2; }, excellent);
+    // show-mac-2: in the crossfade fio read from the page cache; the drive
+    // delivered a fraction. NO RATING, with a flag beside it.
+    const std::string reason =
+        "served from cache: fio read 24.1 GB in crossfade, the drive delivered 1.9 GB";
+    qdt::v1::Verdict cached;
+    cached.set_rating(qdt::v1::RATING_NO_RATING);
+    cached.set_no_rating_reason(reason);
+    cached.set_summary("NO RATING: " + reason);
+    cached.set_fails_crossfade_target(true);
+    cached.set_sustained_mb_s(1490);
+    cached.set_crossfade_target_mb_s(2100);
+    cached.add_flags(reason);
+    cached.add_flags(
+        "rested before crossfade: the drive read nothing for 450 ms at the handover (more than "
+        "100 ms): crossfade began on a rested drive");
+    auto fio2 = [&](int i) {
+      return (i < 10 ? 659 : i < 20 ? 2410 : 1490) + wobble(i, i < 20 ? 8 : 30);
+    };
+    auto drive2 = [&](int i) {
+      return i < 10 ? fio2(i) + 3 : i < 20 ? 190 + wobble(i, 40) : fio2(i) + 5;
+    };
+    FeedRun(model, k2, "run-2", 1.7e9, fio2, drive2, cached);
+    // foh-backup: a network volume without a counter: rated, not cross-checked;
+    // the agent's text tries to be markup.
+    qdt::v1::Verdict unchecked;
+    unchecked.set_rating(qdt::v1::RATING_ACCEPTABLE);
+    unchecked.set_fails_crossfade_target(true);
+    unchecked.set_sustained_mb_s(1180);
+    unchecked.set_crossfade_target_mb_s(2100);
+    unchecked.set_summary("ACCEPTABLE: fails the 2100 MB/s crossfade target (sustained 1180 MB/s)");
+    unchecked.add_flags(
+        "not cross-checked: no device counter for \"/Volumes/Show <b>B</b>\": smbfs has no "
+        "disk behind it");
+    FeedRun(
+        model, k3, "run-3", 1.7e9, [&](int i) { return (i < 10 ? 660 : 1180) + wobble(i, 20); },
+        [](int) { return -1.0; }, unchecked);
+    MainWindow window(&fleet);
+    window.show();
+    model.flush();  // the rows, then the store and the charts
+    QCOMPARE(store.sampleCount(k2, "run-2"), 30);
+
+    // show-mac-2 selected: fio's line and the drive's thin line, NO RATING
+    // with its reason once, and the other flag.
+    window.table()->selectRow(ViewRowOf(window, k2));
+    QChart* chart = window.driveChart()->chart();
+    QLineSeries* fio = SeriesNamed(chart, kFioSeriesName);
+    QLineSeries* drive = SeriesNamed(chart, kDeviceSeriesName);
+    QVERIFY(fio != nullptr);
+    QVERIFY(drive != nullptr);
+    const QVector<QPointF> stored = StoredDrivePoints(store, k2, "run-2");
+    QCOMPARE(stored.size(), 30);
+    QCOMPARE(drive->points(), stored);
+    QVERIFY(drive->pen().widthF() < fio->pen().widthF());
+    QVERIFY(window.runDetail()->isVisible());
+    const QString detail = window.runDetail()->text();
+    QCOMPARE(detail.count(QString::fromStdString(reason)), 1);
+    QVERIFY(detail.contains(QString::fromStdString("NO RATING: " + reason)));
+    QVERIFY(detail.contains("⚠ rested before crossfade: the drive read nothing for 450 ms"));
+    const QString cell = window.table()
+                             ->model()
+                             ->index(ViewRowOf(window, k2), FleetModel::kVerdict)
+                             .data()
+                             .toString();
+    QCOMPARE(cell, QString::fromStdString("⚠ NO RATING: " + reason));
+    // Neither a pass nor a fail: amber, never the fail's red.
+    QVERIFY(detail.contains("#a05a00"));
+    QVERIFY(!detail.contains("#c81e1e"));
+    QTest::qWait(200);
+    const QString path = QString(QDT_BINARY_DIR) + "/console-screenshot-verdict.png";
+    QImage shot = window.grab().toImage();
+    QVERIFY(shot.save(path));
+
+    // foh-backup: no counter, so no drive line (not a line at 0); its flag escaped.
+    window.table()->selectRow(ViewRowOf(window, k3));
+    chart = window.driveChart()->chart();
+    QVERIFY(SeriesNamed(chart, kFioSeriesName) != nullptr);
+    QVERIFY(SeriesNamed(chart, kDeviceSeriesName) == nullptr);
+    QVERIFY(window.runDetail()->isVisible());
+    const QString escaped = window.runDetail()->text();
+    QVERIFY2(escaped.contains("⚠ not cross-checked: no device counter for &quot;/Volumes/Show "
+                              "&lt;b&gt;B&lt;/b&gt;&quot;"),
+             qPrintable(escaped));
+    QVERIFY(!escaped.contains("<b>B</b>"));
+    QVERIFY(window.table()
+                ->model()
+                ->index(ViewRowOf(window, k3), FleetModel::kVerdict)
+                .data()
+                .toString()
+                .endsWith("— ⚠ not cross-checked"));
+
+    // show-mac-1: rated, no flag; both lines.
+    window.table()->selectRow(ViewRowOf(window, k1));
+    QVERIFY(SeriesNamed(window.driveChart()->chart(), kDeviceSeriesName) != nullptr);
+    QVERIFY(window.runDetail()->text().contains("EXCELLENT: sustains 2712 MB/s"));
+    QVERIFY(!window.runDetail()->text().contains("⚠"));
+
+    // Nothing selected: no verdict shown for nobody.
+    window.table()->clearSelection();
+    QVERIFY(!window.runDetail()->isVisible());
   }
 };
 
