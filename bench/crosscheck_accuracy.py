@@ -87,7 +87,7 @@ def main():
     watched = {ROOT: set(os.listdir(ROOT)), os.getcwd(): set(os.listdir(os.getcwd())),
                "/dev/shm": set(os.listdir("/dev/shm"))}
     try:
-        loop = LoopVolume(8 * args.file_size_mib + 512)
+        loop = LoopVolume(8 * args.file_size_mib + 1024)  # ext4 keeps some for itself
     except BenchError as e:
         print(f"crosscheck_accuracy: cannot make a loop device here: {e}", file=sys.stderr)
         return SKIP if args.smoke else 1
