@@ -40,8 +40,20 @@ def main(stage, version, console):
         check(str(plist.get(key, "")).startswith("/"), f"{key} is {plist.get(key)!r}, not absolute")
     check(plist.get("StandardOutPath", "").startswith("/Library/Logs/QDT/"),
           "the log is not in /Library/Logs/QDT (uninstall.sh removes that folder)")
-    check(plist.get("ProcessType") != "Background" and plist.get("LowPriorityIO") is False,
-          "the daemon's I/O may be throttled (ProcessType Background or LowPriorityIO not false)")
+    # launchd.plist(5): unspecified or Standard = "light resource limits ... throttling its CPU
+    # usage and I/O bandwidth"; Interactive is not throttled (docs/MACOS.md).
+    check(plist.get("ProcessType") == "Interactive",
+          f"ProcessType is {plist.get('ProcessType')!r}: launchd throttles the daemon's I/O "
+          "unless it is Interactive")
+    check(plist.get("LowPriorityIO") is False and plist.get("LowPriorityBackgroundIO") is False,
+          "LowPriorityIO / LowPriorityBackgroundIO not false: the daemon's I/O may be throttled")
+    # A root daemon runs tools found on its PATH: only folders root owns, never Homebrew's
+    # (user-writable: anyone could plant a "smartctl" that root then runs).
+    path = plist.get("EnvironmentVariables", {}).get("PATH", "")
+    allowed = {"/Library/QDT/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"}
+    check(path != "", "the daemon has no PATH (its tools would not be found)")
+    for d in path.split(":"):
+        check(d in allowed, f"PATH holds {d!r}: a root daemon's PATH must hold only {sorted(allowed)}")
 
     check(os.access(f"{root}{AGENT}", os.X_OK), f"{AGENT} is not in the payload")
 
