@@ -115,10 +115,13 @@ qdt::v1::Stream PacedStream(const std::string& name, uint64_t rate) {
 }
 
 TEST(PacedPhaseTest, DeliversItsTargetWithinFivePercent) {
-  // 4 clips of 50 MB/s for 6 s: well within any disk this runs on.
+  // 4 clips of 50 MB/s for 6 s on a loop device of the test's own: pacing is
+  // what is tested, not the shared disk of a busy CI machine (seen: 2 windows
+  // under 190 MB/s on the build disk while two compilers ran).
+  LoopVolume volume;
+  if (!volume.ok()) GTEST_SKIP() << volume.skip_reason();
   InProcessAgent agent;
-  TempDir target("target");
-  qdt::v1::StartRunRequest req = SetupCheckRequest(target.path(), 1.0);
+  qdt::v1::StartRunRequest req = SetupCheckRequest(volume.mount_point(), 1.0);
   req.clear_profile_name();
   auto* p = req.mutable_profile();
   p->set_name("paced");
@@ -136,7 +139,7 @@ TEST(PacedPhaseTest, DeliversItsTargetWithinFivePercent) {
   const auto& pv = rec.run().verdict().phases(0);
   EXPECT_NEAR(pv.mean_mb_s() / 200, 1.0, 0.05);
   EXPECT_NEAR(pv.median_mb_s() / 200, 1.0, 0.05);
-  EXPECT_EQ(pv.missed_windows(), 0u);
+  EXPECT_EQ(pv.missed_windows(), 0u) << "worst window " << pv.worst_mb_s() << " MB/s";
 }
 
 TEST(CrossfadeBurstTest, ShowsInTheSamplesAtItsScheduledTime) {
