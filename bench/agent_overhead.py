@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qdtbench import (ROOT, Agent, BenchError, LoopVolume, device_of, device_read_bytes,  # noqa: E402
-                      listing, mean_read_mbps, parse_fio_reports, proc_cpu_s, proc_rss_mb, run)
+                      listing, mean_read_mbps, ours, parse_fio_reports, proc_cpu_s, proc_rss_mb, run)
 
 GATE_OPTIONS = ("exec_prerun=", "startdelay=")
 
@@ -214,8 +214,10 @@ def main():
         args.pairs, args.seconds, args.file_size_mib = 2, 2, 64
     args.build = os.path.abspath(args.build)
 
-    watched = {p: listing(p) if p != ROOT else set(os.listdir(ROOT))
-               for p in {ROOT, os.getcwd()}}
+    # The target is the benchmark's alone: all of it is watched. The shared
+    # folders only for what a benchmark or its fio could leave there.
+    shared = {p: ours(os.listdir(p)) for p in {ROOT, os.getcwd()}}
+    watched = {}
     loop = None
     work = tempfile.mkdtemp(prefix="qdt-bench-", dir=args.build)
     try:
@@ -227,9 +229,11 @@ def main():
         watched[args.target] = listing(args.target)
         rows = bench(args, work)
         for path, before in watched.items():
-            after = set(os.listdir(path)) if path == ROOT else listing(path)
-            if after - before:
-                raise BenchError(f"left behind in {path}: {sorted(after - before)[:5]}")
+            if listing(path) - before:
+                raise BenchError(f"left behind in {path}: {sorted(listing(path) - before)[:5]}")
+        for path, before in shared.items():
+            if ours(os.listdir(path)) - before:
+                raise BenchError(f"left behind in {path}: {sorted(ours(os.listdir(path)) - before)[:5]}")
     except BenchError as e:
         print(f"agent_overhead: {e}", file=sys.stderr)
         return 1

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qdtbench import ROOT, Agent, BenchError, LoopVolume, listing, run  # noqa: E402
+from qdtbench import ROOT, Agent, BenchError, LoopVolume, listing, ours, run  # noqa: E402
 
 SKIP = 77
 
@@ -84,8 +84,7 @@ def main():
     if args.smoke:
         args.file_size_mib, runs = 64, [("setup-check", 0.1)]
 
-    watched = {ROOT: set(os.listdir(ROOT)), os.getcwd(): set(os.listdir(os.getcwd())),
-               "/dev/shm": set(os.listdir("/dev/shm"))}
+    watched = {p: ours(os.listdir(p)) for p in {ROOT, os.getcwd(), "/dev/shm"}}
     try:
         loop = LoopVolume(8 * args.file_size_mib + 1024)  # ext4 keeps some for itself
     except BenchError as e:
@@ -128,9 +127,9 @@ def main():
         print(f"crosscheck_accuracy: left behind {loop_mount}", file=sys.stderr)
         return 1
     for path, before in watched.items():
-        if set(os.listdir(path)) - before:
-            print(f"crosscheck_accuracy: left behind in {path}: {sorted(set(os.listdir(path)) - before)[:5]}",
-                  file=sys.stderr)
+        left = ours(os.listdir(path)) - before
+        if left:
+            print(f"crosscheck_accuracy: left behind in {path}: {sorted(left)[:5]}", file=sys.stderr)
             return 1
     print("nothing left behind")
     if args.markdown:

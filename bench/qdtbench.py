@@ -3,6 +3,7 @@ output, a loop device of the benchmark's own, and the check that a benchmark
 leaves nothing behind."""
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -98,6 +99,17 @@ class Agent:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=30)
         self.log.close()
+
+
+# What a benchmark (or the fio it runs) could leave in a folder it shares with
+# others (the repository root, the current folder, /dev/shm): only such names
+# are looked for there, so tests running alongside do not count.
+OURS = re.compile(r"^(stream-\d+\.(dat|prerun\.txt)|gate-\d+(-\d+)?\.fifo|raw\.fio|layout\.fio"
+                  r"|phase-\d+\.fio|\.qdt-|qdt-bench)")
+
+
+def ours(names):
+    return {n for n in names if OURS.match(n)}
 
 
 def listing(path):
