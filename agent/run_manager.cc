@@ -9,6 +9,7 @@
 #include "agent/probes/qlab.h"
 #include "agent/run/device_counter.h"
 #include "agent/run/fio_invoker.h"
+#include "agent/run/power_hold.h"
 #include "agent/run/run_recovery.h"
 #include "agent/run/test_area.h"
 #include "common/logging.h"
@@ -98,6 +99,17 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
       ChooseDeviceCounter(plan.target_dir, options_.platform, options_.commands);
   deps.counter = std::move(counter.counter);
   deps.counter_note = std::move(counter.note);
+  // caffeinate on macOS, systemd-inhibit on Linux; acquired by the executor
+  // on the run's worker thread (power_hold.h).
+  PowerHoldOptions hold;
+  hold.platform = options_.platform;
+  hold.run_id = plan.run_id;
+  deps.power_hold = [hold] { return AcquirePowerHold(hold); };
+  deps.power_source = [platform = options_.platform, commands = options_.commands] {
+    return ReadPowerSource(platform, commands);
+  };
+  deps.platform = options_.platform;
+  deps.agent_path = SelfExecutablePath();
   // The volume before the layout, for the low-free-space flag; 0 = unknown.
   const VolumeSpace space = SpaceOf(plan.target_dir).value_or(VolumeSpace{});
   const TestArea made = *area;

@@ -266,6 +266,7 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
                                 in.free_bytes / 1e9, in.total_bytes / 1e9,
                                 100.0 * in.free_bytes / in.total_bytes));
   }
+  if (in.power_source == "Battery Power") v.add_flags(kOnBatteryFlag);
   double sustained = unpaced_sustained >= 0 ? unpaced_sustained : best_paced_median;
   v.set_sustained_mb_s(sustained);
 

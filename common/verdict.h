@@ -40,7 +40,9 @@
 //   its first quarter's); probably served from cache (a phase mean above the
 //   drive's plausible ceiling, when known); queue depth capped (fio kept fewer
 //   reads in flight than asked: posixaio's kern.aioprocmax on macOS); low free
-//   space (under 10 % of the volume free at the start).
+//   space (under 10 % of the volume free at the start); on battery (the
+//   machine drew from "Battery Power" as the run began: kOnBatteryFlag; the
+//   rating stands).
 // - A run that did not finish every phase gets no rating (RATING_NO_RATING,
 //   with no_rating_reason), fails_crossfade_target = true, the flag
 //   "incomplete: phase <name> did not finish" and the summary "NO RATING: the
@@ -130,6 +132,9 @@ struct VerdictInput {
   // The drive's rest at each handover (Run.checks.boundaries); a boundary
   // without idle_gap_ms was not measured and is not judged.
   std::vector<qdt::v1::PhaseBoundary> boundaries;
+  // What powered the machine as the run began (Run.checks.power_source):
+  // "AC Power", "Battery Power", "UPS Power"; empty = unknown.
+  std::string power_source;
 };
 
 // Flag thresholds (docs/VERDICTS.md).
@@ -145,6 +150,11 @@ inline constexpr double kOtherReadsMinMBps = 5;
 inline constexpr double kMaxResidentFraction = 0.01;
 // Longer than this without a read at a handover, the next phase began rested.
 inline constexpr double kMaxRestMs = 100;
+
+// The flag of a run on battery power (the rating stands).
+inline constexpr char kOnBatteryFlag[] =
+    "on battery: the Mac ran the test on battery power (a show runs on AC; power management may "
+    "slow the drive)";
 
 // Windows shorter than this are not judged.
 inline constexpr double kMinJudgedWindowS = 0.5;

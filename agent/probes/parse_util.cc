@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 
 namespace qdt::agent {
 
@@ -22,6 +23,19 @@ bool SplitField(absl::string_view line, absl::string_view* key, absl::string_vie
   *key = absl::StripAsciiWhitespace(line.substr(0, colon));
   *value = absl::StripAsciiWhitespace(line.substr(colon + 1));
   return !key->empty();
+}
+
+std::string PrintableExcerpt(absl::string_view text, size_t max_chars) {
+  std::string out;
+  for (unsigned char c : text.substr(0, max_chars)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += absl::StrFormat("\\x%02x", c);
+    }
+  }
+  if (text.size() > max_chars) out += "...";
+  return out;
 }
 
 }  // namespace qdt::agent

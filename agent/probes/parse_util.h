@@ -6,6 +6,7 @@
 #ifndef QDT_AGENT_PROBES_PARSE_UTIL_H_
 #define QDT_AGENT_PROBES_PARSE_UTIL_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,12 @@ std::string JsonString(const nlohmann::json& obj, const char* key);
 // Celsius"}: split at the first ':', both sides trimmed. False when there is
 // no ':' or the key is empty.
 bool SplitField(absl::string_view line, absl::string_view* key, absl::string_view* value);
+
+// A tool's words for a message: printable ASCII kept as is, every other byte
+// as \xHH, cut to `max_chars` of the input with "..." after. Quotes are
+// kept (unlike absl::CHexEscape), so "Now drawing from 'AC Power'" reads as
+// printed.
+std::string PrintableExcerpt(absl::string_view text, size_t max_chars = 80);
 
 }  // namespace qdt::agent
 

@@ -2,10 +2,13 @@
 
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/probes/parse_util.h"
 
 namespace qdt::agent {
 
@@ -27,6 +30,31 @@ PmsetTherm ParsePmsetTherm(absl::string_view text) {
     if (key == "CPU_Available_CPUs") t.cpu_available_cpus = value;
   }
   return t;
+}
+
+absl::StatusOr<std::string> ParsePmsetPowerSource(absl::string_view text) {
+  constexpr absl::string_view kField = "pmset -g batt: power source: ";
+  if (text.size() > kMaxPmsetBattBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(kField, "output of ", text.size(),
+                                                   " bytes is more than ", kMaxPmsetBattBytes));
+  }
+  absl::string_view first;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    first = absl::StripAsciiWhitespace(line);
+    if (!first.empty()) break;
+  }
+  if (first.empty()) return absl::InvalidArgumentError(absl::StrCat(kField, "no output"));
+  constexpr absl::string_view kPrefix = "Now drawing from '";
+  absl::string_view source = first;
+  if (!absl::ConsumePrefix(&source, kPrefix) || !absl::ConsumeSuffix(&source, "'")) {
+    return absl::InvalidArgumentError(absl::StrCat(kField, "first line \"", PrintableExcerpt(first),
+                                                   "\" is not \"Now drawing from '<source>'\""));
+  }
+  for (absl::string_view known : {"AC Power", "Battery Power", "UPS Power"}) {
+    if (source == known) return std::string(known);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(kField, "\"", PrintableExcerpt(source),
+                                                 "\" is not AC Power, Battery Power or UPS Power"));
 }
 
 }  // namespace qdt::agent

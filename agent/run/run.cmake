@@ -1,5 +1,5 @@
 # agent/run: the life of a run (plan, test area, fio invoker, phase sampler,
-# executor, recovery). Compiled into qdt_agent.
+# power hold, executor, recovery). Compiled into qdt_agent.
 target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_counter.cc
   ${CMAKE_CURRENT_LIST_DIR}/fio_invoker.cc
@@ -7,6 +7,8 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/page_cache.cc
   ${CMAKE_CURRENT_LIST_DIR}/phase_pipeline.cc
   ${CMAKE_CURRENT_LIST_DIR}/phase_sampler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/power_hold.cc
+  ${CMAKE_CURRENT_LIST_DIR}/read_check.cc
   ${CMAKE_CURRENT_LIST_DIR}/run_executor.cc
   ${CMAKE_CURRENT_LIST_DIR}/run_plan.cc
   ${CMAKE_CURRENT_LIST_DIR}/run_recovery.cc

@@ -75,12 +75,44 @@ RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1
 }
 
 void RunExecutor::Execute() {
+  // Awake from before the layout until the test files are gone, whatever the end.
+  std::unique_ptr<PowerHold> hold = HoldPower();
   absl::Status status = Prepare();
   if (status.ok()) status = EvictCache();
   if (status.ok()) status = RunPhases();
   Judge();
   CleanUp();
+  if (hold != nullptr) hold->Release();
   Finish(status);
+}
+
+std::unique_ptr<PowerHold> RunExecutor::HoldPower() {
+  std::unique_ptr<PowerHold> hold = deps_.power_hold ? deps_.power_hold() : nullptr;
+  absl::StatusOr<std::string> source =
+      deps_.power_source ? deps_.power_source() : absl::StatusOr<std::string>("");
+  {
+    absl::MutexLock lock(&mu_);
+    qdt::v1::MeasurementChecks* checks = run_.mutable_checks();
+    checks->set_power_hold(hold != nullptr ? hold->holder() : "");
+    checks->set_power_hold_note(hold != nullptr ? hold->note() : "");
+    checks->set_power_source(source.ok() ? *source : "");
+  }
+  if (hold != nullptr && !hold->holder().empty()) {
+    Log(LogLine::LEVEL_INFO, absl::StrCat("keeping the machine awake: ", hold->holder()));
+  } else if (hold != nullptr) {
+    Log(LogLine::LEVEL_WARNING,
+        absl::StrCat("nothing keeps the machine awake during the run (if it sleeps, the test "
+                     "stalls): ",
+                     hold->note()));
+  }
+  if (!source.ok()) {
+    Log(LogLine::LEVEL_WARNING, absl::StrCat("power source unknown: ", source.status().message()));
+  } else if (!source->empty()) {
+    Log(*source == "Battery Power" ? LogLine::LEVEL_WARNING : LogLine::LEVEL_INFO,
+        absl::StrCat("power source: ", *source));
+  }
+  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
+  return hold;
 }
 
 absl::Status RunExecutor::Prepare() {
@@ -107,6 +139,13 @@ absl::Status RunExecutor::EvictCache() {
   std::vector<std::string> paths;
   for (int i = 0; i < plan_.file_count; ++i) {
     paths.push_back(absl::StrCat(area_.dir(), "/", fio::StreamFileName(i)));
+  }
+  // Written is not readable: macOS lets a daemon without Full Disk Access
+  // lay files out on /Volumes and then refuses to read them.
+  if (auto st = CheckReadable(paths, deps_.read_probe, deps_.platform, plan_.target_dir,
+                              deps_.agent_path);
+      !st.ok()) {
+    return st;
   }
   auto evicted = EvictTestFiles(paths);
   if (!evicted.ok()) return evicted.status();
@@ -226,6 +265,7 @@ void RunExecutor::Judge() {
   {
     absl::MutexLock lock(&mu_);
     input.boundaries.assign(run_.checks().boundaries().begin(), run_.checks().boundaries().end());
+    input.power_source = run_.checks().power_source();
   }
   if (deps_.counter != nullptr) {
     input.device_counter = deps_.counter->device();

@@ -1,9 +1,10 @@
 // RunExecutor drives one accepted run from PENDING to its final state on the
 // run's worker thread. Execute() is the whole life of a run:
 //
-//   prepare (lay the files out) → evict them from the page cache (and prove
-//   it) → the phases, back to back from the synchronised start
-//   (phase_pipeline.h) → judge → clean up → final state
+//   hold the machine awake (power_hold.h) → prepare (lay the files out) →
+//   evict them from the page cache (and prove it) → the phases, back to back
+//   from the synchronised start (phase_pipeline.h) → judge → clean up →
+//   release the hold → final state
 //
 // One absl::Status flows through those steps: the first step that fails (or
 // sees a stop) decides the final state, and the steps after it are skipped,
@@ -19,6 +20,7 @@
 #ifndef QDT_AGENT_RUN_RUN_EXECUTOR_H_
 #define QDT_AGENT_RUN_RUN_EXECUTOR_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,8 @@
 #include "agent/run/device_counter.h"
 #include "agent/run/fio_invoker.h"
 #include "agent/run/phase_sampler.h"
+#include "agent/run/power_hold.h"
+#include "agent/run/read_check.h"
 #include "agent/run/run_plan.h"
 #include "agent/run/test_area.h"
 #include "agent/run_store.h"
@@ -47,6 +51,18 @@ struct RunExecutorDeps {
   // was found, and counter_note says why.
   std::unique_ptr<DeviceCounter> counter;
   std::string counter_note;
+  // After the layout, every test file is read back through this
+  // (read_check.h: macOS refuses a daemon without Full Disk Access).
+  ReadProbe read_probe = ReadFirstMiB;
+  Platform platform = HostPlatform();
+  std::string agent_path = kInstalledAgentPath;  // named in the Full Disk Access fix
+  // Keeps the machine awake (power_hold.h): called on the worker thread before
+  // the layout; the hold is released after the clean-up, before the final
+  // state, at every end. Null = no hold is asked for and none is recorded.
+  std::function<std::unique_ptr<PowerHold>()> power_hold;
+  // What powers the machine as the run begins (ReadPowerSource): "AC Power",
+  // "Battery Power", "UPS Power" or "" (unknown). Null = not asked.
+  std::function<absl::StatusOr<std::string>()> power_source;
 };
 
 enum class StopReason { kRequested, kShutdown };
@@ -80,6 +96,8 @@ class RunExecutor {
 
  private:
   // The steps of Execute(), in order.
+  // Before the layout: the power hold taken and recorded with the power source.
+  std::unique_ptr<PowerHold> HoldPower();
   absl::Status Prepare();
   absl::Status EvictCache();
   absl::Status RunPhases();

@@ -7,4 +7,6 @@ qdt_add_test(run_engine_test
           ${CMAKE_CURRENT_LIST_DIR}/test_area_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/run_executor_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/gap_monitor_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/read_check_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/power_hold_test.cc
   LIBS qdt_test_harness LABELS unit)

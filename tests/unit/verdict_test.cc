@@ -321,6 +321,23 @@ TEST(VerdictFlagsTest, LowFreeSpace) {
   EXPECT_FALSE(HasFlag(ComputeVerdict(in), "low free space"));
 }
 
+TEST(VerdictFlagsTest, OnBatteryIsSaidAndTheRatingStands) {
+  VerdictInput in = SetupCheck({656}, {2100}, {3000});
+  const qdt::v1::Verdict on_ac = ComputeVerdict(in);
+  in.power_source = "Battery Power";
+  const qdt::v1::Verdict v = ComputeVerdict(in);
+  EXPECT_TRUE(HasFlag(v,
+                      "on battery: the Mac ran the test on battery power (a show runs on AC; power "
+                      "management may slow the drive)"));
+  EXPECT_EQ(v.flags_size(), on_ac.flags_size() + 1);
+  EXPECT_EQ(v.rating(), on_ac.rating());
+  EXPECT_EQ(v.summary(), on_ac.summary());
+  for (const char* source : {"AC Power", "UPS Power", ""}) {
+    in.power_source = source;
+    EXPECT_FALSE(HasFlag(ComputeVerdict(in), "on battery")) << source;
+  }
+}
+
 TEST(VerdictTest, IncompleteRunGetsNoRating) {
   VerdictInput in = SetupCheck({656, 656}, {2100}, {});
   in.phases[1].completed = false;
