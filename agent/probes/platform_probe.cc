@@ -1,5 +1,6 @@
 #include "agent/probes/platform_probe.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -190,9 +191,17 @@ std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
     *internal_device = "/dev/" + parsed->nvme.front().bsd_name;
   }
   const std::optional<DiskutilList> list = ReadDiskutilList(runner, notes);
+  const bool has_data_volume =
+      std::any_of(parsed->volumes.begin(), parsed->volumes.end(),
+                  [](const SpVolume& v) { return v.mount_point == kMacosDataVolume; });
   for (const SpVolume& v : parsed->volumes) {
+    // The sealed system volume and /System's helper mounts are not offered;
+    // the data volume is offered as /Users/Shared (system_profiler.h).
+    const std::optional<std::string> path = MacosTestPath(v, has_data_volume);
+    if (!path) continue;
     qdt::v1::Volume vol = VolumeFromSystemProfiler(v, parsed->nvme);
     AddDiskutilInfo(runner, list, v.mount_point, &vol, notes);
+    vol.set_mount_point(*path);
     volumes.push_back(std::move(vol));
   }
   return volumes;

@@ -62,4 +62,13 @@ absl::StatusOr<SystemProfilerStorage> ParseSystemProfilerJson(absl::string_view 
   return out;
 }
 
+std::optional<std::string> MacosTestPath(const SpVolume& volume, bool has_data_volume) {
+  const std::string& m = volume.mount_point;
+  if (m.empty()) return std::nullopt;  // not mounted
+  if (!has_data_volume) return m;      // macOS before 10.15: one volume at "/"
+  if (m == kMacosDataVolume) return std::string(kMacosInternalTarget);
+  if (m == "/" || m.rfind("/System/", 0) == 0) return std::nullopt;
+  return m;
+}
+
 }  // namespace qdt::agent

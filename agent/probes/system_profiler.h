@@ -47,6 +47,19 @@ struct SystemProfilerStorage {
 // Error when the text is not system_profiler JSON.
 absl::StatusOr<SystemProfilerStorage> ParseSystemProfilerJson(absl::string_view text);
 
+// Where a volume can be tested, as the console should offer it; nullopt for a
+// volume that is not for tests. Since macOS 10.15 the system volume at "/" is
+// sealed and read-only and the data lives on "/System/Volumes/Data"
+// (Apple, "About the read-only system volume in macOS Catalina"); the agent's
+// default allowed targets refuse the latter, and /Users/Shared on the data
+// volume is not TCC-protected (docs/MACOS.md). So, when `has_data_volume`:
+// "/" is hidden, "/System/Volumes/Data" is offered as "/Users/Shared", and
+// the other /System mounts (Preboot, VM, Update, MobileAsset .AssetData
+// cryptexes) are hidden. Every other volume is offered at its mount point.
+inline constexpr char kMacosDataVolume[] = "/System/Volumes/Data";
+inline constexpr char kMacosInternalTarget[] = "/Users/Shared";
+std::optional<std::string> MacosTestPath(const SpVolume& volume, bool has_data_volume);
+
 }  // namespace qdt::agent
 
 #endif  // QDT_AGENT_PROBES_SYSTEM_PROFILER_H_

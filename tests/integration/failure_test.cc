@@ -341,7 +341,9 @@ void MakeFakeMacTools(
            fx +
            "/diskutil/diskutil_list_plist_physical_macos_vm_applesilicon_isc_apfs_recovery.plist' "
            ";;\n"
-           "  'info -plist') if [ \"$3\" = / ]; then cat '" +
+           // The data volume shares "/"'s APFS container and physical store;
+           // the capture is of "/" (on an Intel Mac): the chain is the same.
+           "  'info -plist') if [ \"$3\" = /System/Volumes/Data ]; then cat '" +
            fx + "/diskutil/diskutil_info_plist_root_apfs_pci_ssd_intel_mac.plist'; else cat '" +
            fx +
            "/diskutil/diskutil_info_plist_error_smb_not_a_disk.plist'; exit 1; fi ;;\n"
@@ -377,26 +379,20 @@ TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
   auto doc = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << out;
   EXPECT_EQ(doc["platform"], "macos");
-  ASSERT_EQ(doc["volumes"].size(), 2u) << out;
-  const auto& root = doc["volumes"][1];
-  EXPECT_EQ(root["mount_point"], "/");
-  EXPECT_EQ(root["model"], "APPLE SSD AP0256Z");
-  EXPECT_EQ(root["serial"], "0ba018e4045c5e3e");
-  EXPECT_EQ(root["protocol"], "Apple Fabric");
-  EXPECT_EQ(root["solid_state"], "SOLID_STATE_YES");
-  EXPECT_EQ(root["free_bytes"], "23142211584");
-  // diskutil info -plist / names the APFS physical store disk0s2; diskutil
+  // The sealed system volume "/" is not offered; the data volume is, as
+  // /Users/Shared (where the default config allows tests).
+  ASSERT_EQ(doc["volumes"].size(), 1u) << out;
+  const auto& data = doc["volumes"][0];
+  EXPECT_EQ(data["mount_point"], "/Users/Shared");
+  EXPECT_EQ(data["device"], "disk3s5");
+  EXPECT_EQ(data["model"], "APPLE SSD AP0256Z");
+  EXPECT_EQ(data["serial"], "0ba018e4045c5e3e");
+  EXPECT_EQ(data["protocol"], "Apple Fabric");
+  EXPECT_EQ(data["solid_state"], "SOLID_STATE_YES");
+  EXPECT_EQ(data["free_bytes"], "23142219776");
+  // diskutil info -plist names the APFS physical store disk0s2; diskutil
   // list -plist puts disk0s2 on the whole disk disk0.
-  EXPECT_EQ(root["physical_device"], "disk0");
-  // The Data volume's diskutil call failed (the error form): noted, and its
-  // drive stays unknown instead of guessed.
-  EXPECT_EQ(doc["volumes"][0]["physical_device"], "");
-  bool noted = false;
-  for (const auto& n : doc["notes"]) {
-    noted |= n.get<std::string>().find("/System/Volumes/Data: diskutil: Could not find disk") !=
-             std::string::npos;
-  }
-  EXPECT_TRUE(noted) << doc["notes"].dump();
+  EXPECT_EQ(data["physical_device"], "disk0");
   EXPECT_EQ(doc["drive_temperature_c"], 35);
   EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0");
   EXPECT_EQ(doc["thermal_pressure"], "THERMAL_PRESSURE_NOMINAL");
@@ -439,7 +435,9 @@ TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
   out = RunCommand(ctl + " volumes", &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_THAT(out, HasSubstr("APPLE SSD AP0256Z (0ba018e4045c5e3e)"));
-  EXPECT_THAT(out, ::testing::ContainsRegex("\n/ +disk3s1s1 +disk0 +APFS +Apple Fabric +yes"));
+  EXPECT_THAT(out,
+              ::testing::ContainsRegex("\n/Users/Shared +disk3s5 +disk0 +APFS +Apple Fabric +yes"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("disk3s1s1")));  // the sealed system volume
   out = RunCommand(ctl + " telemetry --count 2", &rc);
   EXPECT_EQ(rc, 0) << out << agent.Log();
   EXPECT_THAT(out, HasSubstr("drive 32.0 °C  thermal pressure NOMINAL"));

@@ -48,5 +48,38 @@ TEST(SystemProfilerTest, VirtualMachineHasNoNvmeAndNoDriveFacts) {
   EXPECT_FALSE(ParseSystemProfilerJson("SPStorageDataType:\n").ok());
 }
 
+// The internal drive is offered where a test may run: the data volume as
+// /Users/Shared; the sealed "/" and /System's own mounts hidden.
+TEST(SystemProfilerTest, TheInternalDriveIsOfferedAsUsersSharedAndTheSystemVolumeHidden) {
+  auto mac = ParseSystemProfilerJson(
+      Fixture("system_profiler/applesilicon_ap0256z_SPStorage_SPNVMe_SPSerialATA.json"));
+  ASSERT_TRUE(mac.ok());
+  ASSERT_EQ(mac->volumes.size(), 2u);
+  EXPECT_EQ(MacosTestPath(mac->volumes[0], true), "/Users/Shared");  // Data
+  EXPECT_EQ(MacosTestPath(mac->volumes[1], true), std::nullopt);     // "/", read-only
+  // The macOS 26 VM also mounts MobileAsset cryptexes under /System/Library.
+  auto vm = ParseSystemProfilerJson(
+      Fixture("system_profiler/github_runner_macos26_arm64_vm_SPStorageDataType.json"));
+  ASSERT_TRUE(vm.ok());
+  std::vector<std::string> offered;
+  for (const SpVolume& v : vm->volumes) {
+    if (auto p = MacosTestPath(v, true)) offered.push_back(*p);
+  }
+  EXPECT_THAT(offered, ::testing::Contains("/Users/Shared"));
+  for (const std::string& p : offered) {
+    EXPECT_NE(p.rfind("/System/", 0), 0u) << p;
+    EXPECT_NE(p, "/");
+  }
+  // An external drive keeps its mount point; before 10.15 "/" is the one volume.
+  SpVolume external;
+  external.mount_point = "/Volumes/Show";
+  EXPECT_EQ(MacosTestPath(external, true), "/Volumes/Show");
+  SpVolume root;
+  root.mount_point = "/";
+  EXPECT_EQ(MacosTestPath(root, false), "/");
+  root.mount_point = "";
+  EXPECT_EQ(MacosTestPath(root, true), std::nullopt);
+}
+
 }  // namespace
 }  // namespace qdt::agent
