@@ -110,6 +110,10 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
   };
   deps.platform = options_.platform;
   deps.agent_path = SelfExecutablePath();
+  if (options_.platform == Platform::kMacOS && options_.commands != nullptr) {
+    deps.background = CheckBackgroundReaders(options_.commands, plan.target_dir,
+                                             absl::StrCat(plan.target_dir, "/.qdt-test"));
+  }
   // The volume before the layout, for the low-free-space flag; 0 = unknown.
   const VolumeSpace space = SpaceOf(plan.target_dir).value_or(VolumeSpace{});
   const TestArea made = *area;

@@ -8,6 +8,7 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/platform_probe.cc
   ${CMAKE_CURRENT_LIST_DIR}/qlab.cc
   ${CMAKE_CURRENT_LIST_DIR}/thermal_monitor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/thermal_pressure.cc
   # One per tool: pure parsers, except hwmon (reads sysfs) and ReadSmartctl.
   ${CMAKE_CURRENT_LIST_DIR}/diskstats.cc
   ${CMAKE_CURRENT_LIST_DIR}/diskutil.cc
@@ -16,8 +17,13 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/iostat.cc
   ${CMAKE_CURRENT_LIST_DIR}/parse_util.cc
   ${CMAKE_CURRENT_LIST_DIR}/plist.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mdutil.cc
   ${CMAKE_CURRENT_LIST_DIR}/pmset.cc
   ${CMAKE_CURRENT_LIST_DIR}/powermetrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/smartctl.cc
   ${CMAKE_CURRENT_LIST_DIR}/system_profiler.cc
 )
+# The thermal pressure without a child process (notify(3)): macOS only.
+if(APPLE)
+  target_sources(qdt_agent PRIVATE ${CMAKE_CURRENT_LIST_DIR}/thermal_pressure_darwin.cc)
+endif()

@@ -1,6 +1,7 @@
 # agent/run: the life of a run (plan, test area, fio invoker, phase sampler,
 # power hold, executor, recovery). Compiled into qdt_agent.
 target_sources(qdt_agent PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/background_readers.cc
   ${CMAKE_CURRENT_LIST_DIR}/device_counter.cc
   ${CMAKE_CURRENT_LIST_DIR}/fio_invoker.cc
   ${CMAKE_CURRENT_LIST_DIR}/gap_monitor.cc

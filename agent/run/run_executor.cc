@@ -1,5 +1,6 @@
 #include "agent/run/run_executor.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/run/gap_monitor.h"
@@ -77,6 +78,7 @@ RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1
 void RunExecutor::Execute() {
   // Awake from before the layout until the test files are gone, whatever the end.
   std::unique_ptr<PowerHold> hold = HoldPower();
+  NoteBackgroundReaders();
   absl::Status status = Prepare();
   if (status.ok()) status = EvictCache();
   if (status.ok()) status = RunPhases();
@@ -113,6 +115,27 @@ std::unique_ptr<PowerHold> RunExecutor::HoldPower() {
   }
   if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
   return hold;
+}
+
+void RunExecutor::NoteBackgroundReaders() {
+  if (!deps_.background) return;
+  const BackgroundReaders& b = *deps_.background;
+  {
+    absl::MutexLock lock(&mu_);
+    run_.mutable_checks()->set_spotlight(b.spotlight);
+    run_.mutable_checks()->set_time_machine(b.time_machine);
+  }
+  if (b.spotlight_indexes) {
+    Log(LogLine::LEVEL_WARNING,
+        absl::StrCat("Spotlight indexes ", plan_.target_dir,
+                     ": it reads new files while the test runs (they show as other reads); for "
+                     "the show, turn it off: sudo mdutil -i off ",
+                     b.spotlight_store));
+  } else if (b.spotlight.empty()) {
+    Log(LogLine::LEVEL_INFO, absl::StrCat("Spotlight state unknown: ", b.spotlight_note));
+  }
+  Log(absl::StartsWith(b.time_machine, "excluded") ? LogLine::LEVEL_INFO : LogLine::LEVEL_WARNING,
+      absl::StrCat("Time Machine: ", b.time_machine));
 }
 
 absl::Status RunExecutor::Prepare() {

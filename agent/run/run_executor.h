@@ -22,6 +22,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/event_journal.h"
+#include "agent/run/background_readers.h"
 #include "agent/run/device_counter.h"
 #include "agent/run/fio_invoker.h"
 #include "agent/run/phase_sampler.h"
@@ -63,6 +65,9 @@ struct RunExecutorDeps {
   // What powers the machine as the run begins (ReadPowerSource): "AC Power",
   // "Battery Power", "UPS Power" or "" (unknown). Null = not asked.
   std::function<absl::StatusOr<std::string>()> power_source;
+  // macOS: Spotlight and Time Machine on the target (background_readers.h),
+  // checked by the manager before the executor starts; unset on Linux.
+  std::optional<BackgroundReaders> background;
 };
 
 enum class StopReason { kRequested, kShutdown };
@@ -98,6 +103,8 @@ class RunExecutor {
   // The steps of Execute(), in order.
   // Before the layout: the power hold taken and recorded with the power source.
   std::unique_ptr<PowerHold> HoldPower();
+  // Spotlight and Time Machine on the target, recorded and said (macOS).
+  void NoteBackgroundReaders();
   absl::Status Prepare();
   absl::Status EvictCache();
   absl::Status RunPhases();

@@ -60,6 +60,10 @@ class PowerHoldProcessTest : public ::testing::Test {
                       "\nsleep 600 &\nwait"));
     Tool("pmset", absl::StrCat("[ \"$*\" = '-g batt' ] || exit 1\ncat '", QDT_FIXTURE_DIR,
                                "/pmset/pmset_g_batt_battery_power_discharging_macos.txt'"));
+    // Spotlight indexes the target's volume (a real capture); tmutil logs.
+    Tool("mdutil", absl::StrCat("[ \"$1\" = -s ] || exit 1\ncat '", QDT_FIXTURE_DIR,
+                                "/mdutil/mdutil_s_smb_share_indexing_enabled_fs2es_issue30.txt'"));
+    Tool("tmutil", absl::StrCat("echo \"$*\" >> '", bin_.path(), "/tmutil.log'"));
     // The real fio, except that its phases fail while the flag file exists.
     auto fio = fio::ResolveFioPath("");
     ASSERT_TRUE(fio.ok()) << fio.status();
@@ -202,6 +206,20 @@ TEST_F(PowerHoldProcessTest, HeldThroughADoneRunOnBatteryWhichIsFlagged) {
     warned |= ev.has_log() && ev.log().text() == "power source: Battery Power";
   }
   EXPECT_TRUE(warned);
+  // Spotlight and Time Machine on the target (background_readers.h).
+  EXPECT_EQ(run.checks().spotlight(), "Indexing enabled.");
+  EXPECT_EQ(run.checks().time_machine(), "excluded " + target_.path() + "/.qdt-test");
+  auto tm = ReadFile(bin_.path() + "/tmutil.log");
+  ASSERT_TRUE(tm.ok());
+  EXPECT_EQ(*tm, "addexclusion " + target_.path() + "/.qdt-test\n");
+  bool spotlight_said = false;
+  for (const RunEvent& ev : events) {
+    spotlight_said |= ev.has_log() && ev.log().level() == qdt::v1::LogLine::LEVEL_WARNING &&
+                      absl::StrContains(ev.log().text(), "Spotlight indexes " + target_.path()) &&
+                      absl::StrContains(ev.log().text(),
+                                        "sudo mdutil -i off /System/Volumes/Data/Volumes/Shared");
+  }
+  EXPECT_TRUE(spotlight_said);
   agent_.Signal(SIGTERM);
   EXPECT_EQ(agent_.Wait(), 0);
 }

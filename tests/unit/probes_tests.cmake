@@ -8,6 +8,7 @@ set(QDT_PROBE_TEST_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/hwmon_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/ioreg_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/iostat_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mdutil_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/plist_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/pmset_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/powermetrics_test.cc
