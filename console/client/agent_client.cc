@@ -58,6 +58,40 @@ std::string PressureName(qdt::v1::ThermalPressure pressure) {
       absl::StripPrefix(qdt::v1::ThermalPressure_Name(pressure), "THERMAL_PRESSURE_"));
 }
 
+std::string FormatChecks(const qdt::v1::MeasurementChecks& c, const qdt::v1::Profile& profile) {
+  std::string out;
+  auto line = [&out](const char* what, const std::string& text) {
+    absl::StrAppendFormat(&out, "  %-14s %s\n", what, text);
+  };
+  line("drive counter", c.device_counter().empty()
+                            ? absl::StrCat("none: ", c.device_counter_note())
+                            : absl::StrCat(c.device_counter(), " (its own count of bytes read)"));
+  if (c.has_resident_fraction_after_layout()) {
+    line("page cache", absl::StrFormat("%.2f %% of a test file resident after the eviction",
+                                       100 * c.resident_fraction_after_layout()));
+  }
+  if (c.boundaries_size() > 0) {
+    std::string rests;
+    for (const auto& b : c.boundaries()) {
+      const std::string into = b.to_phase_index() >= 0 && b.to_phase_index() < profile.phases_size()
+                                   ? profile.phases(b.to_phase_index()).name()
+                                   : absl::StrCat("phase ", b.to_phase_index() + 1);
+      absl::StrAppend(&rests, rests.empty() ? "" : "; ", "into ", into, " ",
+                      b.has_idle_gap_ms() ? absl::StrFormat("%.0f ms", b.idle_gap_ms())
+                                          : std::string("not measured"));
+    }
+    line("drive rested", rests);
+  }
+  if (!c.power_hold().empty() || !c.power_hold_note().empty()) {
+    line("kept awake",
+         c.power_hold().empty() ? absl::StrCat("no: ", c.power_hold_note()) : c.power_hold());
+  }
+  if (!c.power_source().empty()) line("power", c.power_source());
+  if (!c.spotlight().empty()) line("Spotlight", c.spotlight());
+  if (!c.time_machine().empty()) line("Time Machine", c.time_machine());
+  return out;
+}
+
 std::string FormatVerdict(const qdt::v1::Verdict& v) {
   std::string out;
   absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %9s %8s %6s  %s\n", "phase", "target",

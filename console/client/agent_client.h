@@ -50,6 +50,13 @@ std::string PressureName(qdt::v1::ThermalPressure pressure);
 // fio's mean, missed windows and streak; then rating, crossfade flag, summary.
 std::string FormatVerdict(const qdt::v1::Verdict& verdict);
 
+// What the agent did and found so that the numbers are the drive's (the
+// run's MeasurementChecks), one line each: the drive counter, the test files'
+// page-cache residency, the rest at each handover, what kept the machine
+// awake and what powered it, Spotlight and Time Machine. Lines for what was
+// not asked are left out; what was asked and failed says why.
+std::string FormatChecks(const qdt::v1::MeasurementChecks& checks, const qdt::v1::Profile& profile);
+
 // One live line for a sample, e.g. "crossfade   4.0 s  read 2101.3 MB/s  drive
 // 2098.7 MB/s  target 2099.2 MB/s  ok    temp n/a" (drive: the drive's own
 // counter; n/a without one).

@@ -494,6 +494,9 @@ int Session::Get(const std::string& run_id, bool json) {
     for (const auto& a : inv.argv()) std::cout << " " << a;
     std::cout << "\n  files:   " << inv.files_dir() << "\n";
   }
+  if (r.has_checks()) {
+    std::cout << "\nChecks\n" << qdt::client::FormatChecks(r.checks(), rec.profile());
+  }
   if (r.has_verdict()) std::cout << "\nVerdict\n" << qdt::client::FormatVerdict(r.verdict());
   return kExitPass;
 }

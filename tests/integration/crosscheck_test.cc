@@ -77,6 +77,18 @@ TEST(CrossCheckTest, ABufferedRunServedFromTheCacheGetsNoRatingAndQdtctlExits3) 
   EXPECT_THAT(out, HasSubstr("GB in max-read, the drive delivered 0."));
   EXPECT_THAT(out, HasSubstr("gives no rating: served from cache"));
   EXPECT_THAT(out, HasSubstr(" drive ")) << "the per-second line shows the drive's rate";
+  // qdtctl get says what was checked: the loop device's counter, the eviction.
+  const std::string ctl =
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
+  const std::string runs = RunCommand(ctl + " runs --limit 1", &rc);
+  ASSERT_EQ(rc, 0) << runs;
+  const std::string id = runs.substr(runs.find("20"), 22);
+  const std::string got = RunCommand(ctl + " get " + id, &rc);
+  EXPECT_EQ(rc, 0) << got;
+  EXPECT_THAT(got, HasSubstr("\nChecks\n  drive counter  " +
+                             volume.device().substr(volume.device().rfind('/') + 1) +
+                             " (its own count of bytes read)\n"));
+  EXPECT_THAT(got, HasSubstr("% of a test file resident after the eviction"));
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(), 0);
 }
