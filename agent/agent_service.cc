@@ -96,12 +96,20 @@ class WatchRunReactor final : public grpc::ServerWriteReactor<qdt::v1::RunEvent>
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// How long a telemetry stream's first message waits for the monitor's first
+// sample (powermetrics takes its 1 s interval), polling at kFirstReadingPoll.
+constexpr absl::Duration kFirstReadingWait = absl::Seconds(2);
+constexpr absl::Duration kFirstReadingPoll = absl::Milliseconds(50);
+
 // Sends a Telemetry message every interval until the client cancels. A source
-// that is not available is left unset: never reported as 0 degrees.
+// that is not available is left unset: never reported as 0 degrees. The
+// stream keeps the thermal monitor sampling from its start to OnDone
+// (Demand::kWatcher): nothing is spawned for telemetry nobody watches.
 class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetry> {
  public:
-  TelemetryReactor(double interval_s, const ThermalMonitor* thermal)
+  TelemetryReactor(double interval_s, ThermalMonitor* thermal)
       : interval_(absl::Seconds(interval_s)), thermal_(thermal) {
+    if (thermal_ != nullptr) thermal_->Activate(ThermalMonitor::Demand::kWatcher);
     Tick();
   }
 
@@ -112,12 +120,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
       FinishOnce(grpc::Status::CANCELLED);
       return;
     }
-    alarm_.Set(
-        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                     gpr_time_from_millis(absl::ToInt64Milliseconds(interval_), GPR_TIMESPAN)),
-        [this](bool fired) {
-          if (fired) Tick();
-        });
+    SetAlarm(interval_);
   }
   void OnCancel() override {
     absl::MutexLock lock(&mu_);
@@ -125,7 +128,10 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
     alarm_.Cancel();
     if (!writing_) FinishOnce(grpc::Status::CANCELLED);
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (thermal_ != nullptr) thermal_->Deactivate(ThermalMonitor::Demand::kWatcher);
+    delete this;
+  }
 
  private:
   void Tick() {
@@ -134,6 +140,15 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
       FinishOnce(grpc::Status::CANCELLED);
       return;
     }
+    // The monitor was idle before this stream: the first message waits (up
+    // to kFirstReadingWait) for its first sample instead of saying "unknown".
+    if (thermal_ != nullptr && !sent_any_ && !thermal_->HasReading() &&
+        waited_ < kFirstReadingWait) {
+      waited_ += kFirstReadingPoll;
+      SetAlarm(kFirstReadingPoll);
+      return;
+    }
+    sent_any_ = true;
     current_.Clear();
     *current_.mutable_time() = NowTimestamp();
     if (thermal_ != nullptr) {
@@ -144,6 +159,13 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
     writing_ = true;
     StartWrite(&current_);
   }
+  void SetAlarm(absl::Duration after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    alarm_.Set(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                            gpr_time_from_millis(absl::ToInt64Milliseconds(after), GPR_TIMESPAN)),
+               [this](bool fired) {
+                 if (fired) Tick();
+               });
+  }
   void FinishOnce(const grpc::Status& st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
@@ -151,13 +173,15 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
   }
 
   const absl::Duration interval_;
-  const ThermalMonitor* const thermal_;
+  ThermalMonitor* const thermal_;
   absl::Mutex mu_;
   grpc::Alarm alarm_ ABSL_GUARDED_BY(mu_);
   qdt::v1::Telemetry current_ ABSL_GUARDED_BY(mu_);  // the message being written
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool sent_any_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration waited_ ABSL_GUARDED_BY(mu_);  // for the first reading
 };
 
 template <typename T>
@@ -175,7 +199,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 AgentService::AgentService(RunManager* runs, std::string token, AgentIdentity identity,
-                           const ThermalMonitor* thermal, VolumeLister list_volumes)
+                           ThermalMonitor* thermal, VolumeLister list_volumes)
     : runs_(runs),
       token_(std::move(token)),
       identity_(std::move(identity)),

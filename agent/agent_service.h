@@ -35,9 +35,10 @@ using VolumeLister = std::function<absl::StatusOr<std::vector<qdt::v1::Volume>>(
 class AgentService final : public qdt::v1::Agent::CallbackService {
  public:
   // `thermal` may be null (telemetry then reports every source as unknown);
+  // each WatchTelemetry stream keeps it sampling while open (Demand::kWatcher);
   // an empty `list_volumes` means ListVolumes("/sys") of this machine.
   AgentService(RunManager* runs, std::string token, AgentIdentity identity,
-               const ThermalMonitor* thermal = nullptr, VolumeLister list_volumes = nullptr);
+               ThermalMonitor* thermal = nullptr, VolumeLister list_volumes = nullptr);
 
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* ctx,
                                     const qdt::v1::GetInfoRequest* req,
@@ -69,7 +70,7 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   RunManager* runs_;
   std::string token_;
   AgentIdentity identity_;
-  const ThermalMonitor* thermal_;
+  ThermalMonitor* thermal_;
   VolumeLister list_volumes_;
 };
 

@@ -20,6 +20,7 @@
 #include "agent/probes/platform_probe.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/run_manager.h"
+#include "agent/probes/thermal_pressure.h"
 #include "agent/run_store.h"
 #include "agent/token.h"
 #include "agent/volumes.h"
@@ -400,6 +401,13 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "probe") return Probe(argc, argv);
   AgentFlags flags;
+  if (macos) {
+    // On a Mac the pressure comes from notify(3), no child process; elsewhere
+    // (--platform=macos on Linux, the tests) from powermetrics.
+    if (auto native = qdt::agent::NativePressureSource())
+      thermal.SetPressureSource(std::move(native));
+  }
+  // Samples only while a run or a WatchTelemetry stream needs it (thermal_monitor.h).
   if (auto st = ApplyConfigFile(argc, argv, &flags); !st.ok()) {
     std::cerr << "qdt-agent: " << st.message() << "\n";
     return 2;

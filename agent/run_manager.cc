@@ -79,7 +79,11 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   if (!executor.ok()) return executor.status();
   if (worker_.joinable()) worker_.join();  // the previous run has ended (checked above)
   active_ = *std::move(executor);
-  worker_ = std::thread([run = active_] { run->Execute(); });
+  worker_ = std::thread([run = active_, thermal = options_.thermal] {
+    // The monitor samples (spawns its tools on macOS) for the run's life only.
+    ThermalMonitor::ScopedDemand sampling(thermal, ThermalMonitor::Demand::kRun);
+    run->Execute();
+  });
   return active_->Snapshot();
 }
 

@@ -46,8 +46,10 @@ struct RunManagerOptions {
   absl::Duration fio_stop_grace = absl::Seconds(5);
   // fio --status-interval in seconds: one sample per interval (docs/DESIGN.md: ~1 Hz).
   int status_interval_s = 1;
-  // Temperature and thermal pressure for each sample; null = unknown.
-  const ThermalMonitor* thermal = nullptr;
+  // Temperature and thermal pressure for each sample; null = unknown. Each
+  // run holds it active (ThermalMonitor::Demand::kRun) on its worker thread,
+  // from before the layout to its final state, so it samples only then.
+  ThermalMonitor* thermal = nullptr;
   // Runs `pgrep -x QLab` for the show-safety interlock; null = no interlock.
   CommandRunner* commands = nullptr;
   // When not empty, targets must lie inside one of these folders (config file).

@@ -2,17 +2,25 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/probes/hwmon.h"
-#include "agent/probes/powermetrics.h"
+#include "agent/probes/qlab.h"
 #include "agent/probes/smartctl.h"
 
 namespace qdt::agent {
+namespace {
+
+// smartctl and the QLab check run on every 10th tick, or when their last
+// answer is older than this many intervals (demand came back after a pause).
+constexpr int kSlowEvery = 10;
+
+}  // namespace
 
 ThermalMonitor::ThermalMonitor(CommandRunner* runner, Platform platform, std::string sysfs_root,
                                absl::Duration interval)
     : runner_(runner),
       platform_(platform),
       sysfs_root_(std::move(sysfs_root)),
-      interval_(interval) {}
+      interval_(interval),
+      pressure_(std::make_unique<PowermetricsPressure>(runner)) {}
 
 ThermalMonitor::~ThermalMonitor() { Stop(); }
 
@@ -21,7 +29,26 @@ void ThermalMonitor::SetSmartDevice(std::string device) {
   smart_device_ = std::move(device);
 }
 
-ThermalReading ThermalMonitor::SampleOnce() {
+void ThermalMonitor::SetPressureSource(std::unique_ptr<PressureSource> source) {
+  if (source != nullptr) pressure_ = std::move(source);
+}
+
+void ThermalMonitor::Activate(Demand demand) {
+  absl::MutexLock lock(&mu_);
+  ++(demand == Demand::kRun ? run_demand_ : watcher_demand_);
+}
+
+void ThermalMonitor::Deactivate(Demand demand) {
+  absl::MutexLock lock(&mu_);
+  int& count = demand == Demand::kRun ? run_demand_ : watcher_demand_;
+  if (count > 0) --count;
+  if (!Demanded()) {
+    latest_ = ThermalReading{};  // nobody samples: nothing current to report
+    has_reading_ = false;
+  }
+}
+
+ThermalReading ThermalMonitor::Read() {
   ThermalReading r;
   if (platform_ == Platform::kLinux) {
     auto sources = ReadDriveHwmon(sysfs_root_);
@@ -38,36 +65,85 @@ ThermalReading ThermalMonitor::SampleOnce() {
       r.temperature_source =
           absl::StrCat(pick->hwmon, " ", pick->name, pick->label.empty() ? "" : " " + pick->label);
     }
-  } else {
-    // One sample takes the 1 s interval; 5 s covers a busy machine.
-    auto res = runner_->Run({"powermetrics", "--samplers", "thermal", "-i", "1000", "-n", "1"},
-                            absl::Seconds(5));
-    if (res.ok() && res->exit_code == 0) r.pressure = ParsePowermetricsThermal(res->out);
-    std::string device;
-    bool refresh = false;
-    {
-      absl::MutexLock lock(&mu_);
-      device = smart_device_;
-      refresh = samples_ % 10 == 0;
-    }
-    if (!device.empty() && refresh) {
-      SmartctlReading s = ReadSmartctl(runner_, device);
-      absl::MutexLock lock(&mu_);
-      smart_temp_c_ = s.temperature_c;  // unset again when smartctl stops answering
-    }
-    absl::MutexLock lock(&mu_);
-    r.temperature_c = smart_temp_c_;
-    if (smart_temp_c_) r.temperature_source = "smartctl " + device;
+    return r;
   }
+  r.pressure = pressure_->Read();
+  std::string device;
+  bool refresh = false;
+  {
+    absl::MutexLock lock(&mu_);
+    device = smart_device_;
+    refresh = samples_ % kSlowEvery == 0 || absl::Now() - smart_read_at_ > kSlowEvery * interval_;
+  }
+  if (!device.empty() && refresh) {
+    SmartctlReading s = ReadSmartctl(runner_, device);
+    absl::MutexLock lock(&mu_);
+    smart_temp_c_ = s.temperature_c;  // unset again when smartctl stops answering
+    smart_read_at_ = absl::Now();
+  }
+  absl::MutexLock lock(&mu_);
+  r.temperature_c = smart_temp_c_;
+  if (smart_temp_c_) r.temperature_source = "smartctl " + device;
+  return r;
+}
+
+ThermalReading ThermalMonitor::SampleOnce() {
+  ThermalReading r = Read();
   absl::MutexLock lock(&mu_);
   ++samples_;
   latest_ = r;
+  has_reading_ = true;
   return r;
+}
+
+bool ThermalMonitor::HeldOffByQlab() {
+  bool check = false;
+  {
+    absl::MutexLock lock(&mu_);
+    check =
+        qlab_ticks_++ % kSlowEvery == 0 || absl::Now() - qlab_checked_at_ > kSlowEvery * interval_;
+  }
+  if (check) {
+    const bool running = QlabRunning(runner_);
+    absl::MutexLock lock(&mu_);
+    qlab_running_ = running;
+    qlab_checked_at_ = absl::Now();
+  }
+  absl::MutexLock lock(&mu_);
+  return qlab_running_;
+}
+
+bool ThermalMonitor::Tick() {
+  bool for_run = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!Demanded()) return false;
+    for_run = run_demand_ > 0;
+  }
+  // pgrep is a spawn too; Linux spawns nothing to sample, so it is not asked.
+  if (!for_run && platform_ == Platform::kMacOS && HeldOffByQlab()) {
+    absl::MutexLock lock(&mu_);
+    latest_ = ThermalReading{};
+    has_reading_ = false;
+    return false;
+  }
+  ThermalReading r = Read();
+  absl::MutexLock lock(&mu_);
+  ++samples_;
+  // The demand may have ended while the tools ran: then the reading is not current.
+  latest_ = Demanded() ? r : ThermalReading{};
+  has_reading_ = Demanded();
+  return true;
 }
 
 ThermalReading ThermalMonitor::Latest() const {
   absl::MutexLock lock(&mu_);
   return latest_;
+}
+
+bool ThermalMonitor::HasReading() const {
+  absl::MutexLock lock(&mu_);
+  return has_reading_;
 }
 
 void ThermalMonitor::Start() {
@@ -78,7 +154,13 @@ void ThermalMonitor::Start() {
   }
   thread_ = std::thread([this] {
     while (true) {
-      SampleOnce();
+      {
+        // Idle: no timeout, nothing runs until a demand (or Stop) arrives.
+        absl::MutexLock wait(&mu_);
+        mu_.Await(absl::Condition(this, &ThermalMonitor::WakeUp));
+        if (stop_) return;
+      }
+      Tick();
       absl::MutexLock sleep(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) return;
     }

@@ -3,20 +3,37 @@
 // and WatchTelemetry read it without waiting on a tool. A source that is
 // missing is reported as unavailable: the temperature stays unset, never 0 °C.
 //
-// Linux: the drive's hwmon (hwmon.h; nvme / drivetemp, found by name). macOS:
-// `powermetrics --samplers thermal -i 1000 -n 1` (powermetrics.h) for the
-// pressure level (needs root), and the drive temperature from smartctl
-// (smartctl.h) on the device set with SetSmartDevice (every 10th sample:
-// smartctl is slower than a sysfs read and a drive's temperature moves over
-// tens of seconds). Every tool runs through the CommandRunner, so
-// tests/unit/thermal_monitor_test.cc replays captures from tests/fixtures
-// (powermetrics/, smartctl/, hwmon/).
+// Quiet when idle (issue 13): it samples only while someone needs it. Two
+// reference counts say who: Demand::kRun (RunManager, for a run's whole life:
+// from before the layout to its final state) and Demand::kWatcher (each
+// WatchTelemetry stream while it is open). With neither, its thread waits
+// without a timeout and starts nothing, and Latest() is empty (temperature
+// unset, pressure UNKNOWN): an old reading is never passed off as current.
+// Show safety: with watchers only (no run), on macOS it asks `pgrep -x QLab`
+// (qlab.h) at the first watcher tick and then every 10th tick (or when the
+// last answer is older than 10 intervals); while QLab runs it samples nothing
+// and Latest() is empty. A run samples whatever QLab does: it was admitted
+// (QLab not running, or forced).
 //
-// Thread-safety: Latest() and SampleOnce() may be called from any thread.
+// Linux: the drive's hwmon (hwmon.h; nvme / drivetemp, found by name), a
+// sysfs read, no child process; it follows the same demand rule (no QLab
+// check: nothing is spawned). macOS: the pressure level from a PressureSource
+// (thermal_pressure.h; the native notify(3) reader on a Mac, else
+// `powermetrics --samplers thermal -i 1000 -n 1`, which needs root), and the
+// drive temperature from smartctl (smartctl.h) on the device set with
+// SetSmartDevice (on every 10th sample, or when its last answer is older than
+// 10 intervals: smartctl is slower than a sysfs read and a drive's temperature
+// moves over tens of seconds). Every tool runs through the CommandRunner, so
+// tests/unit/thermal_monitor_test.cc replays captures from tests/fixtures
+// (powermetrics/, smartctl/, hwmon/) and counts the spawns tick by tick.
+//
+// Thread-safety: every public method may be called from any thread; Start()
+// and Stop() from the owner's.
 #ifndef QDT_AGENT_PROBES_THERMAL_MONITOR_H_
 #define QDT_AGENT_PROBES_THERMAL_MONITOR_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -26,6 +43,7 @@
 #include "absl/time/time.h"
 #include "agent/probes/command_runner.h"
 #include "agent/probes/platform.h"
+#include "agent/probes/thermal_pressure.h"
 #include "qdt/v1/agent.pb.h"
 
 namespace qdt::agent {
@@ -38,6 +56,8 @@ struct ThermalReading {
 
 class ThermalMonitor {
  public:
+  enum class Demand { kRun, kWatcher };
+
   // `runner` must outlive the monitor. `sysfs_root` is "/sys" outside tests.
   ThermalMonitor(CommandRunner* runner, Platform platform, std::string sysfs_root,
                  absl::Duration interval = absl::Seconds(1));
@@ -46,22 +66,73 @@ class ThermalMonitor {
   // The drive whose temperature smartctl reads (macOS), e.g. "/dev/disk0".
   // Call before Start().
   void SetSmartDevice(std::string device);
+  // Where the pressure comes from on macOS (default: PowermetricsPressure on
+  // `runner`). Call before Start().
+  void SetPressureSource(std::unique_ptr<PressureSource> source);
 
-  void Start();  // background sampling until Stop() / destruction
+  // Counted: every Activate is paired with one Deactivate of the same kind.
+  // The first demand wakes the thread (it samples at once); when the last
+  // ends, Latest() is emptied. ScopedDemand pairs them.
+  void Activate(Demand demand);
+  void Deactivate(Demand demand);
+  class ScopedDemand {
+   public:
+    ScopedDemand(ThermalMonitor* monitor, Demand demand) : monitor_(monitor), demand_(demand) {
+      if (monitor_ != nullptr) monitor_->Activate(demand_);
+    }
+    ~ScopedDemand() {
+      if (monitor_ != nullptr) monitor_->Deactivate(demand_);
+    }
+    ScopedDemand(const ScopedDemand&) = delete;
+    ScopedDemand& operator=(const ScopedDemand&) = delete;
+
+   private:
+    ThermalMonitor* const monitor_;
+    const Demand demand_;
+  };
+
+  void Start();  // the background thread: Tick() every interval while demanded
   void Stop();
+  // One step of the background thread, callable directly (tests): samples
+  // when there is demand and, for watchers alone, QLab is not running; true
+  // when it sampled. No demand: does nothing at all.
+  bool Tick();
+  // Samples now, whatever the demand, and keeps the reading (the one-shot
+  // `qdt-agent probe` and tests).
   ThermalReading SampleOnce();
+  // The latest reading while sampling; empty when idle or held off by QLab.
   ThermalReading Latest() const;
+  // Whether Latest() holds a reading taken under the current demand (false
+  // from the moment demand starts until the first sample has been kept).
+  bool HasReading() const;
 
  private:
+  ThermalReading Read();  // runs the tools; no demand check
+  bool Demanded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return run_demand_ > 0 || watcher_demand_ > 0;
+  }
+  bool WakeUp() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || Demanded(); }
+  // Watchers only: whether QLab holds sampling off (asks pgrep when due).
+  bool HeldOffByQlab();
+
   CommandRunner* const runner_;
   const Platform platform_;
   const std::string sysfs_root_;
   const absl::Duration interval_;
+  // Set before Start(); then used only by whichever thread samples.
+  std::unique_ptr<PressureSource> pressure_;
   mutable absl::Mutex mu_;
   std::string smart_device_ ABSL_GUARDED_BY(mu_);
   uint64_t samples_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<double> smart_temp_c_ ABSL_GUARDED_BY(mu_);  // the last smartctl answer
+  absl::Time smart_read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int run_demand_ ABSL_GUARDED_BY(mu_) = 0;
+  int watcher_demand_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t qlab_ticks_ ABSL_GUARDED_BY(mu_) = 0;  // watcher-only ticks
+  bool qlab_running_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time qlab_checked_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   ThermalReading latest_ ABSL_GUARDED_BY(mu_);
+  bool has_reading_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   // Started by Start() and joined by Stop(), both on the owner's thread.
   std::thread thread_;

@@ -324,9 +324,11 @@ TEST(AgentProbeTest, DriveActivityFromDiskstatsOverTheWindow) {
 // 7 does for Apple SSDs); otherwise it refuses -j as smartctl 6 does and
 // answers -a with the real Apple SSD text report.
 // `pmset_fixture`: the Intel capture reports CPU_Speed_Limit = 100.
+// `qlab_running`: what the fake pgrep says about QLab.
 void MakeFakeMacTools(
     const std::string& dir, bool smartctl_json,
-    const std::string& pmset_fixture = "pmset_g_therm_m1pro_macos12.1_no_data.txt") {
+    const std::string& pmset_fixture = "pmset_g_therm_m1pro_macos12.1_no_data.txt",
+    bool qlab_running = true) {
   const std::string fx = QDT_FIXTURE_DIR;
   auto tool = [&](const std::string& name, const std::string& body) {
     std::string path = dir + "/" + name;
@@ -362,7 +364,7 @@ void MakeFakeMacTools(
       "powermetrics",
       "cat '" + fx +
           "/powermetrics/m1max_macbookpro18-2_macos14.6.1_all_samplers_i1000_n1_with_thermal.txt'");
-  tool("pgrep", "[ \"$2\" = QLab ] && { echo 4242; exit 0; }; exit 1");
+  tool("pgrep", qlab_running ? "[ \"$2\" = QLab ] && { echo 4242; exit 0; }; exit 1" : "exit 1");
   tool("iostat", "cat '" + fx + "/iostat/macos_applesilicon_iostat_d_w2_c5_disk0.txt'");
   tool("pmset", "cat '" + fx + "/pmset/" + pmset_fixture + "'");
 }
@@ -418,10 +420,12 @@ TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
 
 // The serving agent with --platform=macos: ListVolumes, GetInfo and the
 // telemetry come from the macOS tools (fakes on PATH); smartctl here is one
-// without -j, so the temperature comes from its text report.
+// without -j, so the temperature comes from its text report. QLab is not
+// running (with QLab running, idle telemetry starts no tool: below).
 TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
   TempDir bin("fakebin");
-  MakeFakeMacTools(bin.path(), /*smartctl_json=*/false);
+  MakeFakeMacTools(bin.path(), /*smartctl_json=*/false, "pmset_g_therm_m1pro_macos12.1_no_data.txt",
+                   /*qlab_running=*/false);
   TempDir state("state");
   std::string token_file = state.path() + "/token";
   AgentProcess agent(state.path(), token_file);
@@ -448,6 +452,121 @@ TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
   out = RunCommand(AgentBinary() + " --platform windows 2>&1", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("--platform: \"windows\" is not one of auto, linux, macos"));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(), 0);
+}
+
+// Quiet when idle (issue 13): a real agent with --platform=macos and fake
+// powermetrics and smartctl first on PATH that add a line to a count file each
+// time they start. Idle for 30 s: neither starts. A telemetry watcher while
+// QLab runs: neither starts (the stream says unknown). A 3 s run: both start,
+// and every sample carries the pressure (NOMINAL) and the drive temperature
+// (32 °C, smartctl's text report); after the run, nothing starts again.
+TEST(AgentPlatformTest, QuietWhenIdleSamplesDuringARun) {
+  TempDir bin("fakebin");
+  MakeFakeMacTools(bin.path(), /*smartctl_json=*/false, "pmset_g_therm_m1pro_macos12.1_no_data.txt",
+                   /*qlab_running=*/false);
+  const std::string qlab_flag = bin.path() + "/qlab-running";
+  auto write_tool = [&](const std::string& name, const std::string& body) {
+    const std::string path = bin.path() + "/" + name;
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    ::chmod(path.c_str(), 0755);
+  };
+  for (const std::string tool : {"powermetrics", "smartctl"}) {
+    const std::string path = bin.path() + "/" + tool;
+    ASSERT_EQ(::rename(path.c_str(), (path + ".real").c_str()), 0);
+    write_tool(tool, "echo \"$*\" >> '" + path + ".count'\nexec '" + path + ".real' \"$@\"");
+  }
+  write_tool("pgrep", "[ \"$2\" = QLab ] && [ -e '" + qlab_flag +
+                          "' ] && { echo 4242; exit 0; }\n"
+                          "exit 1");
+  auto starts = [&](const std::string& tool) {
+    std::ifstream in(bin.path() + "/" + tool + ".count");
+    int n = 0;
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  };
+  TempDir state("state"), target("target");
+  const std::string token_file = state.path() + "/token";
+  AgentProcess agent(state.path(), token_file);
+  // fio 3.33 cannot drop cached pages on macOS; the run here is on Linux.
+  agent.Start({"--platform", "macos", "--allow-fio-without-cache-drop"}, bin.path());
+  ASSERT_THAT(agent.Log(), HasSubstr("internal drive /dev/disk0"));
+  auto token = agent::LoadOrCreateToken(token_file, false);
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto stub = qdt::v1::Agent::NewStub(client::MakeChannel(agent.address()));
+
+  ::sleep(30);
+  EXPECT_EQ(starts("powermetrics"), 0) << "powermetrics started while the agent was idle";
+  EXPECT_EQ(starts("smartctl"), 0) << "smartctl started while the agent was idle";
+
+  // A console watching telemetry during the show (QLab running): no tool, and
+  // the stream says unknown rather than an old value.
+  std::ofstream(qlab_flag) << "";
+  {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, *token, absl::Seconds(30));
+    qdt::v1::WatchTelemetryRequest treq;
+    treq.set_interval_s(0.5);
+    auto reader = stub->WatchTelemetry(&ctx, treq);
+    qdt::v1::Telemetry t;
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(reader->Read(&t));
+      EXPECT_FALSE(t.has_temperature_c());
+      EXPECT_EQ(t.thermal_pressure(), qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+    }
+    ctx.TryCancel();
+    reader->Finish().IgnoreError();
+  }
+  EXPECT_EQ(starts("powermetrics"), 0) << "powermetrics started for telemetry while QLab runs";
+  EXPECT_EQ(starts("smartctl"), 0) << "smartctl started for telemetry while QLab runs";
+  ::unlink(qlab_flag.c_str());
+
+  // A 3 s run of unpaced 1 MiB reads on a 16 MiB file.
+  qdt::v1::StartRunRequest req;
+  req.set_target_dir(target.path());
+  req.set_file_size_bytes(16ull << 20);
+  qdt::v1::Profile* p = req.mutable_profile();
+  p->set_name("thermal-check");
+  qdt::v1::Phase* ph = p->add_phases();
+  ph->set_name("max-read");
+  ph->set_duration_s(3);
+  qdt::v1::Stream* s = ph->add_streams();
+  s->set_name("clip");
+  s->set_block_size_bytes(1 << 20);
+  s->set_iodepth(2);
+  qdt::v1::Run run;
+  {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, *token, absl::Seconds(30));
+    grpc::Status st = stub->StartRun(&ctx, req, &run);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  grpc::Status st;
+  const auto events = Watch(*stub, *token, run.run_id(), 1, nullptr, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(events.back().has_state());
+  EXPECT_EQ(events.back().state().state(), qdt::v1::RUN_STATE_DONE)
+      << events.back().state().message() << agent.Log();
+  int samples = 0;
+  for (const auto& ev : events) {
+    if (!ev.has_sample()) continue;
+    ++samples;
+    EXPECT_EQ(ev.sample().thermal_pressure(), qdt::v1::THERMAL_PRESSURE_NOMINAL);
+    ASSERT_TRUE(ev.sample().has_temperature_c());
+    EXPECT_DOUBLE_EQ(ev.sample().temperature_c(), 32);
+  }
+  EXPECT_GE(samples, 2);
+  ::sleep(1);  // the demand ends as the worker returns, just after the final state
+  const int pm = starts("powermetrics"), sm = starts("smartctl");
+  EXPECT_GE(pm, 3) << "powermetrics was not sampled during the run";
+  EXPECT_GE(sm, 1) << "smartctl was not sampled during the run";
+
+  // The run has ended: quiet again.
+  ::sleep(3);
+  EXPECT_EQ(starts("powermetrics"), pm);
+  EXPECT_EQ(starts("smartctl"), sm);
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(), 0);
 }

@@ -1,7 +1,14 @@
 // ThermalMonitor (agent/probes/thermal_monitor.h) through a fake
-// CommandRunner that replays captured tool output and a fake sysfs tree.
+// CommandRunner that replays captured tool output and a fake sysfs tree. The
+// "quiet when idle" tests drive the monitor tick by tick (Tick(), no thread)
+// and count the tools it started: none while idle, every tick while a run
+// holds it, none after the demand ends, none but the QLab check while QLab
+// runs and only a telemetry watcher wants it.
 #include "agent/probes/thermal_monitor.h"
 
+#include <atomic>
+
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -91,6 +98,239 @@ TEST(ThermalMonitorTest, MacOSDriveTemperatureFromSmartctlEveryTenthSample) {
   runner.replies["smartctl"] = missing;
   EXPECT_FALSE(monitor.SampleOnce().temperature_c.has_value());
   EXPECT_EQ(monitor.Latest().temperature_source, "");
+}
+
+// A macOS runner: powermetrics (real capture, nominal), smartctl 6 (refuses
+// -j, text report at 32 °C), pgrep saying whether QLab runs.
+FakeRunner MacRunner(bool qlab_running) {
+  FakeRunner runner;
+  CommandResult pm;
+  pm.exit_code = 0;
+  pm.out = Fixture(
+      "powermetrics/m1max_macbookpro18-2_macos14.6.1_all_samplers_i1000_n1_with_thermal.txt");
+  runner.replies["powermetrics"] = pm;
+  CommandResult no_json;
+  no_json.exit_code = 1;
+  no_json.out = "=======> UNRECOGNIZED OPTION: j\n";
+  runner.replies["smartctl -j -a /dev/disk0"] = no_json;
+  CommandResult text;
+  text.exit_code = 4;
+  text.out = Fixture("smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt");
+  runner.replies["smartctl -a /dev/disk0"] = text;
+  CommandResult pgrep;
+  pgrep.exit_code = qlab_running ? 0 : 1;  // pgrep(1): 1 = no process matched
+  runner.replies["pgrep"] = pgrep;
+  return runner;
+}
+
+int Calls(const FakeRunner& runner, const std::string& tool) {
+  int n = 0;
+  for (const auto& c : runner.calls) n += c[0] == tool;
+  return n;
+}
+
+void SetQlab(FakeRunner* runner, bool running) {
+  runner->replies["pgrep"].exit_code = running ? 0 : 1;
+}
+
+TEST(ThermalMonitorIdleTest, IdleMonitorStartsNoToolAndReportsNothing) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartDevice("/dev/disk0");
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(monitor.Tick());
+  EXPECT_TRUE(runner.calls.empty()) << runner.calls.size() << " tools started while idle";
+  EXPECT_FALSE(monitor.HasReading());
+  EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+  EXPECT_FALSE(monitor.Latest().temperature_c.has_value());
+}
+
+TEST(ThermalMonitorIdleTest, ARunSamplesEveryTickAndAfterItNothingRuns) {
+  // QLab "runs": a run was admitted (forced), so it samples all the same and
+  // never asks pgrep.
+  FakeRunner runner = MacRunner(/*qlab_running=*/true);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartDevice("/dev/disk0");
+  monitor.Activate(ThermalMonitor::Demand::kRun);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(monitor.Tick());
+  EXPECT_EQ(Calls(runner, "powermetrics"), 10);
+  EXPECT_EQ(Calls(runner, "smartctl"), 2);  // once in 10 ticks: -j refused, then the text form
+  EXPECT_EQ(Calls(runner, "pgrep"), 0);
+  EXPECT_TRUE(monitor.HasReading());
+  EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
+  EXPECT_EQ(monitor.Latest().temperature_c, 32);
+
+  monitor.Deactivate(ThermalMonitor::Demand::kRun);
+  EXPECT_FALSE(monitor.HasReading());
+  EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN) << "stale, not current";
+  EXPECT_FALSE(monitor.Latest().temperature_c.has_value());
+  const size_t before = runner.calls.size();
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(monitor.Tick());
+  EXPECT_EQ(runner.calls.size(), before) << "tools started after the run ended";
+}
+
+TEST(ThermalMonitorIdleTest, DemandIsCountedAndEndsWithTheLastHolder) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  {
+    ThermalMonitor::ScopedDemand run(&monitor, ThermalMonitor::Demand::kRun);
+    ThermalMonitor::ScopedDemand watcher1(&monitor, ThermalMonitor::Demand::kWatcher);
+    {
+      ThermalMonitor::ScopedDemand watcher2(&monitor, ThermalMonitor::Demand::kWatcher);
+      EXPECT_TRUE(monitor.Tick());
+    }
+    EXPECT_TRUE(monitor.Tick());
+    monitor.Deactivate(ThermalMonitor::Demand::kRun);  // the run ends early
+    EXPECT_TRUE(monitor.Tick()) << "one watcher is still there";
+    monitor.Activate(ThermalMonitor::Demand::kRun);  // (for `run`'s destructor)
+  }
+  const size_t before = runner.calls.size();
+  EXPECT_FALSE(monitor.Tick());
+  EXPECT_EQ(runner.calls.size(), before);
+  monitor.Deactivate(ThermalMonitor::Demand::kWatcher);  // an extra end does not go below 0
+  monitor.Activate(ThermalMonitor::Demand::kWatcher);
+  EXPECT_TRUE(monitor.Tick());
+}
+
+TEST(ThermalMonitorIdleTest, AWatcherSamplesUntilItLeaves) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartDevice("/dev/disk0");
+  monitor.Activate(ThermalMonitor::Demand::kWatcher);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(monitor.Tick());
+  EXPECT_EQ(Calls(runner, "powermetrics"), 10);
+  EXPECT_EQ(Calls(runner, "pgrep"), 1)
+      << "QLab is asked on the first watcher tick, then every 10th";
+  EXPECT_EQ(monitor.Latest().temperature_c, 32);
+  monitor.Deactivate(ThermalMonitor::Demand::kWatcher);
+  const size_t before = runner.calls.size();
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(monitor.Tick());
+  EXPECT_EQ(runner.calls.size(), before) << "tools started after the watcher left";
+}
+
+TEST(ThermalMonitorIdleTest, QlabRunningAndOnlyAWatcherStartsNoTool) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/true);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartDevice("/dev/disk0");
+  monitor.Activate(ThermalMonitor::Demand::kWatcher);
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(monitor.Tick());
+  EXPECT_EQ(Calls(runner, "powermetrics"), 0);
+  EXPECT_EQ(Calls(runner, "smartctl"), 0);
+  EXPECT_EQ(Calls(runner, "pgrep"), 2) << "the check itself: once per 10 ticks";
+  EXPECT_FALSE(monitor.HasReading());
+  EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN);
+
+  // QLab quits: sampling resumes at the next check (tick 21).
+  SetQlab(&runner, false);
+  EXPECT_TRUE(monitor.Tick());
+  EXPECT_EQ(Calls(runner, "powermetrics"), 1);
+  EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
+
+  // QLab is back: from its next check on, nothing but pgrep, and the reading is gone.
+  SetQlab(&runner, true);
+  for (int i = 0; i < 9; ++i) EXPECT_TRUE(monitor.Tick());
+  EXPECT_FALSE(monitor.Tick());
+  const int pm = Calls(runner, "powermetrics");
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(monitor.Tick());
+  EXPECT_EQ(Calls(runner, "powermetrics"), pm);
+  EXPECT_FALSE(monitor.HasReading());
+
+  // A forced run while QLab runs: the run samples.
+  monitor.Activate(ThermalMonitor::Demand::kRun);
+  EXPECT_TRUE(monitor.Tick());
+  EXPECT_EQ(Calls(runner, "powermetrics"), pm + 1);
+}
+
+TEST(ThermalMonitorIdleTest, LinuxFollowsTheDemandAndNeverAsksPgrep) {
+  testing::TempDir root("sysfs");
+  BuildSysfs(root.path());
+  FakeRunner runner = MacRunner(/*qlab_running=*/true);
+  ThermalMonitor monitor(&runner, Platform::kLinux, root.path());
+  EXPECT_FALSE(monitor.Tick());
+  EXPECT_FALSE(monitor.Latest().temperature_c.has_value());
+  monitor.Activate(ThermalMonitor::Demand::kWatcher);
+  EXPECT_TRUE(monitor.Tick());  // hwmon is a sysfs read: QLab does not hold it off
+  EXPECT_EQ(monitor.Latest().temperature_c, 29.85);
+  monitor.Deactivate(ThermalMonitor::Demand::kWatcher);
+  EXPECT_FALSE(monitor.Latest().temperature_c.has_value());
+  EXPECT_TRUE(runner.calls.empty());
+}
+
+// A pressure source that counts its reads (the native notify reader's place).
+class CountingPressure : public PressureSource {
+ public:
+  explicit CountingPressure(int* reads) : reads_(reads) {}
+  qdt::v1::ThermalPressure Read() override {
+    ++*reads_;
+    return qdt::v1::THERMAL_PRESSURE_HEAVY;
+  }
+  std::string Name() const override { return "counting"; }
+
+ private:
+  int* const reads_;
+};
+
+TEST(ThermalMonitorIdleTest, APressureSourceReplacesPowermetrics) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  int reads = 0;
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetPressureSource(std::make_unique<CountingPressure>(&reads));
+  EXPECT_FALSE(monitor.Tick());
+  EXPECT_EQ(reads, 0);
+  monitor.Activate(ThermalMonitor::Demand::kRun);
+  EXPECT_TRUE(monitor.Tick());
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_HEAVY);
+  EXPECT_EQ(Calls(runner, "powermetrics"), 0);
+}
+
+TEST(ThermalPressureTest, MacosLevelsMapToOurEnum) {
+  EXPECT_EQ(ThermalPressureFromOSLevel(0), qdt::v1::THERMAL_PRESSURE_NOMINAL);
+  EXPECT_EQ(ThermalPressureFromOSLevel(1), qdt::v1::THERMAL_PRESSURE_MODERATE);
+  EXPECT_EQ(ThermalPressureFromOSLevel(2), qdt::v1::THERMAL_PRESSURE_HEAVY);
+  EXPECT_EQ(ThermalPressureFromOSLevel(3), qdt::v1::THERMAL_PRESSURE_TRAPPING);
+  EXPECT_EQ(ThermalPressureFromOSLevel(4), qdt::v1::THERMAL_PRESSURE_SLEEPING);
+  EXPECT_EQ(ThermalPressureFromOSLevel(10), qdt::v1::THERMAL_PRESSURE_UNKNOWN);  // iOS's scale
+#if !defined(__APPLE__)
+  EXPECT_EQ(NativePressureSource(), nullptr) << "notify(3) exists only on macOS";
+#endif
+}
+
+// The background thread: idle it starts nothing; with demand it samples;
+// after the demand ends it stops. Counts only (the waits are for progress,
+// not measured).
+class LockedRunner : public CommandRunner {
+ public:
+  explicit LockedRunner(FakeRunner inner) : inner_(std::move(inner)) {}
+  absl::StatusOr<CommandResult> Run(const std::vector<std::string>& argv,
+                                    absl::Duration timeout) override {
+    absl::MutexLock lock(&mu_);
+    return inner_.Run(argv, timeout);
+  }
+  size_t calls() {
+    absl::MutexLock lock(&mu_);
+    return inner_.calls.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  FakeRunner inner_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(ThermalMonitorIdleTest, TheThreadWaitsForDemand) {
+  LockedRunner runner(MacRunner(/*qlab_running=*/false));
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent", absl::Milliseconds(1));
+  monitor.Start();
+  absl::SleepFor(absl::Milliseconds(200));  // ~200 intervals idle
+  EXPECT_EQ(runner.calls(), 0u);
+  monitor.Activate(ThermalMonitor::Demand::kRun);
+  for (int i = 0; i < 2000 && runner.calls() < 5; ++i) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_GE(runner.calls(), 5u);
+  monitor.Deactivate(ThermalMonitor::Demand::kRun);
+  absl::SleepFor(absl::Milliseconds(50));  // a tick in progress ends
+  const size_t after = runner.calls();
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(runner.calls(), after);
+  monitor.Stop();
 }
 
 }  // namespace
