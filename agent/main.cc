@@ -15,19 +15,23 @@
 #include "agent/agent_service.h"
 #include "agent/config.h"
 #include "agent/discovery.h"
+#include "agent/doctor.h"
 #include "agent/probes/command_runner.h"
 #include "agent/probes/platform.h"
 #include "agent/probes/platform_probe.h"
 #include "agent/probes/thermal_monitor.h"
-#include "agent/run_manager.h"
 #include "agent/probes/thermal_pressure.h"
+#include "agent/run/read_check.h"
+#include "agent/run_manager.h"
 #include "agent/run_store.h"
 #include "agent/token.h"
 #include "agent/volumes.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/pem.h"
+#include "common/profiles.h"
 #include "common/proto_json.h"
+#include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
@@ -41,7 +45,10 @@ constexpr char kDefaultStateDir[] = "/var/lib/qdt";
 #endif
 
 constexpr char kUsage[] =
-    "usage: qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
+    "usage: qdt-agent doctor     is this machine ready to test? ok / warn / FAIL per check with\n"
+    "                            its fix; exit 0 ready, 1 warnings, 2 not ready\n"
+    "                            [--platform P] [--target DIR] [--file-size BYTES] [--fio PATH]\n"
+    "       qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
     "QLab\n"
     "       qdt-agent [--config FILE] [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] "
     "[--fio PATH]\n"
@@ -220,6 +227,54 @@ int CheckConfig(const AgentFlags& f) {
 
 }  // namespace
 
+// `qdt-agent doctor [--platform P] [--fio PATH] [--target DIR] [--file-size BYTES]
+// [--allow-fio-without-cache-drop] [--tcc-db PATH]`: is this machine ready to
+// test? (agent/doctor.h). Exit 0 ready, 1 warnings, 2 not ready (or a usage error).
+int Doctor(int argc, char** argv) {
+  qdt::agent::DoctorOptions o;
+  std::string platform_flag = "auto";
+  uint64_t file_size = 1ull << 30;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--platform" && has_value) {
+      platform_flag = argv[++i];
+    } else if (arg == "--fio" && has_value) {
+      o.fio_path = argv[++i];
+    } else if (arg == "--target" && has_value) {
+      o.target = argv[++i];
+    } else if (arg == "--tcc-db" && has_value) {
+      o.tcc_db = argv[++i];
+    } else if (arg == "--file-size" && has_value) {
+      if (!absl::SimpleAtoi(argv[++i], &file_size) || file_size == 0) {
+        std::cerr << "qdt-agent doctor: --file-size: \"" << argv[i] << "\" is not a byte count\n";
+        return 2;
+      }
+    } else if (arg == "--allow-fio-without-cache-drop") {
+      o.allow_fio_without_cache_drop = true;
+    } else {
+      std::cerr << "qdt-agent doctor: unknown argument \"" << arg << "\"\n";
+      return 2;
+    }
+  }
+  auto platform = qdt::agent::ParsePlatform(platform_flag);
+  if (!platform.ok()) {
+    std::cerr << "qdt-agent doctor: " << platform.status().message() << "\n";
+    return 2;
+  }
+  o.platform = *platform;
+  o.agent_path = qdt::agent::SelfExecutablePath();
+  auto profile = qdt::BuiltinProfile("setup-check");
+  if (profile.ok()) {
+    o.needed_bytes = qdt::fio::FileCount(*profile) * file_size + (256ull << 20);
+  }
+  qdt::agent::SystemCommandRunner commands;
+  o.commands = &commands;
+  const auto checks = qdt::agent::RunDoctor(o);
+  std::cout << qdt::agent::FormatDoctor(checks);
+  return qdt::agent::DoctorExitCode(checks);
+}
+
 // `qdt-agent probe [--platform=auto|linux|macos]`: one-shot JSON of what this
 // machine offers for testing.
 int Probe(int argc, char** argv) {
@@ -346,6 +401,13 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   qdt::agent::ThermalMonitor thermal(&commands, platform, "/sys");
   const bool macos = platform == qdt::agent::Platform::kMacOS;
   qdt::agent::VolumeLister list_volumes = MakeVolumeLister(macos, &commands, &thermal);
+  if (macos) {
+    // On a Mac the pressure comes from notify(3), no child process; elsewhere
+    // (--platform=macos on Linux, the tests) from powermetrics.
+    if (auto native = qdt::agent::NativePressureSource())
+      thermal.SetPressureSource(std::move(native));
+  }
+  // Samples only while a run or a WatchTelemetry stream needs it (thermal_monitor.h).
   thermal.Start();
 
   qdt::agent::RunManagerOptions options;
@@ -400,14 +462,8 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "probe") return Probe(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "doctor") return Doctor(argc, argv);
   AgentFlags flags;
-  if (macos) {
-    // On a Mac the pressure comes from notify(3), no child process; elsewhere
-    // (--platform=macos on Linux, the tests) from powermetrics.
-    if (auto native = qdt::agent::NativePressureSource())
-      thermal.SetPressureSource(std::move(native));
-  }
-  // Samples only while a run or a WatchTelemetry stream needs it (thermal_monitor.h).
   if (auto st = ApplyConfigFile(argc, argv, &flags); !st.ok()) {
     std::cerr << "qdt-agent: " << st.message() << "\n";
     return 2;

@@ -298,5 +298,83 @@ TEST(FioCacheDropTest, OnMacosAnFioOlderThan342IsRefusedAndGetInfoSaysWhy) {
   EXPECT_EQ(newer.Wait(), 0);
 }
 
+// `qdt-agent doctor --platform=macos` with fake macOS tools first on PATH: a
+// ready Mac, then one thing wrong at a time, each named with its fix.
+class DoctorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Tool("caffeinate", "sleep 600 & wait");  // holds until released
+    Tool("pgrep", "exit 1");                 // QLab not running
+    Mdutil("mdutil_s_root_indexing_and_searching_disabled_xcodeplugin_issue394.txt");
+    tcc_ = bin_.path() + "/TCC.db";
+    ASSERT_TRUE(WriteFile(tcc_, "").ok());
+  }
+  void Tool(const std::string& name, const std::string& body) {
+    ASSERT_TRUE(WriteFile(bin_.path() + "/" + name, "#!/bin/sh\n" + body + "\n", 0755).ok());
+  }
+  void Mdutil(const std::string& capture) {
+    Tool("mdutil", absl::StrCat("cat '", QDT_FIXTURE_DIR, "/mdutil/", capture, "'"));
+  }
+  // Runs the doctor; `prefix` runs before it (e.g. dropping capabilities).
+  std::string Doctor(const std::string& fio_version, int* rc, const std::string& prefix = "") {
+    return RunCommand(
+        absl::StrCat("PATH=", bin_.path(), ":$PATH ", prefix, AgentBinary(),
+                     " doctor --platform macos --fio ", FakeFio(bin_.path(), fio_version),
+                     " --tcc-db ", tcc_, " --target ", target_.path(), " --file-size 1048576"),
+        rc);
+  }
+  TempDir bin_{"fakebin"};
+  TempDir target_{"target"};
+  std::string tcc_;
+};
+
+TEST_F(DoctorTest, AReadyMacExitsZero) {
+  int rc = -1;
+  const std::string out = Doctor("3.42", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("ok    fio               fio-3.42 at "));
+  EXPECT_THAT(out, HasSubstr("ok    full disk access  yes"));
+  EXPECT_THAT(out, HasSubstr("ok    kept awake        runs hold the machine awake (caffeinate"));
+  EXPECT_THAT(out, HasSubstr("ok    spotlight         Indexing and searching disabled."));
+  EXPECT_THAT(out, HasSubstr("ok    QLab              not running"));
+  EXPECT_THAT(out, ::testing::EndsWith("\nready\n"));
+}
+
+TEST_F(DoctorTest, AnOldFioIsNotReadyAndSaysWhatToInstall) {
+  int rc = -1;
+  const std::string out = Doctor("3.41", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out, HasSubstr("FAIL  fio               fio-3.41 at "));
+  EXPECT_THAT(out, HasSubstr("fio 3.41 cannot drop cached pages on macOS"));
+  EXPECT_THAT(out, HasSubstr("fix: install fio 3.42 or newer"));
+  EXPECT_THAT(out, HasSubstr("NOT READY"));
+}
+
+TEST_F(DoctorTest, NoFullDiskAccessIsNotReadyAndNamesTheSetting) {
+  // A real refusal from the kernel: the TCC database readable by nobody, and
+  // the doctor run without the capabilities that let root read it anyway.
+  ASSERT_EQ(::chmod(tcc_.c_str(), 0), 0);
+  int rc = -1;
+  const std::string out =
+      Doctor("3.42", &rc, "setpriv --bounding-set=-dac_override,-dac_read_search ");
+  if (absl::StrContains(out, "setpriv:")) GTEST_SKIP() << "cannot drop capabilities: " << out;
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_THAT(out, HasSubstr("FAIL  full disk access  no: " + tcc_ + ": Permission denied"));
+  EXPECT_THAT(out, HasSubstr("fix: add "));
+  EXPECT_THAT(out, HasSubstr("qdt-agent in System Settings › Privacy & Security › Full Disk "
+                             "Access"));
+}
+
+TEST_F(DoctorTest, SpotlightIndexingTheTargetIsAWarningWithTheCommand) {
+  Mdutil("mdutil_s_smb_share_indexing_enabled_fs2es_issue30.txt");
+  int rc = -1;
+  const std::string out = Doctor("3.42", &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("warn  spotlight         Indexing enabled. on "
+                             "/System/Volumes/Data/Volumes/Shared"));
+  EXPECT_THAT(out, HasSubstr("fix: sudo mdutil -i off /System/Volumes/Data/Volumes/Shared"));
+  EXPECT_THAT(out, HasSubstr("ready, with warnings"));
+}
+
 }  // namespace
 }  // namespace qdt::testing

@@ -1,0 +1,56 @@
+// `qdt-agent doctor`: is this machine ready to test? One line per
+// precondition with ok / warn / fail and, when not ok, the fix. Exit code 0
+// (ready), 1 (warnings) or 2 (not ready).
+//
+// Checks: fio found and its version, and on macOS whether it can drop cached
+// pages (3.42+, docs/MACOS.md); Full Disk Access on macOS (can the agent open
+// the system TCC database for reading — a root process without it is refused,
+// docs/MACOS.md "TCC"); the hold that keeps the machine awake during a run,
+// taken and let go (caffeinate / systemd-inhibit, agent/run/power_hold.h);
+// with --target: the
+// target's free space against the profile's files, and on macOS Spotlight's
+// state of its volume (mdutil -s); QLab running (the show-safety interlock).
+// Not yet: temperature per drive, AIO limits, Time Machine state, clock sync
+// (docs/ARCHITECTURE.md says which issue adds them).
+//
+// Every tool runs through the CommandRunner, so tests put fakes first on PATH.
+#ifndef QDT_AGENT_DOCTOR_H_
+#define QDT_AGENT_DOCTOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/probes/command_runner.h"
+#include "agent/probes/platform.h"
+
+namespace qdt::agent {
+
+struct DoctorCheck {
+  enum Level { kOk, kWarn, kFail };
+  std::string name;
+  Level level = kOk;
+  std::string detail;  // what was found
+  std::string fix;     // empty when ok
+};
+
+struct DoctorOptions {
+  Platform platform = HostPlatform();
+  std::string fio_path;  // as --fio gives it; empty = found as the agent finds it
+  bool allow_fio_without_cache_drop = false;
+  std::string agent_path;                                                    // named in the FDA fix
+  std::string tcc_db = "/Library/Application Support/com.apple.TCC/TCC.db";  // macOS
+  std::string target;         // empty = no target checks
+  uint64_t needed_bytes = 0;  // the profile's files plus the reserve
+  CommandRunner* commands = nullptr;
+};
+
+std::vector<DoctorCheck> RunDoctor(const DoctorOptions& options);
+
+// "ok", "warn", "FAIL" lines, then a summary; the exit code for them.
+std::string FormatDoctor(const std::vector<DoctorCheck>& checks);
+int DoctorExitCode(const std::vector<DoctorCheck>& checks);
+
+}  // namespace qdt::agent
+
+#endif  // QDT_AGENT_DOCTOR_H_
