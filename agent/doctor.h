@@ -10,8 +10,8 @@
 // with --target: the
 // target's free space against the profile's files, and on macOS Spotlight's
 // state of its volume (mdutil -s); QLab running (the show-safety interlock).
-// Not yet: temperature per drive, AIO limits, Time Machine state, clock sync
-// (docs/ARCHITECTURE.md says which issue adds them).
+// Not yet (issue 13): temperature per drive, AIO limits against the profile,
+// Time Machine state, clock sync, and the same list in GetInfo.
 //
 // Every tool runs through the CommandRunner, so tests put fakes first on PATH.
 #ifndef QDT_AGENT_DOCTOR_H_
