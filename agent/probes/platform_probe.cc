@@ -187,9 +187,6 @@ std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
     notes->push_back(std::string(parsed.status().message()));
     return volumes;
   }
-  if (!parsed->nvme.empty() && !parsed->nvme.front().bsd_name.empty()) {
-    *internal_device = "/dev/" + parsed->nvme.front().bsd_name;
-  }
   const std::optional<DiskutilList> list = ReadDiskutilList(runner, notes);
   const bool has_data_volume =
       std::any_of(parsed->volumes.begin(), parsed->volumes.end(),
@@ -202,7 +199,28 @@ std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
     qdt::v1::Volume vol = VolumeFromSystemProfiler(v, parsed->nvme);
     AddDiskutilInfo(runner, list, v.mount_point, &vol, notes);
     vol.set_mount_point(*path);
+    // The internal drive is the one behind the data volume: system_profiler's
+    // NVMe section may list a Thunderbolt drive first, and on many Apple
+    // Silicon Macs it has no section at all (docs/MACOS.md, "Temperature").
+    if (v.mount_point == kMacosDataVolume && !vol.physical_device().empty()) {
+      *internal_device = "/dev/" + vol.physical_device();
+    }
     volumes.push_back(std::move(vol));
+  }
+  if (internal_device->empty()) {
+    for (const SpNvmeDrive& d : parsed->nvme) {
+      if (!d.bsd_name.empty()) {
+        *internal_device = "/dev/" + d.bsd_name;
+        break;
+      }
+    }
+  }
+  if (internal_device->empty() && has_data_volume) {
+    // The boot drive of an Apple Silicon Mac is disk0 (diskutil list).
+    *internal_device = "/dev/disk0";
+    notes->push_back(
+        "the internal drive is taken to be disk0: neither diskutil nor "
+        "system_profiler named the drive behind the data volume");
   }
   return volumes;
 }

@@ -54,7 +54,9 @@ ProbeReport ProbeMacos(CommandRunner* runner);
 // The volumes part of ProbeMacos (system_profiler, then diskutil list -plist
 // and diskutil info -plist per volume for the physical drive and what
 // system_profiler left out). Problems go to `notes`; `internal_device` gets
-// the internal NVMe drive ("/dev/disk0") when there is one.
+// the internal drive: the whole disk behind the data volume (diskutil's
+// chain), else system_profiler's first NVMe drive, else "/dev/disk0" (with a
+// note) on a Mac with a data volume.
 std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
                                                std::vector<std::string>* notes,
                                                std::string* internal_device);

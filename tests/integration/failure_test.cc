@@ -15,6 +15,7 @@
 #include "agent/probes/diskstats.h"
 #include "agent/probes/platform_probe.h"
 #include "agent/token.h"
+#include "common/file_util.h"
 #include "console/client/agent_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -416,6 +417,33 @@ TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
   out = RunCommand(AgentBinary() + " probe --platform=windows", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("--platform: \"windows\" is not one of auto, linux, macos"));
+}
+
+// Many Apple Silicon Macs (and the macOS 26 VM captured here) have no NVMe
+// section in system_profiler: the internal drive is still found, behind the
+// data volume, and its temperature read.
+TEST(AgentProbeTest, MacosWithoutAnNvmeSectionStillReadsTheInternalDrive) {
+  TempDir bin("fakebin");
+  MakeFakeMacTools(bin.path(), /*smartctl_json=*/true);
+  const std::string fx = QDT_FIXTURE_DIR;
+  ASSERT_TRUE(qdt::WriteFile(
+                  bin.path() + "/system_profiler",
+                  "#!/bin/sh\ncat '" + fx +
+                      "/system_profiler/github_runner_macos26_arm64_vm_SPStorageDataType.json'\n",
+                  0755)
+                  .ok());
+  int rc = -1;
+  std::string out = RunCommand(
+      "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  auto doc = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << out;
+  ASSERT_EQ(doc["volumes"].size(), 1u) << out;  // the data volume; "/" and cryptexes hidden
+  EXPECT_EQ(doc["volumes"][0]["mount_point"], "/Users/Shared");
+  EXPECT_EQ(doc["volumes"][0]["physical_device"], "disk0");
+  EXPECT_EQ(doc["drive_temperature_c"], 35);
+  EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0");
 }
 
 // The serving agent with --platform=macos: ListVolumes, GetInfo and the
