@@ -6,6 +6,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/doctor.h"
 #include "agent/token.h"
 #include "agent/volumes.h"
 #include "common/logging.h"
@@ -244,6 +245,11 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   resp->set_fio_path(identity_.fio_path);
   resp->set_fio_drops_cache(identity_.fio_cache_problem.empty());
   resp->set_fio_cache_note(identity_.fio_cache_problem);
+  if (!identity_.tcc_db.empty()) {
+    const FullDiskAccess fda = CheckFullDiskAccessAt(identity_.tcc_db);
+    resp->set_full_disk_access(fda.state);
+    resp->set_full_disk_access_note(fda.note);
+  }
   *resp->mutable_wall_time() = NowTimestamp();
   for (const std::string& name : BuiltinProfileNames()) {
     resp->add_capabilities(absl::StrCat("profile:", name));

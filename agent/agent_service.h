@@ -26,6 +26,9 @@ struct AgentIdentity {
   // Why this fio cannot drop cached pages on this platform (empty: it can);
   // fio/fio_runner.h FioCacheDropProblem.
   std::string fio_cache_problem;
+  // macOS: where the TCC database is, for GetInfo's Full Disk Access state
+  // (doctor.h); empty on Linux.
+  std::string tcc_db;
 };
 
 // Lists the testable volumes for ListVolumes: the Linux backend (mountinfo +

@@ -48,21 +48,14 @@ DoctorCheck CheckFio(const DoctorOptions& o) {
 }
 
 DoctorCheck CheckFullDiskAccess(const DoctorOptions& o) {
-  const int fd = ::open(o.tcc_db.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::close(fd);
-    return Check("full disk access", DoctorCheck::kOk, "yes (the TCC database opens for reading)");
-  }
-  const int err = errno;
-  if (err == EPERM || err == EACCES) {
-    return Check("full disk access", DoctorCheck::kFail,
-                 absl::StrCat("no: ", o.tcc_db, ": ", ErrnoText(err),
-                              "; reads on external volumes will be refused"),
+  const FullDiskAccess fda = CheckFullDiskAccessAt(o.tcc_db);
+  if (fda.state == "yes") return Check("full disk access", DoctorCheck::kOk, fda.note);
+  if (fda.state == "no") {
+    return Check("full disk access", DoctorCheck::kFail, fda.note,
                  absl::StrCat("add ", o.agent_path,
                               " in System Settings › Privacy & Security › Full Disk Access"));
   }
-  return Check("full disk access", DoctorCheck::kWarn,
-               absl::StrCat("unknown: ", o.tcc_db, ": ", ErrnoText(err)),
+  return Check("full disk access", DoctorCheck::kWarn, fda.note,
                "check System Settings › Privacy & Security › Full Disk Access by hand");
 }
 
@@ -124,6 +117,20 @@ void CheckTarget(const DoctorOptions& o, std::vector<DoctorCheck>* out) {
 }
 
 }  // namespace
+
+FullDiskAccess CheckFullDiskAccessAt(const std::string& tcc_db) {
+  const int fd = ::open(tcc_db.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::close(fd);
+    return {"yes", "yes (the TCC database opens for reading)"};
+  }
+  const int err = errno;
+  if (err == EPERM || err == EACCES) {
+    return {"no", absl::StrCat("no: ", tcc_db, ": ", ErrnoText(err),
+                               "; reads on external volumes will be refused")};
+  }
+  return {"unknown", absl::StrCat("unknown: ", tcc_db, ": ", ErrnoText(err))};
+}
 
 std::vector<DoctorCheck> RunDoctor(const DoctorOptions& o) {
   std::vector<DoctorCheck> out;

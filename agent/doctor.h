@@ -26,6 +26,10 @@
 
 namespace qdt::agent {
 
+// The system TCC database (macOS privacy decisions): readable only with Full
+// Disk Access (docs/MACOS.md, "TCC").
+inline constexpr char kTccDatabase[] = "/Library/Application Support/com.apple.TCC/TCC.db";
+
 struct DoctorCheck {
   enum Level { kOk, kWarn, kFail };
   std::string name;
@@ -38,14 +42,24 @@ struct DoctorOptions {
   Platform platform = HostPlatform();
   std::string fio_path;  // as --fio gives it; empty = found as the agent finds it
   bool allow_fio_without_cache_drop = false;
-  std::string agent_path;                                                    // named in the FDA fix
-  std::string tcc_db = "/Library/Application Support/com.apple.TCC/TCC.db";  // macOS
-  std::string target;         // empty = no target checks
-  uint64_t needed_bytes = 0;  // the profile's files plus the reserve
+  std::string agent_path;             // named in the FDA fix
+  std::string tcc_db = kTccDatabase;  // macOS
+  std::string target;                 // empty = no target checks
+  uint64_t needed_bytes = 0;          // the profile's files plus the reserve
   CommandRunner* commands = nullptr;
 };
 
 std::vector<DoctorCheck> RunDoctor(const DoctorOptions& options);
+
+// Whether this process has Full Disk Access on macOS: it can open `tcc_db`
+// (the system TCC database, readable only with it) for reading — "yes"; a
+// refusal (EPERM/EACCES) — "no"; anything else — "unknown". `note` says what
+// was seen. Also in GetInfo (AgentInfo.full_disk_access).
+struct FullDiskAccess {
+  std::string state;
+  std::string note;
+};
+FullDiskAccess CheckFullDiskAccessAt(const std::string& tcc_db);
 
 // "ok", "warn", "FAIL" lines, then a summary; the exit code for them.
 std::string FormatDoctor(const std::vector<DoctorCheck>& checks);

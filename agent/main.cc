@@ -77,6 +77,8 @@ constexpr char kUsage[] =
     "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n"
     "  --check-config       check the config file and the flags (TLS files readable, fio found),\n"
     "                       print the settings in effect as JSON and exit: 0 when usable\n"
+    "  --tcc-db             macOS: the TCC database whose readability tells whether the agent\n"
+    "                       has Full Disk Access (default the system's)\n"
     "  --allow-fio-without-cache-drop\n"
     "                       macOS: run even with an fio older than 3.42, which cannot drop\n"
     "                       cached pages (refused otherwise)\n";
@@ -106,6 +108,7 @@ struct AgentFlags {
   std::vector<std::string> allowed_targets;
   bool check_config = false;
   bool allow_fio_without_cache_drop = false;
+  std::string tcc_db = qdt::agent::kTccDatabase;  // macOS: for the Full Disk Access state
 };
 
 // The config file first (wherever --config is), so the flags can override it.
@@ -174,6 +177,8 @@ std::optional<int> ApplyFlag(int argc, char** argv, int* i, AgentFlags* f) {
     f->check_config = true;
   } else if (arg == "--allow-fio-without-cache-drop") {
     f->allow_fio_without_cache_drop = true;
+  } else if (auto tcc = TakeValue(argc, argv, i, "--tcc-db")) {
+    f->tcc_db = *tcc;
   } else if (arg == "--advertise") {
     f->advertise = true;
   } else if (auto name = TakeValue(argc, argv, i, "--advertise-name")) {
@@ -425,10 +430,10 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   if (auto st = runs.Recover(); !st.ok()) {
     return Fail(absl::StrCat("recovering earlier runs: ", st.message()));
   }
-  qdt::agent::AgentService service(
-      &runs, *token,
-      {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux", fio_cache_problem},
-      &thermal, list_volumes);
+  qdt::agent::AgentService service(&runs, *token,
+                                   {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux",
+                                    fio_cache_problem, macos ? f.tcc_db : ""},
+                                   &thermal, list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(f.listen, credentials, &bound_port);

@@ -314,6 +314,9 @@ int Session::Info() {
             << "qdt-agent    " << info.agent_version() << " (" << info.platform() << " probes)\n"
             << "fio          " << info.fio_version() << " at " << info.fio_path()
             << (info.fio_drops_cache() ? "" : " (" + info.fio_cache_note() + ")") << "\n"
+            << (info.full_disk_access().empty()
+                    ? ""
+                    : "disk access  " + info.full_disk_access_note() + "\n")
             << "agent clock  " << TimeUtil::ToString(info.wall_time()) << "\n"
             << "active run   " << (info.active_run_id().empty() ? "none" : info.active_run_id())
             << "\n"

@@ -298,6 +298,34 @@ TEST(FioCacheDropTest, OnMacosAnFioOlderThan342IsRefusedAndGetInfoSaysWhy) {
   EXPECT_EQ(newer.Wait(), 0);
 }
 
+// GetInfo says whether the agent has Full Disk Access on macOS (the TCC
+// database readable: yes; absent: unknown), and says nothing on Linux.
+TEST(FullDiskAccessTest, GetInfoSaysWhetherTheAgentHasIt) {
+  TempDir state("state");
+  const std::string token_file = state.path() + "/token";
+  const std::string db = state.path() + "/TCC.db";
+  ASSERT_TRUE(WriteFile(db, "").ok());
+  auto info = [&](const std::vector<std::string>& flags) {
+    AgentProcess agent(state.path(), token_file);
+    agent.Start(flags);
+    int rc = -1;
+    std::string out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent.address(),
+                                              " --token-file ", token_file, " info"),
+                                 &rc);
+    EXPECT_EQ(rc, 0) << out;
+    agent.Signal(SIGTERM);
+    EXPECT_EQ(agent.Wait(), 0);
+    return out;
+  };
+  const std::string fio = FakeFio(state.path(), "3.42");
+  EXPECT_THAT(info({"--fio", fio, "--platform", "macos", "--tcc-db", db}),
+              HasSubstr("disk access  yes (the TCC database opens for reading)\n"));
+  EXPECT_THAT(info({"--fio", fio, "--platform", "macos", "--tcc-db", db + ".absent"}),
+              HasSubstr("disk access  unknown: " + db + ".absent: No such file or directory\n"));
+  EXPECT_THAT(info({"--fio", fio, "--platform", "linux", "--tcc-db", db}),
+              ::testing::Not(HasSubstr("disk access")));
+}
+
 // `qdt-agent doctor --platform=macos` with fake macOS tools first on PATH: a
 // ready Mac, then one thing wrong at a time, each named with its fix.
 class DoctorTest : public ::testing::Test {
