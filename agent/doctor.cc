@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "agent/probes/mdutil.h"
 #include "agent/probes/qlab.h"
+#include "agent/run/background_readers.h"
 #include "agent/run/power_hold.h"
 #include "agent/run/test_area.h"
 #include "common/errno_status.h"
@@ -98,10 +98,7 @@ void CheckTarget(const DoctorOptions& o, std::vector<DoctorCheck>* out) {
         Check("free space", DoctorCheck::kOk, absl::StrCat(free_text, " on ", o.target)));
   }
   if (o.platform != Platform::kMacOS) return;
-  auto md = o.commands->Run({"mdutil", "-s", o.target}, absl::Seconds(10));
-  auto status = md.ok() && md->exit_code == 0
-                    ? ParseMdutilStatus(md->out)
-                    : absl::StatusOr<MdutilStatus>(absl::UnknownError("mdutil -s did not answer"));
+  auto status = ReadSpotlight(o.commands, o.target);
   if (!status.ok()) {
     out->push_back(Check("spotlight", DoctorCheck::kWarn,
                          absl::StrCat("unknown: ", status.status().message()),

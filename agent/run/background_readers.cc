@@ -2,21 +2,25 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "agent/probes/mdutil.h"
 #include "agent/probes/parse_util.h"
 
 namespace qdt::agent {
 
+absl::StatusOr<MdutilStatus> ReadSpotlight(CommandRunner* runner, const std::string& target) {
+  auto md = runner->Run({"mdutil", "-s", target}, absl::Seconds(10));
+  if (!md.ok()) return absl::UnavailableError(absl::StrCat("mdutil -s: ", md.status().message()));
+  if (md->exit_code != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("mdutil -s exited ", md->exit_code, ": ",
+                     PrintableExcerpt(absl::StripAsciiWhitespace(md->err))));
+  }
+  return ParseMdutilStatus(md->out);
+}
+
 BackgroundReaders CheckBackgroundReaders(CommandRunner* runner, const std::string& target,
                                          const std::string& area_folder) {
   BackgroundReaders r;
-  auto md = runner->Run({"mdutil", "-s", target}, absl::Seconds(10));
-  if (!md.ok()) {
-    r.spotlight_note = absl::StrCat("mdutil -s: ", md.status().message());
-  } else if (md->exit_code != 0) {
-    r.spotlight_note = absl::StrCat("mdutil -s exited ", md->exit_code, ": ",
-                                    PrintableExcerpt(absl::StripAsciiWhitespace(md->err)));
-  } else if (auto status = ParseMdutilStatus(md->out); !status.ok()) {
+  if (auto status = ReadSpotlight(runner, target); !status.ok()) {
     r.spotlight_note = std::string(status.status().message());
   } else {
     r.spotlight = status->status;

@@ -13,7 +13,9 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "agent/probes/command_runner.h"
+#include "agent/probes/mdutil.h"
 
 namespace qdt::agent {
 
@@ -27,6 +29,10 @@ struct BackgroundReaders {
   // "excluded <folder>" or why the exclusion could not be set.
   std::string time_machine;
 };
+
+// Spotlight's state of the volume `target` is on (`mdutil -s`); an error
+// naming what went wrong when mdutil does not answer or answers something else.
+absl::StatusOr<MdutilStatus> ReadSpotlight(CommandRunner* runner, const std::string& target);
 
 BackgroundReaders CheckBackgroundReaders(CommandRunner* runner, const std::string& target,
                                          const std::string& area_folder);

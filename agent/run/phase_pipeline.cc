@@ -46,14 +46,7 @@ PhasePipeline::PhasePipeline(const RunPlan& plan, FioInvoker* invoker, SampleSou
       status_interval_s_(status_interval_s),
       hooks_(std::move(hooks)),
       lead_(lead) {
-  // Phases never reached stay in the verdict as "not run".
-  for (int i = 0; i < plan_.profile.phases_size(); ++i) {
-    PhaseSeries s;
-    s.phase_index = i;
-    s.name = plan_.profile.phases(i).name();
-    s.target_bytes_per_s = PhaseTargetBytesPerS(plan_.profile.phases(i));
-    series_.push_back(std::move(s));
-  }
+  series_ = NotRunSeries(plan_.profile);  // phases never reached stay "not run"
 }
 
 PhasePipeline::~PhasePipeline() = default;

@@ -20,11 +20,25 @@ int64_t SteadyNowNs() {
 
 }  // namespace
 
+PhaseSeries NotRunSeries(const qdt::v1::Phase& phase, int phase_index) {
+  PhaseSeries s;
+  s.phase_index = phase_index;
+  s.name = phase.name();
+  s.target_bytes_per_s = PhaseTargetBytesPerS(phase);
+  return s;
+}
+
+std::vector<PhaseSeries> NotRunSeries(const qdt::v1::Profile& profile) {
+  std::vector<PhaseSeries> out;
+  for (int i = 0; i < profile.phases_size(); ++i) out.push_back(NotRunSeries(profile.phases(i), i));
+  return out;
+}
+
 PhaseSampler::PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources)
-    : phase_(phase), index_(phase_index), sources_(std::move(sources)) {
-  series_.phase_index = phase_index;
-  series_.name = phase.name();
-  series_.target_bytes_per_s = PhaseTargetBytesPerS(phase);
+    : phase_(phase),
+      index_(phase_index),
+      sources_(std::move(sources)),
+      series_(NotRunSeries(phase, phase_index)) {
   series_.ran = true;
 }
 

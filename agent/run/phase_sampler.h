@@ -32,6 +32,12 @@
 
 namespace qdt::agent {
 
+// The series of a phase that has not run (yet): its index, name and target;
+// ran = false. Phases a run never reaches stay so in its verdict.
+PhaseSeries NotRunSeries(const qdt::v1::Phase& phase, int phase_index);
+// One per phase of the profile, in order.
+std::vector<PhaseSeries> NotRunSeries(const qdt::v1::Profile& profile);
+
 // Shorter fio intervals make noisy rates (see above).
 inline constexpr double kMinSampleIntervalS = 0.25;
 // How much longer than the phase has run a report's runtime may be before

@@ -65,14 +65,7 @@ RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1
       journal_(std::move(journal)),
       deps_(std::move(deps)),
       run_(std::move(run)) {
-  // Phases never reached stay in the verdict as "not run".
-  for (int i = 0; i < plan_.profile.phases_size(); ++i) {
-    PhaseSeries s;
-    s.phase_index = i;
-    s.name = plan_.profile.phases(i).name();
-    s.target_bytes_per_s = PhaseTargetBytesPerS(plan_.profile.phases(i));
-    series_.push_back(std::move(s));
-  }
+  series_ = NotRunSeries(plan_.profile);  // phases never reached stay "not run"
 }
 
 void RunExecutor::Execute() {

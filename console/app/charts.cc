@@ -131,27 +131,22 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
     band->attachAxis(axis_x);
     band->attachAxis(axis_y);
   }
-  auto* line = new QLineSeries;
-  line->setName(kFioSeriesName);
-  line->replace(series.mbps);
-  QPen pen(QColor(20, 60, 160));
-  pen.setWidth(2);
-  line->setPen(pen);
-  chart->addSeries(line);
-  line->attachAxis(axis_x);
-  line->attachAxis(axis_y);
+  auto add_line = [&](const char* name, const auto& points, const QColor& colour, double width) {
+    auto* line = new QLineSeries;
+    line->setName(name);
+    line->replace(points);
+    QPen pen(colour);
+    pen.setWidthF(width);
+    line->setPen(pen);
+    chart->addSeries(line);
+    line->attachAxis(axis_x);
+    line->attachAxis(axis_y);
+  };
+  add_line(kFioSeriesName, series.mbps, QColor(20, 60, 160), 2);
   // The drive's own counter: thin and muted, secondary to fio's line; far
   // below it means the page cache answered, above it someone else read too.
   if (!series.device.isEmpty()) {
-    auto* drive = new QLineSeries;
-    drive->setName(kDeviceSeriesName);
-    drive->replace(series.device);
-    QPen thin(QColor(0, 140, 120));
-    thin.setWidthF(1.0);
-    drive->setPen(thin);
-    chart->addSeries(drive);
-    drive->attachAxis(axis_x);
-    drive->attachAxis(axis_y);
+    add_line(kDeviceSeriesName, series.device, QColor(0, 140, 120), 1);
   }
   for (auto* c : {ConstantLine(kNormalTargetMBps, x_max, "656 MB/s normal", QColor(230, 150, 0)),
                   ConstantLine(kCrossfadeTargetMBps, x_max, "2100 MB/s crossfade", Qt::red)}) {

@@ -370,14 +370,18 @@ void MakeFakeMacTools(
   tool("pmset", "cat '" + fx + "/pmset/" + pmset_fixture + "'");
 }
 
+// `qdt-agent probe --platform=macos` with the fake tools in `bin` first on PATH.
+std::string MacProbe(const std::string& bin, int* rc) {
+  return RunCommand(
+      "PATH=" + bin + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null", rc);
+}
+
 // The macOS backend, selected on Linux, with fake tools first on PATH.
 TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
   TempDir bin("fakebin");
   MakeFakeMacTools(bin.path(), /*smartctl_json=*/true);
   int rc = -1;
-  std::string out = RunCommand(
-      "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
-      &rc);
+  std::string out = MacProbe(bin.path(), &rc);
   ASSERT_EQ(rc, 0) << out;
   auto doc = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << out;
@@ -407,9 +411,7 @@ TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
 
   // An Intel Mac's pmset does report one.
   MakeFakeMacTools(bin.path(), true, "pmset_g_thermlog_intel_8cpu_cpu_power_notify.txt");
-  out = RunCommand(
-      "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
-      &rc);
+  out = MacProbe(bin.path(), &rc);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(nlohmann::json::parse(out)["cpu_speed_limit"], 100);
 
@@ -433,9 +435,7 @@ TEST(AgentProbeTest, MacosWithoutAnNvmeSectionStillReadsTheInternalDrive) {
                   0755)
                   .ok());
   int rc = -1;
-  std::string out = RunCommand(
-      "PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null",
-      &rc);
+  std::string out = MacProbe(bin.path(), &rc);
   ASSERT_EQ(rc, 0) << out;
   auto doc = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << out;

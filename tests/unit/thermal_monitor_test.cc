@@ -60,46 +60,6 @@ TEST(ThermalMonitorTest, MacOSReadsPowermetricsThroughTheRunner) {
   EXPECT_EQ(monitor.SampleOnce().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN);
 }
 
-TEST(ThermalMonitorTest, MacOSDriveTemperatureFromSmartctlEveryTenthSample) {
-  FakeRunner runner;
-  CommandResult pm;
-  pm.exit_code = 0;
-  pm.out = Fixture(
-      "powermetrics/m1max_macbookpro18-2_macos14.6.1_all_samplers_i1000_n1_with_thermal.txt");
-  runner.replies["powermetrics"] = pm;
-  // smartctl 6 refuses -j; its text report (exit bit 2: a log it could not read) has 32 °C.
-  CommandResult no_json;
-  no_json.exit_code = 1;
-  no_json.out = "=======> UNRECOGNIZED OPTION: j\n";
-  runner.replies["smartctl -j -a /dev/disk0"] = no_json;
-  CommandResult text;
-  text.exit_code = 4;
-  text.out = Fixture("smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt");
-  runner.replies["smartctl -a /dev/disk0"] = text;
-  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
-  monitor.SetSmartDevice("/dev/disk0");
-  ThermalReading r = monitor.SampleOnce();
-  EXPECT_EQ(r.temperature_c, 32);
-  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk0");
-  EXPECT_EQ(r.pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
-  auto smartctl_calls = [&] {
-    int n = 0;
-    for (const auto& c : runner.calls) n += c[0] == "smartctl";
-    return n;
-  };
-  EXPECT_EQ(smartctl_calls(), 2);  // -j, then the text form
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(monitor.SampleOnce().temperature_c, 32);
-  EXPECT_EQ(smartctl_calls(), 2) << "smartctl runs on every 10th sample only";
-  // smartctl gone: at the next refresh the temperature is unknown, not the old value.
-  runner.replies.erase("smartctl -j -a /dev/disk0");
-  runner.replies.erase("smartctl -a /dev/disk0");
-  CommandResult missing;
-  missing.exit_code = 127;
-  runner.replies["smartctl"] = missing;
-  EXPECT_FALSE(monitor.SampleOnce().temperature_c.has_value());
-  EXPECT_EQ(monitor.Latest().temperature_source, "");
-}
-
 // A macOS runner: powermetrics (real capture, nominal), smartctl 6 (refuses
 // -j, text report at 32 °C), pgrep saying whether QLab runs.
 FakeRunner MacRunner(bool qlab_running) {
@@ -127,6 +87,28 @@ int Calls(const FakeRunner& runner, const std::string& tool) {
   int n = 0;
   for (const auto& c : runner.calls) n += c[0] == tool;
   return n;
+}
+
+TEST(ThermalMonitorTest, MacOSDriveTemperatureFromSmartctlEveryTenthSample) {
+  // smartctl 6 refuses -j; its text report (exit bit 2: a log it could not read) has 32 °C.
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartDevice("/dev/disk0");
+  ThermalReading r = monitor.SampleOnce();
+  EXPECT_EQ(r.temperature_c, 32);
+  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk0");
+  EXPECT_EQ(r.pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
+  EXPECT_EQ(Calls(runner, "smartctl"), 2);  // -j, then the text form
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(monitor.SampleOnce().temperature_c, 32);
+  EXPECT_EQ(Calls(runner, "smartctl"), 2) << "smartctl runs on every 10th sample only";
+  // smartctl gone: at the next refresh the temperature is unknown, not the old value.
+  runner.replies.erase("smartctl -j -a /dev/disk0");
+  runner.replies.erase("smartctl -a /dev/disk0");
+  CommandResult missing;
+  missing.exit_code = 127;
+  runner.replies["smartctl"] = missing;
+  EXPECT_FALSE(monitor.SampleOnce().temperature_c.has_value());
+  EXPECT_EQ(monitor.Latest().temperature_source, "");
 }
 
 void SetQlab(FakeRunner* runner, bool running) {
