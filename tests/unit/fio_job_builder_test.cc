@@ -383,7 +383,7 @@ TEST(FioJobBuilderTest, FileCountIsTheLargestPhase) {
   EXPECT_EQ(FileCount(*profile), 8);
   EXPECT_EQ(StreamFileName(7), "stream-07.dat");
 #if defined(__APPLE__)
-  EXPECT_EQ(DefaultIoEngine(), "posixaio");
+  EXPECT_EQ(DefaultIoEngine(), "psync");  // one thread per outstanding read (JobLayout)
 #else
   EXPECT_EQ(DefaultIoEngine(), "libaio");
 #endif
