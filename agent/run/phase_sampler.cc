@@ -7,6 +7,7 @@
 #include "common/errno_status.h"
 #include "common/profiles.h"
 #include "fio/fio_analysis.h"
+#include "fio/fio_job_builder.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace qdt::agent {
@@ -18,7 +19,49 @@ int64_t SteadyNowNs() {
       .count();
 }
 
+void AddJob(const fio::FioJob& job, StreamResult* r) {
+  ++r->jobs;
+  const uint64_t bytes = job.read.io_bytes + job.write.io_bytes;
+  if (bytes > 0) ++r->jobs_with_io;
+  r->bytes += bytes;
+  r->clat_p50_ns = std::max(r->clat_p50_ns, job.read.clat_p50_ns);
+  r->clat_p99_ns = std::max(r->clat_p99_ns, job.read.clat_p99_ns);
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<StreamResult>> StreamResults(const qdt::v1::Phase& phase,
+                                                        const fio::FioReport& report) {
+  std::vector<StreamResult> out(static_cast<size_t>(phase.streams_size()));
+  for (size_t i = 0; i < out.size(); ++i) out[i].stream = static_cast<int>(i);
+  std::vector<absl::StatusOr<fio::JobName>> names;
+  bool any_named = false;
+  for (const fio::FioJob& job : report.jobs) {
+    names.push_back(fio::ParseJobName(job.name));
+    any_named = any_named || names.back().ok();
+  }
+  // A report whose jobs carry none of our names: in order, one per stream.
+  for (size_t j = 0; j < report.jobs.size(); ++j) {
+    size_t stream = j;
+    if (any_named) {
+      if (!names[j].ok()) return names[j].status();
+      stream = static_cast<size_t>(names[j]->stream);
+      if (stream >= out.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("fio job ", report.jobs[j].name, ": the phase has ", out.size(),
+                         " streams"));
+      }
+    } else if (stream >= out.size()) {
+      break;
+    }
+    AddJob(report.jobs[j], &out[stream]);
+    // One job keeps its own queue; readers keep one read each.
+    out[stream].reached_iodepth = out[stream].jobs == 1
+                                      ? fio::ReachedIodepth(report.jobs[j])
+                                      : static_cast<uint32_t>(out[stream].jobs_with_io);
+  }
+  return out;
+}
 
 PhaseSeries NotRunSeries(const qdt::v1::Phase& phase, int phase_index) {
   PhaseSeries s;
@@ -151,14 +194,15 @@ qdt::v1::Sample PhaseSampler::MakeSample(const fio::FioInterval& iv) {
 
 absl::Status PhaseSampler::Finish(const fio::FioExit& exit) {
   if (auto st = CheckFinalReport(exit); !st.ok()) return st;
-  for (size_t j = 0; j < last_->jobs.size() && j < static_cast<size_t>(phase_.streams_size());
-       ++j) {
-    const qdt::v1::Stream& st = phase_.streams(static_cast<int>(j));
-    const fio::FioJob& job = last_->jobs[j];
+  absl::StatusOr<std::vector<StreamResult>> results = StreamResults(phase_, *last_);
+  if (!results.ok()) return absl::InternalError(Where() + std::string(results.status().message()));
+  for (const StreamResult& r : *results) {
+    if (r.jobs == 0) continue;  // fio reported no job of it
+    const qdt::v1::Stream& st = phase_.streams(r.stream);
     series_.streams.push_back({st.name(), st.rate_bytes_per_s() > 0 ? st.frame_rate() : 0.0,
-                               job.read.clat_p50_ns / 1e6, job.read.clat_p99_ns / 1e6});
+                               r.clat_p50_ns / 1e6, r.clat_p99_ns / 1e6});
     series_.requested_iodepth = std::max(series_.requested_iodepth, st.iodepth());
-    series_.reached_iodepth = std::max(series_.reached_iodepth, fio::ReachedIodepth(job));
+    series_.reached_iodepth = std::max(series_.reached_iodepth, r.reached_iodepth);
   }
   series_.fio_mean_bytes_per_s = fio::MeanReadBytesPerS(*last_) + fio::MeanWriteBytesPerS(*last_);
   int64_t runtime_ms = 0;

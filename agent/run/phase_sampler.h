@@ -32,6 +32,33 @@
 
 namespace qdt::agent {
 
+// One stream's part of a phase's final fio report: its jobs added up (with
+// one psync thread per outstanding read a stream of iodepth d is d reader
+// jobs, fio_job_builder.h JobLayout::kThreadPerRead).
+struct StreamResult {
+  int stream = 0;        // index in the phase
+  int jobs = 0;          // its jobs in the report (0: none reported)
+  int jobs_with_io = 0;  // of those, the ones that read or wrote anything
+  uint64_t bytes = 0;    // read + written, summed over its jobs
+  // Completion latency: the largest of its jobs' percentiles. Conservative:
+  // the percentile over all the stream's reads lies between the smallest and
+  // the largest of its readers' own.
+  double clat_p50_ns = 0, clat_p99_ns = 0;
+  // The deepest queue the stream kept: one job, fio's iodepth_level
+  // (fio::ReachedIodepth); readers, how many of them did I/O (each keeps one
+  // read in flight), so psync readers never look capped.
+  uint32_t reached_iodepth = 0;
+};
+
+// Every stream of `phase` (by index) from `report`, whose jobs are mapped to
+// streams by name (fio::ParseJobName: "stream-03", "stream-03.r1"). A report
+// whose jobs carry none of these names (fio output made outside QDT, as in
+// some captures) is mapped by position, one job per stream. InvalidArgument
+// for a job named otherwise beside named ones, or naming a stream the phase
+// does not have.
+absl::StatusOr<std::vector<StreamResult>> StreamResults(const qdt::v1::Phase& phase,
+                                                        const fio::FioReport& report);
+
 // The series of a phase that has not run (yet): its index, name and target;
 // ran = false. Phases a run never reaches stay so in its verdict.
 PhaseSeries NotRunSeries(const qdt::v1::Phase& phase, int phase_index);

@@ -244,5 +244,88 @@ TEST(PhaseSamplerTest, OutputCutOffAfterTheLastReportIsAWarningNotAFailure) {
                                            "understood"));
 }
 
+// psync readers (macOS, fio_job_builder.h JobLayout::kThreadPerRead), real
+// fio 3.33 output: stream-00 is read by two reader jobs (stream-00,
+// stream-00.r1), stream-01 by one. p50 2211840 / 1908736 ns and p99
+// 27918336 / 29491200 ns for stream-00's readers, 40894464 bytes each.
+constexpr char kReaders[] = "fio/local_fio-3.33_psync_readers_stream-00_r1_final_report_linux_vm.json";
+
+qdt::v1::Phase TwoUnpacedStreams() {
+  qdt::v1::Phase p;
+  p.set_name("max-read");
+  p.set_duration_s(2);
+  for (const auto& [name, depth] : {std::pair<const char*, int>{"clip", 2}, {"max", 1}}) {
+    auto* s = p.add_streams();
+    s->set_name(name);
+    s->set_block_size_bytes(1 << 20);
+    s->set_iodepth(depth);
+  }
+  return p;
+}
+
+TEST(PhaseSamplerTest, ReadersOfAStreamAreAddedUpByName) {
+  auto reports = fio::ParseFioOutput(testing::Fixture(kReaders));
+  ASSERT_TRUE(reports.ok()) << reports.status();
+  // Reported in another order than the phase's: the names decide.
+  fio::FioReport report = reports->back();
+  std::swap(report.jobs[0], report.jobs[2]);
+  auto results = StreamResults(TwoUnpacedStreams(), report);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 2u);
+  const StreamResult& clip = (*results)[0];
+  EXPECT_EQ(clip.jobs, 2);
+  EXPECT_EQ(clip.jobs_with_io, 2);
+  EXPECT_EQ(clip.bytes, 2 * 40894464u);
+  EXPECT_EQ(clip.clat_p50_ns, 2211840) << "the larger p50: reader 0's";
+  EXPECT_EQ(clip.clat_p99_ns, 29491200) << "the larger p99: reader 1's";
+  EXPECT_EQ(clip.reached_iodepth, 2u) << "two readers, one read in flight each";
+  const StreamResult& max = (*results)[1];
+  EXPECT_EQ(max.jobs, 1);
+  EXPECT_EQ(max.bytes, 1503657984u);
+  EXPECT_EQ(max.reached_iodepth, 1u);
+}
+
+TEST(PhaseSamplerTest, PsyncReadersAreNotTakenForACappedQueue) {
+  PhaseSampler sampler(TwoUnpacedStreams(), 2, {});
+  sampler.Start();
+  sampler.Feed(testing::Fixture(kReaders));
+  ASSERT_TRUE(sampler.Finish(CleanExit()).ok());
+  const PhaseSeries& s = sampler.series();
+  ASSERT_EQ(s.streams.size(), 2u) << "one result per stream, not per reader";
+  EXPECT_EQ(s.streams[0].name, "clip");
+  EXPECT_NEAR(s.streams[0].clat_p50_ms, 2.211840, 1e-9);
+  EXPECT_NEAR(s.streams[0].clat_p99_ms, 29.491200, 1e-9);
+  EXPECT_EQ(s.streams[1].name, "max");
+  EXPECT_EQ(s.fio_read_bytes, 2 * 40894464u + 1503657984u);
+  EXPECT_EQ(s.requested_iodepth, 2u);
+  EXPECT_EQ(s.reached_iodepth, 2u);
+  // Each reader alone reached depth 1 of the 2 asked: per job, the verdict
+  // would say "queue depth capped".
+  VerdictInput in;
+  in.phases.push_back(s);
+  const qdt::v1::Verdict verdict = ComputeVerdict(in);
+  EXPECT_EQ(verdict.phases(0).streams_size(), 0) << "unpaced streams are not judged by frame";
+  for (const std::string& flag : verdict.flags()) {
+    EXPECT_THAT(flag, ::testing::Not(HasSubstr("queue depth capped"))) << flag;
+  }
+}
+
+TEST(PhaseSamplerTest, AJobThatIsNotAStreamOfThePhaseFailsTheFinish) {
+  std::string text = testing::Fixture(kReaders);
+  const std::string renamed = absl::StrReplaceAll(text, {{"\"stream-01\"", "\"seqread\""}});
+  ASSERT_NE(renamed, text);
+  PhaseSampler sampler(TwoUnpacedStreams(), 0, {});
+  sampler.Start();
+  sampler.Feed(renamed);
+  EXPECT_EQ(sampler.Finish(CleanExit()).message(),
+            "phase 1 \"max-read\": fio job name \"seqread\" is not \"stream-NN\" or "
+            "\"stream-NN.rK\"");
+  PhaseSampler beyond(TwoUnpacedStreams(), 0, {});
+  beyond.Start();
+  beyond.Feed(absl::StrReplaceAll(text, {{"\"stream-01\"", "\"stream-05\""}}));
+  EXPECT_EQ(beyond.Finish(CleanExit()).message(),
+            "phase 1 \"max-read\": fio job stream-05: the phase has 2 streams");
+}
+
 }  // namespace
 }  // namespace qdt::agent
