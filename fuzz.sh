@@ -32,11 +32,11 @@ declare -A seeds=(
   [fio_stream]=fio [powermetrics]=powermetrics [pmset]=pmset [smartctl]=smartctl
   [diskutil]=diskutil [system_profiler]=system_profiler [mountinfo]="" [profile]=""
   [plist]=diskutil [iostat]=iostat [smartctl_text]=smartctl [diskstats]=diskstats [ioreg]=ioreg
-  [mdutil]=mdutil
+  [mdutil]=mdutil [sysctl]=sysctl
 )
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fio_stream powermetrics pmset smartctl diskutil system_profiler
-  mountinfo profile plist iostat smartctl_text diskstats ioreg mdutil)
+  mountinfo profile plist iostat smartctl_text diskstats ioreg mdutil sysctl)
 
 qdt_say "building ${#targets[@]} fuzz targets"
 cmake --build "$build" -j "${QDT_JOBS:-2}" --target "${targets[@]/%/_fuzz}"

@@ -9,7 +9,8 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/qlab.cc
   ${CMAKE_CURRENT_LIST_DIR}/thermal_monitor.cc
   ${CMAKE_CURRENT_LIST_DIR}/thermal_pressure.cc
-  # One per tool: pure parsers, except hwmon (reads sysfs) and ReadSmartctl.
+  # One per tool: pure parsers, except hwmon (reads sysfs), ReadSmartctl and
+  # ReadAioLimits (sysctl).
   ${CMAKE_CURRENT_LIST_DIR}/diskstats.cc
   ${CMAKE_CURRENT_LIST_DIR}/diskutil.cc
   ${CMAKE_CURRENT_LIST_DIR}/hwmon.cc
@@ -21,6 +22,7 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pmset.cc
   ${CMAKE_CURRENT_LIST_DIR}/powermetrics.cc
   ${CMAKE_CURRENT_LIST_DIR}/smartctl.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sysctl.cc
   ${CMAKE_CURRENT_LIST_DIR}/system_profiler.cc
 )
 # The thermal pressure without a child process (notify(3)): macOS only.

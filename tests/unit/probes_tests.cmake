@@ -13,6 +13,7 @@ set(QDT_PROBE_TEST_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/pmset_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/powermetrics_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/smartctl_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sysctl_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/system_profiler_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/thermal_monitor_test.cc
 )
