@@ -122,7 +122,7 @@ absl::Status PhasePipeline::Spawn(int index) {
                index,
                *std::move(job),
                {absl::StrCat("--status-interval=", status_interval_s_)},
-               fio::PhaseGates(phase, index)};
+               fio::PhaseGates(phase, index, plan_.job_options.layout)};
   auto run = invoker_->Start(call);
   if (!run.ok()) {
     return absl::InternalError(absl::StrCat("cannot start fio: ", run.status().message()));

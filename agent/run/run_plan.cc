@@ -80,6 +80,27 @@ absl::Status BuildJobs(RunPlan* plan) {
   return absl::OkStatus();
 }
 
+// The engine and the layout of the reads (docs/ARCHITECTURE.md, "Reads on
+// macOS"): on macOS psync, one thread per outstanding read, which needs no
+// POSIX AIO; posixaio, when asked for, one process per stream with its
+// iodepth capped at kern.aioprocmax, and flagged where that holds reads back.
+void LayOutReads(const PlanOptions& options, RunPlan* plan) {
+  const bool macos = options.platform == Platform::kMacOS;
+  fio::FioJobOptions& o = plan->job_options;
+  o.ioengine = options.ioengine.empty() ? fio::DefaultIoEngine(macos) : options.ioengine;
+  o.layout = fio::LayoutFor(macos, o.ioengine);
+  if (!macos) return;
+  if (!options.aio_limits.ok()) {
+    plan->aio_limits_note = absl::StrCat("unknown: ", options.aio_limits.status().message());
+    return;
+  }
+  plan->aio_limits_note = options.aio_limits->Describe();
+  if (o.layout == fio::JobLayout::kProcessPerStream) {
+    o.max_iodepth = static_cast<uint32_t>(options.aio_limits->aioprocmax);
+    plan->aio_flags = AioCapFlags(*options.aio_limits, plan->profile, o);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> PhaseJobFile(const RunPlan& plan, int index, absl::Duration lead) {
@@ -89,17 +110,27 @@ absl::StatusOr<std::string> PhaseJobFile(const RunPlan& plan, int index, absl::D
   return fio::BuildPhaseJobFile(plan.profile.phases(index), index, gated);
 }
 
-std::vector<std::string> TestFileNames(const Profile& profile) {
+std::vector<std::string> TestFileNames(const Profile& profile, fio::JobLayout layout) {
   std::vector<std::string> names;
   for (int i = 0; i < fio::FileCount(profile); ++i) names.push_back(fio::StreamFileName(i));
-  int streams = 0;
+  // Stream i's readers across every phase: the most any phase gives it.
+  std::vector<int> readers;
   for (int p = 0; p < profile.phases_size(); ++p) {
-    streams = std::max(streams, profile.phases(p).streams_size());
-    for (const fio::PhaseGate& g : fio::PhaseGates(profile.phases(p), p)) names.push_back(g.fifo);
+    const qdt::v1::Phase& phase = profile.phases(p);
+    if (readers.size() < static_cast<size_t>(phase.streams_size())) {
+      readers.resize(static_cast<size_t>(phase.streams_size()), 0);
+    }
+    for (int i = 0; i < phase.streams_size(); ++i) {
+      readers[static_cast<size_t>(i)] =
+          std::max(readers[static_cast<size_t>(i)], fio::ReaderCount(phase.streams(i), layout));
+    }
+    for (const fio::PhaseGate& g : fio::PhaseGates(phase, p, layout)) names.push_back(g.fifo);
   }
   // fio names the file after the job: [stream-NN] → stream-NN.prerun.txt.
-  for (int i = 0; i < streams; ++i) {
-    names.push_back(absl::StrCat(fio::StreamJobName(i), ".prerun.txt"));
+  for (size_t i = 0; i < readers.size(); ++i) {
+    for (int k = 0; k < readers[i]; ++k) {
+      names.push_back(absl::StrCat(fio::ReaderJobName(static_cast<int>(i), k), ".prerun.txt"));
+    }
   }
   return names;
 }
@@ -147,11 +178,12 @@ absl::StatusOr<RunPlan> PlanRun(const StartRunRequest& request, const PlanOption
   plan.file_count = fio::FileCount(plan.profile);
   plan.job_options.test_dir = plan.test_dir;
   plan.job_options.file_size_bytes = plan.file_size_bytes;
-  plan.job_options.ioengine = options.ioengine.empty() ? fio::DefaultIoEngine() : options.ioengine;
   // A buffered profile reads through the page cache (volumes that refuse
   // O_DIRECT); the drive's counter still judges every phase.
   plan.job_options.direct = !plan.profile.buffered();
+  LayOutReads(options, &plan);
   if (auto st = BuildJobs(&plan); !st.ok()) return st;
+  plan.io_engine_note = fio::DescribeIoLayout(plan.profile, plan.job_options);
   plan.planned_duration_s = ProfileDurationS(plan.profile);
   return plan;
 }

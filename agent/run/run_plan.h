@@ -17,6 +17,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/probes/platform.h"
+#include "agent/probes/sysctl.h"
 #include "common/units.h"
 #include "fio/fio_job_builder.h"
 #include "qdt/v1/agent.pb.h"
@@ -35,10 +37,21 @@ inline constexpr absl::Duration kMaxStartDelay = absl::Hours(24);
 inline constexpr absl::Duration kPhaseLead = absl::Seconds(3);
 
 struct PlanOptions {
-  std::string run_id;                  // names the test folder written into the job files
-  uint64_t default_file_size = kGiB;   // when the request gives none
-  std::string ioengine;                // fio's engine (libaio / posixaio); empty = the default
+  std::string run_id;                 // names the test folder written into the job files
+  uint64_t default_file_size = kGiB;  // when the request gives none
+  // fio's engine; empty = the platform's default (fio::DefaultIoEngine:
+  // psync on macOS, libaio elsewhere).
+  std::string ioengine;
   absl::Time now = absl::UnixEpoch();  // the agent's clock, for start_at
+  // The run's platform (the agent's --platform), which decides how the reads
+  // are laid out (fio::LayoutFor): on macOS one psync thread per outstanding
+  // read (or, with posixaio asked for, one process per stream), elsewhere one
+  // job per stream.
+  Platform platform = HostPlatform();
+  // macOS: the kernel's POSIX AIO limits (ReadAioLimits) or why they are
+  // unknown; recorded in the run, and with posixaio the cap of every job's
+  // iodepth. Not used elsewhere.
+  absl::StatusOr<AioLimits> aio_limits = absl::UnknownError("not read");
 };
 
 struct RunPlan {
@@ -56,6 +69,15 @@ struct RunPlan {
   // ahead (the pipeline writes each with the lead it really has).
   std::vector<std::string> phase_jobs;
   double planned_duration_s = 0;
+  // How fio issues the reads (Run.checks.io_engine), e.g. "psync: one thread
+  // per outstanding read, 16 threads at the peak (crossfade)".
+  std::string io_engine_note;
+  // macOS (Run.checks.aio_limits): "kern.aioprocmax 16, kern.aiomax 90,
+  // kern.aiothreads 4", or "unknown: <why>"; empty elsewhere.
+  std::string aio_limits_note;
+  // Verdict flags for reads macOS AIO holds back (AioCapFlags: posixaio
+  // beyond kern.aioprocmax or kern.aiomax); empty with psync.
+  std::vector<std::string> aio_flags;
 
   // "profile setup-check, target /x, time scale 0.1, 8 files x 64.0 MiB"
   std::string Describe() const;
@@ -67,11 +89,15 @@ struct RunPlan {
 absl::StatusOr<RunPlan> PlanRun(const qdt::v1::StartRunRequest& request,
                                 const PlanOptions& options);
 
-// Every name a run of `profile` creates in its test folder: the stream files
-// (stream-00.dat ...), the outputs fio's exec_prerun writes beside them
-// (stream-00.prerun.txt ...) and the phase gates (gate-0.fifo, gate-1-1.fifo
-// ...). Cleaning up removes exactly these.
-std::vector<std::string> TestFileNames(const qdt::v1::Profile& profile);
+// Every name a run of `profile` laid out with `layout` creates in its test
+// folder: the stream files (stream-00.dat ...), the outputs fio's exec_prerun
+// writes beside them, one per job (stream-00.prerun.txt ..., and with
+// kThreadPerRead the readers' stream-00.r1.prerun.txt ...) and the phase
+// gates (gate-0.fifo, gate-1-1.fifo ...). Cleaning up removes exactly these.
+// kThreadPerRead names a superset of the other layouts' names (for a run
+// whose layout is not known, e.g. one a dead agent left).
+std::vector<std::string> TestFileNames(const qdt::v1::Profile& profile,
+                                       fio::JobLayout layout = fio::JobLayout::kJobPerStream);
 
 // The job file of phase `index`, gated, for a fio started `lead` before the
 // phase is due.
