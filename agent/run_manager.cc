@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/probes/qlab.h"
+#include "agent/probes/sysctl.h"
 #include "agent/run/device_counter.h"
 #include "agent/run/fio_invoker.h"
 #include "agent/run/power_hold.h"
@@ -44,6 +45,14 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   plan_options.default_file_size = options_.default_file_size;
   plan_options.ioengine = options_.ioengine;
   plan_options.now = absl::Now();
+  // The platform decides how fio lays out its reads (psync threads on macOS);
+  // macOS's POSIX AIO limits are recorded in the run and cap posixaio.
+  plan_options.platform = options_.platform;
+  if (options_.platform == Platform::kMacOS) {
+    plan_options.aio_limits = options_.commands != nullptr
+                                  ? ReadAioLimits(options_.commands)
+                                  : absl::UnavailableError("no command runner to ask sysctl");
+  }
   auto plan = PlanRun(request, plan_options);
   if (!plan.ok()) return plan.status();
   // An fio that cannot drop cached pages measures memory on every re-read.

@@ -44,6 +44,9 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   run.set_planned_duration_s(plan.planned_duration_s);
   run.mutable_checks()->set_device_counter(deps.counter ? deps.counter->device() : "");
   run.mutable_checks()->set_device_counter_note(deps.counter ? "" : deps.counter_note);
+  // How fio reads (psync threads on macOS) and, on macOS, the AIO limits.
+  run.mutable_checks()->set_io_engine(plan.io_engine_note);
+  run.mutable_checks()->set_aio_limits(plan.aio_limits_note);
   if (auto st = deps.store->CreateRun(run, request, plan.profile); !st.ok()) return st;
   auto writer = deps.store->OpenEventLog(plan.run_id);
   if (!writer.ok()) return writer.status();
@@ -289,6 +292,8 @@ void RunExecutor::Judge() {
     input.device_counter_note = deps_.counter_note;
   }
   qdt::v1::Verdict verdict = ComputeVerdict(input);
+  // Reads macOS AIO held back (posixaio beyond kern.aioprocmax / kern.aiomax).
+  for (const std::string& flag : plan_.aio_flags) verdict.add_flags(flag);
   {
     absl::MutexLock lock(&mu_);
     *run_.mutable_verdict() = verdict;
@@ -299,7 +304,7 @@ void RunExecutor::Judge() {
 }
 
 void RunExecutor::CleanUp() {
-  area_.RemoveFiles(TestFileNames(plan_.profile));
+  area_.RemoveFiles(TestFileNames(plan_.profile, plan_.job_options.layout));
   Log(LogLine::LEVEL_INFO, absl::StrCat("removed the test files in ", area_.dir()));
 }
 

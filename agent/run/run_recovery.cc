@@ -95,8 +95,11 @@ absl::Status RecoverRuns(RunStore* store) {
     if (RunEnded(run->state())) continue;
     KillOrphanedFio(store, id, *run);
     auto profile = store->LoadProfile(id);
+    // The layout of a dead agent's run is not recorded: kThreadPerRead names
+    // every layout's files (a macOS run's reader prerun files too).
     const std::vector<std::string> names =
-        profile.ok() ? TestFileNames(*profile) : std::vector<std::string>{};
+        profile.ok() ? TestFileNames(*profile, fio::JobLayout::kThreadPerRead)
+                    : std::vector<std::string>{};
     if (!run->target_dir().empty()) RemoveTestFiles(run->target_dir(), id, names);
     if (auto st = EndRun(store, id, *std::move(run)); !st.ok()) return st;
   }

@@ -27,4 +27,5 @@ qdt_add_test(agent_integration_test
           ${CMAKE_CURRENT_LIST_DIR}/crosscheck_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/gapless_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/power_hold_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/macos_reads_test.cc
   LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
