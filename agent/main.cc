@@ -483,6 +483,11 @@ int main(int argc, char** argv) {
     return Usage(flags.tls_cert.empty() ? "--tls-cert: needed with --tls-key"
                                         : "--tls-key: needed with --tls-cert");
   }
+  // Before anything can start a thread (gRPC's init, reached through
+  // Credentials, does): a thread that does not block the stop signals would
+  // take SIGTERM with its default action and end the agent without its clean
+  // shutdown (seen as a test agent killed by signal 15). Serve waits for them.
+  if (!flags.check_config) BlockStopSignals();
   auto credentials = Credentials(flags);
   if (!credentials.ok()) return Fail(credentials.status().message());
   if (flags.check_config) return CheckConfig(flags);
