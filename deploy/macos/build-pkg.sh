@@ -10,6 +10,8 @@
 #   --build-dir DIR    the CMake build folder (default build-pkg/; reused when it exists)
 #   --fio PATH         the fio to bundle (default: Homebrew's fio)
 #   --fio-source DIR   build fio from this unpacked fio source release instead
+#   --smartctl PATH    the smartctl to bundle (default: Homebrew's smartmontools); the
+#                      agent runs only this one, by its absolute path, never one on PATH
 #   --sign IDENTITY    sign the .pkg ("Developer ID Installer: ..."); unsigned otherwise
 #   --app-sign ID      sign programs and the app ("Developer ID Application: ...";
 #                      default: ad hoc, which Apple Silicon needs to run them)
@@ -25,6 +27,7 @@ out="$src/dist"
 build="$src/build-pkg"
 fio=""
 fio_source=""
+smartctl=""
 sign=""
 app_sign="-"
 console=1
@@ -40,11 +43,12 @@ while [ $# -gt 0 ]; do
     --build-dir) need_value "$1" $#; build=$2; shift ;;
     --fio) need_value "$1" $#; fio=$2; shift ;;
     --fio-source) need_value "$1" $#; fio_source=$2; shift ;;
+    --smartctl) need_value "$1" $#; smartctl=$2; shift ;;
     --sign) need_value "$1" $#; sign=$2; shift ;;
     --app-sign) need_value "$1" $#; app_sign=$2; shift ;;
     --no-console) console=0 ;;
     --stage-only) stage_only=1 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument \"$1\" (see --help)" ;;
   esac
   shift
@@ -116,6 +120,27 @@ if [ "$macos" -eq 1 ] && [ "$stage_only" -eq 0 ]; then
 fi
 cp -L "$fio" "$prefix/bin/fio"
 chmod 0755 "$prefix/bin/fio"
+# smartctl for drive temperatures: bundled, because a root daemon must not
+# run a user-writable /opt/homebrew/bin/smartctl (docs/MACOS.md). GPL-2: its
+# licence and where its source is go with it.
+if [ -z "$smartctl" ]; then
+  if command -v brew >/dev/null && brew --prefix smartmontools >/dev/null 2>&1; then
+    smartctl="$(brew --prefix smartmontools)/sbin/smartctl"
+  else
+    smartctl=$(command -v smartctl || true)
+  fi
+fi
+if [ -z "$smartctl" ] || [ ! -x "$smartctl" ]; then
+  die "--smartctl: no smartctl found at \"$smartctl\" (brew install smartmontools, or --smartctl PATH)"
+fi
+if [ "$macos" -eq 1 ] && [ "$stage_only" -eq 0 ]; then
+  archs=$(lipo -archs "$smartctl")
+  case " $archs " in *" arm64 "*) ;; *) die "--smartctl: \"$smartctl\" is built for \"$archs\", not arm64" ;; esac
+fi
+cp -L "$smartctl" "$prefix/bin/smartctl"
+chmod 0755 "$prefix/bin/smartctl"
+mkdir -p "$prefix/share/licenses"
+install -m 0644 "$here/smartmontools-NOTICE.txt" "$prefix/share/licenses/smartmontools.txt"
 install -m 0644 "$here/agent.json" "$prefix/share/agent.json"
 install -m 0755 "$here/uninstall.sh" "$prefix/uninstall.sh"
 mkdir -p "$agent_root/Library/LaunchDaemons" "$agent_root/private/etc/paths.d"
@@ -208,6 +233,7 @@ for file in "$prefix"/lib/* "$prefix"/bin/*; do
 done
 "$prefix/bin/qdt-agent" --help >/dev/null || die "the staged qdt-agent does not run"
 "$prefix/bin/fio" --version >/dev/null || die "the staged fio does not run"
+"$prefix/bin/smartctl" --version >/dev/null || die "the staged smartctl does not run"
 
 say "pkgbuild qdt-agent.pkg"
 pkgbuild --root "$agent_root" --identifier com.qdt.agent --version "$version" \

@@ -62,6 +62,18 @@ def main(stage, version, console):
     fio = cfg.get("fioPath") or cfg.get("fio_path")
     check(fio == "/Library/QDT/bin/fio", f"the config's fio is {fio!r}")
     check(os.access(f"{root}{fio}", os.X_OK), f"{fio} is not in the payload")
+    # smartctl runs as root every 10 s during a run: only the bundled one, by its
+    # absolute path (never Homebrew's user-writable /opt/homebrew/bin/smartctl).
+    smartctl = cfg.get("smartctlPath") or cfg.get("smartctl_path")
+    check(smartctl == "/Library/QDT/bin/smartctl", f"the config's smartctl is {smartctl!r}")
+    check(os.access(f"{root}/Library/QDT/bin/smartctl", os.X_OK), "smartctl is not in the payload")
+    notice = f"{root}/Library/QDT/share/licenses/smartmontools.txt"
+    check(os.path.isfile(notice) and "GNU General Public License" in open(notice).read(),
+          "the payload has no smartmontools licence notice")
+    for key, value in cfg.items():
+        if key.endswith("Path") or key.endswith("_path"):
+            check(str(value).startswith("/Library/QDT/"),
+                  f"config {key} is {value!r}: the agent must run only what the package bundles")
     for key in ("tokenFile", "stateDir"):
         check(str(cfg.get(key, "")).startswith(SUPPORT), f"config {key} is {cfg.get(key)!r}")
 

@@ -21,11 +21,16 @@ work=$(mktemp -d /tmp/qdt-pkg-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 version=$(sed -n 's/^project(qdt VERSION \([0-9][0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 fio=$(command -v fio) || fail "fio not found"
+# A stand-in smartctl (this machine has no drive SMART to read); it must
+# answer --version, as build-pkg.sh checks the staged copy.
+smartctl="$work/smartctl"
+printf '#!/bin/sh\necho "smartctl 7.4 (stand-in for the macOS package test)"\n' >"$smartctl"
+chmod 0755 "$smartctl"
 
 stage_pkg() {  # OUT [build-pkg.sh options]
   local out=$1
   shift
-  bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$out" --fio "$fio" "$@" \
+  bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$out" --fio "$fio" --smartctl "$smartctl" "$@" \
     >"$out.log" 2>&1 || { cat "$out.log"; fail "build-pkg.sh --stage-only $*"; }
 }
 
@@ -37,6 +42,12 @@ if [ "$console_built" = ON ]; then
   stage_pkg "$work/console"
   python3 "$here/check_macos_pkg.py" "$work/console/stage" "$version" with-console
 fi
+if bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$work/nosmart" \
+  --fio "$fio" --smartctl "$work/absent/smartctl" >"$work/nosmart.log" 2>&1; then
+  fail "build-pkg.sh staged a package without smartctl"
+fi
+grep -q -- '--smartctl: no smartctl found at "'"$work"'/absent/smartctl"' "$work/nosmart.log" \
+  || fail "no clear error without smartctl: $(cat "$work/nosmart.log")"
 if bash "$src/deploy/macos/build-pkg.sh" --bogus >"$work/bogus.log" 2>&1; then fail "build-pkg.sh took --bogus"; fi
 grep -q 'unknown argument "--bogus"' "$work/bogus.log" || fail "build-pkg.sh --bogus: $(cat "$work/bogus.log")"
 if [ "$(uname -s)" != Darwin ]; then
