@@ -155,6 +155,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
     if (thermal_ != nullptr) {
       ThermalReading t = thermal_->Latest();
       if (t.temperature_c) current_.set_temperature_c(*t.temperature_c);
+      current_.set_temperature_source(t.temperature_source);
       current_.set_thermal_pressure(t.pressure);
     }
     writing_ = true;
@@ -225,10 +226,33 @@ grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
   return grpc::Status::OK;
 }
 
+// How long a GetInfo(readiness) answer is served again.
+constexpr absl::Duration kReadinessTtl = absl::Seconds(30);
+
 grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx,
-                                                const qdt::v1::GetInfoRequest*,
+                                                const qdt::v1::GetInfoRequest* req,
                                                 qdt::v1::AgentInfo* resp) {
   if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
+  if (req->readiness() && identity_.readiness) {
+    // One caller runs the checks at a time (tools, a power hold); the others
+    // wait and get the same answer.
+    absl::MutexLock lock(&readiness_mu_);
+    if (absl::Now() - readiness_at_ > kReadinessTtl) {
+      readiness_.clear();
+      for (const DoctorCheck& c : identity_.readiness()) {
+        qdt::v1::ReadinessCheck r;
+        r.set_name(c.name);
+        r.set_level(c.level == DoctorCheck::kOk     ? "ok"
+                    : c.level == DoctorCheck::kWarn ? "warn"
+                                                    : "fail");
+        r.set_detail(c.detail);
+        r.set_fix(c.fix);
+        readiness_.push_back(std::move(r));
+      }
+      readiness_at_ = absl::Now();
+    }
+    for (const auto& r : readiness_) *resp->add_readiness() = r;
+  }
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   resp->set_hostname(host);
@@ -245,6 +269,7 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   resp->set_fio_path(identity_.fio_path);
   resp->set_fio_drops_cache(identity_.fio_cache_problem.empty());
   resp->set_fio_cache_note(identity_.fio_cache_problem);
+  resp->set_io_policy(identity_.io_policy);
   if (!identity_.tcc_db.empty()) {
     const FullDiskAccess fda = CheckFullDiskAccessAt(identity_.tcc_db);
     resp->set_full_disk_access(fda.state);

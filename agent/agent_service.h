@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/doctor.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/run_manager.h"
 #include "qdt/v1/agent.grpc.pb.h"
@@ -29,6 +32,11 @@ struct AgentIdentity {
   // macOS: where the TCC database is, for GetInfo's Full Disk Access state
   // (doctor.h); empty on Linux.
   std::string tcc_db;
+  // macOS: the disk I/O policy fio runs with (AgentInfo.io_policy).
+  std::string io_policy;
+  // The doctor's checks without a target (doctor.h), for
+  // GetInfo(readiness); unset = not offered.
+  std::function<std::vector<DoctorCheck>()> readiness;
 };
 
 // Lists the testable volumes for ListVolumes: the Linux backend (mountinfo +
@@ -75,6 +83,11 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   AgentIdentity identity_;
   ThermalMonitor* thermal_;
   VolumeLister list_volumes_;
+  // GetInfo(readiness): the last answer, kept kReadinessTtl so a console that
+  // asks often starts the tools at most that often.
+  absl::Mutex readiness_mu_;
+  std::vector<qdt::v1::ReadinessCheck> readiness_ ABSL_GUARDED_BY(readiness_mu_);
+  absl::Time readiness_at_ ABSL_GUARDED_BY(readiness_mu_) = absl::InfinitePast();
 };
 
 // absl::Status -> grpc::Status with the same code and message.

@@ -6,15 +6,27 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "agent/probes/platform_probe.h"
 #include "agent/probes/qlab.h"
+#include "agent/probes/smartctl.h"
+#include "agent/probes/sysctl.h"
+#include "agent/probes/thermal_monitor.h"
+#include "agent/run/io_policy.h"
 #include "agent/run/background_readers.h"
 #include "agent/run/power_hold.h"
 #include "agent/run/test_area.h"
 #include "common/errno_status.h"
+#include "common/profiles.h"
 #include "common/units.h"
+#include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
 
 namespace qdt::agent {
@@ -80,6 +92,143 @@ DoctorCheck CheckPowerHold(const DoctorOptions& o) {
                    : "run under systemd with logind, or turn off suspend for the show");
 }
 
+DoctorCheck CheckIoPolicy(const DoctorOptions& o) {
+  const FioIoPolicy policy = ChooseFioIoPolicy(o.platform);
+  if (policy.set) return Check("I/O policy", DoctorCheck::kOk, "fio runs " + policy.description);
+  return Check("I/O policy", DoctorCheck::kWarn, policy.description,
+               "taskpolicy is part of macOS (/usr/sbin): check the agent's PATH");
+}
+
+// macOS: one line per physical drive behind the offered volumes.
+void CheckMacTemperatures(const DoctorOptions& o, std::vector<DoctorCheck>* out) {
+  if (o.smartctl.empty()) {
+    out->push_back(Check("temperature", DoctorCheck::kWarn,
+                         absl::StrCat("no drive temperature: ", o.smartctl_note),
+                         "install the QDT package (it bundles smartctl), or pass --smartctl"));
+    return;
+  }
+  std::vector<std::string> notes;
+  std::string internal;
+  const std::vector<qdt::v1::Volume> volumes = ProbeMacosVolumes(o.commands, &notes, &internal);
+  std::vector<std::string> seen;
+  for (const qdt::v1::Volume& v : volumes) {
+    const std::string disk = v.physical_device();
+    if (disk.empty() || std::find(seen.begin(), seen.end(), disk) != seen.end()) continue;
+    seen.push_back(disk);
+    const std::string name = absl::StrCat("temp ", disk);
+    const SmartctlReading r = ReadSmartctl(o.commands, o.smartctl, "/dev/" + disk);
+    if (r.temperature_c) {
+      out->push_back(Check(name, DoctorCheck::kOk,
+                           absl::StrFormat("%.0f °C (%s), the drive of %s", *r.temperature_c,
+                                           r.model.empty() ? "smartctl" : r.model,
+                                           v.mount_point())));
+    } else if (v.protocol() == "USB") {
+      out->push_back(Check(name, DoctorCheck::kWarn,
+                           absl::StrCat("no sensor over USB (", v.mount_point(),
+                                        "): runs on it show no drive temperature"),
+                           "for a long test, watch the enclosure's temperature by hand, or use "
+                           "a Thunderbolt enclosure"));
+    } else {
+      out->push_back(Check(name, DoctorCheck::kWarn,
+                           absl::StrCat("no temperature (", v.mount_point(), "): ",
+                                        r.error.empty() ? "smartctl reported none" : r.error),
+                           absl::StrCat("check: ", o.smartctl, " -a /dev/", disk)));
+    }
+  }
+  if (seen.empty()) {
+    out->push_back(Check("temperature", DoctorCheck::kWarn,
+                         absl::StrCat("no drive found to read: ",
+                                      notes.empty() ? "no volume listed" : notes.front()),
+                         "check: system_profiler SPStorageDataType; diskutil list"));
+  }
+}
+
+// Linux: the drive hwmon sensors (nvme, drivetemp), else smartctl.
+DoctorCheck CheckLinuxTemperature(const DoctorOptions& o) {
+  ThermalMonitor monitor(o.commands, Platform::kLinux, o.sysfs_root);
+  const ThermalReading t = monitor.SampleOnce();
+  if (t.temperature_c) {
+    return Check("temperature", DoctorCheck::kOk,
+                 absl::StrFormat("%.0f °C (%s)", *t.temperature_c, t.temperature_source));
+  }
+  return Check("temperature", DoctorCheck::kWarn,
+               "no drive temperature sensor (no nvme or drivetemp hwmon): runs show none",
+               "SATA drives: modprobe drivetemp; USB and virtual drives have none");
+}
+
+// macOS: the kernel's POSIX AIO limits against the profile's reads in
+// flight, as the agent lays them out (sysctl.h, DescribeAioFit).
+DoctorCheck CheckAio(const DoctorOptions& o) {
+  auto limits = ReadAioLimits(o.commands);
+  if (!limits.ok()) {
+    return Check("AIO limits", DoctorCheck::kWarn,
+                 absl::StrCat("unknown: ", limits.status().message()),
+                 "check: sysctl kern.aioprocmax kern.aiomax kern.aiothreads");
+  }
+  auto profile = BuiltinProfile(o.profile);
+  if (!profile.ok()) {
+    return Check("AIO limits", DoctorCheck::kWarn, std::string(profile.status().message()));
+  }
+  const AioFit fit = DescribeAioFit(*limits, *profile, fio::DefaultIoEngine(/*macos=*/true));
+  return Check("AIO limits", fit.ok ? DoctorCheck::kOk : DoctorCheck::kWarn, fit.detail, fit.fix);
+}
+
+DoctorCheck CheckTimeMachine(const DoctorOptions& o) {
+  auto out = o.commands->Run({"tmutil", "status"}, absl::Seconds(10));
+  absl::StatusOr<bool> running =
+      !out.ok() ? absl::StatusOr<bool>(out.status())
+      : out->exit_code != 0
+          ? absl::StatusOr<bool>(absl::UnavailableError(
+                absl::StrCat("tmutil status exited with ", out->exit_code)))
+          : ParseTmutilRunning(out->out);
+  if (!running.ok()) {
+    return Check("time machine", DoctorCheck::kWarn,
+                 absl::StrCat("unknown: ", running.status().message()),
+                 "check: tmutil status");
+  }
+  if (*running) {
+    return Check("time machine", DoctorCheck::kWarn,
+                 "a backup is running now: it reads the drives while you test",
+                 "let it finish, or stop it: tmutil stopbackup");
+  }
+  return Check("time machine", DoctorCheck::kOk,
+               "no backup running; runs exclude their test folder (tmutil addexclusion)");
+}
+
+DoctorCheck CheckClock(const DoctorOptions& o) {
+  const bool macos = o.platform == Platform::kMacOS;
+  const std::vector<std::string> argv =
+      macos ? std::vector<std::string>{"systemsetup", "-getusingnetworktime"}
+            : std::vector<std::string>{"timedatectl", "show", "-p", "NTPSynchronized", "--value"};
+  auto out = o.commands->Run(argv, absl::Seconds(10));
+  absl::StatusOr<bool> synced =
+      !out.ok() ? absl::StatusOr<bool>(out.status())
+      : out->exit_code != 0
+          ? absl::StatusOr<bool>(absl::UnavailableError(absl::StrCat(
+                argv[0], " exited with ", out->exit_code, ": ",
+                absl::StripAsciiWhitespace(out->err.substr(0, 200)))))
+      : macos ? ParseNetworkTime(out->out)
+              : ParseNtpSynchronized(out->out);
+  const std::string fix = macos ? "System Settings › General › Date & Time › Set time and date "
+                                  "automatically"
+                                : "timedatectl set-ntp true (or run chrony / ntpd)";
+  if (!synced.ok()) {
+    return Check("clock", DoctorCheck::kWarn,
+                 absl::StrCat("unknown whether network time keeps the clock: ",
+                              synced.status().message(),
+                              "; a synchronised start across the rig needs it"),
+                 fix);
+  }
+  if (!*synced) {
+    return Check("clock", DoctorCheck::kWarn,
+                 macos ? "network time is off: a synchronised start across the rig drifts"
+                       : "not synchronised to network time: a synchronised start drifts",
+                 fix);
+  }
+  return Check("clock", DoctorCheck::kOk,
+               macos ? "network time is on" : "synchronised to network time (NTP)");
+}
+
 void CheckTarget(const DoctorOptions& o, std::vector<DoctorCheck>* out) {
   auto space = SpaceOf(o.target);
   if (!space.ok()) {
@@ -129,11 +278,57 @@ FullDiskAccess CheckFullDiskAccessAt(const std::string& tcc_db) {
   return {"unknown", absl::StrCat("unknown: ", tcc_db, ": ", ErrnoText(err))};
 }
 
+absl::StatusOr<bool> ParseTmutilRunning(absl::string_view text) {
+  // Only the top level's key: the nested Progress dictionary has keys too.
+  int depth = 0;
+  std::optional<bool> running;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (depth == 1 && absl::ConsumePrefix(&line, "Running = ")) {
+      if (line == "1;") running = true;
+      if (line == "0;") running = false;
+      if (!running) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tmutil status: Running: \"", line.substr(0, 20), "\" is not 0; or 1;"));
+      }
+    }
+    for (char c : line) depth += c == '{' ? 1 : c == '}' ? -1 : 0;
+  }
+  if (!running) return absl::InvalidArgumentError("tmutil status: no top-level \"Running = \" line");
+  return *running;
+}
+
+absl::StatusOr<bool> ParseNetworkTime(absl::string_view text) {
+  absl::string_view t = absl::StripAsciiWhitespace(text);
+  if (t == "Network Time: On") return true;
+  if (t == "Network Time: Off") return false;
+  return absl::InvalidArgumentError(absl::StrCat("systemsetup -getusingnetworktime: \"",
+                                                 t.substr(0, 60), "\" is not \"Network Time: On\" or Off"));
+}
+
+absl::StatusOr<bool> ParseNtpSynchronized(absl::string_view text) {
+  absl::string_view t = absl::StripAsciiWhitespace(text);
+  if (t == "yes") return true;
+  if (t == "no") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("timedatectl NTPSynchronized: \"", t.substr(0, 60), "\" is not yes or no"));
+}
+
 std::vector<DoctorCheck> RunDoctor(const DoctorOptions& o) {
   std::vector<DoctorCheck> out;
+  const bool macos = o.platform == Platform::kMacOS;
   out.push_back(CheckFio(o));
-  if (o.platform == Platform::kMacOS) out.push_back(CheckFullDiskAccess(o));
+  if (macos) out.push_back(CheckFullDiskAccess(o));
+  if (macos) out.push_back(CheckIoPolicy(o));
   out.push_back(CheckPowerHold(o));
+  if (macos) {
+    CheckMacTemperatures(o, &out);
+  } else {
+    out.push_back(CheckLinuxTemperature(o));
+  }
+  if (macos) out.push_back(CheckAio(o));
+  if (macos) out.push_back(CheckTimeMachine(o));
+  out.push_back(CheckClock(o));
   if (!o.target.empty()) CheckTarget(o, &out);
   if (QlabRunning(o.commands)) {
     out.push_back(Check("QLab", DoctorCheck::kWarn, "QLab is running: tests are refused",

@@ -7,11 +7,17 @@
 // the system TCC database for reading — a root process without it is refused,
 // docs/MACOS.md "TCC"); the hold that keeps the machine awake during a run,
 // taken and let go (caffeinate / systemd-inhibit, agent/run/power_hold.h);
-// with --target: the
+// the disk I/O policy fio runs with (macOS, io_policy.h); a drive
+// temperature for every volume's drive (macOS: smartctl, the bundled one,
+// per physical drive, "no sensor over USB" for USB drives; Linux: hwmon,
+// else smartctl); the POSIX AIO limits against the profile (macOS,
+// sysctl.h); a Time Machine backup running now (macOS `tmutil status`);
+// whether the clock is kept by network time (macOS `systemsetup
+// -getusingnetworktime`, Linux `timedatectl show -p NTPSynchronized`) — a
+// synchronised start across the rig relies on it; with --target: the
 // target's free space against the profile's files, and on macOS Spotlight's
 // state of its volume (mdutil -s); QLab running (the show-safety interlock).
-// Not yet (issue 13): temperature per drive, AIO limits against the profile,
-// Time Machine state, clock sync, and the same list in GetInfo.
+// GetInfo(readiness) serves the same list without a target.
 //
 // Every tool runs through the CommandRunner, so tests put fakes first on PATH.
 #ifndef QDT_AGENT_DOCTOR_H_
@@ -21,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "agent/probes/command_runner.h"
 #include "agent/probes/platform.h"
 
@@ -45,6 +53,10 @@ struct DoctorOptions {
   std::string agent_path;             // named in the FDA fix
   std::string tcc_db = kTccDatabase;  // macOS
   std::string target;                 // empty = no target checks
+  std::string smartctl;               // ResolveSmartctl's path; empty = none
+  std::string smartctl_note;          // why there is none
+  std::string sysfs_root = "/sys";    // Linux hwmon
+  std::string profile = "setup-check";  // the built-in profile the AIO check judges
   uint64_t needed_bytes = 0;          // the profile's files plus the reserve
   CommandRunner* commands = nullptr;
 };
@@ -60,6 +72,14 @@ struct FullDiskAccess {
   std::string note;
 };
 FullDiskAccess CheckFullDiskAccessAt(const std::string& tcc_db);
+
+// Parsers of the tools' answers (pure; errors name what was missing):
+// `tmutil status` — whether a backup runs now (its top-level "Running = N;");
+absl::StatusOr<bool> ParseTmutilRunning(absl::string_view text);
+// `systemsetup -getusingnetworktime` — "Network Time: On" / "Off";
+absl::StatusOr<bool> ParseNetworkTime(absl::string_view text);
+// `timedatectl show -p NTPSynchronized --value` — "yes" / "no".
+absl::StatusOr<bool> ParseNtpSynchronized(absl::string_view text);
 
 // "ok", "warn", "FAIL" lines, then a summary; the exit code for them.
 std::string FormatDoctor(const std::vector<DoctorCheck>& checks);

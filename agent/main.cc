@@ -19,6 +19,8 @@
 #include "agent/probes/command_runner.h"
 #include "agent/probes/platform.h"
 #include "agent/probes/platform_probe.h"
+#include "agent/probes/smartctl.h"
+#include "agent/run/io_policy.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/probes/thermal_pressure.h"
 #include "agent/run/read_check.h"
@@ -48,6 +50,7 @@ constexpr char kUsage[] =
     "usage: qdt-agent doctor     is this machine ready to test? ok / warn / FAIL per check with\n"
     "                            its fix; exit 0 ready, 1 warnings, 2 not ready\n"
     "                            [--platform P] [--target DIR] [--file-size BYTES] [--fio PATH]\n"
+    "                            [--smartctl PATH] [--tcc-db PATH] [--allow-fio-without-cache-drop]\n"
     "       qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
     "QLab\n"
     "       qdt-agent [--config FILE] [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] "
@@ -56,7 +59,7 @@ constexpr char kUsage[] =
     "                 [--check-config] [--allow-fio-without-cache-drop]\n"
     "  --config             a JSON AgentConfig (listen, tls_cert_file, tls_key_file, token_file,\n"
     "                       state_dir, fio_path, allowed_target_dirs, advertise, advertise_name,\n"
-    "                       platform, default_file_size_bytes); flags override it\n"
+    "                       platform, default_file_size_bytes, smartctl_path); flags override it\n"
     "  --listen             address to serve gRPC on (default 127.0.0.1:50551; use\n"
     "                       0.0.0.0:50551 to accept consoles on the network)\n"
     "  --token-file         the rig token; created with a random token (mode 0600) if missing\n"
@@ -74,9 +77,12 @@ constexpr char kUsage[] =
     "  --advertise-name     the name announced (default \"qdt-agent on <hostname>\")\n"
     "  --platform           auto, linux or macos: which probes fill volumes, drive facts and\n"
     "                       temperatures (default auto = this machine; macos works wherever\n"
-    "                       system_profiler, diskutil, smartctl and powermetrics are on PATH)\n"
+    "                       system_profiler, diskutil and powermetrics are on PATH)\n"
     "  --check-config       check the config file and the flags (TLS files readable, fio found),\n"
     "                       print the settings in effect as JSON and exit: 0 when usable\n"
+    "  --smartctl           smartctl for drive temperatures, an absolute path, never looked up\n"
+    "                       on PATH (default: macOS the one next to qdt-agent, Linux\n"
+    "                       /usr/sbin/smartctl)\n"
     "  --tcc-db             macOS: the TCC database whose readability tells whether the agent\n"
     "                       has Full Disk Access (default the system's)\n"
     "  --allow-fio-without-cache-drop\n"
@@ -109,6 +115,7 @@ struct AgentFlags {
   bool check_config = false;
   bool allow_fio_without_cache_drop = false;
   std::string tcc_db = qdt::agent::kTccDatabase;  // macOS: for the Full Disk Access state
+  std::string smartctl;  // empty = the bundled / system one (ResolveSmartctl)
 };
 
 // The config file first (wherever --config is), so the flags can override it.
@@ -124,6 +131,7 @@ absl::Status ApplyConfigFile(int argc, char** argv, AgentFlags* f) {
     if (!config->token_file().empty()) f->token_file = config->token_file();
     if (!config->state_dir().empty()) f->state_dir = config->state_dir();
     if (!config->fio_path().empty()) f->fio = config->fio_path();
+    if (!config->smartctl_path().empty()) f->smartctl = config->smartctl_path();
     if (!config->platform().empty()) f->platform = config->platform();
     if (config->default_file_size_bytes() > 0) {
       f->default_file_size = config->default_file_size_bytes();
@@ -160,7 +168,7 @@ std::optional<int> ApplyFlag(int argc, char** argv, int* i, AgentFlags* f) {
   const ValueFlag value_flags[] = {
       {"--listen", &f->listen},   {"--token-file", &f->token_file}, {"--state-dir", &f->state_dir},
       {"--fio", &f->fio},         {"--port-file", &f->port_file},   {"--tls-cert", &f->tls_cert},
-      {"--tls-key", &f->tls_key}, {"--platform", &f->platform},
+      {"--tls-key", &f->tls_key}, {"--platform", &f->platform}, {"--smartctl", &f->smartctl},
   };
   for (const ValueFlag& v : value_flags) {
     if (auto value = TakeValue(argc, argv, i, v.name)) {
@@ -218,6 +226,14 @@ int CheckConfig(const AgentFlags& f) {
   effective.set_token_file(f.token_file);
   effective.set_state_dir(f.state_dir);
   effective.set_fio_path(*fio);
+  auto platform = qdt::agent::ParsePlatform(f.platform);
+  if (!platform.ok()) return Fail(platform.status().message());
+  const qdt::agent::SmartctlChoice smartctl =
+      qdt::agent::ResolveSmartctl(f.smartctl, *platform == qdt::agent::Platform::kMacOS,
+                                  qdt::agent::SelfExecutablePath());
+  // An explicit --smartctl that cannot be used is an error; a missing default is not.
+  if (!f.smartctl.empty() && smartctl.path.empty()) return Fail(smartctl.note);
+  effective.set_smartctl_path(smartctl.path);
   for (const auto& dir : f.allowed_targets) effective.add_allowed_target_dirs(dir);
   effective.set_advertise(f.advertise);
   effective.set_advertise_name(f.advertise_name);
@@ -250,6 +266,8 @@ int Doctor(int argc, char** argv) {
       o.target = argv[++i];
     } else if (arg == "--tcc-db" && has_value) {
       o.tcc_db = argv[++i];
+    } else if (arg == "--smartctl" && has_value) {
+      o.smartctl = argv[++i];
     } else if (arg == "--file-size" && has_value) {
       if (!absl::SimpleAtoi(argv[++i], &file_size) || file_size == 0) {
         std::cerr << "qdt-agent doctor: --file-size: \"" << argv[i] << "\" is not a byte count\n";
@@ -269,6 +287,10 @@ int Doctor(int argc, char** argv) {
   }
   o.platform = *platform;
   o.agent_path = qdt::agent::SelfExecutablePath();
+  const qdt::agent::SmartctlChoice smartctl = qdt::agent::ResolveSmartctl(
+      o.smartctl, o.platform == qdt::agent::Platform::kMacOS, o.agent_path);
+  o.smartctl = smartctl.path;
+  o.smartctl_note = smartctl.note;
   auto profile = qdt::BuiltinProfile("setup-check");
   if (profile.ok()) {
     o.needed_bytes = qdt::fio::FileCount(*profile) * file_size + (256ull << 20);
@@ -284,9 +306,12 @@ int Doctor(int argc, char** argv) {
 // machine offers for testing.
 int Probe(int argc, char** argv) {
   std::string platform_flag = "auto";
+  std::string smartctl_flag;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--platform=", 0) == 0) {
+    if (auto value = TakeValue(argc, argv, &i, "--smartctl")) {
+      smartctl_flag = *value;
+    } else if (arg.rfind("--platform=", 0) == 0) {
       platform_flag = arg.substr(11);
     } else if (arg == "--platform" && i + 1 < argc) {
       platform_flag = argv[++i];
@@ -300,10 +325,13 @@ int Probe(int argc, char** argv) {
     std::cerr << "qdt-agent probe: " << platform.status().message() << "\n";
     return 2;
   }
+  const bool macos = *platform == qdt::agent::Platform::kMacOS;
+  const qdt::agent::SmartctlChoice smartctl =
+      qdt::agent::ResolveSmartctl(smartctl_flag, macos, qdt::agent::SelfExecutablePath());
   qdt::agent::SystemCommandRunner commands;
-  qdt::agent::ProbeReport report = *platform == qdt::agent::Platform::kMacOS
-                                       ? qdt::agent::ProbeMacos(&commands)
-                                       : qdt::agent::ProbeLinux(&commands, "/sys");
+  qdt::agent::ProbeReport report = macos ? qdt::agent::ProbeMacos(&commands, smartctl.path)
+                                         : qdt::agent::ProbeLinux(&commands, smartctl.path, "/sys");
+  if (smartctl.path.empty()) report.notes.push_back(smartctl.note);
   nlohmann::ordered_json out;
   out["platform"] = report.platform;
   out["volumes"] = nlohmann::ordered_json::array();
@@ -405,6 +433,14 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   qdt::agent::SystemCommandRunner commands;
   qdt::agent::ThermalMonitor thermal(&commands, platform, "/sys");
   const bool macos = platform == qdt::agent::Platform::kMacOS;
+  const qdt::agent::SmartctlChoice smartctl =
+      qdt::agent::ResolveSmartctl(f.smartctl, macos, qdt::agent::SelfExecutablePath());
+  // Without a usable smartctl the agent still tests; it reports no drive
+  // temperature (and GetInfo's readiness says why).
+  if (smartctl.path.empty() && (macos || !f.smartctl.empty())) {
+    QDT_LOG(Warning) << smartctl.note << ": no drive temperature";
+  }
+  thermal.SetSmartctl(smartctl.path, smartctl.note);
   qdt::agent::VolumeLister list_volumes = MakeVolumeLister(macos, &commands, &thermal);
   if (macos) {
     // On a Mac the pressure comes from notify(3), no child process; elsewhere
@@ -417,6 +453,10 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
 
   qdt::agent::RunManagerOptions options;
   options.fio_path = *fio_path;
+  const qdt::agent::FioIoPolicy io_policy = qdt::agent::ChooseFioIoPolicy(platform);
+  if (macos && !io_policy.set) QDT_LOG(Warning) << "fio I/O policy " << io_policy.description;
+  options.fio_wrapper = io_policy.wrapper;
+  options.io_policy = io_policy.description;
   options.thermal = &thermal;
   options.commands = &commands;
   options.default_file_size = f.default_file_size;
@@ -430,10 +470,22 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   if (auto st = runs.Recover(); !st.ok()) {
     return Fail(absl::StrCat("recovering earlier runs: ", st.message()));
   }
-  qdt::agent::AgentService service(&runs, *token,
-                                   {QDT_VERSION, *fio_path, *fio_version, macos ? "macos" : "linux",
-                                    fio_cache_problem, macos ? f.tcc_db : ""},
-                                   &thermal, list_volumes);
+  qdt::agent::AgentIdentity identity{QDT_VERSION,       *fio_path,
+                                     *fio_version,      macos ? "macos" : "linux",
+                                     fio_cache_problem, macos ? f.tcc_db : "",
+                                     io_policy.description};
+  // GetInfo(readiness): the doctor's list without a target (doctor.h).
+  qdt::agent::DoctorOptions doctor;
+  doctor.platform = platform;
+  doctor.fio_path = *fio_path;
+  doctor.allow_fio_without_cache_drop = f.allow_fio_without_cache_drop;
+  doctor.agent_path = qdt::agent::SelfExecutablePath();
+  doctor.tcc_db = f.tcc_db;
+  doctor.smartctl = smartctl.path;
+  doctor.smartctl_note = smartctl.note;
+  doctor.commands = &commands;
+  identity.readiness = [doctor] { return qdt::agent::RunDoctor(doctor); };
+  qdt::agent::AgentService service(&runs, *token, identity, &thermal, list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(f.listen, credentials, &bound_port);

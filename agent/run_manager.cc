@@ -84,26 +84,35 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
       !st.ok()) {
     return st;
   }
-  auto executor = Create(request, *std::move(plan));
+  ThermalMonitor::Drive drive;
+  auto executor = Create(request, *std::move(plan), &drive);
   if (!executor.ok()) return executor.status();
   if (worker_.joinable()) worker_.join();  // the previous run has ended (checked above)
   active_ = *std::move(executor);
-  worker_ = std::thread([run = active_, thermal = options_.thermal] {
-    // The monitor samples (spawns its tools on macOS) for the run's life only.
-    ThermalMonitor::ScopedDemand sampling(thermal, ThermalMonitor::Demand::kRun);
-    run->Execute();
+  worker_ = std::thread([run = active_, thermal = options_.thermal, drive] {
+    // The monitor samples (spawns its tools on macOS) for the run's life
+    // only, and reads the temperature of the drive under test when known.
+    if (thermal != nullptr && !drive.device.empty()) thermal->SetRunDrive(drive);
+    {
+      ThermalMonitor::ScopedDemand sampling(thermal, ThermalMonitor::Demand::kRun);
+      run->Execute();
+    }
+    if (thermal != nullptr && !drive.device.empty()) thermal->ClearRunDrive();
   });
   return active_->Snapshot();
 }
 
 absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRequest& request,
-                                                                RunPlan plan) {
+                                                                RunPlan plan,
+                                                                ThermalMonitor::Drive* drive) {
   auto area = TestArea::Create(plan.target_dir, plan.run_id);
   if (!area.ok()) return area.status();
   RunExecutorDeps deps;
   deps.store = store_;
-  deps.invoker = std::make_unique<ProcessFioInvoker>(ProcessFioInvokerOptions{
-      options_.fio_path, area->dir(), store_, plan.run_id, options_.fio_stop_grace});
+  deps.invoker = std::make_unique<ProcessFioInvoker>(
+      ProcessFioInvokerOptions{options_.fio_path, options_.fio_wrapper, area->dir(), store_,
+                               plan.run_id, options_.fio_stop_grace});
+  deps.io_policy = options_.io_policy;
   if (const ThermalMonitor* thermal = options_.thermal) {
     deps.sample_sources.thermal = [thermal] { return thermal->Latest(); };
   }
@@ -112,6 +121,10 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
       ChooseDeviceCounter(plan.target_dir, options_.platform, options_.commands);
   deps.counter = std::move(counter.counter);
   deps.counter_note = std::move(counter.note);
+  if (!counter.whole_disk.empty()) {
+    drive->device = "/dev/" + counter.whole_disk;
+    drive->bus_protocol = counter.bus_protocol;
+  }
   // caffeinate on macOS, systemd-inhibit on Linux; acquired by the executor
   // on the run's worker thread (power_hold.h).
   PowerHoldOptions hold;

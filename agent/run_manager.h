@@ -37,6 +37,10 @@ namespace qdt::agent {
 
 struct RunManagerOptions {
   std::string fio_path;  // absolute
+  // macOS: fio runs through `taskpolicy -d important` (FioIoPolicy); the
+  // words for the run record. Empty on Linux.
+  std::vector<std::string> fio_wrapper;
+  std::string io_policy;
   std::string ioengine;  // empty = fio::DefaultIoEngine()
   uint64_t default_file_size = kGiB;
   // Kept free on the target beyond the test files, so a test never fills a show drive.
@@ -91,9 +95,10 @@ class RunManager {
  private:
   // The executor of `run_id` when it is this process's current or latest run.
   std::shared_ptr<RunExecutor> Find(const std::string& run_id) const;
-  // Test folder, record and journal of an admitted run, and its executor.
+  // Test folder, record and journal of an admitted run, and its executor;
+  // `drive` gets the drive under test (for its temperature; macOS).
   absl::StatusOr<std::shared_ptr<RunExecutor>> Create(const qdt::v1::StartRunRequest& request,
-                                                      RunPlan plan);
+                                                      RunPlan plan, ThermalMonitor::Drive* drive);
 
   RunStore* const store_;
   const RunManagerOptions options_;

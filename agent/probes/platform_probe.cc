@@ -115,7 +115,8 @@ void AddDiskutilInfo(CommandRunner* runner, const std::optional<DiskutilList>& l
 
 }  // namespace
 
-ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root,
+ProbeReport ProbeLinux(CommandRunner* runner, const std::string& smartctl,
+                       const std::string& sysfs_root,
                        const std::string& proc_root, absl::Duration activity_window) {
   ProbeReport r;
   r.platform = "linux";
@@ -155,7 +156,7 @@ ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root,
   // No hwmon sensor (SATA without drivetemp, USB, some VMs): ask smartctl.
   if (!r.drive_temperature_c) {
     for (const std::string& d : drives) {
-      SmartctlReading s = ReadSmartctl(runner, "/dev/" + d);
+      SmartctlReading s = ReadSmartctl(runner, smartctl, "/dev/" + d);
       if (s.temperature_c) {
         r.drive_temperature_c = s.temperature_c;
         r.temperature_source = "smartctl /dev/" + d;
@@ -225,19 +226,22 @@ std::vector<qdt::v1::Volume> ProbeMacosVolumes(CommandRunner* runner,
   return volumes;
 }
 
-ProbeReport ProbeMacos(CommandRunner* runner) {
+ProbeReport ProbeMacos(CommandRunner* runner, const std::string& smartctl) {
   ProbeReport r;
   r.platform = "macos";
   std::string internal_device;  // the internal NVMe drive, for smartctl
   r.volumes = ProbeMacosVolumes(runner, &r.notes, &internal_device);
   if (!internal_device.empty()) {
-    SmartctlReading s = ReadSmartctl(runner, internal_device);
+    SmartctlReading s = ReadSmartctl(runner, smartctl, internal_device);
     if (!s.error.empty()) {
       r.notes.push_back(
           absl::StrCat("smartctl ", internal_device, ": ", s.error, ": no drive temperature"));
     }
     r.drive_temperature_c = s.temperature_c;
-    if (s.temperature_c) r.temperature_source = "smartctl " + internal_device;
+    if (s.temperature_c) {
+      r.temperature_source = absl::StrCat("smartctl ", internal_device,
+                                          s.model.empty() ? "" : " (" + s.model + ")");
+    }
   }
   // Drive activity: iostat's second report covers the last second (its first
   // is the average since boot).

@@ -46,10 +46,12 @@ struct ProbeReport {
 // `sysfs_root` is "/sys" and `proc_root` "/proc" outside tests;
 // `activity_window` is how long the drive activity is measured (zero: not
 // measured).
-ProbeReport ProbeLinux(CommandRunner* runner, const std::string& sysfs_root,
+// `smartctl`: the absolute path ResolveSmartctl chose, empty = none.
+ProbeReport ProbeLinux(CommandRunner* runner, const std::string& smartctl,
+                       const std::string& sysfs_root,
                        const std::string& proc_root = "/proc",
                        absl::Duration activity_window = absl::Seconds(1));
-ProbeReport ProbeMacos(CommandRunner* runner);
+ProbeReport ProbeMacos(CommandRunner* runner, const std::string& smartctl);
 
 // The volumes part of ProbeMacos (system_profiler, then diskutil list -plist
 // and diskutil info -plist per volume for the physical drive and what

@@ -1,9 +1,13 @@
 #include "agent/probes/smartctl.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -111,9 +115,14 @@ absl::StatusOr<SmartctlText> ParseSmartctlText(absl::string_view text) {
   return r;
 }
 
-SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& device) {
+SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& smartctl,
+                             const std::string& device) {
   SmartctlReading r;
-  auto json = runner->Run({"smartctl", "-j", "-a", device}, absl::Seconds(20));
+  if (smartctl.empty()) {
+    r.error = "no smartctl (qdt-agent --smartctl)";
+    return r;
+  }
+  auto json = runner->Run({smartctl, "-j", "-a", device}, absl::Seconds(20));
   if (!json.ok()) {
     r.error = std::string(json.status().message());
     return r;
@@ -128,7 +137,7 @@ SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& device) {
     r.serial = info->serial;
     return r;
   }
-  auto text = runner->Run({"smartctl", "-a", device}, absl::Seconds(20));
+  auto text = runner->Run({smartctl, "-a", device}, absl::Seconds(20));
   if (!text.ok()) {
     r.error = std::string(text.status().message());
     return r;
@@ -143,6 +152,67 @@ SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& device) {
   r.model = report->model;
   r.serial = report->serial;
   return r;
+}
+
+
+namespace {
+
+// Why `path` may not be run as smartctl by this agent; empty when it may.
+std::string SmartctlProblem(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "not found";
+  if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) != 0) {
+    return "not an executable file";
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return absl::StrFormat(
+        "writable by its group or by anyone (mode %04o): a root agent will not run it",
+        st.st_mode & 07777);
+  }
+  if (::geteuid() == 0 && st.st_uid != 0) {
+    return absl::StrCat("owned by uid ", st.st_uid, ", not root: a root agent will not run it");
+  }
+  return "";
+}
+
+}  // namespace
+
+SmartctlChoice ResolveSmartctl(const std::string& requested, bool macos,
+                               const std::string& agent_path) {
+  SmartctlChoice c;
+  if (!requested.empty()) {
+    if (requested[0] != '/') {
+      c.note = absl::StrCat("--smartctl: \"", requested, "\" is not an absolute path");
+      return c;
+    }
+    if (std::string why = SmartctlProblem(requested); !why.empty()) {
+      c.note = absl::StrCat("--smartctl: ", requested, ": ", why);
+      return c;
+    }
+    c.path = requested;
+    return c;
+  }
+  std::vector<std::string> candidates;
+  if (macos) {
+    const size_t slash = agent_path.rfind('/');
+    if (slash != std::string::npos) candidates.push_back(agent_path.substr(0, slash) + "/smartctl");
+  } else {
+    candidates = {"/usr/sbin/smartctl", "/usr/bin/smartctl"};
+  }
+  std::vector<std::string> problems;
+  for (const std::string& p : candidates) {
+    std::string why = SmartctlProblem(p);
+    if (why.empty()) {
+      c.path = p;
+      return c;
+    }
+    problems.push_back(absl::StrCat(p, ": ", why));
+  }
+  c.note = absl::StrCat(
+      "no usable smartctl (", absl::StrJoin(problems, "; "), ")",
+      macos ? ": the pkg installs one next to qdt-agent; or pass --smartctl /absolute/path"
+            : ": apt-get install smartmontools, or pass --smartctl /absolute/path");
+  return c;
 }
 
 }  // namespace qdt::agent

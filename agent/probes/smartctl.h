@@ -60,12 +60,31 @@ struct SmartctlReading {
   std::string model, serial;
   std::string error;  // empty when smartctl answered
 };
-// Runs `smartctl -j -a <device>`; when that is not JSON smartctl understood
-// (smartctl < 7 has no -j), runs `smartctl -a <device>` and reads the text
+// Runs `<smartctl> -j -a <device>`; when that is not JSON smartctl understood
+// (smartctl < 7 has no -j), runs `<smartctl> -a <device>` and reads the text
 // report. Non-zero exit bits are not an error when a report came out: Apple
 // SSDs answer only some logs and smartctl sets bit 2 for the rest. `runner`
-// must not be null.
-SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& device);
+// must not be null; `smartctl` is the path ResolveSmartctl chose (empty: no
+// smartctl, and `error` says so).
+SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& smartctl,
+                             const std::string& device);
+
+// Which smartctl the agent runs, as an absolute path — never one found on
+// PATH: a root daemon that runs a user-writable /opt/homebrew/bin/smartctl
+// every 10 s hands root to whoever can write there (issue 13). `requested`
+// (--smartctl / AgentConfig.smartctl_path) must be absolute. Empty: on macOS
+// the smartctl bundled next to the agent (`agent_path`'s folder, i.e.
+// /Library/QDT/bin/smartctl from the pkg); on Linux /usr/sbin/smartctl, then
+// /usr/bin/smartctl (the Debian package). The file must be a regular,
+// executable file that neither its group nor others can write, and when the
+// agent runs as root it must belong to root. "" with `note` saying why when
+// there is none (the agent then reports no drive temperature on macOS).
+struct SmartctlChoice {
+  std::string path;
+  std::string note;
+};
+SmartctlChoice ResolveSmartctl(const std::string& requested, bool macos,
+                               const std::string& agent_path);
 
 }  // namespace qdt::agent
 

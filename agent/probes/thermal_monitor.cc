@@ -1,5 +1,6 @@
 #include "agent/probes/thermal_monitor.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/probes/hwmon.h"
 #include "agent/probes/qlab.h"
@@ -23,6 +24,22 @@ ThermalMonitor::ThermalMonitor(CommandRunner* runner, Platform platform, std::st
       pressure_(std::make_unique<PowermetricsPressure>(runner)) {}
 
 ThermalMonitor::~ThermalMonitor() { Stop(); }
+
+void ThermalMonitor::SetSmartctl(std::string path, std::string note) {
+  absl::MutexLock lock(&mu_);
+  smartctl_ = std::move(path);
+  smartctl_note_ = std::move(note);
+}
+
+void ThermalMonitor::SetRunDrive(Drive drive) {
+  absl::MutexLock lock(&mu_);
+  run_drive_ = std::move(drive);
+}
+
+void ThermalMonitor::ClearRunDrive() {
+  absl::MutexLock lock(&mu_);
+  run_drive_.reset();
+}
 
 void ThermalMonitor::SetSmartDevice(std::string device) {
   absl::MutexLock lock(&mu_);
@@ -68,22 +85,50 @@ ThermalReading ThermalMonitor::Read() {
     return r;
   }
   r.pressure = pressure_->Read();
-  std::string device;
+  std::string device, smartctl, protocol;
   bool refresh = false;
   {
     absl::MutexLock lock(&mu_);
-    device = smart_device_;
-    refresh = samples_ % kSlowEvery == 0 || absl::Now() - smart_read_at_ > kSlowEvery * interval_;
+    device = run_drive_ ? run_drive_->device : smart_device_;
+    protocol = run_drive_ ? run_drive_->bus_protocol : "";
+    smartctl = smartctl_;
+    // A new drive (a run began or ended) is read at once, not at the next 10th tick.
+    refresh = samples_ % kSlowEvery == 0 || absl::Now() - smart_read_at_ > kSlowEvery * interval_ ||
+              device != smart_read_device_;
+    if (smartctl.empty() && refresh) {
+      smart_temp_c_.reset();
+      smart_source_ = device.empty() ? "" : absl::StrCat("no temperature: ", smartctl_note_);
+      smart_read_device_ = device;
+      smart_read_at_ = absl::Now();
+      refresh = false;
+    }
   }
   if (!device.empty() && refresh) {
-    SmartctlReading s = ReadSmartctl(runner_, device);
+    SmartctlReading s = ReadSmartctl(runner_, smartctl, device);
+    const std::string disk = absl::StartsWith(device, "/dev/") ? device.substr(5) : device;
+    std::string source;
+    if (s.temperature_c) {
+      source = absl::StrCat("smartctl ", device, s.model.empty() ? "" : " (" + s.model + ")");
+    } else if (protocol == "USB") {
+      // SMART over USB needs an ATA pass-through that both the bridge and
+      // the OS's USB layer offer; stock macOS offers none for USB drives (a
+      // third-party kernel driver was the only way): docs/MACOS.md
+      // "Temperature", smartmontools wiki "USB devices and smartmontools".
+      source = absl::StrCat("no sensor over USB: ", disk);
+    } else {
+      source = absl::StrCat("no temperature from smartctl ", device, ": ",
+                            s.error.empty() ? "it reported none" : s.error);
+    }
     absl::MutexLock lock(&mu_);
     smart_temp_c_ = s.temperature_c;  // unset again when smartctl stops answering
+    smart_source_ = std::move(source);
+    smart_read_device_ = device;
     smart_read_at_ = absl::Now();
   }
   absl::MutexLock lock(&mu_);
+  if (device != smart_read_device_) return r;  // nothing read for this drive yet
   r.temperature_c = smart_temp_c_;
-  if (smart_temp_c_) r.temperature_source = "smartctl " + device;
+  r.temperature_source = smart_source_;
   return r;
 }
 

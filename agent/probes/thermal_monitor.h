@@ -50,7 +50,10 @@ namespace qdt::agent {
 
 struct ThermalReading {
   std::optional<double> temperature_c;
-  std::string temperature_source;  // e.g. "hwmon3 nvme Composite"; empty when unknown
+  // With a temperature: where it came from, e.g. "hwmon3 nvme Composite",
+  // "smartctl /dev/disk4 (Samsung SSD 990 PRO 2TB)". Without: why there is
+  // none when known ("no sensor over USB: disk5"), else empty.
+  std::string temperature_source;
   qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
 };
 
@@ -63,9 +66,23 @@ class ThermalMonitor {
                  absl::Duration interval = absl::Seconds(1));
   ~ThermalMonitor();
 
-  // The drive whose temperature smartctl reads (macOS), e.g. "/dev/disk0".
+  // The smartctl to run (macOS), an absolute path from ResolveSmartctl;
+  // empty = none, and `note` says why (it becomes the reading's source text).
   // Call before Start().
+  void SetSmartctl(std::string path, std::string note);
+  // The internal drive, whose temperature smartctl reads when no run names
+  // the drive under test (macOS), e.g. "/dev/disk0".
   void SetSmartDevice(std::string device);
+  // The drive under test (macOS): while set, smartctl reads this drive and
+  // not the internal one. A USB drive whose bridge passes no SMART through
+  // reads as "no sensor over USB: <disk>". RunManager sets it for a run's
+  // life (ScopedRunDrive).
+  struct Drive {
+    std::string device;        // "/dev/disk4"
+    std::string bus_protocol;  // diskutil's BusProtocol: "USB", "PCI-Express", ...
+  };
+  void SetRunDrive(Drive drive);
+  void ClearRunDrive();
   // Where the pressure comes from on macOS (default: PowermetricsPressure on
   // `runner`). Call before Start().
   void SetPressureSource(std::unique_ptr<PressureSource> source);
@@ -122,7 +139,12 @@ class ThermalMonitor {
   // Set before Start(); then used only by whichever thread samples.
   std::unique_ptr<PressureSource> pressure_;
   mutable absl::Mutex mu_;
+  std::string smartctl_ ABSL_GUARDED_BY(mu_);
+  std::string smartctl_note_ ABSL_GUARDED_BY(mu_) = "no smartctl";
   std::string smart_device_ ABSL_GUARDED_BY(mu_);
+  std::optional<Drive> run_drive_ ABSL_GUARDED_BY(mu_);
+  std::string smart_read_device_ ABSL_GUARDED_BY(mu_);  // the drive of smart_temp_c_
+  std::string smart_source_ ABSL_GUARDED_BY(mu_);       // its source text, or why none
   uint64_t samples_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<double> smart_temp_c_ ABSL_GUARDED_BY(mu_);  // the last smartctl answer
   absl::Time smart_read_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

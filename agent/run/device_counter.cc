@@ -69,6 +69,8 @@ CounterChoice ChooseMacos(const std::string& target, CommandRunner* runner) {
   }
   const std::vector<std::string> chain = PhysicalChain(*list, volume->device_identifier);
   const std::string disk = chain.empty() ? volume->parent_whole_disk : chain.back();
+  choice.whole_disk = disk;
+  choice.bus_protocol = volume->bus_protocol;
   auto counter = std::make_unique<IoregCounter>(runner, disk);
   if (auto first = counter->BytesRead(); !first.ok()) {
     choice.note = absl::StrCat(disk, ": ", first.status().message());

@@ -71,6 +71,12 @@ class IoregCounter final : public DeviceCounter {
 struct CounterChoice {
   std::unique_ptr<DeviceCounter> counter;
   std::string note;
+  // macOS: the whole physical disk behind the target ("disk4": diskutil's
+  // chain, the disk the counter reads) and its bus ("USB", "PCI-Express",
+  // "Apple Fabric"), for the temperature of the drive under test; empty
+  // when unknown and on Linux.
+  std::string whole_disk;
+  std::string bus_protocol;
 };
 CounterChoice ChooseDeviceCounter(const std::string& target, Platform platform,
                                   CommandRunner* runner, const std::string& proc_root = "/proc");

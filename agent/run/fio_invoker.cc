@@ -153,7 +153,8 @@ absl::StatusOr<std::unique_ptr<FioRun>> ProcessFioInvoker::Start(const FioCall& 
       }
     }
   }
-  std::vector<std::string> argv = {options_.fio_path, "--output-format=json"};
+  std::vector<std::string> argv = options_.wrapper;
+  argv.insert(argv.end(), {options_.fio_path, "--output-format=json"});
   argv.insert(argv.end(), call.extra_args.begin(), call.extra_args.end());
   argv.push_back(base + ".fio");
   auto proc =

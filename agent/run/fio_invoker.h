@@ -84,6 +84,9 @@ class FioInvoker {
 
 struct ProcessFioInvokerOptions {
   std::string fio_path;     // absolute
+  // Runs fio through this program, e.g. {"/usr/sbin/taskpolicy", "-d",
+  // "important"} on macOS (its disk I/O policy); empty = fio directly.
+  std::vector<std::string> wrapper;
   std::string working_dir;  // the run's test folder: job files name their files relative to it
   RunStore* store = nullptr;
   std::string run_id;

@@ -180,6 +180,7 @@ qdt::v1::Sample PhaseSampler::MakeSample(const fio::FioInterval& iv) {
   if (sources_.thermal) {
     ThermalReading t = sources_.thermal();
     if (t.temperature_c) s.set_temperature_c(*t.temperature_c);
+    s.set_temperature_source(t.temperature_source);
     s.set_thermal_pressure(t.pressure);
   }
   // The paced target of this window: a crossfade burst raises it for the part it overlaps.

@@ -5,6 +5,7 @@ target_sources(qdt_agent PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_counter.cc
   ${CMAKE_CURRENT_LIST_DIR}/fio_invoker.cc
   ${CMAKE_CURRENT_LIST_DIR}/gap_monitor.cc
+  ${CMAKE_CURRENT_LIST_DIR}/io_policy.cc
   ${CMAKE_CURRENT_LIST_DIR}/page_cache.cc
   ${CMAKE_CURRENT_LIST_DIR}/phase_pipeline.cc
   ${CMAKE_CURRENT_LIST_DIR}/phase_sampler.cc

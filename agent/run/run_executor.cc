@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   run.set_planned_duration_s(plan.planned_duration_s);
   run.mutable_checks()->set_device_counter(deps.counter ? deps.counter->device() : "");
   run.mutable_checks()->set_device_counter_note(deps.counter ? "" : deps.counter_note);
+  run.mutable_checks()->set_io_policy(deps.io_policy);
   // How fio reads (psync threads on macOS) and, on macOS, the AIO limits.
   run.mutable_checks()->set_io_engine(plan.io_engine_note);
   run.mutable_checks()->set_aio_limits(plan.aio_limits_note);
@@ -220,6 +221,11 @@ absl::Status RunExecutor::RunPhases() {
                 std::min(kGapWindowAfter, half_after));
   };
   hooks.on_sample = [this](qdt::v1::Sample sample) {
+    if (!sample.temperature_source().empty()) {
+      // The drive the temperatures came from (or why none): the latest word.
+      absl::MutexLock lock(&mu_);
+      run_.mutable_checks()->set_temperature_source(sample.temperature_source());
+    }
     RunEvent ev;
     *ev.mutable_sample() = std::move(sample);
     Emit(std::move(ev));

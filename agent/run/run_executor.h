@@ -58,6 +58,8 @@ struct RunExecutorDeps {
   ReadProbe read_probe = ReadFirstMiB;
   Platform platform = HostPlatform();
   std::string agent_path = kInstalledAgentPath;  // named in the Full Disk Access fix
+  // macOS: the disk I/O policy fio runs with, for Run.checks.io_policy.
+  std::string io_policy;
   // Keeps the machine awake (power_hold.h): called on the worker thread before
   // the layout; the hold is released after the clean-up, before the final
   // state, at every end. Null = no hold is asked for and none is recorded.

@@ -143,6 +143,10 @@ std::string FormatSampleLine(const qdt::v1::Sample& s, const std::string& phase_
     mark = total < kWindowPassFraction * target_bytes_per_s ? "LOW" : "ok";
   }
   std::string temp = s.has_temperature_c() ? absl::StrFormat("%.0f C", s.temperature_c()) : "n/a";
+  // Why there is none, when the agent knows ("no sensor over USB: disk5").
+  if (!s.has_temperature_c() && !s.temperature_source().empty()) {
+    absl::StrAppend(&temp, " (", s.temperature_source(), ")");
+  }
   // The drive's own rate beside fio's: far below it means the page cache answered.
   std::string drive = s.has_device_read_bytes_per_s()
                           ? absl::StrFormat("%7.1f MB/s", BytesToMB(s.device_read_bytes_per_s()))

@@ -303,9 +303,11 @@ int Session::Fail(const std::string& what, const grpc::Status& st) const {
 
 int Session::Info() {
   grpc::ClientContext ctx;
-  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
   qdt::v1::AgentInfo info;
-  auto st = stub_->GetInfo(&ctx, {}, &info);
+  qdt::v1::GetInfoRequest req;
+  req.set_readiness(true);  // the doctor's list: the agent runs it at most every 30 s
+  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(60));
+  auto st = stub_->GetInfo(&ctx, req, &info);
   if (!st.ok()) return Fail("info", st);
   std::cout << "agent        " << agent_ << "\n"
             << "host         " << info.hostname() << "\n"
@@ -317,12 +319,30 @@ int Session::Info() {
             << (info.full_disk_access().empty()
                     ? ""
                     : "disk access  " + info.full_disk_access_note() + "\n")
+            << (info.io_policy().empty() ? "" : "I/O policy   " + info.io_policy() + "\n")
             << "agent clock  " << TimeUtil::ToString(info.wall_time()) << "\n"
             << "active run   " << (info.active_run_id().empty() ? "none" : info.active_run_id())
             << "\n"
             << "capabilities";
   for (const auto& c : info.capabilities()) std::cout << " " << c;
   std::cout << "\n";
+  if (info.readiness_size() > 0) {
+    int warn = 0, fail = 0;
+    for (const auto& r : info.readiness()) {
+      warn += r.level() == "warn";
+      fail += r.level() == "fail";
+    }
+    std::cout << "ready        "
+              << (fail > 0   ? absl::StrCat("NO: ", fail, " not ready, ", warn, " warnings")
+                  : warn > 0 ? absl::StrCat("yes, with ", warn, " warnings")
+                             : std::string("yes"))
+              << "\n";
+    for (const auto& r : info.readiness()) {
+      absl::PrintF("  %-4s  %-16s %s\n", r.level() == "fail" ? "FAIL" : r.level(), r.name(),
+                   r.detail());
+      if (!r.fix().empty()) absl::PrintF("        %-16s fix: %s\n", "", r.fix());
+    }
+  }
   return kExitPass;
 }
 
@@ -360,6 +380,7 @@ int Session::Telemetry(uint32_t count, const std::atomic<int>& interrupts) {
     ++seen;
     std::string temp =
         t.has_temperature_c() ? absl::StrFormat("%.1f °C", t.temperature_c()) : "unknown";
+    if (!t.temperature_source().empty()) absl::StrAppend(&temp, " (", t.temperature_source(), ")");
     std::cout << TimeUtil::ToString(t.time()) << "  drive " << temp << "  thermal pressure "
               << qdt::client::PressureName(t.thermal_pressure()) << std::endl;
   }

@@ -334,11 +334,40 @@ class DoctorTest : public ::testing::Test {
     Tool("caffeinate", "sleep 600 & wait");  // holds until released
     Tool("pgrep", "exit 1");                 // QLab not running
     Mdutil("mdutil_s_root_indexing_and_searching_disabled_xcodeplugin_issue394.txt");
+    const std::string fx = QDT_FIXTURE_DIR;
+    Tool("taskpolicy", "shift 2; exec \"$@\"");  // taskpolicy(8): -d <policy> <program>
+    // The volumes and the drive behind them, as in the macOS probe test
+    // (failure_test.cc MakeFakeMacTools): the data volume on disk0.
+    Tool("system_profiler",
+         "cat '" + fx + "/system_profiler/applesilicon_ap0256z_SPStorage_SPNVMe_SPSerialATA.json'");
+    Tool("diskutil",
+         "case \"$1 $2\" in\n"
+         "  'list -plist') cat '" + fx +
+             "/diskutil/diskutil_list_plist_physical_macos_vm_applesilicon_isc_apfs_recovery.plist' "
+             ";;\n"
+             "  'info -plist') if [ \"$3\" = /System/Volumes/Data ]; then cat '" + fx +
+             "/diskutil/diskutil_info_plist_root_apfs_pci_ssd_intel_mac.plist'; else exit 1; fi "
+             ";;\n"
+             "  *) exit 1 ;;\n"
+             "esac");
+    // smartctl by its absolute path (--smartctl): the Apple SSD's text report.
+    Tool("smartctl", "[ \"$1\" = -j ] && { echo 'UNRECOGNIZED OPTION: j'; exit 1; }\ncat '" + fx +
+                         "/smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt'; exit 4");
+    Tmutil("tmutil_status_idle.txt");
+    // sysctl(8) form with XNU's arm64 defaults (constructed: SOURCES.md).
+    Tool("sysctl",
+         "cat '" + fx + "/sysctl/sysctl_kern_aio_limits_arm64_defaults_constructed.txt'");
+    Tool("systemsetup", "[ \"$1\" = -getusingnetworktime ] || exit 1\ncat '" + fx +
+                            "/systemsetup/systemsetup_getusingnetworktime_on.txt'");
     tcc_ = bin_.path() + "/TCC.db";
     ASSERT_TRUE(WriteFile(tcc_, "").ok());
   }
   void Tool(const std::string& name, const std::string& body) {
     ASSERT_TRUE(WriteFile(bin_.path() + "/" + name, "#!/bin/sh\n" + body + "\n", 0755).ok());
+  }
+  void Tmutil(const std::string& capture) {
+    Tool("tmutil", absl::StrCat("[ \"$1\" = status ] || exit 1\ncat '", QDT_FIXTURE_DIR,
+                                "/tmutil/", capture, "'"));
   }
   void Mdutil(const std::string& capture) {
     Tool("mdutil", absl::StrCat("cat '", QDT_FIXTURE_DIR, "/mdutil/", capture, "'"));
@@ -348,7 +377,8 @@ class DoctorTest : public ::testing::Test {
     return RunCommand(
         absl::StrCat("PATH=", bin_.path(), ":$PATH ", prefix, AgentBinary(),
                      " doctor --platform macos --fio ", FakeFio(bin_.path(), fio_version),
-                     " --tcc-db ", tcc_, " --target ", target_.path(), " --file-size 1048576"),
+                     " --tcc-db ", tcc_, " --target ", target_.path(), " --file-size 1048576",
+                     " --smartctl ", bin_.path(), "/smartctl"),
         rc);
   }
   TempDir bin_{"fakebin"};
@@ -365,7 +395,41 @@ TEST_F(DoctorTest, AReadyMacExitsZero) {
   EXPECT_THAT(out, HasSubstr("ok    kept awake        runs hold the machine awake (caffeinate"));
   EXPECT_THAT(out, HasSubstr("ok    spotlight         Indexing and searching disabled."));
   EXPECT_THAT(out, HasSubstr("ok    QLab              not running"));
+  EXPECT_THAT(out, HasSubstr("ok    I/O policy        fio runs IMPORTANT (taskpolicy -d important)"));
+  EXPECT_THAT(out, HasSubstr("ok    temp disk0        32 °C (APPLE SSD AP0256Z), the drive of "
+                             "/Users/Shared"));
+  EXPECT_THAT(out, HasSubstr("ok    time machine      no backup running"));
+  EXPECT_THAT(out, HasSubstr("ok    clock             network time is on"));
+  // The Setup Check's crossfade as the agent lays it out on macOS: psync readers, no AIO.
+  EXPECT_THAT(out, HasSubstr("ok    AIO limits        crossfade: 16 reads in flight as 16 psync "
+                             "threads; AIO not used (kern.aioprocmax 16)"));
   EXPECT_THAT(out, ::testing::EndsWith("\nready\n"));
+}
+
+TEST_F(DoctorTest, ABackupRunningAndTheClockOffAreWarningsWithTheirFixes) {
+  Tmutil("tmutil_status_copying_macos11.txt");
+  Tool("systemsetup", absl::StrCat("cat '", QDT_FIXTURE_DIR,
+                                   "/systemsetup/systemsetup_getusingnetworktime_off.txt'"));
+  int rc = -1;
+  const std::string out = Doctor("3.42", &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("warn  time machine      a backup is running now"));
+  EXPECT_THAT(out, HasSubstr("fix: let it finish, or stop it: tmutil stopbackup"));
+  EXPECT_THAT(out, HasSubstr("warn  clock             network time is off"));
+  EXPECT_THAT(out, HasSubstr("fix: System Settings › General › Date & Time"));
+}
+
+TEST_F(DoctorTest, NoSmartctlIsAWarningThatSaysWhereItComesFrom) {
+  int rc = -1;
+  const std::string out = RunCommand(
+      absl::StrCat("PATH=", bin_.path(), ":$PATH ", AgentBinary(),
+                   " doctor --platform macos --fio ", FakeFio(bin_.path(), "3.42"), " --tcc-db ",
+                   tcc_),
+      &rc);
+  EXPECT_EQ(rc, 1) << out;
+  // Never the smartctl on PATH (the fake one here): only the one next to the agent.
+  EXPECT_THAT(out, HasSubstr("warn  temperature       no drive temperature: no usable smartctl"));
+  EXPECT_THAT(out, HasSubstr("fix: install the QDT package (it bundles smartctl)"));
 }
 
 TEST_F(DoctorTest, AnOldFioIsNotReadyAndSaysWhatToInstall) {

@@ -253,7 +253,7 @@ TEST(AgentProbeTest, LinuxWithoutHwmonAsksSmartctl) {
   ::chmod((bin.path() + "/smartctl").c_str(), 0755);
   int rc = -1;
   std::string out =
-      RunCommand("PATH=" + bin.path() + ":$PATH " + AgentBinary() + " probe 2>/dev/null", &rc);
+      RunCommand(AgentBinary() + " probe --smartctl " + bin.path() + "/smartctl 2>/dev/null", &rc);
   ASSERT_EQ(rc, 0) << out;
   auto doc = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << out;
@@ -277,7 +277,7 @@ TEST(AgentProbeTest, LinuxWithoutHwmonAsksSmartctl) {
 // drive jump by 1,024,000,000 bytes during the window.
 TEST(AgentProbeTest, DriveActivityFromDiskstatsOverTheWindow) {
   agent::SystemCommandRunner runner;
-  auto real = agent::ProbeLinux(&runner, "/sys", "/proc", absl::ZeroDuration());
+  auto real = agent::ProbeLinux(&runner, "", "/sys", "/proc", absl::ZeroDuration());
   std::string drive;
   for (const auto& v : real.volumes) {
     if (v.mount_point() == "/") drive = v.physical_device();
@@ -304,7 +304,7 @@ TEST(AgentProbeTest, DriveActivityFromDiskstatsOverTheWindow) {
     std::ofstream(proc.path() + "/diskstats.new") << after;
     ::rename((proc.path() + "/diskstats.new").c_str(), (proc.path() + "/diskstats").c_str());
   });
-  auto r = agent::ProbeLinux(&runner, "/sys", proc.path(), absl::Seconds(1));
+  auto r = agent::ProbeLinux(&runner, "", "/sys", proc.path(), absl::Seconds(1));
   writer.join();
   ASSERT_TRUE(r.drive_activity_mb_s.count(drive)) << "no activity for " << drive;
   // 1024 MB over a window of at least 1 s (more on a loaded machine).
@@ -373,7 +373,9 @@ void MakeFakeMacTools(
 // `qdt-agent probe --platform=macos` with the fake tools in `bin` first on PATH.
 std::string MacProbe(const std::string& bin, int* rc) {
   return RunCommand(
-      "PATH=" + bin + ":$PATH " + AgentBinary() + " probe --platform=macos 2>/dev/null", rc);
+      "PATH=" + bin + ":$PATH " + AgentBinary() + " probe --platform=macos --smartctl " + bin +
+          "/smartctl 2>/dev/null",
+      rc);
 }
 
 // The macOS backend, selected on Linux, with fake tools first on PATH.
@@ -401,7 +403,7 @@ TEST(AgentProbeTest, MacosBackendWithFakeToolsOnPath) {
   // list -plist puts disk0s2 on the whole disk disk0.
   EXPECT_EQ(data["physical_device"], "disk0");
   EXPECT_EQ(doc["drive_temperature_c"], 35);
-  EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0");
+  EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0 (Samsung SSD 970 EVO 500GB)");
   EXPECT_EQ(doc["thermal_pressure"], "THERMAL_PRESSURE_NOMINAL");
   EXPECT_EQ(doc["qlab_running"], true);
   // iostat's last report for disk0 (the drive behind "/").
@@ -443,7 +445,7 @@ TEST(AgentProbeTest, MacosWithoutAnNvmeSectionStillReadsTheInternalDrive) {
   EXPECT_EQ(doc["volumes"][0]["mount_point"], "/Users/Shared");
   EXPECT_EQ(doc["volumes"][0]["physical_device"], "disk0");
   EXPECT_EQ(doc["drive_temperature_c"], 35);
-  EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0");
+  EXPECT_EQ(doc["temperature_source"], "smartctl /dev/disk0 (Samsung SSD 970 EVO 500GB)");
 }
 
 // The serving agent with --platform=macos: ListVolumes, GetInfo and the
@@ -457,7 +459,7 @@ TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
   TempDir state("state");
   std::string token_file = state.path() + "/token";
   AgentProcess agent(state.path(), token_file);
-  agent.Start({"--platform", "macos"}, bin.path());
+  agent.Start({"--platform", "macos", "--smartctl", bin.path() + "/smartctl"}, bin.path());
   std::string ctl =
       absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
   int rc = -1;
@@ -472,7 +474,8 @@ TEST(AgentPlatformTest, ServesMacosProbesWithFakeToolsOnPath) {
   EXPECT_THAT(out, ::testing::Not(HasSubstr("disk3s1s1")));  // the sealed system volume
   out = RunCommand(ctl + " telemetry --count 2", &rc);
   EXPECT_EQ(rc, 0) << out << agent.Log();
-  EXPECT_THAT(out, HasSubstr("drive 32.0 °C  thermal pressure NOMINAL"));
+  EXPECT_THAT(out, HasSubstr("drive 32.0 °C (smartctl /dev/disk0 (APPLE SSD AP0256Z))  thermal "
+                             "pressure NOMINAL"));
   EXPECT_THAT(agent.Log(), HasSubstr("internal drive /dev/disk0"));
 
   // An unknown platform is refused before the agent serves anything.
@@ -518,7 +521,9 @@ TEST(AgentPlatformTest, QuietWhenIdleSamplesDuringARun) {
   const std::string token_file = state.path() + "/token";
   AgentProcess agent(state.path(), token_file);
   // fio 3.33 cannot drop cached pages on macOS; the run here is on Linux.
-  agent.Start({"--platform", "macos", "--allow-fio-without-cache-drop"}, bin.path());
+  agent.Start({"--platform", "macos", "--allow-fio-without-cache-drop", "--smartctl",
+               bin.path() + "/smartctl"},
+              bin.path());
   ASSERT_THAT(agent.Log(), HasSubstr("internal drive /dev/disk0"));
   auto token = agent::LoadOrCreateToken(token_file, false);
   ASSERT_TRUE(token.ok()) << token.status();

@@ -17,6 +17,7 @@ qdt_add_test(agent_unit_test
           ${CMAKE_CURRENT_LIST_DIR}/../unit/token_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/volumes_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/../unit/config_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/../unit/doctor_test.cc
           ${QDT_PROBE_TEST_SOURCES}
   LIBS qdt_test_harness LABELS unit)
 qdt_add_test(agent_integration_test
@@ -28,4 +29,5 @@ qdt_add_test(agent_integration_test
           ${CMAKE_CURRENT_LIST_DIR}/gapless_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/power_hold_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/macos_reads_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/drive_temperature_test.cc
   LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)

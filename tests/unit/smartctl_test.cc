@@ -3,8 +3,13 @@
 // ReadSmartctl through a fake CommandRunner.
 #include "agent/probes/smartctl.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/harness.h"
 #include "tests/testing/fixtures.h"
 #include "tests/unit/probe_fakes.h"
 
@@ -13,6 +18,7 @@ namespace {
 
 using ::qdt::testing::FakeRunner;
 using ::qdt::testing::Fixture;
+using ::qdt::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -42,8 +48,8 @@ TEST(ReadSmartctlTest, JsonWithExitBitsIsAnAnswer) {
   CommandResult json;
   json.exit_code = 4;
   json.out = Fixture("smartctl/smartctl-7.0_linux_nvme_samsung970evo_x_json.json");
-  runner.replies["smartctl"] = json;
-  SmartctlReading r = ReadSmartctl(&runner, "/dev/nvme0");
+  runner.replies["/usr/sbin/smartctl"] = json;
+  SmartctlReading r = ReadSmartctl(&runner, "/usr/sbin/smartctl", "/dev/nvme0");
   EXPECT_EQ(r.error, "");
   EXPECT_TRUE(r.temperature_c.has_value());
   EXPECT_EQ(r.model, "Samsung SSD 970 EVO 500GB");
@@ -51,8 +57,8 @@ TEST(ReadSmartctlTest, JsonWithExitBitsIsAnAnswer) {
   CommandResult junk;
   junk.exit_code = 2;
   junk.out = "Smartctl open device: /dev/nvme9 failed: No such device\n";
-  runner.replies["smartctl"] = junk;
-  r = ReadSmartctl(&runner, "/dev/nvme9");
+  runner.replies["/usr/sbin/smartctl"] = junk;
+  r = ReadSmartctl(&runner, "/usr/sbin/smartctl", "/dev/nvme9");
   EXPECT_FALSE(r.temperature_c.has_value());
   EXPECT_THAT(r.error, ::testing::HasSubstr("smartctl /dev/nvme9 exited with 2: smartctl: no"));
 }
@@ -114,6 +120,59 @@ TEST(SmartctlTextTest, NotAReportIsAnErrorAndAMissingTemperatureStaysUnset) {
   ASSERT_TRUE(s.ok());
   EXPECT_FALSE(s->temperature_c.has_value());
   EXPECT_EQ(s->model, "");
+}
+
+// Which smartctl a root agent runs (issue 13): an absolute path only, never
+// one from PATH, and never a file others can replace.
+TEST(ResolveSmartctlTest, OnlyAnAbsolutePathNobodyElseCanWrite) {
+  TempDir dir("smartctl");
+  const std::string tool = dir.path() + "/smartctl";
+  std::ofstream(tool) << "#!/bin/sh\nexit 0\n";
+  ASSERT_EQ(::chmod(tool.c_str(), 0755), 0);
+  SmartctlChoice c = ResolveSmartctl(tool, /*macos=*/true, "/Library/QDT/bin/qdt-agent");
+  EXPECT_EQ(c.path, tool);
+  EXPECT_EQ(c.note, "");
+  c = ResolveSmartctl("smartctl", true, "/Library/QDT/bin/qdt-agent");
+  EXPECT_EQ(c.path, "");
+  EXPECT_EQ(c.note, "--smartctl: \"smartctl\" is not an absolute path");
+  ASSERT_EQ(::chmod(tool.c_str(), 0775), 0);  // group-writable: anyone in it could swap it
+  c = ResolveSmartctl(tool, true, "/Library/QDT/bin/qdt-agent");
+  EXPECT_EQ(c.path, "");
+  EXPECT_THAT(c.note, HasSubstr("writable by its group or by anyone (mode 0775)"));
+  ASSERT_EQ(::chmod(tool.c_str(), 0644), 0);
+  c = ResolveSmartctl(tool, true, "/Library/QDT/bin/qdt-agent");
+  EXPECT_THAT(c.note, HasSubstr("not an executable file"));
+  c = ResolveSmartctl(dir.path() + "/absent", true, "/Library/QDT/bin/qdt-agent");
+  EXPECT_THAT(c.note, HasSubstr("absent: not found"));
+}
+
+// The default on macOS is the smartctl bundled next to the agent — not
+// Homebrew's, not anything on PATH.
+TEST(ResolveSmartctlTest, MacosDefaultIsTheOneNextToTheAgent) {
+  TempDir dir("bin");
+  SmartctlChoice c = ResolveSmartctl("", /*macos=*/true, dir.path() + "/qdt-agent");
+  EXPECT_EQ(c.path, "") << "nothing bundled yet";
+  EXPECT_THAT(c.note, HasSubstr(dir.path() + "/smartctl: not found"));
+  EXPECT_THAT(c.note, HasSubstr("the pkg installs one next to qdt-agent"));
+  const std::string tool = dir.path() + "/smartctl";
+  std::ofstream(tool) << "#!/bin/sh\nexit 0\n";
+  ASSERT_EQ(::chmod(tool.c_str(), 0755), 0);
+  c = ResolveSmartctl("", true, dir.path() + "/qdt-agent");
+  EXPECT_EQ(c.path, tool);
+  // Linux looks only in the system's folders.
+  c = ResolveSmartctl("", /*macos=*/false, dir.path() + "/qdt-agent");
+  EXPECT_NE(c.path, tool);
+  EXPECT_TRUE(c.path.empty() || c.path == "/usr/sbin/smartctl" || c.path == "/usr/bin/smartctl")
+      << c.path;
+}
+
+// No smartctl chosen: ReadSmartctl starts nothing and says so.
+TEST(ReadSmartctlTest, NoPathRunsNothing) {
+  FakeRunner runner;
+  SmartctlReading r = ReadSmartctl(&runner, "", "/dev/disk0");
+  EXPECT_FALSE(r.temperature_c.has_value());
+  EXPECT_THAT(r.error, HasSubstr("no smartctl"));
+  EXPECT_TRUE(runner.calls.empty());
 }
 
 }  // namespace

@@ -60,6 +60,10 @@ TEST(ThermalMonitorTest, MacOSReadsPowermetricsThroughTheRunner) {
   EXPECT_EQ(monitor.SampleOnce().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN);
 }
 
+// Where the pkg installs smartctl (deploy/macos/build-pkg.sh); the agent
+// runs it by this absolute path, never from PATH.
+constexpr char kSmartctl[] = "/Library/QDT/bin/smartctl";
+
 // A macOS runner: powermetrics (real capture, nominal), smartctl 6 (refuses
 // -j, text report at 32 °C), pgrep saying whether QLab runs.
 FakeRunner MacRunner(bool qlab_running) {
@@ -72,11 +76,11 @@ FakeRunner MacRunner(bool qlab_running) {
   CommandResult no_json;
   no_json.exit_code = 1;
   no_json.out = "=======> UNRECOGNIZED OPTION: j\n";
-  runner.replies["smartctl -j -a /dev/disk0"] = no_json;
+  runner.replies[std::string(kSmartctl) + " -j -a /dev/disk0"] = no_json;
   CommandResult text;
   text.exit_code = 4;
   text.out = Fixture("smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt");
-  runner.replies["smartctl -a /dev/disk0"] = text;
+  runner.replies[std::string(kSmartctl) + " -a /dev/disk0"] = text;
   CommandResult pgrep;
   pgrep.exit_code = qlab_running ? 0 : 1;  // pgrep(1): 1 = no process matched
   runner.replies["pgrep"] = pgrep;
@@ -93,22 +97,93 @@ TEST(ThermalMonitorTest, MacOSDriveTemperatureFromSmartctlEveryTenthSample) {
   // smartctl 6 refuses -j; its text report (exit bit 2: a log it could not read) has 32 °C.
   FakeRunner runner = MacRunner(/*qlab_running=*/false);
   ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
   monitor.SetSmartDevice("/dev/disk0");
   ThermalReading r = monitor.SampleOnce();
   EXPECT_EQ(r.temperature_c, 32);
-  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk0");
+  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk0 (APPLE SSD AP0256Z)");
   EXPECT_EQ(r.pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
-  EXPECT_EQ(Calls(runner, "smartctl"), 2);  // -j, then the text form
+  EXPECT_EQ(Calls(runner, kSmartctl), 2);  // -j, then the text form
   for (int i = 0; i < 9; ++i) EXPECT_EQ(monitor.SampleOnce().temperature_c, 32);
-  EXPECT_EQ(Calls(runner, "smartctl"), 2) << "smartctl runs on every 10th sample only";
+  EXPECT_EQ(Calls(runner, kSmartctl), 2) << "smartctl runs on every 10th sample only";
   // smartctl gone: at the next refresh the temperature is unknown, not the old value.
-  runner.replies.erase("smartctl -j -a /dev/disk0");
-  runner.replies.erase("smartctl -a /dev/disk0");
+  runner.replies.erase(std::string(kSmartctl) + " -j -a /dev/disk0");
+  runner.replies.erase(std::string(kSmartctl) + " -a /dev/disk0");
   CommandResult missing;
   missing.exit_code = 127;
-  runner.replies["smartctl"] = missing;
+  runner.replies[kSmartctl] = missing;
   EXPECT_FALSE(monitor.SampleOnce().temperature_c.has_value());
-  EXPECT_EQ(monitor.Latest().temperature_source, "");
+  EXPECT_EQ(monitor.Latest().temperature_source,
+            "no temperature from smartctl /dev/disk0: smartctl is not installed");
+}
+
+// The drive under test (issue 13): a run on an external NVMe drive reads
+// that drive's temperature and names it; when the run ends, the internal
+// drive again — each at once, not at the next 10th sample.
+TEST(ThermalMonitorTest, ARunReadsTheTemperatureOfTheDriveUnderTest) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  CommandResult external;
+  external.exit_code = 4;  // smartctl 7: some logs unanswered, a report all the same
+  external.out = Fixture("smartctl/smartctl-7.3_linux_nvme_samsung970evoplus_json_redacted_resorted.json");
+  runner.replies[std::string(kSmartctl) + " -j -a /dev/disk11"] = external;
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
+  monitor.SetSmartDevice("/dev/disk0");
+  EXPECT_EQ(monitor.SampleOnce().temperature_c, 32);  // the internal Apple SSD
+  monitor.SetRunDrive({"/dev/disk11", "PCI-Express"});
+  ThermalReading r = monitor.SampleOnce();
+  EXPECT_EQ(r.temperature_c, 35);  // temperature.current of the 970 EVO Plus capture
+  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk11 (Samsung SSD 970 EVO Plus 250GB)");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(monitor.SampleOnce().temperature_source,
+              "smartctl /dev/disk11 (Samsung SSD 970 EVO Plus 250GB)");
+  }
+  monitor.ClearRunDrive();
+  r = monitor.SampleOnce();
+  EXPECT_EQ(r.temperature_c, 32);
+  EXPECT_EQ(r.temperature_source, "smartctl /dev/disk0 (APPLE SSD AP0256Z)");
+}
+
+// A USB drive whose bridge passes no SMART command through: smartctl cannot
+// tell its type (smartctl.cpp's message, as in public reports), and the
+// reading says "no sensor over USB", not an unexplained blank.
+TEST(ThermalMonitorTest, AUsbDriveWithoutSmartSaysNoSensorOverUsb) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  CommandResult refused;
+  refused.exit_code = 1;
+  refused.out =
+      "/dev/disk11: Unable to detect device type\n"
+      "Please specify device type with the -d option.\n";
+  runner.replies[std::string(kSmartctl) + " -j -a /dev/disk11"] = refused;
+  runner.replies[std::string(kSmartctl) + " -a /dev/disk11"] = refused;
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
+  monitor.SetSmartDevice("/dev/disk0");
+  monitor.SetRunDrive({"/dev/disk11", "USB"});
+  ThermalReading r = monitor.SampleOnce();
+  EXPECT_FALSE(r.temperature_c.has_value()) << "never the internal drive's temperature";
+  EXPECT_EQ(r.temperature_source, "no sensor over USB: disk11");
+  // The same drive on another bus is not "USB": the reason is smartctl's.
+  monitor.SetRunDrive({"/dev/disk11", "SATA"});
+  for (int i = 0; i < 10; ++i) r = monitor.SampleOnce();
+  EXPECT_FALSE(r.temperature_c.has_value());
+  EXPECT_THAT(r.temperature_source, ::testing::StartsWith("no temperature from smartctl /dev/disk11: "));
+}
+
+// No smartctl (none bundled, none given): nothing is spawned for it and the
+// reading says why there is no temperature.
+TEST(ThermalMonitorTest, WithoutSmartctlNothingRunsAndTheReasonIsGiven) {
+  FakeRunner runner = MacRunner(/*qlab_running=*/false);
+  ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl("", "no usable smartctl (/usr/local/qdt/smartctl: not found)");
+  monitor.SetSmartDevice("/dev/disk0");
+  ThermalReading r;
+  for (int i = 0; i < 12; ++i) r = monitor.SampleOnce();
+  EXPECT_FALSE(r.temperature_c.has_value());
+  EXPECT_EQ(r.temperature_source,
+            "no temperature: no usable smartctl (/usr/local/qdt/smartctl: not found)");
+  EXPECT_EQ(Calls(runner, kSmartctl), 0);
+  EXPECT_EQ(r.pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL) << "the pressure still comes";
 }
 
 void SetQlab(FakeRunner* runner, bool running) {
@@ -118,6 +193,7 @@ void SetQlab(FakeRunner* runner, bool running) {
 TEST(ThermalMonitorIdleTest, IdleMonitorStartsNoToolAndReportsNothing) {
   FakeRunner runner = MacRunner(/*qlab_running=*/false);
   ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
   monitor.SetSmartDevice("/dev/disk0");
   for (int i = 0; i < 30; ++i) EXPECT_FALSE(monitor.Tick());
   EXPECT_TRUE(runner.calls.empty()) << runner.calls.size() << " tools started while idle";
@@ -131,11 +207,12 @@ TEST(ThermalMonitorIdleTest, ARunSamplesEveryTickAndAfterItNothingRuns) {
   // never asks pgrep.
   FakeRunner runner = MacRunner(/*qlab_running=*/true);
   ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
   monitor.SetSmartDevice("/dev/disk0");
   monitor.Activate(ThermalMonitor::Demand::kRun);
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(monitor.Tick());
   EXPECT_EQ(Calls(runner, "powermetrics"), 10);
-  EXPECT_EQ(Calls(runner, "smartctl"), 2);  // once in 10 ticks: -j refused, then the text form
+  EXPECT_EQ(Calls(runner, kSmartctl), 2);  // once in 10 ticks: -j refused, then the text form
   EXPECT_EQ(Calls(runner, "pgrep"), 0);
   EXPECT_TRUE(monitor.HasReading());
   EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_NOMINAL);
@@ -176,6 +253,7 @@ TEST(ThermalMonitorIdleTest, DemandIsCountedAndEndsWithTheLastHolder) {
 TEST(ThermalMonitorIdleTest, AWatcherSamplesUntilItLeaves) {
   FakeRunner runner = MacRunner(/*qlab_running=*/false);
   ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
   monitor.SetSmartDevice("/dev/disk0");
   monitor.Activate(ThermalMonitor::Demand::kWatcher);
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(monitor.Tick());
@@ -192,11 +270,12 @@ TEST(ThermalMonitorIdleTest, AWatcherSamplesUntilItLeaves) {
 TEST(ThermalMonitorIdleTest, QlabRunningAndOnlyAWatcherStartsNoTool) {
   FakeRunner runner = MacRunner(/*qlab_running=*/true);
   ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
+  monitor.SetSmartctl(kSmartctl, "");
   monitor.SetSmartDevice("/dev/disk0");
   monitor.Activate(ThermalMonitor::Demand::kWatcher);
   for (int i = 0; i < 20; ++i) EXPECT_FALSE(monitor.Tick());
   EXPECT_EQ(Calls(runner, "powermetrics"), 0);
-  EXPECT_EQ(Calls(runner, "smartctl"), 0);
+  EXPECT_EQ(Calls(runner, kSmartctl), 0);
   EXPECT_EQ(Calls(runner, "pgrep"), 2) << "the check itself: once per 10 ticks";
   EXPECT_FALSE(monitor.HasReading());
   EXPECT_EQ(monitor.Latest().pressure, qdt::v1::THERMAL_PRESSURE_UNKNOWN);
