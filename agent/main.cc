@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -416,6 +417,43 @@ sigset_t BlockStopSignals() {
   return stop_signals;
 }
 
+// The thermal monitor's sources: smartctl (bundled, by its absolute path)
+// and on a Mac the native pressure reader; the smartctl chosen is returned.
+qdt::agent::SmartctlChoice SetUpThermal(const AgentFlags& f, bool macos,
+                                        qdt::agent::ThermalMonitor* thermal) {
+  const qdt::agent::SmartctlChoice smartctl =
+      qdt::agent::ResolveSmartctl(f.smartctl, macos, qdt::agent::SelfExecutablePath());
+  // Without a usable smartctl the agent still tests; it reports no drive
+  // temperature (and GetInfo's readiness says why).
+  if (smartctl.path.empty() && (macos || !f.smartctl.empty())) {
+    QDT_LOG(Warning) << smartctl.note << ": no drive temperature";
+  }
+  thermal->SetSmartctl(smartctl.path, smartctl.note);
+  if (macos) {
+    // On a Mac the pressure comes from notify(3), no child process; elsewhere
+    // (--platform=macos on Linux, the tests) from powermetrics.
+    if (auto native = qdt::agent::NativePressureSource())
+      thermal->SetPressureSource(std::move(native));
+  }
+  return smartctl;
+}
+
+// GetInfo(readiness): the doctor's list without a target (doctor.h).
+std::function<std::vector<qdt::agent::DoctorCheck>()> Readiness(
+    const AgentFlags& f, qdt::agent::Platform platform, const std::string& fio_path,
+    const qdt::agent::SmartctlChoice& smartctl, qdt::agent::CommandRunner* commands) {
+  qdt::agent::DoctorOptions doctor;
+  doctor.platform = platform;
+  doctor.fio_path = fio_path;
+  doctor.allow_fio_without_cache_drop = f.allow_fio_without_cache_drop;
+  doctor.agent_path = qdt::agent::SelfExecutablePath();
+  doctor.tcc_db = f.tcc_db;
+  doctor.smartctl = smartctl.path;
+  doctor.smartctl_note = smartctl.note;
+  doctor.commands = commands;
+  return [doctor] { return qdt::agent::RunDoctor(doctor); };
+}
+
 // The serving agent: store, token, fio, probes, recovery, gRPC, then waits
 // for SIGTERM / SIGINT / SIGHUP and shuts down cleanly.
 int Serve(const AgentFlags& f, qdt::agent::Platform platform,
@@ -433,21 +471,8 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   qdt::agent::SystemCommandRunner commands;
   qdt::agent::ThermalMonitor thermal(&commands, platform, "/sys");
   const bool macos = platform == qdt::agent::Platform::kMacOS;
-  const qdt::agent::SmartctlChoice smartctl =
-      qdt::agent::ResolveSmartctl(f.smartctl, macos, qdt::agent::SelfExecutablePath());
-  // Without a usable smartctl the agent still tests; it reports no drive
-  // temperature (and GetInfo's readiness says why).
-  if (smartctl.path.empty() && (macos || !f.smartctl.empty())) {
-    QDT_LOG(Warning) << smartctl.note << ": no drive temperature";
-  }
-  thermal.SetSmartctl(smartctl.path, smartctl.note);
+  const qdt::agent::SmartctlChoice smartctl = SetUpThermal(f, macos, &thermal);
   qdt::agent::VolumeLister list_volumes = MakeVolumeLister(macos, &commands, &thermal);
-  if (macos) {
-    // On a Mac the pressure comes from notify(3), no child process; elsewhere
-    // (--platform=macos on Linux, the tests) from powermetrics.
-    if (auto native = qdt::agent::NativePressureSource())
-      thermal.SetPressureSource(std::move(native));
-  }
   // Samples only while a run or a WatchTelemetry stream needs it (thermal_monitor.h).
   thermal.Start();
 
@@ -474,17 +499,7 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
                                      *fio_version,      macos ? "macos" : "linux",
                                      fio_cache_problem, macos ? f.tcc_db : "",
                                      io_policy.description};
-  // GetInfo(readiness): the doctor's list without a target (doctor.h).
-  qdt::agent::DoctorOptions doctor;
-  doctor.platform = platform;
-  doctor.fio_path = *fio_path;
-  doctor.allow_fio_without_cache_drop = f.allow_fio_without_cache_drop;
-  doctor.agent_path = qdt::agent::SelfExecutablePath();
-  doctor.tcc_db = f.tcc_db;
-  doctor.smartctl = smartctl.path;
-  doctor.smartctl_note = smartctl.note;
-  doctor.commands = &commands;
-  identity.readiness = [doctor] { return qdt::agent::RunDoctor(doctor); };
+  identity.readiness = Readiness(f, platform, *fio_path, smartctl, &commands);
   qdt::agent::AgentService service(&runs, *token, identity, &thermal, list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
