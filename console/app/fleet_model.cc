@@ -90,14 +90,106 @@ QStringList VerdictFlags(const qdt::v1::Verdict& v) {
   return out;
 }
 
+namespace {
+
+// "crossfade 9/10 low": the phase's missed windows of its judged ones.
+QString Missed(const qdt::v1::PhaseVerdict& p) {
+  return QString("%1 %2/%3 low")
+      .arg(QString::fromStdString(p.name()))
+      .arg(p.missed_windows())
+      .arg(p.windows());
+}
+
+}  // namespace
+
+RatingView ViewOf(const qdt::v1::Verdict& v) {
+  RatingView view;
+  view.word = QString::fromStdString(RatingWord(v.rating()));
+  const double crossfade =
+      v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
+  const double normal = v.normal_target_mb_s() > 0 ? v.normal_target_mb_s() : kNormalTargetMBps;
+  switch (v.rating()) {
+    case qdt::v1::RATING_EXCELLENT:
+      view.kind = RatingKind::kExcellent;
+      view.reason = QString("%1 MB/s sustained").arg(v.sustained_mb_s(), 0, 'f', 0);
+      return view;
+    case qdt::v1::RATING_ACCEPTABLE:
+      view.kind = RatingKind::kAcceptable;
+      // The first crossfade-level phase that missed windows, else the sustained figure.
+      for (const auto& p : v.phases()) {
+        if (p.ran() && p.target_mb_s() >= crossfade - 0.5 && p.missed_windows() > 0) {
+          view.reason = Missed(p);
+          return view;
+        }
+      }
+      view.reason = QString("sustained %1 < %2 MB/s crossfade")
+                        .arg(v.sustained_mb_s(), 0, 'f', 0)
+                        .arg(crossfade, 0, 'f', 0);
+      return view;
+    case qdt::v1::RATING_FAIL:
+      view.kind = RatingKind::kFail;
+      for (const auto& p : v.phases()) {
+        if (p.ran() && p.target_mb_s() > 0 && p.target_mb_s() < crossfade - 0.5 &&
+            p.missed_windows() > 0) {
+          view.reason = "normal playback missed (" + Missed(p) + ")";
+          return view;
+        }
+      }
+      view.reason = QString("sustained %1 < %2 MB/s normal playback")
+                        .arg(v.sustained_mb_s(), 0, 'f', 0)
+                        .arg(normal, 0, 'f', 0);
+      return view;
+    default: {
+      view.kind = RatingKind::kNoRating;
+      // The headline reads "NO RATING: <why>": the why.
+      QString why = VerdictHeadline(v);
+      if (why.startsWith(view.word + ": ")) why = why.mid(view.word.size() + 2);
+      view.reason = why;
+      return view;
+    }
+  }
+}
+
+QColor RatingBackground(RatingKind kind) {
+  switch (kind) {
+    case RatingKind::kExcellent:
+      return QColor(30, 140, 60);
+    case RatingKind::kAcceptable:
+      return QColor(240, 170, 0);
+    case RatingKind::kFail:
+      return QColor(200, 30, 30);
+    case RatingKind::kNoRating:
+      break;
+  }
+  return QColor(110, 110, 110);
+}
+
+QColor RatingForeground(RatingKind kind) {
+  return kind == RatingKind::kAcceptable ? QColor(Qt::black) : QColor(Qt::white);
+}
+
+const char* RatingCssClass(RatingKind kind) {
+  switch (kind) {
+    case RatingKind::kExcellent:
+      return "excellent";
+    case RatingKind::kAcceptable:
+      return "acceptable";
+    case RatingKind::kFail:
+      return "fail";
+    case RatingKind::kNoRating:
+      break;
+  }
+  return "norating";
+}
+
 QString RigSummary::Text() const {
-  QString s = QString("%1 agents, %2 online, %3 running — %4 pass, %5 FAIL the %6 MB/s crossfade")
+  QString s = QString("%1 agents, %2 online, %3 running — %4 EXCELLENT, %5 ACCEPTABLE, %6 FAIL")
                   .arg(agents)
                   .arg(online)
                   .arg(running)
-                  .arg(passed)
-                  .arg(failed)
-                  .arg(kCrossfadeTargetMBps, 0, 'f', 0);
+                  .arg(excellent)
+                  .arg(acceptable)
+                  .arg(failed);
   if (unrated > 0) s += QString(", %1 NO RATING").arg(unrated);
   if (!slowest_key.isEmpty()) {
     s += QString(" — slowest: %1 at %2 MB/s").arg(slowest_key).arg(slowest_mb_s, 0, 'f', 0);
@@ -169,19 +261,11 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
     case kVerdict: {
       if (!r.verdict) return RunActive(r.run_state) ? QString("…") : QString("—");
       const auto& v = *r.verdict;
-      const double xfade =
-          v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
-      // Without a rating the sustained figure proves nothing (it may be the
-      // page cache's): the reason instead.
-      // Never a pass and never a fail: NO RATING, in its own colour.
-      if (!HasRating(v)) return QString("⚠ %1").arg(VerdictHeadline(v));
-      QString rating = QString::fromStdString(RatingWord(v.rating()));
-      QString text = v.fails_crossfade_target()
-                         ? QString("✗ FAIL < %1 MB/s — %2, %3 MB/s")
-                               .arg(xfade, 0, 'f', 0)
-                               .arg(rating)
-                               .arg(v.sustained_mb_s(), 0, 'f', 0)
-                         : QString("✓ %1 — %2 MB/s").arg(rating).arg(v.sustained_mb_s(), 0, 'f', 0);
+      // The rating word first, then why; without a rating the sustained
+      // figure proves nothing (it may be the page cache's): the reason instead.
+      const RatingView view = ViewOf(v);
+      if (view.kind == RatingKind::kNoRating) return view.Text();
+      QString text = view.Text();
       // A rating with a caveat ("not cross-checked", "other reads on disk4
       // during the test"): the first flag's kind, the rest counted; the
       // whole text is in the tooltip and under the selected drive's chart.
@@ -225,18 +309,16 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
   }
   if (role == Qt::BackgroundRole) {
     if (index.column() == kVerdict && r.verdict) {
-      if (!HasRating(*r.verdict)) return QBrush(QColor(240, 170, 0));  // amber: not measured
-      return QBrush(r.verdict->fails_crossfade_target() ? QColor(200, 30, 30)
-                                                        : QColor(30, 140, 60));
+      return QBrush(RatingBackground(ViewOf(*r.verdict).kind));
     }
     if (index.column() == kState && !r.online && r.ever_online)
       return QBrush(QColor(255, 220, 120));
   }
   if (role == Qt::ForegroundRole && index.column() == kVerdict && r.verdict) {
-    return QBrush(HasRating(*r.verdict) ? Qt::white : Qt::black);
+    return QBrush(RatingForeground(ViewOf(*r.verdict).kind));
   }
   if (role == Qt::FontRole && index.column() == kVerdict && r.verdict &&
-      r.verdict->fails_crossfade_target()) {
+      ViewOf(*r.verdict).kind == RatingKind::kFail) {
     QFont f;
     f.setBold(true);
     return f;
@@ -437,10 +519,16 @@ RigSummary FleetModel::summary() const {
       if (r.planned_s > 0) s.seconds_left = std::max(s.seconds_left, r.planned_s - r.elapsed_s);
     }
     if (r.verdict && HasRating(*r.verdict)) {
-      if (r.verdict->fails_crossfade_target()) {
-        ++s.failed;
-      } else {
-        ++s.passed;
+      switch (ViewOf(*r.verdict).kind) {
+        case RatingKind::kExcellent:
+          ++s.excellent;
+          break;
+        case RatingKind::kAcceptable:
+          ++s.acceptable;
+          break;
+        default:
+          ++s.failed;
+          break;
       }
       if (s.slowest_mb_s < 0 || r.verdict->sustained_mb_s() < s.slowest_mb_s) {
         s.slowest_mb_s = r.verdict->sustained_mb_s();

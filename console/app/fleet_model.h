@@ -13,6 +13,7 @@
 #define QDT_CONSOLE_APP_FLEET_MODEL_H_
 
 #include <QAbstractTableModel>
+#include <QColor>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QStringList>
@@ -56,9 +57,30 @@ struct FleetRow {
 QString VerdictHeadline(const qdt::v1::Verdict& verdict);
 QStringList VerdictFlags(const qdt::v1::Verdict& verdict);
 
+// A verdict as the rig table, the drive's detail and the report show it:
+// the rating word first, then why, each rating in its own colour —
+// EXCELLENT green, ACCEPTABLE amber ("crossfade 9/10 low"), FAIL red
+// ("normal playback missed"), NO RATING grey with its reason. An ACCEPTABLE
+// drive is never drawn as a FAIL, and a run that measured nothing is never
+// either.
+enum class RatingKind { kExcellent, kAcceptable, kFail, kNoRating };
+struct RatingView {
+  RatingKind kind = RatingKind::kNoRating;
+  QString word;    // "EXCELLENT", "ACCEPTABLE", "FAIL", "NO RATING"
+  QString reason;  // "2650 MB/s sustained", "crossfade 9/10 low", ...
+  QString Text() const { return reason.isEmpty() ? word : word + " — " + reason; }
+};
+RatingView ViewOf(const qdt::v1::Verdict& verdict);
+// The cell colour of a rating and the colour of text on it.
+QColor RatingBackground(RatingKind kind);
+QColor RatingForeground(RatingKind kind);
+// The report's CSS class: "excellent", "acceptable", "fail", "norating".
+const char* RatingCssClass(RatingKind kind);
+
 struct RigSummary {
-  int agents = 0, online = 0, running = 0, passed = 0, failed = 0;
-  int unrated = 0;  // verdicts with NO RATING: neither passed nor failed
+  int agents = 0, online = 0, running = 0;
+  // Each rating counted apart; unrated = NO RATING (measured nothing that can be trusted).
+  int excellent = 0, acceptable = 0, failed = 0, unrated = 0;
   QString slowest_key;
   double slowest_mb_s = -1;  // sustained read of the slowest drive with a verdict
   double seconds_left = 0;   // of the longest running run

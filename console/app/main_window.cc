@@ -26,9 +26,12 @@ namespace {
 // The selected drive's verdict as rich text: the headline in the verdict
 // column's colour, then one line per flag. Everything from the agent escaped.
 QString RunDetailHtml(const qdt::v1::Verdict& v) {
-  // Green a pass, red a fail, dark amber NO RATING (neither).
-  const char* colour =
-      !HasRating(v) ? "#a05a00" : (v.fails_crossfade_target() ? "#c81e1e" : "#1e8c3c");
+  // The rating's own colour (darker amber and grey, readable on white).
+  const RatingKind kind = ViewOf(v).kind;
+  const char* colour = kind == RatingKind::kExcellent    ? "#1e8c3c"
+                       : kind == RatingKind::kAcceptable ? "#a05a00"
+                       : kind == RatingKind::kFail       ? "#c81e1e"
+                                                         : "#555555";
   QString html = QString("<div style=\"font-size:15pt; font-weight:bold; color:%1\">%2</div>")
                      .arg(colour, VerdictHeadline(v).toHtmlEscaped());
   for (const QString& f : VerdictFlags(v)) {
@@ -38,6 +41,8 @@ QString RunDetailHtml(const qdt::v1::Verdict& v) {
 }
 
 }  // namespace
+
+QString MainWindow::summaryText() const { return summary_->text(); }
 
 MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     : QMainWindow(parent), fleet_(fleet), chart_cache_(fleet->store()) {

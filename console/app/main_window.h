@@ -35,6 +35,8 @@ class MainWindow : public QMainWindow {
   QTableView* table() const { return table_; }
   // The selected drive's verdict and flags (hidden while it has none).
   QLabel* runDetail() const { return detail_; }
+  // The rig summary line as shown (tests).
+  QString summaryText() const;
   LiveChartView* driveChart() const { return drive_chart_; }
   // Selected agents (keys), in table order.
   QStringList selectedKeys() const;

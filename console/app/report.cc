@@ -55,7 +55,7 @@ QString Gb(double bytes) { return QString::number(bytes / 1e9, 'f', 2); }
 
 // The verdict's headline (NO RATING with its reason) and one line per flag.
 QString VerdictBlock(const qdt::v1::Verdict& v) {
-  const char* cls = !HasRating(v) ? "unrated" : (v.fails_crossfade_target() ? "bad" : "good");
+  const char* cls = RatingCssClass(ViewOf(v).kind);
   QString h = QString("<p class=\"%1\"><b>%2</b></p>").arg(cls, Escape(VerdictHeadline(v)));
   for (const QString& f : VerdictFlags(v)) h += "<p class=\"flags\">⚠ " + Escape(f) + "</p>";
   return h;
@@ -98,61 +98,57 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
   QString h;
   h += "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + Escape(title) +
        "</title><style>body{font-family:sans-serif} table{border-collapse:collapse}"
-       "td,th{border:1px solid #888;padding:4px 8px} .fail{background:#c81e1e;color:#fff;"
-       "font-weight:bold} .pass{background:#1e8c3c;color:#fff} .good{color:#1e8c3c}"
-       " .bad{color:#c81e1e} .unrated{color:#a05a00} .norating{background:#f0aa00;color:#000;"
-       "font-weight:bold} .flags{color:#6b4200}</style></head><body>";
+       "td,th{border:1px solid #888;padding:4px 8px} td.fail{background:#c81e1e;color:#fff;"
+       "font-weight:bold} td.excellent{background:#1e8c3c;color:#fff;font-weight:bold}"
+       " td.acceptable{background:#f0aa00;color:#000;font-weight:bold}"
+       " td.norating{background:#6e6e6e;color:#fff;font-weight:bold} p.excellent{color:#1e8c3c}"
+       " p.acceptable{color:#a05a00} p.fail{color:#c81e1e} p.norating{color:#555}"
+       " .flags{color:#6b4200}</style></head><body>";
   h += "<h1>" + Escape(title) + "</h1>";
   h += "<p>Generated " + QDateTime::currentDateTime().toString(Qt::ISODate) +
        QString(". Targets: normal playback %1 MB/s, crossfade %2 MB/s (MB = 10^6 bytes).</p>")
            .arg(kNormalTargetMBps, 0, 'f', 0)
            .arg(kCrossfadeTargetMBps, 0, 'f', 0);
-  int failed = 0, unrated = 0;
+  int counts[4] = {0, 0, 0, 0};  // by RatingKind
   h += "<table><tr><th>Host</th><th>Drive</th><th>Serial</th><th>Volume</th><th>Run</th>"
-       "<th>State</th><th>Sustained MB/s</th><th>Rating</th><th>Crossfade 2100 MB/s</th>"
-       "<th>Summary</th></tr>";
+       "<th>State</th><th>Sustained MB/s</th><th>Rating</th><th>Why</th></tr>";
   for (const ReportRun& r : runs) {
     auto info = store.run(r.agent, r.run_id);
-    QString rating = "—", flag = "—", sustained = "—", summary, flags;
-    bool fails = true, rated = false;
+    QString rating = "<td>—</td>", why = "—", sustained = "—", flags;
     if (info && info->verdict) {
       const auto& v = *info->verdict;
-      rating = QString::fromStdString(RatingWord(v.rating()));
-      fails = v.fails_crossfade_target();
-      rated = HasRating(v);
+      // The rating word in its own colour, then why: an ACCEPTABLE drive is
+      // not a FAIL, and NO RATING is neither.
+      const RatingView view = ViewOf(v);
+      ++counts[static_cast<int>(view.kind)];
+      rating = QString("<td class=\"%1\">%2</td>").arg(RatingCssClass(view.kind), view.word);
+      why = Escape(view.reason);
       // Without a rating the figure proves nothing (it may be the page cache's).
       if (HasRating(v)) sustained = Mb(v.sustained_mb_s());
-      summary = Escape(VerdictHeadline(v));
       // The flags on a full-width line under the drive's row, not squeezed into a cell.
       for (const QString& f : VerdictFlags(v)) {
         flags += QString(flags.isEmpty() ? "" : "<br>") + "⚠ " + Escape(f);
       }
     }
-    // No rating is neither a pass nor a fail: said as such, counted apart.
-    if (info && info->verdict && !rated) {
-      ++unrated;
-      flag = "<td class=\"norating\">NO RATING</td>";
-    } else {
-      failed += fails ? 1 : 0;
-      flag = fails ? "<td class=\"fail\">FAIL</td>" : "<td class=\"pass\">PASS</td>";
-    }
     h += "<tr><td>" + Escape(r.host.isEmpty() ? r.agent : r.host) + "</td><td>" +
          Escape(info ? info->model : QString()) + "</td><td>" +
          Escape(info ? info->serial : QString()) + "</td><td>" +
          Escape(info ? info->volume : QString()) + "</td><td>" + Escape(r.run_id) + "</td><td>" +
-         Escape(info ? info->state : QString()) + "</td><td>" + sustained + "</td><td>" + rating +
-         "</td>" + flag + "<td>" + summary + "</td></tr>";
-    if (!flags.isEmpty()) h += "<tr><td colspan=\"10\" class=\"flags\">" + flags + "</td></tr>";
+         Escape(info ? info->state : QString()) + "</td><td>" + sustained + "</td>" + rating +
+         "<td>" + why + "</td></tr>";
+    if (!flags.isEmpty()) h += "<tr><td colspan=\"9\" class=\"flags\">" + flags + "</td></tr>";
   }
   h += "</table>";
-  h += QString("<p><b>%1 of %2 drives fail the %3 MB/s crossfade target")
-           .arg(failed)
+  h += QString("<p><b>Of %1 drives: %2 EXCELLENT, %3 ACCEPTABLE (below the %4 MB/s crossfade), "
+               "%5 FAIL (below %6 MB/s normal playback)")
            .arg(runs.size())
-           .arg(kCrossfadeTargetMBps, 0, 'f', 0);
-  if (unrated > 0) {
-    h += QString("; %1 %2 no rating (why: under each drive)")
-             .arg(unrated)
-             .arg(unrated == 1 ? "gives" : "give");
+           .arg(counts[static_cast<int>(RatingKind::kExcellent)])
+           .arg(counts[static_cast<int>(RatingKind::kAcceptable)])
+           .arg(kCrossfadeTargetMBps, 0, 'f', 0)
+           .arg(counts[static_cast<int>(RatingKind::kFail)])
+           .arg(kNormalTargetMBps, 0, 'f', 0);
+  if (const int unrated = counts[static_cast<int>(RatingKind::kNoRating)]; unrated > 0) {
+    h += QString(", %1 NO RATING (why: in the table and under each drive)").arg(unrated);
   }
   h += ".</b></p>";
   QVector<std::pair<QString, QString>> pairs;

@@ -121,7 +121,11 @@ std::string FormatVerdict(const qdt::v1::Verdict& v) {
   absl::StrAppendFormat(&out, "rating: %s%s\n", RatingName(v.rating()),
                         v.no_rating_reason().empty() ? "" : " (" + v.no_rating_reason() + ")");
   double xfade = v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
-  if (v.fails_crossfade_target()) {
+  if (!HasRating(v)) {
+    // Nothing measured that can be trusted: neither met nor failed.
+    absl::StrAppendFormat(&out, "the %.0f MB/s crossfade target was not judged (no rating)\n",
+                          xfade);
+  } else if (v.fails_crossfade_target()) {
     absl::StrAppendFormat(&out, "*** FAILS the %.0f MB/s crossfade target ***\n", xfade);
   } else {
     absl::StrAppendFormat(&out, "meets the %.0f MB/s crossfade target\n", xfade);

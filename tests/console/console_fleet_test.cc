@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/pem.h"
+#include "common/verdict.h"
 #include "console/app/fleet.h"
 #include "console/app/report.h"
 #include "tests/console/tcp_proxy.h"
@@ -120,15 +121,16 @@ class ConsoleFleetTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(store.sampleCount(kb, rb), int(SampleSeqs(rec_b).size()), 5000);
     QVERIFY(SampleSeqs(rec_a).size() >= 3);  // about one per second of a 3 s run
 
-    // The model shows the verdict with the crossfade flag, and the summary counts it.
+    // The model shows each verdict's own rating word first, and the summary counts it.
     for (const QString& k : {ka, kb}) {
       const FleetRow* r = model.find(k);
       QString cell = FleetModel::CellText(*r, FleetModel::kVerdict);
-      QVERIFY2(cell.startsWith(r->verdict->fails_crossfade_target() ? "✗ FAIL < 2100" : "✓"),
+      QVERIFY2(cell.startsWith(ViewOf(*r->verdict).word + " — "), qPrintable(cell));
+      QVERIFY2(cell.startsWith(QString::fromStdString(qdt::RatingWord(r->verdict->rating()))),
                qPrintable(cell));
     }
     RigSummary sum = model.summary();
-    QCOMPARE(sum.passed + sum.failed, 2);
+    QCOMPARE(sum.excellent + sum.acceptable + sum.failed + sum.unrated, 2);
     QCOMPARE(sum.running, 0);
 
     // The report: HTML and a PDF with the table page and a page per drive;

@@ -155,42 +155,95 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(model.data(model.index(0, FleetModel::kTemperature)).toString(), QString("?"));
   }
 
-  void failFlagAndRigSummary() {
+  // Issue 14: every rating in its own word and colour, the reason after the
+  // word; an ACCEPTABLE drive is never drawn as a FAIL, NO RATING is grey
+  // and neither; the rig summary counts the four apart.
+  void eachRatingHasItsOwnWordColourAndCount() {
     FleetModel model(nullptr, 1000000);
-    model.addAgent("a:1");
-    model.addAgent("b:1");
-    model.addAgent("c:1");
-    auto verdict = [&](const QString& key, qdt::v1::Rating rating, double sustained) {
+    for (const char* key : {"a:1", "b:1", "c:1", "d:1", "e:1"}) model.addAgent(key);
+    auto verdict = [&](const QString& key, const qdt::v1::Verdict& v) {
       AgentEvent e;
       e.key = key;
       e.run_id = "r";
       e.event.set_seq(1);
-      auto* v = e.event.mutable_verdict();
-      v->set_rating(rating);
-      v->set_sustained_mb_s(sustained);
-      v->set_crossfade_target_mb_s(2100);
-      v->set_fails_crossfade_target(rating != qdt::v1::RATING_EXCELLENT);
+      *e.event.mutable_verdict() = v;
       model.onEvent(e);
     };
-    verdict("a:1", qdt::v1::RATING_EXCELLENT, 2650);
-    verdict("b:1", qdt::v1::RATING_ACCEPTABLE, 1200);
-    verdict("c:1", qdt::v1::RATING_FAIL, 420);
+    auto rated = [](qdt::v1::Rating rating, double sustained) {
+      qdt::v1::Verdict v;
+      v.set_rating(rating);
+      v.set_sustained_mb_s(sustained);
+      v.set_crossfade_target_mb_s(2100);
+      v.set_normal_target_mb_s(656);
+      v.set_fails_crossfade_target(rating != qdt::v1::RATING_EXCELLENT);
+      return v;
+    };
+    auto phase = [](qdt::v1::Verdict* v, const char* name, double target, int missed, int windows) {
+      auto* p = v->add_phases();
+      p->set_name(name);
+      p->set_ran(true);
+      p->set_target_mb_s(target);
+      p->set_windows(windows);
+      p->set_missed_windows(missed);
+      p->set_passed(missed == 0);
+    };
+    verdict("a:1", rated(qdt::v1::RATING_EXCELLENT, 2650));
+    qdt::v1::Verdict acceptable = rated(qdt::v1::RATING_ACCEPTABLE, 1900);
+    phase(&acceptable, "normal", 656, 0, 20);
+    phase(&acceptable, "crossfade", 2100, 9, 10);
+    verdict("b:1", acceptable);
+    qdt::v1::Verdict fail = rated(qdt::v1::RATING_FAIL, 420);
+    phase(&fail, "normal", 656, 12, 20);
+    phase(&fail, "crossfade", 2100, 10, 10);
+    verdict("c:1", fail);
+    verdict("d:1", ServedFromCacheVerdict());
+    verdict("e:1", rated(qdt::v1::RATING_ACCEPTABLE, 1500));  // unpaced only: the figure says why
     model.flush();
-    QCOMPARE(model.data(model.index(0, FleetModel::kVerdict)).toString(),
-             QString("✓ EXCELLENT — 2650 MB/s"));
-    QCOMPARE(model.data(model.index(1, FleetModel::kVerdict)).toString(),
-             QString("✗ FAIL < 2100 MB/s — ACCEPTABLE, 1200 MB/s"));
-    QCOMPARE(model.data(model.index(1, FleetModel::kVerdict), Qt::BackgroundRole)
+    auto cell = [&](int row) { return model.data(model.index(row, FleetModel::kVerdict)).toString(); };
+    auto colour = [&](int row) {
+      return model.data(model.index(row, FleetModel::kVerdict), Qt::BackgroundRole)
+          .value<QBrush>()
+          .color();
+    };
+    QCOMPARE(cell(0), QString("EXCELLENT — 2650 MB/s sustained"));
+    QCOMPARE(cell(1), QString("ACCEPTABLE — crossfade 9/10 low"));
+    QCOMPARE(cell(2), QString("FAIL — normal playback missed (normal 12/20 low)"));
+    QCOMPARE(cell(3), QString("NO RATING — ") + kCacheReason);
+    QCOMPARE(cell(4), QString("ACCEPTABLE — sustained 1500 < 2100 MB/s crossfade"));
+    QCOMPARE(colour(0), QColor(30, 140, 60));   // green
+    QCOMPARE(colour(1), QColor(240, 170, 0));   // amber, not the red of a FAIL
+    QCOMPARE(colour(2), QColor(200, 30, 30));   // red
+    QCOMPARE(colour(3), QColor(110, 110, 110)); // grey: neither
+    QCOMPARE(colour(4), colour(1));
+    QCOMPARE(model.data(model.index(1, FleetModel::kVerdict), Qt::ForegroundRole)
                  .value<QBrush>()
                  .color(),
-             QColor(200, 30, 30));
+             QColor(Qt::black));  // dark text on amber
     RigSummary s = model.summary();
-    QCOMPARE(s.passed, 1);
-    QCOMPARE(s.failed, 2);
+    QCOMPARE(s.excellent, 1);
+    QCOMPARE(s.acceptable, 2);
+    QCOMPARE(s.failed, 1);
+    QCOMPARE(s.unrated, 1);
     QCOMPARE(s.slowest_key, QString("c:1"));
-    QCOMPARE(s.slowest_mb_s, 420.0);
-    QVERIFY(s.Text().contains("1 pass, 2 FAIL the 2100 MB/s crossfade"));
-    QVERIFY(!s.Text().contains("NO RATING"));  // said only when there is one
+    QCOMPARE(s.slowest_mb_s, 420.0);  // the cache's 11500 MB/s is nobody's figure
+    QVERIFY2(s.Text().contains("1 EXCELLENT, 2 ACCEPTABLE, 1 FAIL, 1 NO RATING"),
+             qPrintable(s.Text()));
+  }
+
+  void summaryNamesNoRatingOnlyWhenThereIsOne() {
+    FleetModel model(nullptr, 1000000);
+    model.addAgent("a:1");
+    AgentEvent e;
+    e.key = "a:1";
+    e.run_id = "r";
+    e.event.set_seq(1);
+    e.event.mutable_verdict()->set_rating(qdt::v1::RATING_EXCELLENT);
+    e.event.mutable_verdict()->set_sustained_mb_s(2650);
+    model.onEvent(e);
+    model.flush();
+    const QString text = model.summary().Text();
+    QVERIFY2(text.contains("1 EXCELLENT, 0 ACCEPTABLE, 0 FAIL"), qPrintable(text));
+    QVERIFY(!text.contains("NO RATING"));
   }
 
   void decimationKeepsPeaksAndBoundsPoints() {
@@ -523,13 +576,13 @@ class ConsoleUnitTest : public QObject {
     model.flush();
     // Never a pass and never a fail: its own words and its own colour.
     QCOMPARE(model.data(model.index(0, FleetModel::kVerdict)).toString(),
-             QString("⚠ NO RATING: ") + kCacheReason);
+             QString("NO RATING — ") + kCacheReason);
     QCOMPARE(model.data(model.index(0, FleetModel::kVerdict), Qt::BackgroundRole)
                  .value<QBrush>()
                  .color(),
-             QColor(240, 170, 0));
+             QColor(110, 110, 110));
     QCOMPARE(model.data(model.index(1, FleetModel::kVerdict)).toString(),
-             QString("✓ EXCELLENT — 2650 MB/s — ⚠ not cross-checked"));
+             QString("EXCELLENT — 2650 MB/s sustained — ⚠ not cross-checked"));
     const QString tip =
         model.data(model.index(1, FleetModel::kVerdict), Qt::ToolTipRole).toString();
     QVERIFY2(tip.contains("&quot;/mnt/x&quot;: &lt;b&gt;nfs&lt;/b&gt; has no diskstats"),
@@ -539,9 +592,9 @@ class ConsoleUnitTest : public QObject {
     RigSummary sum = model.summary();
     QCOMPARE(sum.failed, 0);
     QCOMPARE(sum.unrated, 1);
-    QCOMPARE(sum.passed, 1);
+    QCOMPARE(sum.excellent, 1);
     QCOMPARE(sum.slowest_mb_s, 2650.0);
-    QVERIFY2(sum.Text().contains("1 pass, 0 FAIL the 2100 MB/s crossfade, 1 NO RATING"),
+    QVERIFY2(sum.Text().contains("1 EXCELLENT, 0 ACCEPTABLE, 0 FAIL, 1 NO RATING"),
              qPrintable(sum.Text()));
   }
 
@@ -565,12 +618,15 @@ class ConsoleUnitTest : public QObject {
                                      {"b:1", "show-mac-2", "nocounter"}};
     const QString html = BuildReportHtml(store, runs, "Rig <report>");
     QVERIFY(html.contains("<title>Rig &lt;report&gt;</title>"));
-    // NO RATING with its reason: in the table's summary and on the drive's page.
+    // NO RATING with its reason: the reason in the table's Why column, the
+    // headline on the drive's page.
     const QString no_rating = QString("NO RATING: ") + kCacheReason;
-    QVERIFY2(html.count(no_rating) == 2, qPrintable(QString::number(html.count(no_rating))));
+    QVERIFY2(html.count(no_rating) == 1, qPrintable(QString::number(html.count(no_rating))));
+    QVERIFY(html.contains(QString("<td class=\"norating\">NO RATING</td><td>") + kCacheReason +
+                          "</td>"));
     // No sustained figure without a rating (the cache's 11500 MB/s is nobody's speed).
-    QVERIFY(html.contains("<td>—</td><td>NO RATING</td>"));
-    QVERIFY(html.contains("<td>2650</td><td>EXCELLENT</td>"));
+    QVERIFY(html.contains("<td>—</td><td class=\"norating\">NO RATING</td>"));
+    QVERIFY(html.contains("<td>2650</td><td class=\"excellent\">EXCELLENT</td>"));
     // The flags, escaped, each in the table and on the drive's page.
     const QString not_checked =
         "not cross-checked: no device counter for &quot;/mnt/x&quot;: &lt;b&gt;nfs&lt;/b&gt; has "
@@ -586,9 +642,10 @@ class ConsoleUnitTest : public QObject {
     // fio's numbers were not proven: the phase is "not rated", never "pass".
     QVERIFY(
         html.contains("<td>11500</td><td>187</td><td>12.10</td><td>0.20</td><td>not rated</td>"));
-    // The rig table says NO RATING, neither PASS nor FAIL, and counts it apart.
-    QVERIFY(html.contains("<td class=\"norating\">NO RATING</td>"));
-    QVERIFY2(html.contains("0 of 2 drives fail the 2100 MB/s crossfade target; 1 gives no rating"),
+    // The rig table says NO RATING, neither PASS nor FAIL, and counts each rating apart.
+    QVERIFY(!html.contains(">PASS<") && !html.contains(">FAIL<"));
+    QVERIFY2(html.contains("Of 2 drives: 1 EXCELLENT, 0 ACCEPTABLE (below the 2100 MB/s crossfade), "
+                           "0 FAIL (below 656 MB/s normal playback), 1 NO RATING"),
              qPrintable(html));
     QVERIFY(html.contains("<td>2650</td><td>not counted</td>"));
 

@@ -9,6 +9,7 @@
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtCharts/QLineSeries>
+#include <QDir>
 #include <QtTest>
 #include <cmath>
 #include <functional>
@@ -194,7 +195,7 @@ class ConsoleWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(stopped(), 30000);
     // An aborted test proves nothing about the crossfade: no rating, not a fail.
     QVERIFY(
-        FleetModel::CellText(*model.find(keys[0]), FleetModel::kVerdict).startsWith("⚠ NO RATING"));
+        FleetModel::CellText(*model.find(keys[0]), FleetModel::kVerdict).startsWith("NO RATING — "));
     // The selected drive says so above its chart, with the reason.
     QTRY_VERIFY_WITH_TIMEOUT(window.runDetail()->isVisible(), 5000);
     QVERIFY2(window.runDetail()->text().contains("NO RATING: the run did not finish"),
@@ -209,12 +210,13 @@ class ConsoleWindowTest : public QObject {
     FleetModel model(nullptr, /*flush_ms=*/1000000);  // flushed by hand
     Fleet fleet(&store, &model);
     const QString k1 = "show-mac-1.local:50551", k2 = "show-mac-2.local:50551",
-                  k3 = "foh-backup.local:50551";
-    const char* hosts[] = {"show-mac-1", "show-mac-2", "foh-backup"};
-    const char* models[] = {"Samsung PSSD T7 Shield", "SanDisk Extreme Pro", "WD My Passport"};
-    const char* serials[] = {"S6XENL0T401234", "32104G801987", "WX52A10P7654"};
+                  k3 = "foh-backup.local:50551", k4 = "show-mac-3.local:50551";
+    const char* hosts[] = {"show-mac-1", "show-mac-2", "foh-backup", "show-mac-3"};
+    const char* models[] = {"Samsung PSSD T7 Shield", "SanDisk Extreme Pro", "WD My Passport",
+                            "Generic USB 2.0 stick"};
+    const char* serials[] = {"S6XENL0T401234", "32104G801987", "WX52A10P7654", "0019283746"};
     int n = 0;
-    for (const QString& k : {k1, k2, k3}) {
+    for (const QString& k : {k1, k2, k3, k4}) {
       model.addAgent(k);  // no link: the window is fed by hand
       AgentSnapshot snap;
       snap.key = k;
@@ -280,10 +282,44 @@ class ConsoleWindowTest : public QObject {
     FeedRun(
         model, k3, "run-3", 1.7e9, [&](int i) { return (i < 10 ? 660 : 1180) + wobble(i, 20); },
         [](int) { return -1.0; }, unchecked);
+    // show-mac-3: a slow stick that misses normal playback: FAIL, in red.
+    qdt::v1::Verdict fail;
+    fail.set_rating(qdt::v1::RATING_FAIL);
+    fail.set_fails_crossfade_target(true);
+    fail.set_sustained_mb_s(41);
+    fail.set_crossfade_target_mb_s(2100);
+    fail.set_normal_target_mb_s(656);
+    fail.set_summary("FAIL: normal playback missed its target (normal: 10/10 windows low)");
+    for (const auto& [name, target] : {std::pair<const char*, double>{"normal", 656},
+                                       {"crossfade", 2100}}) {
+      auto* p = fail.add_phases();
+      p->set_name(name);
+      p->set_ran(true);
+      p->set_target_mb_s(target);
+      p->set_windows(10);
+      p->set_missed_windows(10);
+    }
+    FeedRun(
+        model, k4, "run-4", 1.7e9, [&](int i) { return 41 + wobble(i, 3); },
+        [&](int i) { return 41 + wobble(i, 3); }, fail);
     MainWindow window(&fleet);
     window.show();
     model.flush();  // the rows, then the store and the charts
     QCOMPARE(store.sampleCount(k2, "run-2"), 30);
+    // Four drives, four ratings: each its own word first and its own colour.
+    const QHash<QString, QPair<QString, QColor>> expected = {
+        {k1, {"EXCELLENT — 2712 MB/s sustained", QColor(30, 140, 60)}},
+        {k2, {"NO RATING — ", QColor(110, 110, 110)}},
+        {k3, {"ACCEPTABLE — sustained 1180 < 2100 MB/s crossfade", QColor(240, 170, 0)}},
+        {k4, {"FAIL — normal playback missed (normal 10/10 low)", QColor(200, 30, 30)}}};
+    for (auto it = expected.begin(); it != expected.end(); ++it) {
+      const QModelIndex at =
+          window.table()->model()->index(ViewRowOf(window, it.key()), FleetModel::kVerdict);
+      QVERIFY2(at.data().toString().startsWith(it.value().first), qPrintable(at.data().toString()));
+      QCOMPARE(at.data(Qt::BackgroundRole).value<QBrush>().color(), it.value().second);
+    }
+    QVERIFY2(window.summaryText().contains("1 EXCELLENT, 1 ACCEPTABLE, 1 FAIL, 1 NO RATING"),
+             qPrintable(window.summaryText()));
 
     // show-mac-2 selected: fio's line and the drive's thin line, NO RATING
     // with its reason once, and the other flag.
@@ -307,14 +343,23 @@ class ConsoleWindowTest : public QObject {
                              ->index(ViewRowOf(window, k2), FleetModel::kVerdict)
                              .data()
                              .toString();
-    QCOMPARE(cell, QString::fromStdString("⚠ NO RATING: " + reason));
-    // Neither a pass nor a fail: amber, never the fail's red.
-    QVERIFY(detail.contains("#a05a00"));
+    QCOMPARE(cell, QString::fromStdString("NO RATING — " + reason));
+    // Neither a pass nor a fail: grey, never the fail's red nor the amber of ACCEPTABLE.
+    QVERIFY(detail.contains("#555555"));
     QVERIFY(!detail.contains("#c81e1e"));
+    QVERIFY(!detail.contains("#a05a00"));
     QTest::qWait(200);
     const QString path = QString(QDT_BINARY_DIR) + "/console-screenshot-verdict.png";
     QImage shot = window.grab().toImage();
     QVERIFY(shot.save(path));
+    // The table with all four ratings, for a person to look at (build/screenshots/).
+    // Nothing selected, so every row shows its rating's colour.
+    window.table()->clearSelection();
+    QTest::qWait(100);
+    QDir().mkpath(QString(QDT_BINARY_DIR) + "/screenshots");
+    QVERIFY(window.grab().toImage().save(QString(QDT_BINARY_DIR) +
+                                         "/screenshots/console-four-ratings.png"));
+    window.table()->selectRow(ViewRowOf(window, k2));
 
     // foh-backup: no counter, so no drive line (not a line at 0); its flag escaped.
     window.table()->selectRow(ViewRowOf(window, k3));
