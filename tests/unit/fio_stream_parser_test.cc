@@ -104,6 +104,10 @@ const FixtureFacts kFacts[] = {
     // Two gated jobs: their two "Saving output of prerun" lines come first.
     {"local_fio-3.33_gated_prerun_status-interval1_stale_first_report_linux_vm.json", 5, 2, "s0", 0,
      262144000, 0, 2500, 2637824, 0, 2, "fio-3.33"},
+    // macOS layout on Linux: stream-00 read by two psync reader threads
+    // (stream-00, stream-00.r1) and stream-01 by one.
+    {"local_fio-3.33_psync_readers_stream-00_r1_final_report_linux_vm.json", 1, 3, "stream-00", 0,
+     40894464, 0, 2000, 27918336, 0, 0, "fio-3.33"},
 };
 
 class FixtureTest : public ::testing::TestWithParam<FixtureFacts> {};
