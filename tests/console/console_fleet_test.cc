@@ -145,8 +145,12 @@ class ConsoleFleetTest : public QObject {
     const QString text = QString::fromUtf8(h.readAll());
     QVERIFY(text.contains(ra) && text.contains(rb));
     QVERIFY(text.contains("data:image/png;base64,"));
-    // One crossfade cell per drive in the verdict table.
-    QCOMPARE(text.count("class=\"fail\"") + text.count("class=\"pass\""), 2);
+    // One rating cell per drive in the verdict table, in the rating's own class.
+    int rating_cells = 0;
+    for (const char* cls : {"excellent", "acceptable", "fail", "norating", "rehearsal"}) {
+      rating_cells += text.count(QString("<td class=\"%1\">").arg(cls));
+    }
+    QCOMPARE(rating_cells, 2);
     const QString csv = dir.filePath("samples.csv");
     QVERIFY2(store.exportCsv(csv, {}, &error), qPrintable(error));
     QFile c(csv);
