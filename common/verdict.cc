@@ -91,6 +91,11 @@ bool HasRating(const qdt::v1::Verdict& verdict) {
          verdict.rating() == qdt::v1::RATING_ACCEPTABLE || verdict.rating() == qdt::v1::RATING_FAIL;
 }
 
+std::string RehearsalMark(double time_scale) {
+  if (time_scale == 0 || time_scale == 1 || !std::isfinite(time_scale)) return "";
+  return absl::StrFormat("REHEARSAL ×%g", time_scale);
+}
+
 std::string RatingWord(qdt::v1::Rating rating) {
   switch (rating) {
     case qdt::v1::RATING_EXCELLENT:

@@ -166,6 +166,9 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& input);
 bool HasRating(const qdt::v1::Verdict& verdict);
 // "EXCELLENT", "ACCEPTABLE", "FAIL", "NO RATING" (also for an unset rating).
 std::string RatingWord(qdt::v1::Rating rating);
+// A run at a time scale other than 1 is a rehearsal: "REHEARSAL ×0.1";
+// empty for a real test (scale 1, or 0 from an older agent).
+std::string RehearsalMark(double time_scale);
 
 // Nearest-rank percentile (p in [0, 100]) of unsorted values; 0 when empty.
 double NearestRankPercentile(std::vector<double> values, double p);

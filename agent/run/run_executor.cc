@@ -42,6 +42,7 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   run.set_phase_index(-1);
   run.set_phase_count(static_cast<uint32_t>(plan.profile.phases_size()));
   run.set_planned_duration_s(plan.planned_duration_s);
+  run.set_time_scale(plan.time_scale);
   run.mutable_checks()->set_device_counter(deps.counter ? deps.counter->device() : "");
   run.mutable_checks()->set_device_counter_note(deps.counter ? "" : deps.counter_note);
   run.mutable_checks()->set_io_policy(deps.io_policy);
@@ -298,6 +299,7 @@ void RunExecutor::Judge() {
     input.device_counter_note = deps_.counter_note;
   }
   qdt::v1::Verdict verdict = ComputeVerdict(input);
+  verdict.set_time_scale(plan_.time_scale);  // a rehearsal's verdict says so wherever it goes
   // Reads macOS AIO held back (posixaio beyond kern.aioprocmax / kern.aiomax).
   for (const std::string& flag : plan_.aio_flags) verdict.add_flags(flag);
   {

@@ -66,6 +66,12 @@ QString DefaultTarget(const FleetRow& r) {
 }  // namespace
 
 QString VerdictHeadline(const qdt::v1::Verdict& v) {
+  const QString mark = QString::fromStdString(RehearsalMark(v.time_scale()));
+  if (!mark.isEmpty()) {
+    qdt::v1::Verdict real = v;
+    real.set_time_scale(1);
+    return mark + " (not a show rating): " + VerdictHeadline(real);
+  }
   const QString summary = QString::fromStdString(v.summary());
   if (HasRating(v)) {
     return summary.isEmpty() ? QString::fromStdString(RatingWord(v.rating())) : summary;
@@ -103,6 +109,18 @@ QString Missed(const qdt::v1::PhaseVerdict& p) {
 }  // namespace
 
 RatingView ViewOf(const qdt::v1::Verdict& v) {
+  const QString mark = QString::fromStdString(RehearsalMark(v.time_scale()));
+  if (!mark.isEmpty()) {
+    qdt::v1::Verdict real = v;
+    real.set_time_scale(1);
+    const RatingView as_real = ViewOf(real);
+    RatingView view;
+    view.kind = RatingKind::kRehearsal;
+    view.word = mark;
+    view.reason = "not a show rating (" + as_real.word +
+                  (as_real.reason.isEmpty() ? QString() : ": " + as_real.reason) + ")";
+    return view;
+  }
   RatingView view;
   view.word = QString::fromStdString(RatingWord(v.rating()));
   const double crossfade =
@@ -158,6 +176,8 @@ QColor RatingBackground(RatingKind kind) {
       return QColor(240, 170, 0);
     case RatingKind::kFail:
       return QColor(200, 30, 30);
+    case RatingKind::kRehearsal:
+      return QColor(60, 80, 140);
     case RatingKind::kNoRating:
       break;
   }
@@ -176,6 +196,8 @@ const char* RatingCssClass(RatingKind kind) {
       return "acceptable";
     case RatingKind::kFail:
       return "fail";
+    case RatingKind::kRehearsal:
+      return "rehearsal";
     case RatingKind::kNoRating:
       break;
   }
@@ -191,6 +213,7 @@ QString RigSummary::Text() const {
                   .arg(acceptable)
                   .arg(failed);
   if (unrated > 0) s += QString(", %1 NO RATING").arg(unrated);
+  if (rehearsals > 0) s += QString(", %1 REHEARSAL").arg(rehearsals);
   if (!slowest_key.isEmpty()) {
     s += QString(" — slowest: %1 at %2 MB/s").arg(slowest_key).arg(slowest_mb_s, 0, 'f', 0);
   }
@@ -518,7 +541,9 @@ RigSummary FleetModel::summary() const {
       ++s.running;
       if (r.planned_s > 0) s.seconds_left = std::max(s.seconds_left, r.planned_s - r.elapsed_s);
     }
-    if (r.verdict && HasRating(*r.verdict)) {
+    if (r.verdict && ViewOf(*r.verdict).kind == RatingKind::kRehearsal) {
+      ++s.rehearsals;  // neither a rating nor a drive's speed for the show
+    } else if (r.verdict && HasRating(*r.verdict)) {
       switch (ViewOf(*r.verdict).kind) {
         case RatingKind::kExcellent:
           ++s.excellent;

@@ -63,7 +63,9 @@ QStringList VerdictFlags(const qdt::v1::Verdict& verdict);
 // ("normal playback missed"), NO RATING grey with its reason. An ACCEPTABLE
 // drive is never drawn as a FAIL, and a run that measured nothing is never
 // either.
-enum class RatingKind { kExcellent, kAcceptable, kFail, kNoRating };
+// A rehearsal (time scale != 1) is never shown as a rating: its own kind,
+// slate blue, "REHEARSAL ×0.1 — not a show rating (EXCELLENT: ...)".
+enum class RatingKind { kExcellent, kAcceptable, kFail, kNoRating, kRehearsal };
 struct RatingView {
   RatingKind kind = RatingKind::kNoRating;
   QString word;    // "EXCELLENT", "ACCEPTABLE", "FAIL", "NO RATING"
@@ -74,13 +76,14 @@ RatingView ViewOf(const qdt::v1::Verdict& verdict);
 // The cell colour of a rating and the colour of text on it.
 QColor RatingBackground(RatingKind kind);
 QColor RatingForeground(RatingKind kind);
-// The report's CSS class: "excellent", "acceptable", "fail", "norating".
+// The report's CSS class: "excellent", "acceptable", "fail", "norating", "rehearsal".
 const char* RatingCssClass(RatingKind kind);
 
 struct RigSummary {
   int agents = 0, online = 0, running = 0;
   // Each rating counted apart; unrated = NO RATING (measured nothing that can be trusted).
   int excellent = 0, acceptable = 0, failed = 0, unrated = 0;
+  int rehearsals = 0;  // time scale != 1: not counted as any rating
   QString slowest_key;
   double slowest_mb_s = -1;  // sustained read of the slowest drive with a verdict
   double seconds_left = 0;   // of the longest running run

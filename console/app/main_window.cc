@@ -31,6 +31,7 @@ QString RunDetailHtml(const qdt::v1::Verdict& v) {
   const char* colour = kind == RatingKind::kExcellent    ? "#1e8c3c"
                        : kind == RatingKind::kAcceptable ? "#a05a00"
                        : kind == RatingKind::kFail       ? "#c81e1e"
+                       : kind == RatingKind::kRehearsal  ? "#3c508c"
                                                          : "#555555";
   QString html = QString("<div style=\"font-size:15pt; font-weight:bold; color:%1\">%2</div>")
                      .arg(colour, VerdictHeadline(v).toHtmlEscaped());

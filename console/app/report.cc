@@ -82,6 +82,8 @@ QString PhaseTable(const qdt::v1::Verdict& v) {
                    ? QString("pass")
                    : QString("MISSED %1 of %2 windows").arg(p.missed_windows()).arg(p.windows()))
             : (p.passed() ? QString("done") : QString("incomplete"));
+    // A rehearsal's phases were shortened: their result is not a show result.
+    if (!RehearsalMark(v.time_scale()).empty()) result += " (rehearsal)";
     h += "<td>" + Mb(p.mean_mb_s()) + "</td><td>" +
          (p.has_device_mean_mb_s() ? Mb(p.device_mean_mb_s()) : QString("not counted")) +
          "</td><td>" +
@@ -101,7 +103,9 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
        "td,th{border:1px solid #888;padding:4px 8px} td.fail{background:#c81e1e;color:#fff;"
        "font-weight:bold} td.excellent{background:#1e8c3c;color:#fff;font-weight:bold}"
        " td.acceptable{background:#f0aa00;color:#000;font-weight:bold}"
-       " td.norating{background:#6e6e6e;color:#fff;font-weight:bold} p.excellent{color:#1e8c3c}"
+       " td.norating{background:#6e6e6e;color:#fff;font-weight:bold}"
+       " td.rehearsal{background:#3c508c;color:#fff;font-weight:bold} p.rehearsal{color:#3c508c}"
+       " p.excellent{color:#1e8c3c}"
        " p.acceptable{color:#a05a00} p.fail{color:#c81e1e} p.norating{color:#555}"
        " .flags{color:#6b4200}</style></head><body>";
   h += "<h1>" + Escape(title) + "</h1>";
@@ -109,7 +113,7 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
        QString(". Targets: normal playback %1 MB/s, crossfade %2 MB/s (MB = 10^6 bytes).</p>")
            .arg(kNormalTargetMBps, 0, 'f', 0)
            .arg(kCrossfadeTargetMBps, 0, 'f', 0);
-  int counts[4] = {0, 0, 0, 0};  // by RatingKind
+  int counts[5] = {0, 0, 0, 0, 0};  // by RatingKind
   h += "<table><tr><th>Host</th><th>Drive</th><th>Serial</th><th>Volume</th><th>Run</th>"
        "<th>State</th><th>Sustained MB/s</th><th>Rating</th><th>Why</th></tr>";
   for (const ReportRun& r : runs) {
@@ -149,6 +153,9 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
            .arg(kNormalTargetMBps, 0, 'f', 0);
   if (const int unrated = counts[static_cast<int>(RatingKind::kNoRating)]; unrated > 0) {
     h += QString(", %1 NO RATING (why: in the table and under each drive)").arg(unrated);
+  }
+  if (const int rehearsals = counts[static_cast<int>(RatingKind::kRehearsal)]; rehearsals > 0) {
+    h += QString(", %1 REHEARSAL (shortened phases: not rated for the show)").arg(rehearsals);
   }
   h += ".</b></p>";
   QVector<std::pair<QString, QString>> pairs;

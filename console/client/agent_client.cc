@@ -94,6 +94,11 @@ std::string FormatChecks(const qdt::v1::MeasurementChecks& c, const qdt::v1::Pro
 
 std::string FormatVerdict(const qdt::v1::Verdict& v) {
   std::string out;
+  if (const std::string mark = RehearsalMark(v.time_scale()); !mark.empty()) {
+    absl::StrAppend(&out, "*** ", mark,
+                    ": phases shortened, so this is not a show rating; run it at time scale 1 "
+                    "before the show ***\n");
+  }
   absl::StrAppendFormat(&out, "%-12s %9s %9s %9s %9s %9s %9s %8s %6s  %s\n", "phase", "target",
                         "worst", "p1", "median", "mean", "drive", "missed", "streak", "result");
   for (const auto& p : v.phases()) {
@@ -118,7 +123,10 @@ std::string FormatVerdict(const qdt::v1::Verdict& v) {
                         "(MB/s = 10^6 bytes/s; a window misses under 95 %% of its target; drive = "
                         "what the drive's own counter saw)\n");
   absl::StrAppendFormat(&out, "sustained read: %.1f MB/s\n", v.sustained_mb_s());
-  absl::StrAppendFormat(&out, "rating: %s%s\n", RatingName(v.rating()),
+  absl::StrAppendFormat(&out, "rating: %s%s%s\n", RatingName(v.rating()),
+                        RehearsalMark(v.time_scale()).empty()
+                            ? ""
+                            : " (" + RehearsalMark(v.time_scale()) + ", not a show rating)",
                         v.no_rating_reason().empty() ? "" : " (" + v.no_rating_reason() + ")");
   double xfade = v.crossfade_target_mb_s() > 0 ? v.crossfade_target_mb_s() : kCrossfadeTargetMBps;
   if (!HasRating(v)) {

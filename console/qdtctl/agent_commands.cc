@@ -480,11 +480,16 @@ int Session::Runs(const qdt::v1::ListRunsRequest& req) {
   qdt::v1::ListRunsResponse resp;
   auto st = stub_->ListRuns(&ctx, req, &resp);
   if (!st.ok()) return Fail("runs", st);
-  absl::PrintF("%-24s %-12s %-14s %-12s %s\n", "run", "state", "profile", "rating", "target");
+  absl::PrintF("%-24s %-12s %-14s %-16s %s\n", "run", "state", "profile", "rating", "target");
   for (const auto& r : resp.runs()) {
-    absl::PrintF(
-        "%-24s %-12s %-14s %-12s %s\n", r.run_id(), qdt::RunStateName(r.state()), r.profile_name(),
-        r.has_verdict() ? qdt::client::RatingName(r.verdict().rating()) : "-", r.target_dir());
+    // A rehearsal's rating is not a show rating: the mark instead of the word.
+    const std::string mark = qdt::RehearsalMark(r.time_scale());
+    absl::PrintF("%-24s %-12s %-14s %-16s %s\n", r.run_id(), qdt::RunStateName(r.state()),
+                 r.profile_name(),
+                 !mark.empty()      ? mark
+                 : r.has_verdict() ? qdt::client::RatingName(r.verdict().rating())
+                                   : "-",
+                 r.target_dir());
   }
   return kExitPass;
 }
@@ -506,7 +511,11 @@ int Session::Get(const std::string& run_id, bool json) {
   const auto& r = rec.run();
   std::cout << "run       " << r.run_id() << "\nstate     " << qdt::RunStateName(r.state())
             << (r.error().empty() ? "" : " (" + r.error() + ")") << "\nprofile   "
-            << r.profile_name() << "\ntarget    " << r.target_dir() << "\nevents    "
+            << r.profile_name()
+            << (qdt::RehearsalMark(r.time_scale()).empty()
+                    ? ""
+                    : "  " + qdt::RehearsalMark(r.time_scale()) + " (phases shortened)")
+            << "\ntarget    " << r.target_dir() << "\nevents    "
             << rec.events_size() << "\n";
   for (const auto& inv : rec.fio()) {
     std::cout << "\nfio "

@@ -230,6 +230,67 @@ class ConsoleUnitTest : public QObject {
              qPrintable(s.Text()));
   }
 
+  // Issue 14, item 4: a run at a time scale other than 1 is a rehearsal in
+  // the table, the tooltip, the summary and the report; its rating never
+  // reads like a real one and is not counted as one.
+  void aRehearsalNeverReadsLikeARating() {
+    FleetModel model(nullptr, 1000000);
+    model.addAgent("a:1");
+    model.addAgent("b:1");
+    qdt::v1::Verdict rehearsal;
+    rehearsal.set_rating(qdt::v1::RATING_EXCELLENT);
+    rehearsal.set_sustained_mb_s(2650);
+    rehearsal.set_summary("EXCELLENT: sustains 2650 MB/s and met every paced target");
+    rehearsal.set_time_scale(0.1);
+    model.onEvent(VerdictEvent("a:1", "r", 1, rehearsal));
+    qdt::v1::Verdict real = rehearsal;
+    real.set_time_scale(1);
+    real.set_sustained_mb_s(1900);
+    model.onEvent(VerdictEvent("b:1", "r", 1, real));
+    model.flush();
+    const QString cell = model.data(model.index(0, FleetModel::kVerdict)).toString();
+    QCOMPARE(cell, QString("REHEARSAL ×0.1 — not a show rating (EXCELLENT: 2650 MB/s sustained)"));
+    QVERIFY(!cell.startsWith("EXCELLENT"));
+    QCOMPARE(model.data(model.index(0, FleetModel::kVerdict), Qt::BackgroundRole)
+                 .value<QBrush>()
+                 .color(),
+             QColor(60, 80, 140));
+    QCOMPARE(model.data(model.index(1, FleetModel::kVerdict)).toString(),
+             QString("EXCELLENT — 1900 MB/s sustained"));  // scale 1: a real test
+    const QString tip = model.data(model.index(0, FleetModel::kVerdict), Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains("REHEARSAL ×0.1 (not a show rating): EXCELLENT: sustains 2650 MB/s"),
+             qPrintable(tip));
+    const RigSummary s = model.summary();
+    QCOMPARE(s.excellent, 1);  // only the real one
+    QCOMPARE(s.rehearsals, 1);
+    QCOMPARE(s.slowest_mb_s, 1900.0);  // a rehearsal's figure is nobody's speed
+    QVERIFY2(s.Text().contains("1 EXCELLENT, 0 ACCEPTABLE, 0 FAIL, 1 REHEARSAL"), qPrintable(s.Text()));
+    // An older agent's verdict (no scale recorded) is a real test.
+    qdt::v1::Verdict old = real;
+    old.clear_time_scale();
+    QCOMPARE(ViewOf(old).kind, RatingKind::kExcellent);
+
+    // The report: the rehearsal's own cell and count, its phases not "pass".
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("c.sqlite"), &error));
+    auto* p = rehearsal.add_phases();
+    p->set_name("crossfade");
+    p->set_ran(true);
+    p->set_passed(true);
+    p->set_target_mb_s(2100);
+    p->set_mean_mb_s(2650);
+    store.storeEvents({SampleEvent("a:1", "reh", 1, 2650, 1e9), VerdictEvent("a:1", "reh", 2, rehearsal)});
+    const QString html = BuildReportHtml(store, {{"a:1", "show-mac-1", "reh"}}, "Rig");
+    QVERIFY2(html.contains("<td class=\"rehearsal\">REHEARSAL ×0.1</td><td>not a show rating "
+                           "(EXCELLENT: 2650 MB/s sustained)</td>"),
+             qPrintable(html));
+    QVERIFY(html.contains("1 REHEARSAL (shortened phases: not rated for the show)"));
+    QVERIFY(html.contains("<td>pass (rehearsal)</td>"));
+    QVERIFY(html.contains("Of 1 drives: 0 EXCELLENT"));
+  }
+
   void summaryNamesNoRatingOnlyWhenThereIsOne() {
     FleetModel model(nullptr, 1000000);
     model.addAgent("a:1");

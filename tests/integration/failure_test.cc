@@ -160,6 +160,9 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   EXPECT_THAT(out, HasSubstr("Verdict"));
   EXPECT_THAT(out, HasSubstr("rating: "));
   EXPECT_THAT(out, HasSubstr("crossfade target"));
+  // A rehearsal says so before its numbers and beside its rating (issue 14).
+  EXPECT_THAT(out, HasSubstr("*** REHEARSAL ×0.2: phases shortened, so this is not a show rating"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("rating: [A-Z ]+ \\(REHEARSAL ×0.2, not a show rating\\)"));
   // The exit code follows the verdict.
   if (rc == 0) {
     EXPECT_THAT(out, HasSubstr("rating: EXCELLENT"));
@@ -170,16 +173,28 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   out = RunCommand(ctl + " runs", &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_THAT(out, HasSubstr("DONE"));
+  EXPECT_THAT(out, HasSubstr("REHEARSAL ×0.2")) << out;
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("EXCELLENT"))) << "a rehearsal read as a rating";
   std::string run_id =
       out.substr(out.find('\n') + 1, out.find(' ', out.find('\n') + 1) - out.find('\n') - 1);
   ASSERT_EQ(run_id.size(), 22u) << out;
 
+  out = RunCommand(ctl + " get " + run_id, &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("profile   setup-check  REHEARSAL ×0.2 (phases shortened)"));
   // get --json is the whole record: the fio commands and every event.
   out = RunCommand(ctl + " get " + run_id + " --json", &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_THAT(out, HasSubstr("\"argv\""));
   EXPECT_THAT(out, HasSubstr("--status-interval=1"));
   EXPECT_THAT(out, HasSubstr("\"verdict\""));
+  // In the run and in its verdict (not dumped on failure: the record is large).
+  int scales = 0;
+  for (size_t at = out.find("\"time_scale\": 0.2"); at != std::string::npos;
+       at = out.find("\"time_scale\": 0.2", at + 1)) {
+    ++scales;
+  }
+  EXPECT_EQ(scales, 4) << "the run, its verdict, the request and the verdict event";
   // watch --from-seq replays a finished run from that event on and ends with its state.
   out = RunCommand(ctl + " watch " + run_id + " --from-seq 3", &rc);
   EXPECT_TRUE(rc == 0 || rc == 1) << out;
