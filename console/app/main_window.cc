@@ -5,6 +5,7 @@
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLineEdit>
@@ -44,6 +45,11 @@ QString RunDetailHtml(const qdt::v1::Verdict& v) {
 }  // namespace
 
 QString MainWindow::summaryText() const { return summary_->text(); }
+
+void MainWindow::note(const QString& text, int ms) {
+  statusBar()->showMessage(text, ms);
+  messages_->appendPlainText(QDateTime::currentDateTime().toString("HH:mm:ss  ") + text);
+}
 
 MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     : QMainWindow(parent), fleet_(fleet), chart_cache_(fleet->store()) {
@@ -118,9 +124,13 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   drive_layout->setSpacing(0);
   drive_layout->addWidget(detail_);
   drive_layout->addWidget(drive_chart_, 1);
+  messages_ = new QPlainTextEdit;
+  messages_->setReadOnly(true);
+  messages_->setMaximumBlockCount(1000);
   auto* tabs = new QTabWidget;
   tabs->addTab(drive_page, "Selected drive");
   tabs->addTab(rig_chart_, "Rig");
+  tabs->addTab(messages_, "Messages");
   // The cache first, then the views redraw from it (rate-limited).
   connect(fleet_, &Fleet::eventsStored, this,
           [this](const QVector<AgentEvent>& events) { chart_cache_.add(events); });
@@ -134,24 +144,45 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   split->addWidget(tabs);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 1);
-  split->setSizes({260, 560});
-  setCentralWidget(split);
+  split->setSizes({260, 520});
 
+  // The rig summary and the progress in their own bar above the table: the
+  // status bar's transient messages never cover them (issue 14, item 2).
   summary_ = new QLabel;
+  QFont big = summary_->font();
+  big.setPointSizeF(big.pointSizeF() * 1.25);
+  big.setBold(true);
+  summary_->setFont(big);
+  summary_->setContentsMargins(8, 4, 8, 4);
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
   progress_->setMinimumWidth(260);
   progress_->setFormat("idle");
-  statusBar()->addWidget(summary_, 1);
-  statusBar()->addPermanentWidget(progress_);
+  auto* rig_bar = new QWidget;
+  auto* rig_layout = new QHBoxLayout(rig_bar);
+  rig_layout->setContentsMargins(0, 2, 6, 2);
+  rig_layout->addWidget(summary_, 1);
+  rig_layout->addWidget(progress_);
+  auto* central = new QWidget;
+  auto* central_layout = new QVBoxLayout(central);
+  central_layout->setContentsMargins(0, 0, 0, 0);
+  central_layout->setSpacing(0);
+  central_layout->addWidget(rig_bar);
+  central_layout->addWidget(split, 1);
+  setCentralWidget(central);
   connect(fleet_->model(), &FleetModel::summaryChanged, this, &MainWindow::onSummary);
   connect(fleet_->model(), &FleetModel::commandFailed, this, [this](QString key, QString msg) {
-    statusBar()->showMessage(QString("%1: %2").arg(key, msg), 15000);
+    note(QString("%1: %2").arg(key, msg), 15000);
   });
   onSummary(fleet_->model()->summary());
   discovery_ = new Discovery(this);
-  connect(discovery_, &Discovery::unavailable, this,
-          [this](QString why) { statusBar()->showMessage(why, 10000); });
+  // Discovery retries every few seconds: a problem is said once, and again
+  // only when it changes.
+  connect(discovery_, &Discovery::unavailable, this, [this](QString why) {
+    if (why == last_discovery_problem_) return;
+    last_discovery_problem_ = why;
+    note(why, 10000);
+  });
   discovery_->start();
   resize(1400, 860);
 }
@@ -176,18 +207,18 @@ qdt::v1::StartRunRequest MainWindow::requestFromToolbar() const {
 void MainWindow::startSelected() {
   QStringList keys = selectedKeys();
   if (keys.isEmpty()) {
-    statusBar()->showMessage("Select the agents to start first (or use Start all)", 8000);
+    note("Select the agents to start first (or use Start all)", 8000);
     return;
   }
   int n = fleet_->startRuns(keys, requestFromToolbar(), delay_->value());
-  statusBar()->showMessage(
+  note(
       QString("start sent to %1 agents, together in %2 s").arg(n).arg(delay_->value(), 0, 'f', 0),
       8000);
 }
 
 void MainWindow::startAll() {
   int n = fleet_->startRuns({}, requestFromToolbar(), delay_->value());
-  statusBar()->showMessage(QString("start sent to all %1 agents, together in %2 s")
+  note(QString("start sent to all %1 agents, together in %2 s")
                                .arg(n)
                                .arg(delay_->value(), 0, 'f', 0),
                            8000);
@@ -271,7 +302,7 @@ void MainWindow::showHistory() {
   if (keys.isEmpty()) return;
   const FleetRow* r = fleet_->model()->find(keys.front());
   if (r == nullptr || r->serial.isEmpty()) {
-    statusBar()->showMessage("This drive reports no serial: no history by serial", 8000);
+    note("This drive reports no serial: no history by serial", 8000);
     return;
   }
   QVector<StoredRun> runs = fleet_->store()->runsForSerial(r->serial);
@@ -332,7 +363,7 @@ void MainWindow::writeReport() {
   if (!WriteReport(*fleet_->store(), runs, "Rig disk test", base, pdf, &error)) {
     QMessageBox::warning(this, "Report", error);
   } else {
-    statusBar()->showMessage(QString("report written: %1 and %2").arg(base, pdf), 15000);
+    note(QString("report written: %1 and %2").arg(base, pdf), 15000);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QMainWindow>
 #include <QProgressBar>
 #include <QSortFilterProxyModel>
@@ -35,8 +36,16 @@ class MainWindow : public QMainWindow {
   QTableView* table() const { return table_; }
   // The selected drive's verdict and flags (hidden while it has none).
   QLabel* runDetail() const { return detail_; }
-  // The rig summary line as shown (tests).
+  // The rig summary line as shown (tests). It sits in its own bar above the
+  // table, never in the status bar: a transient message cannot cover it.
   QString summaryText() const;
+  QLabel* summaryLabel() const { return summary_; }
+  // Every transient message with its time ("Messages" tab); the status bar
+  // shows the latest for a while.
+  QPlainTextEdit* messages() const { return messages_; }
+  Discovery* discovery() const { return discovery_; }
+  // A transient message: the status bar for `ms`, and the Messages log.
+  void note(const QString& text, int ms);
   LiveChartView* driveChart() const { return drive_chart_; }
   // Selected agents (keys), in table order.
   QStringList selectedKeys() const;
@@ -76,7 +85,9 @@ class MainWindow : public QMainWindow {
   ChartCache chart_cache_;
   LiveChartView* drive_chart_;
   LiveChartView* rig_chart_;
+  QPlainTextEdit* messages_;
   Discovery* discovery_;
+  QString last_discovery_problem_;  // said once, not at every browse
   int file_size_mib_ = 0;  // 0 = the agent's default
   double longest_planned_s_ = 0;
 };

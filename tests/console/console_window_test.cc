@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QtCharts/QLineSeries>
 #include <QDir>
+#include <QStatusBar>
 #include <QtTest>
 #include <cmath>
 #include <functional>
@@ -391,6 +392,56 @@ class ConsoleWindowTest : public QObject {
     // Nothing selected: no verdict shown for nobody.
     window.table()->clearSelection();
     QVERIFY(!window.runDetail()->isVisible());
+  }
+
+  // Issue 14, item 2: the rig summary has its own bar, which no transient
+  // message covers; a discovery problem repeated at every browse is said
+  // once; every message is kept in the Messages tab.
+  void theSummaryStaysVisibleAndMessagesAreSaidOnce() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("console.sqlite"), &error));
+    FleetModel model(nullptr, 1000000);
+    Fleet fleet(&store, &model);
+    model.addAgent("show-mac-1.local:50551");
+    qdt::v1::Verdict v;
+    v.set_rating(qdt::v1::RATING_EXCELLENT);
+    v.set_sustained_mb_s(2712);
+    AgentEvent e;
+    e.key = "show-mac-1.local:50551";
+    e.run_id = "r";
+    e.event.set_seq(1);
+    *e.event.mutable_verdict() = v;
+    model.onEvent(e);
+    MainWindow window(&fleet);
+    window.show();
+    model.flush();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const QString problem = "avahi-browse: Failed to create client object: Daemon not running";
+    for (int i = 0; i < 3; ++i) emit window.discovery()->unavailable(problem);
+    window.note("show-mac-2.local:50551: QLab is running", 15000);
+    QTest::qWait(50);
+    // The summary is not in the status bar and is shown whole while messages are.
+    QVERIFY(window.summaryLabel()->isVisible());
+    QVERIFY(window.summaryLabel()->parentWidget() != window.statusBar());
+    QVERIFY2(window.summaryText().contains("1 EXCELLENT"), qPrintable(window.summaryText()));
+    const QRect summary_at(window.summaryLabel()->mapTo(&window, QPoint(0, 0)),
+                           window.summaryLabel()->size());
+    const QRect status_at(window.statusBar()->mapTo(&window, QPoint(0, 0)),
+                          window.statusBar()->size());
+    QVERIFY(!summary_at.intersects(status_at));
+    QCOMPARE(window.statusBar()->currentMessage(), QString("show-mac-2.local:50551: QLab is running"));
+    // Said once, kept in the log with the later message.
+    const QString log = window.messages()->toPlainText();
+    QCOMPARE(log.count(problem), 1);
+    QVERIFY(log.contains("QLab is running"));
+    // A different problem is said again.
+    emit window.discovery()->unavailable("avahi-browse: Connection refused");
+    QCOMPARE(window.messages()->toPlainText().count("avahi-browse:"), 2);
+    QDir().mkpath(QString(QDT_BINARY_DIR) + "/screenshots");
+    QVERIFY(window.grab().toImage().save(QString(QDT_BINARY_DIR) +
+                                         "/screenshots/console-summary-and-messages.png"));
   }
 };
 
