@@ -275,6 +275,7 @@ void AgentLink::idle() {
     AgentTelemetry out;
     out.key = key_;
     if (t.has_temperature_c()) out.temperature_c = t.temperature_c();
+    out.temperature_source = QString::fromStdString(t.temperature_source());
     out.pressure = t.thermal_pressure();
     emit telemetry(out);
   }

@@ -253,12 +253,12 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
     case kHost:
       return r.host.isEmpty() || r.host == r.key ? r.key : QString("%1 (%2)").arg(r.host, r.key);
     case kDrive:
-      if (r.model.isEmpty()) return "?";
+      if (r.model.isEmpty()) return "n/a";
       return r.serial.isEmpty() ? r.model : QString("%1 (%2)").arg(r.model, r.serial);
     case kVolume:
       return r.target_dir;
     case kFree:
-      return r.free_gb < 0 ? QString("?") : QString("%1 GB").arg(r.free_gb, 0, 'f', 1);
+      return r.free_gb < 0 ? QString("n/a") : QString("%1 GB").arg(r.free_gb, 0, 'f', 1);
     case kState: {
       if (!r.online) {
         return r.ever_online ? QString("OFFLINE: %1").arg(r.error)
@@ -272,12 +272,15 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
       return s;
     }
     case kMbps:
-      return std::isnan(r.live_mb_s) ? QString("—") : QString::number(r.live_mb_s, 'f', 0);
+      // An offline agent's last rate is not current: none shown.
+      return std::isnan(r.live_mb_s) || !r.online ? QString("—")
+                                                  : QString::number(r.live_mb_s, 'f', 0);
     case kTemperature:
-      return r.temperature_c ? QString("%1 °C").arg(*r.temperature_c, 0, 'f', 1) : QString("?");
+      return r.temperature_c && r.online ? QString("%1 °C").arg(*r.temperature_c, 0, 'f', 1)
+                                         : QString("n/a");
     case kPressure:
-      return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN
-                 ? QString("?")
+      return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN || !r.online
+                 ? QString("n/a")
                  : QString::fromStdString(qdt::v1::ThermalPressure_Name(r.pressure))
                        .remove("THERMAL_PRESSURE_")
                        .toLower();
@@ -304,6 +307,41 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
   }
 }
 
+QString FleetModel::CellWhy(const FleetRow& r, int column) {
+  const QString offline = "the agent is not connected: no current value";
+  switch (column) {
+    case kDrive:
+      if (!r.model.isEmpty()) return {};
+      return r.online ? QString("the agent names no drive model for %1 (a VM disk, a network share "
+                                "or a disk image has none)")
+                            .arg(r.target_dir.isEmpty() ? "the target" : r.target_dir)
+                      : offline;
+    case kFree:
+      if (r.free_gb >= 0) return {};
+      return r.online ? QString("%1 is not among the agent's volumes")
+                            .arg(r.target_dir.isEmpty() ? "the target" : r.target_dir)
+                      : offline;
+    case kTemperature:
+      if (!r.online) return offline;
+      if (r.temperature_c) {
+        return r.temperature_source.isEmpty() ? QString() : "from " + r.temperature_source;
+      }
+      // The agent's reason when it gave one ("no sensor over USB: disk5").
+      return r.temperature_source.isEmpty()
+                 ? QString("no drive temperature reported (VM disks and most USB drives have no "
+                           "sensor the agent can read)")
+                 : r.temperature_source;
+    case kPressure:
+      if (!r.online) return offline;
+      return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN
+                 ? QString("no thermal pressure reported (only macOS has one; it is sampled while "
+                           "a run or the console watches)")
+                 : QString();
+    default:
+      return {};
+  }
+}
+
 QVariant FleetModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= rows_.size() || index.column() >= kColumnCount) return {};
   const FleetRow& r = rows_[index.row()];
@@ -313,6 +351,10 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
       QString tip = "<p><b>" + VerdictHeadline(*r.verdict).toHtmlEscaped() + "</b>";
       for (const QString& f : VerdictFlags(*r.verdict)) tip += "<br>⚠ " + f.toHtmlEscaped();
       return tip + "</p>";
+    }
+    if (role == Qt::ToolTipRole) {
+      const QString why = CellWhy(r, index.column());
+      if (!why.isEmpty()) return why;
     }
     return CellText(r, index.column());
   }
@@ -446,6 +488,7 @@ void FleetModel::onEvent(AgentEvent e) {
     } else {
       p->temperature_c.reset();
     }
+    p->temperature_source = QString::fromStdString(s.temperature_source());
     p->pressure = s.thermal_pressure();
     if (p->run_started_wall_s > 0 && s.has_wall_time()) {
       p->elapsed_s = WallSeconds(s.wall_time()) - p->run_started_wall_s;
@@ -468,6 +511,7 @@ void FleetModel::onTelemetry(AgentTelemetry t) {
   FleetRow* p = pending(t.key);
   if (p == nullptr || RunActive(p->run_state)) return;  // samples carry it during a run
   p->temperature_c = t.temperature_c;
+  p->temperature_source = t.temperature_source;
   p->pressure = t.pressure;
 }
 

@@ -44,6 +44,7 @@ struct FleetRow {
   double run_started_wall_s = 0, planned_s = 0, elapsed_s = 0;
   double live_mb_s = std::numeric_limits<double>::quiet_NaN();
   std::optional<double> temperature_c;
+  QString temperature_source;  // "smartctl /dev/disk4 (...)", or why none ("no sensor over USB: disk5")
   qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
   std::optional<qdt::v1::Verdict> verdict;
   QString last_error;  // the last command's refusal, e.g. "QLab is running"
@@ -127,6 +128,10 @@ class FleetModel : public QAbstractTableModel {
   RigSummary summary() const;
   // The text of a cell as the view shows it (also what the tests compare).
   static QString CellText(const FleetRow& row, int column);
+  // The tooltip of a cell: for an "n/a" why there is no value (agent
+  // offline, no sensor over USB, a VM disk without a model, ...), for a
+  // temperature the drive it came from. Empty when there is nothing to add.
+  static QString CellWhy(const FleetRow& row, int column);
 
   // Event-to-model latency of the samples applied so far, in ms: from the
   // sample's wall time on the agent to the flush that put it in the table.

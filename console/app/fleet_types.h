@@ -37,6 +37,7 @@ struct AgentEvent {
 struct AgentTelemetry {
   QString key;
   std::optional<double> temperature_c;
+  QString temperature_source;  // the drive it came from, or why there is none
   qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
 };
 

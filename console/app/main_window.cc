@@ -1,5 +1,6 @@
 #include "console/app/main_window.h"
 
+#include <QAction>
 #include <QDateTime>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -8,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
+#include <QKeySequence>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QSplitter>
@@ -81,13 +83,21 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   delay_->setToolTip("One start time for every agent, this far from now");
   tools->addWidget(delay_);
   tools->addAction("Start selected", this, &MainWindow::startSelected);
-  tools->addAction("Start all", this, &MainWindow::startAll);
+  // Keyboard: the rig's three big actions (issue 14, item 17); the key is in the tooltip.
+  auto shortcut = [](QAction* a, const QKeySequence& keys) {
+    a->setShortcut(keys);
+    a->setToolTip(QString("%1 (%2)").arg(a->text(), keys.toString(QKeySequence::NativeText)));
+  };
+  shortcut(tools->addAction("Start all", this, &MainWindow::startAll),
+           QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
   tools->addSeparator();
   tools->addAction("Abort selected", this, &MainWindow::abortSelected);
-  tools->addAction("Abort all", this, &MainWindow::abortAll);
+  shortcut(tools->addAction("Abort all", this, &MainWindow::abortAll),
+           QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
   tools->addSeparator();
   tools->addAction("History", this, &MainWindow::showHistory);
-  tools->addAction("Report…", this, &MainWindow::writeReport);
+  shortcut(tools->addAction("Report…", this, &MainWindow::writeReport),
+           QKeySequence(Qt::CTRL | Qt::Key_R));
   tools->addAction("Export samples…", this, &MainWindow::exportSamples);
 
   proxy_ = new QSortFilterProxyModel(this);

@@ -125,6 +125,13 @@ class ConsoleUnitTest : public QObject {
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.addAgent("127.0.0.1:1");
     model.addAgent("127.0.0.1:2");
+    for (const char* key : {"127.0.0.1:1", "127.0.0.1:2"}) {  // connected: values are current
+      AgentSnapshot snap;
+      snap.key = key;
+      snap.online = true;
+      model.onSnapshot(snap);
+    }
+    model.flush();
     QSignalSpy spy(&model, &QAbstractItemModel::dataChanged);
     AgentTelemetry t;
     t.key = "127.0.0.1:2";
@@ -151,8 +158,8 @@ class ConsoleUnitTest : public QObject {
     model.flush();
     QCOMPARE(spy.count(), 1);
     QCOMPARE(model.data(model.index(0, FleetModel::kMbps)).toString(), QString("1000"));
-    // A missing temperature is shown as unknown, never 0.
-    QCOMPARE(model.data(model.index(0, FleetModel::kTemperature)).toString(), QString("?"));
+    // A missing temperature is shown as not available, never 0.
+    QCOMPARE(model.data(model.index(0, FleetModel::kTemperature)).toString(), QString("n/a"));
   }
 
   // Issue 14: every rating in its own word and colour, the reason after the
@@ -289,6 +296,52 @@ class ConsoleUnitTest : public QObject {
     QVERIFY(html.contains("1 REHEARSAL (shortened phases: not rated for the show)"));
     QVERIFY(html.contains("<td>pass (rehearsal)</td>"));
     QVERIFY(html.contains("Of 1 drives: 0 EXCELLENT"));
+  }
+
+  // Issue 14, item 17 (and 7): no "?" cells — "n/a" with a tooltip saying
+  // why; a temperature's tooltip names its drive; an offline agent shows no
+  // stale rate or temperature.
+  void notAvailableCellsSayWhy() {
+    FleetModel model(nullptr, 1000000);
+    model.addAgent("a:1");
+    AgentSnapshot snap;
+    snap.key = "a:1";
+    snap.online = true;
+    model.onSnapshot(snap);
+    AgentTelemetry t;
+    t.key = "a:1";
+    t.temperature_source = "no sensor over USB: disk5";
+    model.onTelemetry(t);
+    model.flush();
+    auto text = [&](int c) { return model.data(model.index(0, c)).toString(); };
+    auto tip = [&](int c) { return model.data(model.index(0, c), Qt::ToolTipRole).toString(); };
+    QCOMPARE(text(FleetModel::kTemperature), QString("n/a"));
+    QCOMPARE(tip(FleetModel::kTemperature), QString("no sensor over USB: disk5"));
+    QCOMPARE(text(FleetModel::kDrive), QString("n/a"));
+    QVERIFY2(tip(FleetModel::kDrive).contains("names no drive model"), qPrintable(tip(FleetModel::kDrive)));
+    QCOMPARE(text(FleetModel::kFree), QString("n/a"));
+    QCOMPARE(text(FleetModel::kPressure), QString("n/a"));
+    QVERIFY(tip(FleetModel::kPressure).contains("only macOS has one"));
+    for (int c = 0; c < FleetModel::kColumnCount; ++c) QVERIFY2(text(c) != "?", qPrintable(QString::number(c)));
+    // A reading names the drive it came from.
+    t.temperature_c = 38;
+    t.temperature_source = "smartctl /dev/disk4 (Samsung SSD 990 PRO 2TB)";
+    model.onTelemetry(t);
+    model.flush();
+    QCOMPARE(text(FleetModel::kTemperature), QString("38.0 °C"));
+    QCOMPARE(tip(FleetModel::kTemperature), QString("from smartctl /dev/disk4 (Samsung SSD 990 PRO 2TB)"));
+    // Samples during a run carry it too.
+    model.onEvent(SampleEvent("a:1", "run-1", 1, 2000, 1e9));
+    model.flush();
+    QCOMPARE(text(FleetModel::kMbps), QString("2000"));
+    // Offline: no stale rate, no stale temperature, and why.
+    snap.online = false;
+    snap.error = "agent not running at 127.0.0.1:1";
+    model.onSnapshot(snap);
+    model.flush();
+    QCOMPARE(text(FleetModel::kMbps), QString("—"));
+    QCOMPARE(text(FleetModel::kTemperature), QString("n/a"));
+    QVERIFY(tip(FleetModel::kTemperature).contains("not connected"));
   }
 
   void summaryNamesNoRatingOnlyWhenThereIsOne() {

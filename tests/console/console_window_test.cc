@@ -9,7 +9,9 @@
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtCharts/QLineSeries>
+#include <QAction>
 #include <QDir>
+#include <QKeySequence>
 #include <QStatusBar>
 #include <QtTest>
 #include <cmath>
@@ -439,6 +441,12 @@ class ConsoleWindowTest : public QObject {
     // A different problem is said again.
     emit window.discovery()->unavailable("avahi-browse: Connection refused");
     QCOMPARE(window.messages()->toPlainText().count("avahi-browse:"), 2);
+    // The rig's big actions have keys, named in their tooltips (item 17).
+    QMap<QString, QKeySequence> keys;
+    for (QAction* a : window.findChildren<QAction*>()) keys[a->text()] = a->shortcut();
+    QCOMPARE(keys.value("Start all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    QCOMPARE(keys.value("Abort all"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
+    QCOMPARE(keys.value("Report…"), QKeySequence(Qt::CTRL | Qt::Key_R));
     QDir().mkpath(QString(QDT_BINARY_DIR) + "/screenshots");
     QVERIFY(window.grab().toImage().save(QString(QDT_BINARY_DIR) +
                                          "/screenshots/console-summary-and-messages.png"));
