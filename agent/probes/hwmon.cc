@@ -1,6 +1,9 @@
 #include "agent/probes/hwmon.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -49,6 +52,25 @@ std::vector<HwmonTemperature> ReadDriveHwmon(const std::string& sysfs_root) {
     out.push_back(std::move(t));
   }
   return out;
+}
+
+std::optional<HwmonTemperature> ReadBlockDeviceHwmon(const std::string& sysfs_root,
+                                                     const std::string& block_name) {
+  if (block_name.empty() || block_name.find('/') != std::string::npos) return std::nullopt;
+  // A partition ("nvme0n1p2") has no device link: its disk, the folder above, has.
+  char block[PATH_MAX];
+  const std::string entry = sysfs_root + "/class/block/" + block_name;
+  if (::realpath(entry.c_str(), block) == nullptr) return std::nullopt;
+  std::string disk = block;
+  if (::access((disk + "/partition").c_str(), F_OK) == 0) disk = disk.substr(0, disk.rfind('/'));
+  char want[PATH_MAX];
+  if (::realpath((disk + "/device").c_str(), want) == nullptr) return std::nullopt;  // loop, dm
+  for (HwmonTemperature& t : ReadDriveHwmon(sysfs_root)) {
+    char got[PATH_MAX];
+    const std::string dev = sysfs_root + "/class/hwmon/" + t.hwmon + "/device";
+    if (::realpath(dev.c_str(), got) != nullptr && std::string(got) == want) return std::move(t);
+  }
+  return std::nullopt;
 }
 
 }  // namespace qdt::agent

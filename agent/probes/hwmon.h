@@ -12,6 +12,7 @@
 #ifndef QDT_AGENT_PROBES_HWMON_H_
 #define QDT_AGENT_PROBES_HWMON_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,15 @@ struct HwmonTemperature {
 // "/sys" outside tests. Sources without a readable value are skipped; no
 // hwmon folder is an empty list, not an error.
 std::vector<HwmonTemperature> ReadDriveHwmon(const std::string& sysfs_root);
+
+// The sensor of one block device (e.g. "nvme0n1", "sda"): the nvme /
+// drivetemp hwmon whose `device` link resolves to the same device as
+// <sysfs_root>/class/block/<name>/device (an NVMe namespace's and its
+// controller's hwmon both lead to the controller; drivetemp's to the SCSI
+// device); a partition ("nvme0n1p2") is its disk's. Unset for a device
+// without one (loop, dm, virtio, most USB sticks).
+std::optional<HwmonTemperature> ReadBlockDeviceHwmon(const std::string& sysfs_root,
+                                                     const std::string& block_name);
 
 }  // namespace qdt::agent
 

@@ -38,6 +38,7 @@ CounterChoice ChooseLinux(const std::string& target, const std::string& proc_roo
   }
   for (const DiskstatsEntry& row : *rows) {
     if (row.major == major_no && row.minor == minor_no) {
+      choice.whole_disk = row.name;  // its temperature sensor, if it has one
       choice.counter = std::make_unique<DiskstatsCounter>(proc_root, row.name);
       return choice;
     }

@@ -71,10 +71,11 @@ class IoregCounter final : public DeviceCounter {
 struct CounterChoice {
   std::unique_ptr<DeviceCounter> counter;
   std::string note;
-  // macOS: the whole physical disk behind the target ("disk4": diskutil's
-  // chain, the disk the counter reads) and its bus ("USB", "PCI-Express",
-  // "Apple Fabric"), for the temperature of the drive under test; empty
-  // when unknown and on Linux.
+  // The disk behind the target whose counter is read — macOS: the whole
+  // physical disk ("disk4", diskutil's chain) and its bus ("USB",
+  // "PCI-Express", "Apple Fabric"); Linux: the /proc/diskstats device
+  // ("nvme0n1p2", "loop3"), no bus — for the temperature of the drive under
+  // test; empty when unknown.
   std::string whole_disk;
   std::string bus_protocol;
 };

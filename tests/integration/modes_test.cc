@@ -2,6 +2,7 @@
 // 10-20 s: phases in order, a verdict, paced phases on target where this disk
 // can; and a crossfade burst visible in the samples at its scheduled time.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "agent/probes/thermal_monitor.h"
+#include "agent/run/device_counter.h"
 #include "common/profiles.h"
 #include "fio/fio_stream_parser.h"
 #include "gmock/gmock.h"
@@ -196,6 +198,21 @@ TEST(ThermalInSamplesTest, EverySampleAndTelemetryCarryTheDriveTemperature) {
   }
   std::ofstream(sysfs.path() + "/class/hwmon/hwmon7/name") << "nvme\n";
   std::ofstream(sysfs.path() + "/class/hwmon/hwmon7/temp1_input") << "41500\n";
+  // The sensor belongs to the drive under the target (a run reads only its
+  // own drive's sensor): both device links lead to one device, as in sysfs.
+  TempDir target("target");
+  const agent::CounterChoice drive =
+      agent::ChooseDeviceCounter(target.path(), agent::Platform::kLinux, nullptr);
+  ASSERT_FALSE(drive.whole_disk.empty()) << drive.note;
+  for (const std::string& d : std::vector<std::string>{"/devices", "/devices/disk", "/class/block",
+                                                        "/class/block/" + drive.whole_disk}) {
+    ::mkdir((sysfs.path() + d).c_str(), 0755);
+  }
+  const std::string device = sysfs.path() + "/devices/disk";
+  ASSERT_EQ(::symlink(device.c_str(), (sysfs.path() + "/class/hwmon/hwmon7/device").c_str()), 0);
+  ASSERT_EQ(::symlink(device.c_str(),
+                      (sysfs.path() + "/class/block/" + drive.whole_disk + "/device").c_str()),
+            0);
   agent::SystemCommandRunner commands;
   agent::ThermalMonitor monitor(&commands, agent::Platform::kLinux, sysfs.path(),
                                 absl::Milliseconds(200));
@@ -203,7 +220,6 @@ TEST(ThermalInSamplesTest, EverySampleAndTelemetryCarryTheDriveTemperature) {
   agent::RunManagerOptions options;
   options.thermal = &monitor;
   InProcessAgent agent(options);
-  TempDir target("target");
   qdt::v1::StartRunRequest req = SetupCheckRequest(target.path(), 1.0);
   req.clear_profile_name();
   auto* ph = req.mutable_profile()->add_phases();
@@ -219,6 +235,7 @@ TEST(ThermalInSamplesTest, EverySampleAndTelemetryCarryTheDriveTemperature) {
     ++samples;
     ASSERT_TRUE(ev.sample().has_temperature_c());
     EXPECT_DOUBLE_EQ(ev.sample().temperature_c(), 41.5);
+    EXPECT_EQ(ev.sample().temperature_source(), "hwmon7 nvme (" + drive.whole_disk + ")");
   }
   EXPECT_GE(samples, 2);
 
