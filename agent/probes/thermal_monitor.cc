@@ -66,44 +66,50 @@ void ThermalMonitor::Deactivate(Demand demand) {
 }
 
 ThermalReading ThermalMonitor::Read() {
+  return platform_ == Platform::kLinux ? ReadLinux() : ReadMacos();
+}
+
+ThermalReading ThermalMonitor::ReadLinux() {
   ThermalReading r;
-  if (platform_ == Platform::kLinux) {
-    std::optional<Drive> drive;
-    {
-      absl::MutexLock lock(&mu_);
-      drive = run_drive_;
-    }
-    if (drive) {
-      // The drive under test's own sensor, never another drive's.
-      const std::string name = absl::StartsWith(drive->device, "/dev/")
-                                   ? drive->device.substr(5)
-                                   : drive->device;
-      if (auto t = ReadBlockDeviceHwmon(sysfs_root_, name)) {
-        r.temperature_c = t->celsius;
-        r.temperature_source = absl::StrCat(t->hwmon, " ", t->name,
-                                            t->label.empty() ? "" : " " + t->label, " (", name,
-                                            ")");
-      } else {
-        r.temperature_source = absl::StrCat("no temperature sensor for ", name);
-      }
-      return r;
-    }
-    auto sources = ReadDriveHwmon(sysfs_root_);
-    if (!sources.empty()) {
-      // NVMe first: a show machine's media drive is NVMe more often than SATA.
-      const HwmonTemperature* pick = &sources.front();
-      for (const auto& s : sources) {
-        if (s.name == "nvme") {
-          pick = &s;
-          break;
-        }
-      }
-      r.temperature_c = pick->celsius;
-      r.temperature_source =
-          absl::StrCat(pick->hwmon, " ", pick->name, pick->label.empty() ? "" : " " + pick->label);
+  std::optional<Drive> drive;
+  {
+    absl::MutexLock lock(&mu_);
+    drive = run_drive_;
+  }
+  if (drive) {
+    // The drive under test's own sensor, never another drive's.
+    const std::string name = absl::StartsWith(drive->device, "/dev/")
+                                 ? drive->device.substr(5)
+                                 : drive->device;
+    if (auto t = ReadBlockDeviceHwmon(sysfs_root_, name)) {
+      r.temperature_c = t->celsius;
+      r.temperature_source = absl::StrCat(t->hwmon, " ", t->name,
+                                          t->label.empty() ? "" : " " + t->label, " (", name,
+                                          ")");
+    } else {
+      r.temperature_source = absl::StrCat("no temperature sensor for ", name);
     }
     return r;
   }
+  auto sources = ReadDriveHwmon(sysfs_root_);
+  if (!sources.empty()) {
+    // NVMe first: a show machine's media drive is NVMe more often than SATA.
+    const HwmonTemperature* pick = &sources.front();
+    for (const auto& s : sources) {
+      if (s.name == "nvme") {
+        pick = &s;
+        break;
+      }
+    }
+    r.temperature_c = pick->celsius;
+    r.temperature_source =
+        absl::StrCat(pick->hwmon, " ", pick->name, pick->label.empty() ? "" : " " + pick->label);
+  }
+  return r;
+}
+
+ThermalReading ThermalMonitor::ReadMacos() {
+  ThermalReading r;
   r.pressure = pressure_->Read();
   std::string device, smartctl, protocol;
   bool refresh = false;
