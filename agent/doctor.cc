@@ -8,10 +8,10 @@
 #include <memory>
 #include <optional>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/probes/platform_probe.h"
@@ -19,8 +19,8 @@
 #include "agent/probes/smartctl.h"
 #include "agent/probes/sysctl.h"
 #include "agent/probes/thermal_monitor.h"
-#include "agent/run/io_policy.h"
 #include "agent/run/background_readers.h"
+#include "agent/run/io_policy.h"
 #include "agent/run/power_hold.h"
 #include "agent/run/test_area.h"
 #include "common/errno_status.h"
@@ -118,10 +118,10 @@ void CheckMacTemperatures(const DoctorOptions& o, std::vector<DoctorCheck>* out)
     const std::string name = absl::StrCat("temp ", disk);
     const SmartctlReading r = ReadSmartctl(o.commands, o.smartctl, "/dev/" + disk);
     if (r.temperature_c) {
-      out->push_back(Check(name, DoctorCheck::kOk,
-                           absl::StrFormat("%.0f °C (%s), the drive of %s", *r.temperature_c,
-                                           r.model.empty() ? "smartctl" : r.model,
-                                           v.mount_point())));
+      out->push_back(
+          Check(name, DoctorCheck::kOk,
+                absl::StrFormat("%.0f °C (%s), the drive of %s", *r.temperature_c,
+                                r.model.empty() ? "smartctl" : r.model, v.mount_point())));
     } else if (v.protocol() == "USB") {
       out->push_back(Check(name, DoctorCheck::kWarn,
                            absl::StrCat("no sensor over USB (", v.mount_point(),
@@ -175,16 +175,14 @@ DoctorCheck CheckAio(const DoctorOptions& o) {
 
 DoctorCheck CheckTimeMachine(const DoctorOptions& o) {
   auto out = o.commands->Run({"tmutil", "status"}, absl::Seconds(10));
-  absl::StatusOr<bool> running =
-      !out.ok() ? absl::StatusOr<bool>(out.status())
-      : out->exit_code != 0
-          ? absl::StatusOr<bool>(absl::UnavailableError(
-                absl::StrCat("tmutil status exited with ", out->exit_code)))
-          : ParseTmutilRunning(out->out);
+  absl::StatusOr<bool> running = !out.ok() ? absl::StatusOr<bool>(out.status())
+                                 : out->exit_code != 0
+                                     ? absl::StatusOr<bool>(absl::UnavailableError(absl::StrCat(
+                                           "tmutil status exited with ", out->exit_code)))
+                                     : ParseTmutilRunning(out->out);
   if (!running.ok()) {
     return Check("time machine", DoctorCheck::kWarn,
-                 absl::StrCat("unknown: ", running.status().message()),
-                 "check: tmutil status");
+                 absl::StrCat("unknown: ", running.status().message()), "check: tmutil status");
   }
   if (*running) {
     return Check("time machine", DoctorCheck::kWarn,
@@ -201,23 +199,22 @@ DoctorCheck CheckClock(const DoctorOptions& o) {
       macos ? std::vector<std::string>{"systemsetup", "-getusingnetworktime"}
             : std::vector<std::string>{"timedatectl", "show", "-p", "NTPSynchronized", "--value"};
   auto out = o.commands->Run(argv, absl::Seconds(10));
-  absl::StatusOr<bool> synced =
-      !out.ok() ? absl::StatusOr<bool>(out.status())
-      : out->exit_code != 0
-          ? absl::StatusOr<bool>(absl::UnavailableError(absl::StrCat(
-                argv[0], " exited with ", out->exit_code, ": ",
-                absl::StripAsciiWhitespace(out->err.substr(0, 200)))))
-      : macos ? ParseNetworkTime(out->out)
-              : ParseNtpSynchronized(out->out);
+  absl::StatusOr<bool> synced = !out.ok() ? absl::StatusOr<bool>(out.status())
+                                : out->exit_code != 0
+                                    ? absl::StatusOr<bool>(absl::UnavailableError(absl::StrCat(
+                                          argv[0], " exited with ", out->exit_code, ": ",
+                                          absl::StripAsciiWhitespace(out->err.substr(0, 200)))))
+                                : macos ? ParseNetworkTime(out->out)
+                                        : ParseNtpSynchronized(out->out);
   const std::string fix = macos ? "System Settings › General › Date & Time › Set time and date "
                                   "automatically"
                                 : "timedatectl set-ntp true (or run chrony / ntpd)";
   if (!synced.ok()) {
-    return Check("clock", DoctorCheck::kWarn,
-                 absl::StrCat("unknown whether network time keeps the clock: ",
-                              synced.status().message(),
-                              "; a synchronised start across the rig needs it"),
-                 fix);
+    return Check(
+        "clock", DoctorCheck::kWarn,
+        absl::StrCat("unknown whether network time keeps the clock: ", synced.status().message(),
+                     "; a synchronised start across the rig needs it"),
+        fix);
   }
   if (!*synced) {
     return Check("clock", DoctorCheck::kWarn,
@@ -294,7 +291,8 @@ absl::StatusOr<bool> ParseTmutilRunning(absl::string_view text) {
     }
     for (char c : line) depth += c == '{' ? 1 : c == '}' ? -1 : 0;
   }
-  if (!running) return absl::InvalidArgumentError("tmutil status: no top-level \"Running = \" line");
+  if (!running)
+    return absl::InvalidArgumentError("tmutil status: no top-level \"Running = \" line");
   return *running;
 }
 
@@ -303,7 +301,8 @@ absl::StatusOr<bool> ParseNetworkTime(absl::string_view text) {
   if (t == "Network Time: On") return true;
   if (t == "Network Time: Off") return false;
   return absl::InvalidArgumentError(absl::StrCat("systemsetup -getusingnetworktime: \"",
-                                                 t.substr(0, 60), "\" is not \"Network Time: On\" or Off"));
+                                                 t.substr(0, 60),
+                                                 "\" is not \"Network Time: On\" or Off"));
 }
 
 absl::StatusOr<bool> ParseNtpSynchronized(absl::string_view text) {

@@ -50,14 +50,14 @@ struct DoctorOptions {
   Platform platform = HostPlatform();
   std::string fio_path;  // as --fio gives it; empty = found as the agent finds it
   bool allow_fio_without_cache_drop = false;
-  std::string agent_path;             // named in the FDA fix
-  std::string tcc_db = kTccDatabase;  // macOS
-  std::string target;                 // empty = no target checks
-  std::string smartctl;               // ResolveSmartctl's path; empty = none
-  std::string smartctl_note;          // why there is none
-  std::string sysfs_root = "/sys";    // Linux hwmon
+  std::string agent_path;               // named in the FDA fix
+  std::string tcc_db = kTccDatabase;    // macOS
+  std::string target;                   // empty = no target checks
+  std::string smartctl;                 // ResolveSmartctl's path; empty = none
+  std::string smartctl_note;            // why there is none
+  std::string sysfs_root = "/sys";      // Linux hwmon
   std::string profile = "setup-check";  // the built-in profile the AIO check judges
-  uint64_t needed_bytes = 0;          // the profile's files plus the reserve
+  uint64_t needed_bytes = 0;            // the profile's files plus the reserve
   CommandRunner* commands = nullptr;
 };
 

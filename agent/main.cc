@@ -21,9 +21,9 @@
 #include "agent/probes/platform.h"
 #include "agent/probes/platform_probe.h"
 #include "agent/probes/smartctl.h"
-#include "agent/run/io_policy.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/probes/thermal_pressure.h"
+#include "agent/run/io_policy.h"
 #include "agent/run/read_check.h"
 #include "agent/run_manager.h"
 #include "agent/run_store.h"
@@ -51,7 +51,8 @@ constexpr char kUsage[] =
     "usage: qdt-agent doctor     is this machine ready to test? ok / warn / FAIL per check with\n"
     "                            its fix; exit 0 ready, 1 warnings, 2 not ready\n"
     "                            [--platform P] [--target DIR] [--file-size BYTES] [--fio PATH]\n"
-    "                            [--smartctl PATH] [--tcc-db PATH] [--allow-fio-without-cache-drop]\n"
+    "                            [--smartctl PATH] [--tcc-db PATH] "
+    "[--allow-fio-without-cache-drop]\n"
     "       qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
     "QLab\n"
     "       qdt-agent [--config FILE] [--listen HOST:PORT] [--token-file FILE] [--state-dir DIR] "
@@ -169,7 +170,7 @@ std::optional<int> ApplyFlag(int argc, char** argv, int* i, AgentFlags* f) {
   const ValueFlag value_flags[] = {
       {"--listen", &f->listen},   {"--token-file", &f->token_file}, {"--state-dir", &f->state_dir},
       {"--fio", &f->fio},         {"--port-file", &f->port_file},   {"--tls-cert", &f->tls_cert},
-      {"--tls-key", &f->tls_key}, {"--platform", &f->platform}, {"--smartctl", &f->smartctl},
+      {"--tls-key", &f->tls_key}, {"--platform", &f->platform},     {"--smartctl", &f->smartctl},
   };
   for (const ValueFlag& v : value_flags) {
     if (auto value = TakeValue(argc, argv, i, v.name)) {
@@ -229,9 +230,8 @@ int CheckConfig(const AgentFlags& f) {
   effective.set_fio_path(*fio);
   auto platform = qdt::agent::ParsePlatform(f.platform);
   if (!platform.ok()) return Fail(platform.status().message());
-  const qdt::agent::SmartctlChoice smartctl =
-      qdt::agent::ResolveSmartctl(f.smartctl, *platform == qdt::agent::Platform::kMacOS,
-                                  qdt::agent::SelfExecutablePath());
+  const qdt::agent::SmartctlChoice smartctl = qdt::agent::ResolveSmartctl(
+      f.smartctl, *platform == qdt::agent::Platform::kMacOS, qdt::agent::SelfExecutablePath());
   // An explicit --smartctl that cannot be used is an error; a missing default is not.
   if (!f.smartctl.empty() && smartctl.path.empty()) return Fail(smartctl.note);
   effective.set_smartctl_path(smartctl.path);
@@ -495,9 +495,9 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   if (auto st = runs.Recover(); !st.ok()) {
     return Fail(absl::StrCat("recovering earlier runs: ", st.message()));
   }
-  qdt::agent::AgentIdentity identity{QDT_VERSION,       *fio_path,
-                                     *fio_version,      macos ? "macos" : "linux",
-                                     fio_cache_problem, macos ? f.tcc_db : "",
+  qdt::agent::AgentIdentity identity{QDT_VERSION,          *fio_path,
+                                     *fio_version,         macos ? "macos" : "linux",
+                                     fio_cache_problem,    macos ? f.tcc_db : "",
                                      io_policy.description};
   identity.readiness = Readiness(f, platform, *fio_path, smartctl, &commands);
   qdt::agent::AgentService service(&runs, *token, identity, &thermal, list_volumes);

@@ -127,9 +127,10 @@ absl::StatusOr<ReaderSpan> ReaderSpanOf(const qdt::v1::Stream& s, int readers, i
   const uint64_t blocks = file_size / bs;
   const auto d = static_cast<uint64_t>(readers);
   if (blocks < d) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "file_size_bytes: ", file_size, " holds ", blocks, " blocks of ", bs, " bytes, fewer than ",
-        where, ".iodepth ", readers, " (on macOS each read in flight is a reader of its own block)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("file_size_bytes: ", file_size, " holds ", blocks, " blocks of ", bs,
+                     " bytes, fewer than ", where, ".iodepth ", readers,
+                     " (on macOS each read in flight is a reader of its own block)"));
   }
   const auto k = static_cast<uint64_t>(reader);
   const uint64_t reads = (blocks - k + d - 1) / d;  // blocks k, k+d, ... below `blocks`
@@ -141,7 +142,8 @@ absl::Status AppendStreamJobs(std::string* out, const qdt::v1::Phase& phase, int
                               const FioJobOptions& o, const std::string& at,
                               const std::vector<PhaseGate>& gates) {
   const qdt::v1::Stream& s = phase.streams(i);
-  const double run_s = s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
+  const double run_s =
+      s.duration_s() > 0 ? s.duration_s() : phase.duration_s() - s.start_offset_s();
   const int readers = ReaderCount(s, o.layout);
   absl::StrAppend(out, "\n; ", s.name(), "\n");
   for (int k = 0; k < readers; ++k) {
@@ -151,8 +153,8 @@ absl::Status AppendStreamJobs(std::string* out, const qdt::v1::Phase& phase, int
     absl::StrAppend(out, "bs=", s.block_size_bytes(), "\n");
     absl::StrAppend(out, "iodepth=", JobIodepth(s, o), "\n");
     if (readers > 1) {
-      auto span = ReaderSpanOf(s, readers, k, o.file_size_bytes,
-                               absl::StrCat(at, ".streams[", i, "]"));
+      auto span =
+          ReaderSpanOf(s, readers, k, o.file_size_bytes, absl::StrCat(at, ".streams[", i, "]"));
       if (!span.ok()) return span.status();
       absl::StrAppend(out, "offset=", span->offset, "\n", "size=", span->size, "\n",
                       "rw=read:", span->skip, "\n");
@@ -186,9 +188,9 @@ absl::Status CheckJobCount(const qdt::v1::Phase& phase, const FioJobOptions& o,
   *jobs = 0;
   for (const qdt::v1::Stream& s : phase.streams()) *jobs += ReaderCount(s, o.layout);
   if (*jobs > kMaxJobsPerPhase) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        at, ".streams: ", *jobs, " fio jobs (", JobLayoutName(o.layout), "), at most ",
-        kMaxJobsPerPhase));
+    return absl::InvalidArgumentError(absl::StrCat(at, ".streams: ", *jobs, " fio jobs (",
+                                                   JobLayoutName(o.layout), "), at most ",
+                                                   kMaxJobsPerPhase));
   }
   return absl::OkStatus();
 }
@@ -214,9 +216,9 @@ std::string ReaderJobName(int stream_index, int reader) {
 
 absl::StatusOr<JobName> ParseJobName(absl::string_view name) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "fio job name \"", absl::CHexEscape(name.substr(0, 64)),
-        "\" is not \"stream-NN\" or \"stream-NN.rK\""));
+    return absl::InvalidArgumentError(absl::StrCat("fio job name \"",
+                                                   absl::CHexEscape(name.substr(0, 64)),
+                                                   "\" is not \"stream-NN\" or \"stream-NN.rK\""));
   };
   absl::string_view rest = name;
   if (!absl::ConsumePrefix(&rest, "stream-")) return bad();
@@ -296,10 +298,10 @@ std::string DescribeIoLayout(const qdt::v1::Profile& profile, const FioJobOption
                           " threads at the peak (", where, ")");
     }
     case JobLayout::kProcessPerStream:
-      return absl::StrCat(o.ioengine, ": one process per stream, ",
-                          o.max_iodepth > 0
-                              ? absl::StrCat("iodepth at most ", o.max_iodepth, " (kern.aioprocmax)")
-                              : std::string("iodepth per stream (kern.aioprocmax unknown)"));
+      return absl::StrCat(
+          o.ioengine, ": one process per stream, ",
+          o.max_iodepth > 0 ? absl::StrCat("iodepth at most ", o.max_iodepth, " (kern.aioprocmax)")
+                            : std::string("iodepth per stream (kern.aioprocmax unknown)"));
     case JobLayout::kJobPerStream:
       break;
   }
@@ -310,8 +312,7 @@ double GateMarginS(double previous_offset_s, double offset_s) {
   return std::min(kGateMarginS, 0.75 * (offset_s - previous_offset_s));
 }
 
-std::vector<PhaseGate> PhaseGates(const qdt::v1::Phase& phase, int phase_index,
-                                  JobLayout layout) {
+std::vector<PhaseGate> PhaseGates(const qdt::v1::Phase& phase, int phase_index, JobLayout layout) {
   std::vector<PhaseGate> gates(1);
   gates[0].fifo = absl::StrCat("gate-", phase_index, ".fifo");
   std::map<double, std::vector<int>> later;  // by start offset

@@ -116,8 +116,8 @@ void AddDiskutilInfo(CommandRunner* runner, const std::optional<DiskutilList>& l
 }  // namespace
 
 ProbeReport ProbeLinux(CommandRunner* runner, const std::string& smartctl,
-                       const std::string& sysfs_root,
-                       const std::string& proc_root, absl::Duration activity_window) {
+                       const std::string& sysfs_root, const std::string& proc_root,
+                       absl::Duration activity_window) {
   ProbeReport r;
   r.platform = "linux";
   auto volumes = ListVolumes(sysfs_root);
@@ -239,8 +239,8 @@ ProbeReport ProbeMacos(CommandRunner* runner, const std::string& smartctl) {
     }
     r.drive_temperature_c = s.temperature_c;
     if (s.temperature_c) {
-      r.temperature_source = absl::StrCat("smartctl ", internal_device,
-                                          s.model.empty() ? "" : " (" + s.model + ")");
+      r.temperature_source =
+          absl::StrCat("smartctl ", internal_device, s.model.empty() ? "" : " (" + s.model + ")");
     }
   }
   // Drive activity: iostat's second report covers the last second (its first

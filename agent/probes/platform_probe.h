@@ -48,8 +48,7 @@ struct ProbeReport {
 // measured).
 // `smartctl`: the absolute path ResolveSmartctl chose, empty = none.
 ProbeReport ProbeLinux(CommandRunner* runner, const std::string& smartctl,
-                       const std::string& sysfs_root,
-                       const std::string& proc_root = "/proc",
+                       const std::string& sysfs_root, const std::string& proc_root = "/proc",
                        absl::Duration activity_window = absl::Seconds(1));
 ProbeReport ProbeMacos(CommandRunner* runner, const std::string& smartctl);
 

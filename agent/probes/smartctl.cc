@@ -154,7 +154,6 @@ SmartctlReading ReadSmartctl(CommandRunner* runner, const std::string& smartctl,
   return r;
 }
 
-
 namespace {
 
 // Why `path` may not be run as smartctl by this agent; empty when it may.

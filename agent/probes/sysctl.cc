@@ -112,10 +112,10 @@ std::vector<std::string> AioCapFlags(const AioLimits& limits, const qdt::v1::Pro
       }
     }
     if (capped > 0) {
-      flags.push_back(absl::StrCat(
-          "queue capped by macOS AIO: ", first,
-          capped > 1 ? absl::StrCat(" (and ", capped - 1, " more streams)") : "", " (", kProcMax,
-          " ", limits.aioprocmax, ")"));
+      flags.push_back(
+          absl::StrCat("queue capped by macOS AIO: ", first,
+                       capped > 1 ? absl::StrCat(" (and ", capped - 1, " more streams)") : "", " (",
+                       kProcMax, " ", limits.aioprocmax, ")"));
     }
     const int together = fio::PeakReadsInFlight(ph, per_process);
     if (limits.aiomax > 0 && together > limits.aiomax) {
@@ -151,19 +151,20 @@ AioFit DescribeAioFit(const AioLimits& limits, const qdt::v1::Profile& profile,
       "limit)";
   if (!capped.empty()) {
     fit.ok = false;
-    fit.detail = absl::StrCat(capped.front().substr(capped.front().find(": ") + 2),
-                              capped.size() > 1 ? absl::StrCat(" (", capped.size(), " limits hit)")
-                                                : "");
+    fit.detail =
+        absl::StrCat(capped.front().substr(capped.front().find(": ") + 2),
+                     capped.size() > 1 ? absl::StrCat(" (", capped.size(), " limits hit)") : "");
     fit.fix = absl::StrCat(fix, ", or raise the limits until the next restart: sudo sysctl ",
                            kProcMax, "=256 ", kMax, "=1024");
     return fit;
   }
   if (reads > limits.aiothreads) {
     fit.ok = false;
-    fit.detail = absl::StrCat(phase, ": ", reads, " reads in flight through posixaio share ",
-                              limits.aiothreads, " kernel AIO threads (", kThreads, " ",
-                              limits.aiothreads, "): reads wait for a thread, and their latency "
-                              "includes that wait");
+    fit.detail =
+        absl::StrCat(phase, ": ", reads, " reads in flight through posixaio share ",
+                     limits.aiothreads, " kernel AIO threads (", kThreads, " ", limits.aiothreads,
+                     "): reads wait for a thread, and their latency "
+                     "includes that wait");
     fit.fix = fix;
     return fit;
   }

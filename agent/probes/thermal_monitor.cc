@@ -78,14 +78,12 @@ ThermalReading ThermalMonitor::ReadLinux() {
   }
   if (drive) {
     // The drive under test's own sensor, never another drive's.
-    const std::string name = absl::StartsWith(drive->device, "/dev/")
-                                 ? drive->device.substr(5)
-                                 : drive->device;
+    const std::string name =
+        absl::StartsWith(drive->device, "/dev/") ? drive->device.substr(5) : drive->device;
     if (auto t = ReadBlockDeviceHwmon(sysfs_root_, name)) {
       r.temperature_c = t->celsius;
       r.temperature_source = absl::StrCat(t->hwmon, " ", t->name,
-                                          t->label.empty() ? "" : " " + t->label, " (", name,
-                                          ")");
+                                          t->label.empty() ? "" : " " + t->label, " (", name, ")");
     } else {
       r.temperature_source = absl::StrCat("no temperature sensor for ", name);
     }

@@ -124,7 +124,7 @@ class ThermalMonitor {
   bool HasReading() const;
 
  private:
-  ThermalReading Read();  // runs the tools; no demand check
+  ThermalReading Read();       // runs the tools; no demand check
   ThermalReading ReadLinux();  // hwmon: the run drive's own sensor, else the first NVMe
   ThermalReading ReadMacos();  // pressure, and smartctl on the run drive or the internal one
   bool Demanded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

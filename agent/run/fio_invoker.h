@@ -83,7 +83,7 @@ class FioInvoker {
 };
 
 struct ProcessFioInvokerOptions {
-  std::string fio_path;     // absolute
+  std::string fio_path;  // absolute
   // Runs fio through this program, e.g. {"/usr/sbin/taskpolicy", "-d",
   // "important"} on macOS (its disk I/O policy); empty = fio directly.
   std::vector<std::string> wrapper;

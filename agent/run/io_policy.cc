@@ -10,9 +10,9 @@ FioIoPolicy ChooseFioIoPolicy(Platform platform) {
   if (platform != Platform::kMacOS) return p;
   auto taskpolicy = FindProgram("taskpolicy", {"/usr/sbin"});
   if (!taskpolicy.ok()) {
-    p.description = absl::StrCat(
-        "not set: ", taskpolicy.status().message(),
-        "; fio runs with the agent's own I/O policy, which macOS may throttle");
+    p.description =
+        absl::StrCat("not set: ", taskpolicy.status().message(),
+                     "; fio runs with the agent's own I/O policy, which macOS may throttle");
     return p;
   }
   p.wrapper = {*taskpolicy, "-d", "important"};

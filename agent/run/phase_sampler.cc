@@ -47,9 +47,8 @@ absl::StatusOr<std::vector<StreamResult>> StreamResults(const qdt::v1::Phase& ph
       if (!names[j].ok()) return names[j].status();
       stream = static_cast<size_t>(names[j]->stream);
       if (stream >= out.size()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("fio job ", report.jobs[j].name, ": the phase has ", out.size(),
-                         " streams"));
+        return absl::InvalidArgumentError(absl::StrCat("fio job ", report.jobs[j].name,
+                                                       ": the phase has ", out.size(), " streams"));
       }
     } else if (stream >= out.size()) {
       break;

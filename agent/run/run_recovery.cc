@@ -99,7 +99,7 @@ absl::Status RecoverRuns(RunStore* store) {
     // every layout's files (a macOS run's reader prerun files too).
     const std::vector<std::string> names =
         profile.ok() ? TestFileNames(*profile, fio::JobLayout::kThreadPerRead)
-                    : std::vector<std::string>{};
+                     : std::vector<std::string>{};
     if (!run->target_dir().empty()) RemoveTestFiles(run->target_dir(), id, names);
     if (auto st = EndRun(store, id, *std::move(run)); !st.ok()) return st;
   }

@@ -312,8 +312,9 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
   switch (column) {
     case kDrive:
       if (!r.model.isEmpty()) return {};
-      return r.online ? QString("the agent names no drive model for %1 (a VM disk, a network share "
-                                "or a disk image has none)")
+      return r.online ? QString(
+                            "the agent names no drive model for %1 (a VM disk, a network share "
+                            "or a disk image has none)")
                             .arg(r.target_dir.isEmpty() ? "the target" : r.target_dir)
                       : offline;
     case kFree:
@@ -328,14 +329,16 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
       }
       // The agent's reason when it gave one ("no sensor over USB: disk5").
       return r.temperature_source.isEmpty()
-                 ? QString("no drive temperature reported (VM disks and most USB drives have no "
-                           "sensor the agent can read)")
+                 ? QString(
+                       "no drive temperature reported (VM disks and most USB drives have no "
+                       "sensor the agent can read)")
                  : r.temperature_source;
     case kPressure:
       if (!r.online) return offline;
       return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN
-                 ? QString("no thermal pressure reported (only macOS has one; it is sampled while "
-                           "a run or the console watches)")
+                 ? QString(
+                       "no thermal pressure reported (only macOS has one; it is sampled while "
+                       "a run or the console watches)")
                  : QString();
     default:
       return {};

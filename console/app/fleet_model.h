@@ -44,7 +44,8 @@ struct FleetRow {
   double run_started_wall_s = 0, planned_s = 0, elapsed_s = 0;
   double live_mb_s = std::numeric_limits<double>::quiet_NaN();
   std::optional<double> temperature_c;
-  QString temperature_source;  // "smartctl /dev/disk4 (...)", or why none ("no sensor over USB: disk5")
+  QString
+      temperature_source;  // "smartctl /dev/disk4 (...)", or why none ("no sensor over USB: disk5")
   qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
   std::optional<qdt::v1::Verdict> verdict;
   QString last_error;  // the last command's refusal, e.g. "QLab is running"

@@ -181,9 +181,8 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   central_layout->addWidget(split, 1);
   setCentralWidget(central);
   connect(fleet_->model(), &FleetModel::summaryChanged, this, &MainWindow::onSummary);
-  connect(fleet_->model(), &FleetModel::commandFailed, this, [this](QString key, QString msg) {
-    note(QString("%1: %2").arg(key, msg), 15000);
-  });
+  connect(fleet_->model(), &FleetModel::commandFailed, this,
+          [this](QString key, QString msg) { note(QString("%1: %2").arg(key, msg), 15000); });
   onSummary(fleet_->model()->summary());
   discovery_ = new Discovery(this);
   // Discovery retries every few seconds: a problem is said once, and again
@@ -221,17 +220,16 @@ void MainWindow::startSelected() {
     return;
   }
   int n = fleet_->startRuns(keys, requestFromToolbar(), delay_->value());
-  note(
-      QString("start sent to %1 agents, together in %2 s").arg(n).arg(delay_->value(), 0, 'f', 0),
-      8000);
+  note(QString("start sent to %1 agents, together in %2 s").arg(n).arg(delay_->value(), 0, 'f', 0),
+       8000);
 }
 
 void MainWindow::startAll() {
   int n = fleet_->startRuns({}, requestFromToolbar(), delay_->value());
   note(QString("start sent to all %1 agents, together in %2 s")
-                               .arg(n)
-                               .arg(delay_->value(), 0, 'f', 0),
-                           8000);
+           .arg(n)
+           .arg(delay_->value(), 0, 'f', 0),
+       8000);
 }
 
 void MainWindow::abortSelected() { fleet_->stopRuns(selectedKeys()); }

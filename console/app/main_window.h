@@ -15,8 +15,8 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
-#include <QPlainTextEdit>
 #include <QMainWindow>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -88,7 +88,7 @@ class MainWindow : public QMainWindow {
   QPlainTextEdit* messages_;
   Discovery* discovery_;
   QString last_discovery_problem_;  // said once, not at every browse
-  int file_size_mib_ = 0;  // 0 = the agent's default
+  int file_size_mib_ = 0;           // 0 = the agent's default
   double longest_planned_s_ = 0;
 };
 

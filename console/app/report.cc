@@ -143,8 +143,9 @@ QString BuildHtml(const SampleStore& store, const QVector<ReportRun>& runs, cons
     if (!flags.isEmpty()) h += "<tr><td colspan=\"9\" class=\"flags\">" + flags + "</td></tr>";
   }
   h += "</table>";
-  h += QString("<p><b>Of %1 drives: %2 EXCELLENT, %3 ACCEPTABLE (below the %4 MB/s crossfade), "
-               "%5 FAIL (below %6 MB/s normal playback)")
+  h += QString(
+           "<p><b>Of %1 drives: %2 EXCELLENT, %3 ACCEPTABLE (below the %4 MB/s crossfade), "
+           "%5 FAIL (below %6 MB/s normal playback)")
            .arg(runs.size())
            .arg(counts[static_cast<int>(RatingKind::kExcellent)])
            .arg(counts[static_cast<int>(RatingKind::kAcceptable)])

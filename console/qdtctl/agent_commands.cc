@@ -486,7 +486,7 @@ int Session::Runs(const qdt::v1::ListRunsRequest& req) {
     const std::string mark = qdt::RehearsalMark(r.time_scale());
     absl::PrintF("%-24s %-12s %-14s %-16s %s\n", r.run_id(), qdt::RunStateName(r.state()),
                  r.profile_name(),
-                 !mark.empty()      ? mark
+                 !mark.empty()     ? mark
                  : r.has_verdict() ? qdt::client::RatingName(r.verdict().rating())
                                    : "-",
                  r.target_dir());
@@ -515,8 +515,7 @@ int Session::Get(const std::string& run_id, bool json) {
             << (qdt::RehearsalMark(r.time_scale()).empty()
                     ? ""
                     : "  " + qdt::RehearsalMark(r.time_scale()) + " (phases shortened)")
-            << "\ntarget    " << r.target_dir() << "\nevents    "
-            << rec.events_size() << "\n";
+            << "\ntarget    " << r.target_dir() << "\nevents    " << rec.events_size() << "\n";
   for (const auto& inv : rec.fio()) {
     std::cout << "\nfio "
               << (inv.phase_index() < 0 ? std::string("layout")

@@ -206,7 +206,9 @@ class ConsoleUnitTest : public QObject {
     verdict("d:1", ServedFromCacheVerdict());
     verdict("e:1", rated(qdt::v1::RATING_ACCEPTABLE, 1500));  // unpaced only: the figure says why
     model.flush();
-    auto cell = [&](int row) { return model.data(model.index(row, FleetModel::kVerdict)).toString(); };
+    auto cell = [&](int row) {
+      return model.data(model.index(row, FleetModel::kVerdict)).toString();
+    };
     auto colour = [&](int row) {
       return model.data(model.index(row, FleetModel::kVerdict), Qt::BackgroundRole)
           .value<QBrush>()
@@ -217,10 +219,10 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(cell(2), QString("FAIL — normal playback missed (normal 12/20 low)"));
     QCOMPARE(cell(3), QString("NO RATING — ") + kCacheReason);
     QCOMPARE(cell(4), QString("ACCEPTABLE — sustained 1500 < 2100 MB/s crossfade"));
-    QCOMPARE(colour(0), QColor(30, 140, 60));   // green
-    QCOMPARE(colour(1), QColor(240, 170, 0));   // amber, not the red of a FAIL
-    QCOMPARE(colour(2), QColor(200, 30, 30));   // red
-    QCOMPARE(colour(3), QColor(110, 110, 110)); // grey: neither
+    QCOMPARE(colour(0), QColor(30, 140, 60));    // green
+    QCOMPARE(colour(1), QColor(240, 170, 0));    // amber, not the red of a FAIL
+    QCOMPARE(colour(2), QColor(200, 30, 30));    // red
+    QCOMPARE(colour(3), QColor(110, 110, 110));  // grey: neither
     QCOMPARE(colour(4), colour(1));
     QCOMPARE(model.data(model.index(1, FleetModel::kVerdict), Qt::ForegroundRole)
                  .value<QBrush>()
@@ -264,14 +266,16 @@ class ConsoleUnitTest : public QObject {
              QColor(60, 80, 140));
     QCOMPARE(model.data(model.index(1, FleetModel::kVerdict)).toString(),
              QString("EXCELLENT — 1900 MB/s sustained"));  // scale 1: a real test
-    const QString tip = model.data(model.index(0, FleetModel::kVerdict), Qt::ToolTipRole).toString();
+    const QString tip =
+        model.data(model.index(0, FleetModel::kVerdict), Qt::ToolTipRole).toString();
     QVERIFY2(tip.contains("REHEARSAL ×0.1 (not a show rating): EXCELLENT: sustains 2650 MB/s"),
              qPrintable(tip));
     const RigSummary s = model.summary();
     QCOMPARE(s.excellent, 1);  // only the real one
     QCOMPARE(s.rehearsals, 1);
     QCOMPARE(s.slowest_mb_s, 1900.0);  // a rehearsal's figure is nobody's speed
-    QVERIFY2(s.Text().contains("1 EXCELLENT, 0 ACCEPTABLE, 0 FAIL, 1 REHEARSAL"), qPrintable(s.Text()));
+    QVERIFY2(s.Text().contains("1 EXCELLENT, 0 ACCEPTABLE, 0 FAIL, 1 REHEARSAL"),
+             qPrintable(s.Text()));
     // An older agent's verdict (no scale recorded) is a real test.
     qdt::v1::Verdict old = real;
     old.clear_time_scale();
@@ -288,7 +292,8 @@ class ConsoleUnitTest : public QObject {
     p->set_passed(true);
     p->set_target_mb_s(2100);
     p->set_mean_mb_s(2650);
-    store.storeEvents({SampleEvent("a:1", "reh", 1, 2650, 1e9), VerdictEvent("a:1", "reh", 2, rehearsal)});
+    store.storeEvents(
+        {SampleEvent("a:1", "reh", 1, 2650, 1e9), VerdictEvent("a:1", "reh", 2, rehearsal)});
     const QString html = BuildReportHtml(store, {{"a:1", "show-mac-1", "reh"}}, "Rig");
     QVERIFY2(html.contains("<td class=\"rehearsal\">REHEARSAL ×0.1</td><td>not a show rating "
                            "(EXCELLENT: 2650 MB/s sustained)</td>"),
@@ -318,18 +323,21 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(text(FleetModel::kTemperature), QString("n/a"));
     QCOMPARE(tip(FleetModel::kTemperature), QString("no sensor over USB: disk5"));
     QCOMPARE(text(FleetModel::kDrive), QString("n/a"));
-    QVERIFY2(tip(FleetModel::kDrive).contains("names no drive model"), qPrintable(tip(FleetModel::kDrive)));
+    QVERIFY2(tip(FleetModel::kDrive).contains("names no drive model"),
+             qPrintable(tip(FleetModel::kDrive)));
     QCOMPARE(text(FleetModel::kFree), QString("n/a"));
     QCOMPARE(text(FleetModel::kPressure), QString("n/a"));
     QVERIFY(tip(FleetModel::kPressure).contains("only macOS has one"));
-    for (int c = 0; c < FleetModel::kColumnCount; ++c) QVERIFY2(text(c) != "?", qPrintable(QString::number(c)));
+    for (int c = 0; c < FleetModel::kColumnCount; ++c)
+      QVERIFY2(text(c) != "?", qPrintable(QString::number(c)));
     // A reading names the drive it came from.
     t.temperature_c = 38;
     t.temperature_source = "smartctl /dev/disk4 (Samsung SSD 990 PRO 2TB)";
     model.onTelemetry(t);
     model.flush();
     QCOMPARE(text(FleetModel::kTemperature), QString("38.0 °C"));
-    QCOMPARE(tip(FleetModel::kTemperature), QString("from smartctl /dev/disk4 (Samsung SSD 990 PRO 2TB)"));
+    QCOMPARE(tip(FleetModel::kTemperature),
+             QString("from smartctl /dev/disk4 (Samsung SSD 990 PRO 2TB)"));
     // Samples during a run carry it too.
     model.onEvent(SampleEvent("a:1", "run-1", 1, 2000, 1e9));
     model.flush();
@@ -758,9 +766,10 @@ class ConsoleUnitTest : public QObject {
         html.contains("<td>11500</td><td>187</td><td>12.10</td><td>0.20</td><td>not rated</td>"));
     // The rig table says NO RATING, neither PASS nor FAIL, and counts each rating apart.
     QVERIFY(!html.contains(">PASS<") && !html.contains(">FAIL<"));
-    QVERIFY2(html.contains("Of 2 drives: 1 EXCELLENT, 0 ACCEPTABLE (below the 2100 MB/s crossfade), "
-                           "0 FAIL (below 656 MB/s normal playback), 1 NO RATING"),
-             qPrintable(html));
+    QVERIFY2(
+        html.contains("Of 2 drives: 1 EXCELLENT, 0 ACCEPTABLE (below the 2100 MB/s crossfade), "
+                      "0 FAIL (below 656 MB/s normal playback), 1 NO RATING"),
+        qPrintable(html));
     QVERIFY(html.contains("<td>2650</td><td>not counted</td>"));
 
     // The same document as PDF (left in the build folder to look at).

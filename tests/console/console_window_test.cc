@@ -6,13 +6,13 @@
 // Then a finished rig fed to the window without agents: the selected drive's
 // two lines, its verdict and flags above the chart (escaped), and a second
 // screenshot (build/console-screenshot-verdict.png).
-#include <QImage>
-#include <QTemporaryDir>
-#include <QtCharts/QLineSeries>
 #include <QAction>
 #include <QDir>
+#include <QImage>
 #include <QKeySequence>
 #include <QStatusBar>
+#include <QTemporaryDir>
+#include <QtCharts/QLineSeries>
 #include <QtTest>
 #include <cmath>
 #include <functional>
@@ -296,8 +296,8 @@ class ConsoleWindowTest : public QObject {
     fail.set_crossfade_target_mb_s(2100);
     fail.set_normal_target_mb_s(656);
     fail.set_summary("FAIL: normal playback missed its target (normal: 10/10 windows low)");
-    for (const auto& [name, target] : {std::pair<const char*, double>{"normal", 656},
-                                       {"crossfade", 2100}}) {
+    for (const auto& [name, target] :
+         {std::pair<const char*, double>{"normal", 656}, {"crossfade", 2100}}) {
       auto* p = fail.add_phases();
       p->set_name(name);
       p->set_ran(true);
@@ -433,7 +433,8 @@ class ConsoleWindowTest : public QObject {
     const QRect status_at(window.statusBar()->mapTo(&window, QPoint(0, 0)),
                           window.statusBar()->size());
     QVERIFY(!summary_at.intersects(status_at));
-    QCOMPARE(window.statusBar()->currentMessage(), QString("show-mac-2.local:50551: QLab is running"));
+    QCOMPARE(window.statusBar()->currentMessage(),
+             QString("show-mac-2.local:50551: QLab is running"));
     // Said once, kept in the log with the later message.
     const QString log = window.messages()->toPlainText();
     QCOMPARE(log.count(problem), 1);

@@ -340,23 +340,26 @@ class DoctorTest : public ::testing::Test {
     // (failure_test.cc MakeFakeMacTools): the data volume on disk0.
     Tool("system_profiler",
          "cat '" + fx + "/system_profiler/applesilicon_ap0256z_SPStorage_SPNVMe_SPSerialATA.json'");
-    Tool("diskutil",
-         "case \"$1 $2\" in\n"
-         "  'list -plist') cat '" + fx +
-             "/diskutil/diskutil_list_plist_physical_macos_vm_applesilicon_isc_apfs_recovery.plist' "
-             ";;\n"
-             "  'info -plist') if [ \"$3\" = /System/Volumes/Data ]; then cat '" + fx +
-             "/diskutil/diskutil_info_plist_root_apfs_pci_ssd_intel_mac.plist'; else exit 1; fi "
-             ";;\n"
-             "  *) exit 1 ;;\n"
-             "esac");
+    Tool(
+        "diskutil",
+        "case \"$1 $2\" in\n"
+        "  'list -plist') cat '" +
+            fx +
+            "/diskutil/diskutil_list_plist_physical_macos_vm_applesilicon_isc_apfs_recovery.plist' "
+            ";;\n"
+            "  'info -plist') if [ \"$3\" = /System/Volumes/Data ]; then cat '" +
+            fx +
+            "/diskutil/diskutil_info_plist_root_apfs_pci_ssd_intel_mac.plist'; else exit 1; fi "
+            ";;\n"
+            "  *) exit 1 ;;\n"
+            "esac");
     // smartctl by its absolute path (--smartctl): the Apple SSD's text report.
-    Tool("smartctl", "[ \"$1\" = -j ] && { echo 'UNRECOGNIZED OPTION: j'; exit 1; }\ncat '" + fx +
-                         "/smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt'; exit 4");
+    Tool("smartctl",
+         "[ \"$1\" = -j ] && { echo 'UNRECOGNIZED OPTION: j'; exit 1; }\ncat '" + fx +
+             "/smartctl/smartctl-7.4_macos14_darwin23_arm64_apple_ssd_ap0256z_a.txt'; exit 4");
     Tmutil("tmutil_status_idle.txt");
     // sysctl(8) form with XNU's arm64 defaults (constructed: SOURCES.md).
-    Tool("sysctl",
-         "cat '" + fx + "/sysctl/sysctl_kern_aio_limits_arm64_defaults_constructed.txt'");
+    Tool("sysctl", "cat '" + fx + "/sysctl/sysctl_kern_aio_limits_arm64_defaults_constructed.txt'");
     Tool("systemsetup", "[ \"$1\" = -getusingnetworktime ] || exit 1\ncat '" + fx +
                             "/systemsetup/systemsetup_getusingnetworktime_on.txt'");
     tcc_ = bin_.path() + "/TCC.db";
@@ -366,8 +369,8 @@ class DoctorTest : public ::testing::Test {
     ASSERT_TRUE(WriteFile(bin_.path() + "/" + name, "#!/bin/sh\n" + body + "\n", 0755).ok());
   }
   void Tmutil(const std::string& capture) {
-    Tool("tmutil", absl::StrCat("[ \"$1\" = status ] || exit 1\ncat '", QDT_FIXTURE_DIR,
-                                "/tmutil/", capture, "'"));
+    Tool("tmutil", absl::StrCat("[ \"$1\" = status ] || exit 1\ncat '", QDT_FIXTURE_DIR, "/tmutil/",
+                                capture, "'"));
   }
   void Mdutil(const std::string& capture) {
     Tool("mdutil", absl::StrCat("cat '", QDT_FIXTURE_DIR, "/mdutil/", capture, "'"));
@@ -395,7 +398,8 @@ TEST_F(DoctorTest, AReadyMacExitsZero) {
   EXPECT_THAT(out, HasSubstr("ok    kept awake        runs hold the machine awake (caffeinate"));
   EXPECT_THAT(out, HasSubstr("ok    spotlight         Indexing and searching disabled."));
   EXPECT_THAT(out, HasSubstr("ok    QLab              not running"));
-  EXPECT_THAT(out, HasSubstr("ok    I/O policy        fio runs IMPORTANT (taskpolicy -d important)"));
+  EXPECT_THAT(out,
+              HasSubstr("ok    I/O policy        fio runs IMPORTANT (taskpolicy -d important)"));
   EXPECT_THAT(out, HasSubstr("ok    temp disk0        32 °C (APPLE SSD AP0256Z), the drive of "
                              "/Users/Shared"));
   EXPECT_THAT(out, HasSubstr("ok    time machine      no backup running"));
@@ -421,11 +425,10 @@ TEST_F(DoctorTest, ABackupRunningAndTheClockOffAreWarningsWithTheirFixes) {
 
 TEST_F(DoctorTest, NoSmartctlIsAWarningThatSaysWhereItComesFrom) {
   int rc = -1;
-  const std::string out = RunCommand(
-      absl::StrCat("PATH=", bin_.path(), ":$PATH ", AgentBinary(),
-                   " doctor --platform macos --fio ", FakeFio(bin_.path(), "3.42"), " --tcc-db ",
-                   tcc_),
-      &rc);
+  const std::string out = RunCommand(absl::StrCat("PATH=", bin_.path(), ":$PATH ", AgentBinary(),
+                                                  " doctor --platform macos --fio ",
+                                                  FakeFio(bin_.path(), "3.42"), " --tcc-db ", tcc_),
+                                     &rc);
   EXPECT_EQ(rc, 1) << out;
   // Never the smartctl on PATH (the fake one here): only the one next to the agent.
   EXPECT_THAT(out, HasSubstr("warn  temperature       no drive temperature: no usable smartctl"));

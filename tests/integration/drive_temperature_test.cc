@@ -41,8 +41,8 @@ class DriveTemperatureTest : public ::testing::Test {
     ASSERT_TRUE(plist.ok()) << plist.status();
     ASSERT_TRUE(absl::StrContains(*plist, "<string>USB</string>"));
     ASSERT_TRUE(WriteFile(bin_.path() + "/target.plist",
-                          absl::StrReplaceAll(*plist, {{"<string>USB</string>",
-                                                        "<string>" + bus + "</string>"}}))
+                          absl::StrReplaceAll(
+                              *plist, {{"<string>USB</string>", "<string>" + bus + "</string>"}}))
                     .ok());
     Tool("diskutil", absl::StrCat("case \"$1 $2\" in\n"
                                   "  'list -plist') cat '",
@@ -77,12 +77,13 @@ class DriveTemperatureTest : public ::testing::Test {
                                       "with_thermal.txt'"));
     Tool("pgrep", "exit 1");  // QLab is not running
     Tool("caffeinate", "sleep 600 & wait");
-    Tool("system_profiler", absl::StrCat("echo x >> '", bin_.path(), "/system_profiler.log'\nexit 1"));
+    Tool("system_profiler",
+         absl::StrCat("echo x >> '", bin_.path(), "/system_profiler.log'\nexit 1"));
     // taskpolicy(8): `-d <policy> <program> [args]` runs the program with
     // that disk I/O policy; the fake checks the words, logs, and runs it.
-    Tool("taskpolicy", absl::StrCat("echo \"$*\" >> '", bin_.path(), "/taskpolicy.log'\n",
-                                    "[ \"$1 $2\" = '-d important' ] || exit 64\n",
-                                    "shift 2\nexec \"$@\""));
+    Tool("taskpolicy",
+         absl::StrCat("echo \"$*\" >> '", bin_.path(), "/taskpolicy.log'\n",
+                      "[ \"$1 $2\" = '-d important' ] || exit 64\n", "shift 2\nexec \"$@\""));
     agent_.Start({"--platform", "macos", "--allow-fio-without-cache-drop", "--smartctl",
                   bin_.path() + "/smartctl"},
                  bin_.path());
@@ -249,10 +250,9 @@ TEST_F(DriveTemperatureTest, GetInfoReadinessListsTheChecksAndKeepsTheAnswer) {
   EXPECT_EQ(ReadFile(bin_.path() + "/system_profiler.log").value_or(""), calls)
       << "the checks ran again within 30 s";
   int rc = -1;
-  const std::string out =
-      RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent_.address(), " --token-file ",
-                              token_file_, " info"),
-                 &rc);
+  const std::string out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent_.address(),
+                                                  " --token-file ", token_file_, " info"),
+                                     &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_THAT(out, HasSubstr("I/O policy   IMPORTANT (taskpolicy -d important)"));
   EXPECT_THAT(out, HasSubstr("ready        yes, with "));

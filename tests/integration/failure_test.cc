@@ -162,7 +162,8 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   EXPECT_THAT(out, HasSubstr("crossfade target"));
   // A rehearsal says so before its numbers and beside its rating (issue 14).
   EXPECT_THAT(out, HasSubstr("*** REHEARSAL ×0.2: phases shortened, so this is not a show rating"));
-  EXPECT_THAT(out, ::testing::ContainsRegex("rating: [A-Z ]+ \\(REHEARSAL ×0.2, not a show rating\\)"));
+  EXPECT_THAT(out,
+              ::testing::ContainsRegex("rating: [A-Z ]+ \\(REHEARSAL ×0.2, not a show rating\\)"));
   // The exit code follows the verdict.
   if (rc == 0) {
     EXPECT_THAT(out, HasSubstr("rating: EXCELLENT"));
@@ -387,10 +388,9 @@ void MakeFakeMacTools(
 
 // `qdt-agent probe --platform=macos` with the fake tools in `bin` first on PATH.
 std::string MacProbe(const std::string& bin, int* rc) {
-  return RunCommand(
-      "PATH=" + bin + ":$PATH " + AgentBinary() + " probe --platform=macos --smartctl " + bin +
-          "/smartctl 2>/dev/null",
-      rc);
+  return RunCommand("PATH=" + bin + ":$PATH " + AgentBinary() +
+                        " probe --platform=macos --smartctl " + bin + "/smartctl 2>/dev/null",
+                    rc);
 }
 
 // The macOS backend, selected on Linux, with fake tools first on PATH.

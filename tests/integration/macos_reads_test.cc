@@ -40,8 +40,8 @@ using ::testing::Not;
 
 constexpr char kSysctlFixture[] = "sysctl/sysctl_kern_aio_limits_arm64_defaults_constructed.txt";
 
-qdt::v1::Stream* AddStream(qdt::v1::Phase* ph, const std::string& name, uint64_t rate,
-                           uint32_t bs, uint32_t depth) {
+qdt::v1::Stream* AddStream(qdt::v1::Phase* ph, const std::string& name, uint64_t rate, uint32_t bs,
+                           uint32_t depth) {
   qdt::v1::Stream* s = ph->add_streams();
   s->set_name(name);
   s->set_rate_bytes_per_s(rate);

@@ -205,7 +205,7 @@ TEST(ThermalInSamplesTest, EverySampleAndTelemetryCarryTheDriveTemperature) {
       agent::ChooseDeviceCounter(target.path(), agent::Platform::kLinux, nullptr);
   ASSERT_FALSE(drive.whole_disk.empty()) << drive.note;
   for (const std::string& d : std::vector<std::string>{"/devices", "/devices/disk", "/class/block",
-                                                        "/class/block/" + drive.whole_disk}) {
+                                                       "/class/block/" + drive.whole_disk}) {
     ::mkdir((sysfs.path() + d).c_str(), 0755);
   }
   const std::string device = sysfs.path() + "/devices/disk";

@@ -248,7 +248,8 @@ TEST(PhaseSamplerTest, OutputCutOffAfterTheLastReportIsAWarningNotAFailure) {
 // fio 3.33 output: stream-00 is read by two reader jobs (stream-00,
 // stream-00.r1), stream-01 by one. p50 2211840 / 1908736 ns and p99
 // 27918336 / 29491200 ns for stream-00's readers, 40894464 bytes each.
-constexpr char kReaders[] = "fio/local_fio-3.33_psync_readers_stream-00_r1_final_report_linux_vm.json";
+constexpr char kReaders[] =
+    "fio/local_fio-3.33_psync_readers_stream-00_r1_final_report_linux_vm.json";
 
 qdt::v1::Phase TwoUnpacedStreams() {
   qdt::v1::Phase p;

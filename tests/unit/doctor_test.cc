@@ -29,7 +29,8 @@ TEST(DoctorParseTest, TmutilStatusDamagedIsAnError) {
   auto cut = ParseTmutilRunning(copying.substr(0, copying.find("    Running")));
   ASSERT_FALSE(cut.ok());
   EXPECT_THAT(cut.status().message(), HasSubstr("no top-level \"Running = \" line"));
-  auto nested_only = ParseTmutilRunning("Backup session status:\n{\n Progress = {\n Running = 1;\n };\n}\n");
+  auto nested_only =
+      ParseTmutilRunning("Backup session status:\n{\n Progress = {\n Running = 1;\n };\n}\n");
   EXPECT_FALSE(nested_only.ok());
   auto odd = ParseTmutilRunning("Backup session status:\n{\n    Running = yes;\n}\n");
   ASSERT_FALSE(odd.ok());
@@ -38,7 +39,9 @@ TEST(DoctorParseTest, TmutilStatusDamagedIsAnError) {
 }
 
 TEST(DoctorParseTest, NetworkTimeOnOffAndJunk) {
-  EXPECT_EQ(ParseNetworkTime(Fixture("systemsetup/systemsetup_getusingnetworktime_on.txt")).value_or(false), true);
+  EXPECT_EQ(ParseNetworkTime(Fixture("systemsetup/systemsetup_getusingnetworktime_on.txt"))
+                .value_or(false),
+            true);
   auto off = ParseNetworkTime(Fixture("systemsetup/systemsetup_getusingnetworktime_off.txt"));
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(*off);

@@ -335,7 +335,8 @@ TEST(FioJobBuilderMacosTest, PosixaioAskedForRunsAProcessPerStreamCappedAndFlagg
     ASSERT_EQ(per.size(), f.jobs.size());
     for (size_t j = 0; j < per.size(); ++j) {
       EXPECT_LE(per[j], 16u) << f.jobs[j].name;
-      EXPECT_EQ(per[j], std::min<uint64_t>(16, cue.phases(i).streams(static_cast<int>(j)).iodepth()));
+      EXPECT_EQ(per[j],
+                std::min<uint64_t>(16, cue.phases(i).streams(static_cast<int>(j)).iodepth()));
       EXPECT_EQ(f.jobs[j].name, fio::StreamJobName(static_cast<int>(j)));
     }
     ExpectFioAccepts(text);

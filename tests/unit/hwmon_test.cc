@@ -7,7 +7,6 @@
 
 #include "agent/probes/thermal_monitor.h"
 #include "common/file_util.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -47,9 +46,9 @@ void AddDeviceLinks(const std::string& root) {
   ASSERT_EQ(::symlink(ctrl.c_str(), (root + "/class/hwmon/hwmon3/device").c_str()), 0);
   ASSERT_EQ(::symlink(ctrl.c_str(), (ctrl + "/nvme0n1/device").c_str()), 0);
   ASSERT_EQ(::symlink((ctrl + "/nvme0n1").c_str(), (root + "/class/block/nvme0n1").c_str()), 0);
-  ASSERT_EQ(::symlink((ctrl + "/nvme0n1/nvme0n1p2").c_str(),
-                      (root + "/class/block/nvme0n1p2").c_str()),
-            0);
+  ASSERT_EQ(
+      ::symlink((ctrl + "/nvme0n1/nvme0n1p2").c_str(), (root + "/class/block/nvme0n1p2").c_str()),
+      0);
   ASSERT_EQ(::symlink((root + "/devices/virtual/block/loop0").c_str(),
                       (root + "/class/block/loop0").c_str()),
             0);

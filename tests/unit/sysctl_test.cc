@@ -97,8 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "sysctl: kern.aiothreads: missing from the output"},
         DamagedCase{"duplicate name", Fixture(kFixture) + "kern.aioprocmax: 32\n",
                     "sysctl: kern.aioprocmax: given twice (16, then 32)"},
-        DamagedCase{"the old \"name = value\" form",
-                    Damaged("kern.aiomax: 90", "kern.aiomax = 90"),
+        DamagedCase{"the old \"name = value\" form", Damaged("kern.aiomax: 90", "kern.aiomax = 90"),
                     "sysctl: line \"kern.aiomax = 90\" is not \"name: value\""},
         DamagedCase{"a control byte", Damaged("kern.aiomax: 90", "kern.aiomax: 9\x01"),
                     "sysctl: kern.aiomax: \"9\\x01\" is not a whole number"},
@@ -125,7 +124,8 @@ TEST(SysctlTest, ReadAioLimitsSaysWhySysctlGaveNoAnswer) {
   EXPECT_EQ(missing.status().message(), "sysctl: sysctl");
   // Linux's sysctl knows no kern.aioprocmax.
   runner.replies[kCommand] = {
-      255, 0, false, "", "sysctl: cannot stat /proc/sys/kern/aioprocmax: No such file or directory\n"};
+      255, 0, false, "",
+      "sysctl: cannot stat /proc/sys/kern/aioprocmax: No such file or directory\n"};
   auto linux_tool = ReadAioLimits(&runner);
   ASSERT_FALSE(linux_tool.ok());
   EXPECT_EQ(linux_tool.status().message(),

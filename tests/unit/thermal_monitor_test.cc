@@ -124,7 +124,8 @@ TEST(ThermalMonitorTest, ARunReadsTheTemperatureOfTheDriveUnderTest) {
   FakeRunner runner = MacRunner(/*qlab_running=*/false);
   CommandResult external;
   external.exit_code = 4;  // smartctl 7: some logs unanswered, a report all the same
-  external.out = Fixture("smartctl/smartctl-7.3_linux_nvme_samsung970evoplus_json_redacted_resorted.json");
+  external.out =
+      Fixture("smartctl/smartctl-7.3_linux_nvme_samsung970evoplus_json_redacted_resorted.json");
   runner.replies[std::string(kSmartctl) + " -j -a /dev/disk11"] = external;
   ThermalMonitor monitor(&runner, Platform::kMacOS, "/nonexistent");
   monitor.SetSmartctl(kSmartctl, "");
@@ -167,7 +168,8 @@ TEST(ThermalMonitorTest, AUsbDriveWithoutSmartSaysNoSensorOverUsb) {
   monitor.SetRunDrive({"/dev/disk11", "SATA"});
   for (int i = 0; i < 10; ++i) r = monitor.SampleOnce();
   EXPECT_FALSE(r.temperature_c.has_value());
-  EXPECT_THAT(r.temperature_source, ::testing::StartsWith("no temperature from smartctl /dev/disk11: "));
+  EXPECT_THAT(r.temperature_source,
+              ::testing::StartsWith("no temperature from smartctl /dev/disk11: "));
 }
 
 // No smartctl (none bundled, none given): nothing is spawned for it and the
