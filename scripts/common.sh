@@ -17,6 +17,10 @@ QDT_APT_PACKAGES=(
   avahi-daemon avahi-utils dbus iproute2 openssl
   systemd dpkg-dev
   clang clang-tidy
+  # Reports: pdftotext/pdftoppm read the PDF, headless Chromium renders the HTML.
+  poppler-utils chromium fonts-dejavu-core
+  # DNS-SD through dns_sd.h (Avahi's compatibility library; native on macOS).
+  libavahi-compat-libdnssd-dev
 )
 QDT_BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil googletest nlohmann-json fio python shellcheck qt)
 
