@@ -121,13 +121,43 @@ bool SampleStore::open(const QString& path, QString* error) {
       return false;
     }
   }
-  // Stores created before the drive's own rate was kept.
+  // Stores created before the drive's own rate, the Macs' names and their
+  // target folders were kept.
   QString why;
-  if (!EnsureColumn(db, "samples", "device_mb_s", "REAL", &why)) {
+  if (!EnsureColumn(db, "samples", "device_mb_s", "REAL", &why) ||
+      !EnsureColumn(db, "agents", "name", "TEXT", &why) ||
+      !EnsureColumn(db, "agents", "target", "TEXT", &why)) {
     *error = QString("console store \"%1\": %2").arg(path, why);
     return false;
   }
   return true;
+}
+
+bool SampleStore::setAgentField(const QString& address, const char* column, const QString& value) {
+  QSqlQuery q(QSqlDatabase::database(connection_));
+  q.prepare(QString("UPDATE agents SET %1 = ? WHERE address = ?").arg(column));
+  q.addBindValue(value.isEmpty() ? QVariant() : QVariant(value));
+  q.addBindValue(address);
+  return q.exec() && q.numRowsAffected() == 1;
+}
+
+QString SampleStore::agentField(const QString& address, const char* column) const {
+  QSqlQuery q(QSqlDatabase::database(connection_));
+  q.prepare(QString("SELECT %1 FROM agents WHERE address = ?").arg(column));
+  q.addBindValue(address);
+  if (!q.exec() || !q.next()) return {};
+  return q.value(0).toString();
+}
+
+bool SampleStore::setAgentName(const QString& address, const QString& name) {
+  return setAgentField(address, "name", name);
+}
+QString SampleStore::agentName(const QString& address) const { return agentField(address, "name"); }
+bool SampleStore::setAgentTarget(const QString& address, const QString& target) {
+  return setAgentField(address, "target", target);
+}
+QString SampleStore::agentTarget(const QString& address) const {
+  return agentField(address, "target");
 }
 
 bool SampleStore::addAgent(const QString& address, const QString& token) {

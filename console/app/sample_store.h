@@ -59,6 +59,13 @@ class SampleStore {
   bool addAgent(const QString& address, const QString& token);
   bool removeAgent(const QString& address);
   QVector<std::pair<QString, QString>> agents() const;  // (address, token), in the order added
+  // The Mac's name as the designer gave it ("Stage L main") and the folder it
+  // tests, kept per agent address; "" when none. Setting "" clears it; false
+  // when the agent is not in the store.
+  bool setAgentName(const QString& address, const QString& name);
+  QString agentName(const QString& address) const;
+  bool setAgentTarget(const QString& address, const QString& target);
+  QString agentTarget(const QString& address) const;
 
   // Console settings kept between starts (the rig's CA). An empty value
   // removes the key; a missing key reads as "".
@@ -86,6 +93,9 @@ class SampleStore {
                   QString* error) const;
 
  private:
+  bool setAgentField(const QString& address, const char* column, const QString& value);
+  QString agentField(const QString& address, const char* column) const;
+
   QString connection_;
 };
 

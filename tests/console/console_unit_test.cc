@@ -474,6 +474,31 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(again.samples("a:1", "run-1").back().temperature_c.value_or(0), 40.0);
   }
 
+  // A Mac's name and target folder survive a restart; clearing one clears
+  // only it; an agent that is not in the store takes none.
+  void storeKeepsNamesAndTargetsAcrossARestart() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("console.sqlite");
+    QString error;
+    {
+      SampleStore store;
+      QVERIFY2(store.open(path, &error), qPrintable(error));
+      QVERIFY(store.addAgent("10.0.1.12:50551", "tok"));
+      QVERIFY(store.setAgentName("10.0.1.12:50551", "Stage L main"));
+      QVERIFY(store.setAgentTarget("10.0.1.12:50551", "/Volumes/Media"));
+      QVERIFY(!store.setAgentName("10.0.1.99:50551", "nobody"));
+      QVERIFY(store.addAgent("10.0.1.12:50551", "tok-2"));  // a new token keeps the name
+    }
+    SampleStore again;
+    QVERIFY2(again.open(path, &error), qPrintable(error));
+    QCOMPARE(again.agentName("10.0.1.12:50551"), QString("Stage L main"));
+    QCOMPARE(again.agentTarget("10.0.1.12:50551"), QString("/Volumes/Media"));
+    QVERIFY(again.setAgentName("10.0.1.12:50551", ""));
+    QCOMPARE(again.agentName("10.0.1.12:50551"), QString());
+    QCOMPARE(again.agentTarget("10.0.1.12:50551"), QString("/Volumes/Media"));
+    QCOMPARE(again.agentName("10.0.1.99:50551"), QString());
+  }
+
   // The drive's own rate is kept per sample beside fio's; a sample without a
   // counter keeps NULL (never 0), in the store and in both exports.
   void storeKeepsTheDriveRateAndItsAbsence() {
