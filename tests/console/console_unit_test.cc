@@ -804,22 +804,124 @@ class ConsoleUnitTest : public QObject {
     QVERIFY(QFile(pdf).size() > 10000);
   }
 
-  void avahiBrowseOutputGivesNameAndAddress() {
-    QFile f(QString(QDT_FIXTURE_DIR) + "/avahi/local_avahi-browse_rpt_qdt_tcp_lo_netns.txt");
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    auto found = ParseAvahiBrowse(QString::fromUtf8(f.readAll()));
-    QCOMPARE(found.size(), 1);  // the "+" (not yet resolved) line is not an agent
-    QCOMPARE(found[0].name, QString("qdt-agent test"));  // \032 is a space
-    QCOMPARE(found[0].address, QString("127.0.0.1:50551"));
-    QCOMPARE(found[0].host, QString("vm.local"));
-    QCOMPARE(found[0].interface, QString("lo"));
-    auto v6 = ParseAvahiBrowse(
-        "=;lo;IPv6;x;_qdt._tcp;local;h.local;::1;50551;\n"
-        "=;lo;IPv4;other;_http._tcp;local;h.local;127.0.0.1;80;\n"
-        "=;lo;IPv4;broken;_qdt._tcp;local;h.local;127.0.0.1;notaport;\n");
-    QCOMPARE(v6.size(), 1);
-    QCOMPARE(v6[0].address, QString("[::1]:50551"));
-    QVERIFY(ParseAvahiBrowse("").isEmpty());
+  // Names from DNS-SD are external input: length, UTF-8 and control
+  // characters are checked, and the error names the field and the value.
+  void dnsSdNamesAreCheckedAndNamed() {
+    QString out, error;
+    QVERIFY(CheckDnsSdText("service name", "qdt-agent on show-mac-1", 63, &out, &error));
+    QCOMPARE(out, QString("qdt-agent on show-mac-1"));
+    QVERIFY(CheckDnsSdText("service name", "B\xc3\xbchne links", 63, &out, &error));
+    QCOMPARE(out, QString::fromUtf8("Bühne links"));
+    const std::string sixty_four(64, 'x');
+    QVERIFY(CheckDnsSdText("service name", sixty_four.c_str(), 64, &out, &error));
+    QVERIFY(!CheckDnsSdText("service name", sixty_four.c_str(), 63, &out, &error));
+    QCOMPARE(error, QString("service name \"%1\" is longer than 63 bytes")
+                        .arg(QString::fromStdString(sixty_four)));
+    // Longer values are shown shortened.
+    const std::string long_host(2000, 'h');
+    QVERIFY(!CheckDnsSdText("host name", long_host.c_str(), 1004, &out, &error));
+    QCOMPARE(error,
+             QString("host name \"%1…\" is longer than 1004 bytes").arg(QString(80, QChar('h'))));
+    QVERIFY(!CheckDnsSdText("service name", "stage\xff\xfeleft", 63, &out, &error));
+    QCOMPARE(error, QString("service name \"stage\\xff\\xfeleft\" is not UTF-8"));
+    // A truncated sequence at the end is not UTF-8 either.
+    QVERIFY(!CheckDnsSdText("service name", "B\xc3", 63, &out, &error));
+    QCOMPARE(error, QString("service name \"B\\xc3\" is not UTF-8"));
+    QVERIFY(!CheckDnsSdText("host name", "mac\t1.local.", 1004, &out, &error));
+    QCOMPARE(error, QString("host name \"mac\\x091.local.\" contains a control character"));
+    QVERIFY(!CheckDnsSdText("host name", "", 1004, &out, &error));
+    QCOMPARE(error, QString("host name is empty"));
+    QVERIFY(!CheckDnsSdText("host name", nullptr, 1004, &out, &error));
+  }
+
+  // A and AAAA rdata become the agent's "IP:port"; anything else is refused
+  // with the reason.
+  void dnsRecordsGiveAgentAddresses() {
+    QString address, error;
+    const unsigned char v4[] = {10, 0, 1, 12};
+    QVERIFY2(AddressFromRecord(1, v4, sizeof(v4), 50551, &address, &error), qPrintable(error));
+    QCOMPARE(address, QString("10.0.1.12:50551"));
+    unsigned char v6[16] = {};
+    v6[15] = 1;  // ::1
+    QVERIFY2(AddressFromRecord(28, v6, sizeof(v6), 50551, &address, &error), qPrintable(error));
+    QCOMPARE(address, QString("[::1]:50551"));
+    QVERIFY(!AddressFromRecord(1, v4, 3, 50551, &address, &error));
+    QCOMPARE(error, QString("A record of 3 bytes is not an IPv4 address (4 bytes)"));
+    QVERIFY(!AddressFromRecord(28, v4, sizeof(v4), 50551, &address, &error));
+    QCOMPARE(error, QString("AAAA record of 4 bytes is not an IPv6 address (16 bytes)"));
+    unsigned char link_local[16] = {0xfe, 0x80};
+    link_local[15] = 7;
+    QVERIFY(!AddressFromRecord(28, link_local, sizeof(link_local), 50551, &address, &error));
+    QCOMPARE(error, QString("IPv6 address fe80::7 is link-local: it needs an interface scope"));
+    QVERIFY(!AddressFromRecord(1, v4, sizeof(v4), 0, &address, &error));
+    QCOMPARE(error, QString("port 0 is not an agent's port"));
+    QVERIFY(!AddressFromRecord(16, v4, sizeof(v4), 50551, &address, &error));
+    QCOMPARE(error, QString("DNS record type 16 is not A (1) or AAAA (28)"));
+  }
+
+  // Live discovery through dns_sd.h: two real agents announced by Avahi are
+  // both listed with their ports; one that stops is dropped while the other
+  // stays; a daemon that stops is said once and empties the list. Needs the
+  // network namespace and avahi-daemon of tests/discovery/discovery_test.sh,
+  // which runs this function there (QDT_DISCOVERY_AGENT: the qdt-agent).
+  void discoveryFollowsAgentsComingAndGoing() {
+    const QString agent_bin = qEnvironmentVariable("QDT_DISCOVERY_AGENT");
+    if (agent_bin.isEmpty()) QSKIP("run by tests/discovery/discovery_test.sh in its namespace");
+    QTemporaryDir dir;
+    struct Agent {
+      QString name;
+      QProcess process;
+      QString port;
+    } agents[2];
+    agents[0].name = "QDT stage left";
+    agents[1].name = QString::fromUtf8("QDT Bühne rechts");
+    for (int i = 0; i < 2; ++i) {
+      const QString state = dir.filePath(QString("state%1").arg(i));
+      QVERIFY(QDir().mkpath(state));
+      agents[i].process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+      agents[i].process.start(
+          agent_bin, {"--listen", "127.0.0.1:0", "--port-file", state + "/port", "--state-dir",
+                      state, "--advertise-name", agents[i].name});
+      QVERIFY(agents[i].process.waitForStarted());
+      QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(state + "/port").size() > 0, 20000);
+      QFile port(state + "/port");
+      QVERIFY(port.open(QIODevice::ReadOnly));
+      agents[i].port = QString::fromUtf8(port.readAll()).trimmed();
+    }
+    auto listed = [](const QVector<DiscoveredAgent>& found, const Agent& a) {
+      for (const auto& d : found) {
+        if (d.name == a.name && d.address == "127.0.0.1:" + a.port) return true;
+      }
+      return false;
+    };
+    Discovery discovery(nullptr, 1000);
+    QSignalSpy problems(&discovery, &Discovery::unavailable);
+    discovery.start();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        listed(discovery.agents(), agents[0]) && listed(discovery.agents(), agents[1]), 30000);
+    for (const auto& d : discovery.agents()) {
+      QVERIFY2(!d.host.isEmpty() && !d.host.endsWith('.'), qPrintable(d.host));
+      QCOMPARE(d.interface, QString("lo"));
+    }
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.value(0).value(0).toString()));
+    // The first agent stops: its announcement is withdrawn (Add unset).
+    QSignalSpy changes(&discovery, &Discovery::agentsChanged);
+    agents[0].process.terminate();
+    QVERIFY(agents[0].process.waitForFinished(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(!listed(discovery.agents(), agents[0]), 30000);
+    QVERIFY(listed(discovery.agents(), agents[1]));
+    QVERIFY(!changes.isEmpty());
+    QVERIFY(listed(changes.last().value(0).value<QVector<DiscoveredAgent>>(), agents[1]));
+    // The daemon stops: the list empties and the reason is said once, even
+    // though the browse is retried every second.
+    QVERIFY(QProcess::execute("avahi-daemon", {"-k"}) == 0);
+    QTRY_VERIFY_WITH_TIMEOUT(discovery.agents().isEmpty(), 30000);
+    QTest::qWait(3000);
+    QCOMPARE(problems.size(), 1);
+    QVERIFY2(problems[0][0].toString().startsWith("Avahi daemon not running: "),
+             qPrintable(problems[0][0].toString()));
+    agents[1].process.terminate();
+    QVERIFY(agents[1].process.waitForFinished(10000));
   }
 
   void badAgentAddressesNameTheValue() {
