@@ -1,6 +1,11 @@
 #include "console/app/fleet.h"
 
 #include <QDateTime>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/timestamp.h"
 
 namespace qdt::console {
 
@@ -31,6 +36,10 @@ Fleet::Fleet(SampleStore* store, FleetModel* model, QObject* parent)
     : QObject(parent), store_(store), model_(model) {
   RegisterFleetTypes();
   connect(model_, &FleetModel::eventsFlushed, this, &Fleet::onFlushed);
+  connect(model_, &FleetModel::nameEdited, this, [this](QString key, QString name) {
+    QString error;
+    if (!setName(key, name, &error)) emit model_->commandFailed(key, error);
+  });
 }
 
 Fleet::~Fleet() {
@@ -53,15 +62,19 @@ bool Fleet::addAgent(const QString& address, const QString& token, QString* erro
   if (remember) store_->addAgent(address, token.trimmed());
   auto* link = new AgentLink(address, token.trimmed().toStdString(), tls_);
   model_->addAgent(address);
+  connectLink(link);
+  links_.insert(address, link);
+  order_.push_back(address);
+  link->start();
+  return true;
+}
+
+void Fleet::connectLink(AgentLink* link) {
   // Queued: the link emits from its own threads; the model lives here.
   connect(link, &AgentLink::snapshot, model_, &FleetModel::onSnapshot, Qt::QueuedConnection);
   connect(link, &AgentLink::runEvent, model_, &FleetModel::onEvent, Qt::QueuedConnection);
   connect(link, &AgentLink::telemetry, model_, &FleetModel::onTelemetry, Qt::QueuedConnection);
   connect(link, &AgentLink::commandDone, model_, &FleetModel::onCommand, Qt::QueuedConnection);
-  links_.insert(address, link);
-  order_.push_back(address);
-  link->start();
-  return true;
 }
 
 void Fleet::removeAgent(const QString& address) {
@@ -92,10 +105,95 @@ int Fleet::restoreAgents() {
   int n = 0;
   for (const auto& [address, token] : store_->agents()) {
     QString error;
-    if (addAgent(address, token, &error, /*remember=*/false)) ++n;
+    if (!addAgent(address, token, &error, /*remember=*/false)) continue;
+    ++n;
+    model_->setName(address, store_->agentName(address));
+    const QString target = store_->agentTarget(address);
+    if (!target.isEmpty()) model_->setTargetDir(address, target);
+    // The newest run as the store left it: its verdict, or a run that was
+    // still going (the agent's own record says more once it answers).
+    if (auto run = store_->latestRun(address)) {
+      qdt::v1::RunState state = qdt::v1::RUN_STATE_UNSPECIFIED;
+      qdt::v1::RunState_Parse(absl::StrCat("RUN_STATE_", run->state.toStdString()), &state);
+      model_->restoreRun(address, run->run_id, state, run->profile, run->verdict);
+      runs_recorded_.insert(address, run->run_id);
+    }
   }
+  model_->flush();
   return n;
 }
+
+bool Fleet::setName(const QString& key, const QString& name, QString* error) {
+  if (!links_.contains(key)) {
+    *error = QString("agent %1 is not in the rig").arg(key);
+    return false;
+  }
+  if (!name.trimmed().isEmpty() && !ValidMacName(name, error)) return false;
+  store_->setAgentName(key, name.trimmed());
+  model_->setName(key, name.trimmed());
+  model_->flush();
+  return true;
+}
+
+bool Fleet::setTarget(const QString& key, const QString& dir, QString* error) {
+  if (!links_.contains(key)) {
+    *error = QString("agent %1 is not in the rig").arg(key);
+    return false;
+  }
+  if (!dir.startsWith('/') || dir.size() > 1024) {
+    *error = QString("target folder \"%1\" is not an absolute path").arg(dir.left(200));
+    return false;
+  }
+  store_->setAgentTarget(key, dir);
+  model_->setTargetDir(key, dir);
+  model_->flush();
+  return true;
+}
+
+bool Fleet::setToken(const QString& key, const QString& token, QString* error) {
+  AgentLink* old = links_.value(key, nullptr);
+  if (old == nullptr) {
+    *error = QString("agent %1 is not in the rig").arg(key);
+    return false;
+  }
+  if (token.trimmed().isEmpty()) {
+    *error = QString("agent %1: the rig token is empty").arg(key);
+    return false;
+  }
+  store_->addAgent(key, token.trimmed());  // keeps the order, name and target
+  old->stop();
+  delete old;
+  auto* link = new AgentLink(key, token.trimmed().toStdString(), tls_);
+  connectLink(link);
+  links_.insert(key, link);
+  link->start();
+  return true;
+}
+
+namespace {
+
+// The rig's start instant `start` (on the console's clock) in one agent's own
+// clock: plus the offset its link measured (docs/CLOCKS.md). An agent whose
+// offset is unknown is sent the console's time, and the note says so; it is
+// never waited for. `note` gets how start_at was set.
+google::protobuf::Timestamp AgentStartAt(const QString& key, const ClockEstimate& clock,
+                                         absl::Time start, QString* note) {
+  const std::optional<absl::Duration> offset = ScheduleOffset(clock);
+  if (!offset.has_value()) {
+    *note = QString("start_at on the console's clock (%1)").arg(clock.note);
+    qWarning("%s: %s", qPrintable(key), qPrintable(*note));
+  } else {
+    *note = QString(
+                "start_at in the agent's clock: the console's %1 ms (measured %2 ms, "
+                "round trip %3 ms)")
+                .arg(QString::asprintf("%+.1f", absl::ToDoubleMilliseconds(*offset)))
+                .arg(QString::asprintf("%+.1f", clock.offset_ms.value_or(0)))
+                .arg(QString::asprintf("%.1f", clock.rtt_ms));
+  }
+  return qdt::ToTimestamp(start + offset.value_or(absl::ZeroDuration()));
+}
+
+}  // namespace
 
 int Fleet::startRuns(QStringList keys, qdt::v1::StartRunRequest request, double start_delay_s) {
   if (keys.isEmpty()) keys = order_;

@@ -39,8 +39,16 @@ class Fleet : public QObject {
   // setTls was called first.
   void setTls(client::TlsOptions tls, bool remember = false);
   const client::TlsOptions& tls() const { return tls_; }
-  // Adds every agent the store remembers; returns how many.
+  // Adds every agent the store remembers, with its name, its target folder
+  // and its newest run (state, profile, verdict); returns how many.
   int restoreAgents();
+
+  // A Mac's name (ValidMacName; "" clears it), its target folder and its rig
+  // token, kept in the store for the next start. False with the reason.
+  bool setName(const QString& key, const QString& name, QString* error);
+  bool setTarget(const QString& key, const QString& dir, QString* error);
+  // A new token reconnects the agent with it (the link is rebuilt).
+  bool setToken(const QString& key, const QString& token, QString* error);
 
   // Starts `request` on `keys` (every agent when empty) with one start time,
   // `start_delay_s` from now, so the whole rig reads at once. Each agent tests
@@ -60,6 +68,7 @@ class Fleet : public QObject {
 
  private:
   void onFlushed(const QVector<AgentEvent>& events);
+  void connectLink(AgentLink* link);
 
   SampleStore* store_;
   FleetModel* model_;

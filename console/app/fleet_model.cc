@@ -65,6 +65,28 @@ QString DefaultTarget(const FleetRow& r) {
 
 }  // namespace
 
+QString DisplayName(const FleetRow& r) {
+  if (!r.name.isEmpty()) return r.name;
+  return r.host.isEmpty() ? r.key : r.host;
+}
+
+bool ValidMacName(const QString& name, QString* error) {
+  const QString n = name.trimmed();
+  if (n.isEmpty() || n.size() > 64) {
+    *error = QString("Mac name \"%1\": must be 1 to 64 characters").arg(n.left(80));
+    return false;
+  }
+  for (const QChar c : n) {
+    if (c.category() == QChar::Other_Control || c.category() == QChar::Other_Format) {
+      *error = QString("Mac name \"%1\": contains a control character (U+%2)")
+                   .arg(n.left(80))
+                   .arg(c.unicode(), 4, 16, QChar('0'));
+      return false;
+    }
+  }
+  return true;
+}
+
 QString VerdictHeadline(const qdt::v1::Verdict& v) {
   const QString mark = QString::fromStdString(RehearsalMark(v.time_scale()));
   if (!mark.isEmpty()) {
@@ -173,6 +195,18 @@ RatingView ViewOf(const qdt::v1::Verdict& v) {
   }
 }
 
+std::optional<RatingView> RowRating(const FleetRow& r) {
+  if (r.run_state == qdt::v1::RUN_STATE_INTERRUPTED) {
+    RatingView view;
+    view.kind = RatingKind::kNoRating;
+    view.word = "TEST LOST";
+    view.reason = "the agent stopped mid-run (restarted or crashed): nothing can be rated — rerun";
+    return view;
+  }
+  if (!r.verdict) return std::nullopt;
+  return ViewOf(*r.verdict);
+}
+
 QColor RatingBackground(RatingKind kind) {
   switch (kind) {
     case RatingKind::kExcellent:
@@ -248,15 +282,18 @@ int FleetModel::columnCount(const QModelIndex& parent) const {
 
 QVariant FleetModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* kNames[] = {"Host", "Drive", "Volume",   "Free",   "State",
+  static const char* kNames[] = {"Mac",  "Drive", "Volume",   "Free",   "State",
                                  "MB/s", "Temp",  "Pressure", "Verdict"};
   return section >= 0 && section < kColumnCount ? QString(kNames[section]) : QVariant();
 }
 
 QString FleetModel::CellText(const FleetRow& r, int column) {
   switch (column) {
-    case kHost:
-      return r.host.isEmpty() || r.host == r.key ? r.key : QString("%1 (%2)").arg(r.host, r.key);
+    case kHost: {
+      const QString where =
+          r.host.isEmpty() || r.host == r.key ? r.key : QString("%1 (%2)").arg(r.host, r.key);
+      return r.name.isEmpty() ? where : QString("%1 — %2").arg(r.name, where);
+    }
     case kDrive:
       if (r.model.isEmpty()) return "n/a";
       return r.serial.isEmpty() ? r.model : QString("%1 (%2)").arg(r.model, r.serial);
@@ -290,12 +327,13 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
                        .remove("THERMAL_PRESSURE_")
                        .toLower();
     case kVerdict: {
-      if (!r.verdict) return RunActive(r.run_state) ? QString("…") : QString("—");
-      const auto& v = *r.verdict;
+      const std::optional<RatingView> rated = RowRating(r);
+      if (!rated) return RunActive(r.run_state) ? QString("…") : QString("—");
       // The rating word first, then why; without a rating the sustained
       // figure proves nothing (it may be the page cache's): the reason instead.
-      const RatingView view = ViewOf(v);
-      if (view.kind == RatingKind::kNoRating) return view.Text();
+      const RatingView& view = *rated;
+      if (view.kind == RatingKind::kNoRating || !r.verdict) return view.Text();
+      const auto& v = *r.verdict;
       QString text = view.Text();
       // A rating with a caveat ("not cross-checked", "other reads on disk4
       // during the test"): the first flag's kind, the rest counted; the
@@ -353,6 +391,7 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
 QVariant FleetModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= rows_.size() || index.column() >= kColumnCount) return {};
   const FleetRow& r = rows_[index.row()];
+  if (role == Qt::EditRole && index.column() == kHost) return DisplayName(r);
   if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
     if (role == Qt::ToolTipRole && index.column() == kVerdict && r.verdict) {
       // Rich text (a tooltip guesses the format): the agent's words escaped.
@@ -380,18 +419,15 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
         return CellText(r, index.column());
     }
   }
+  const std::optional<RatingView> rated =
+      index.column() == kVerdict ? RowRating(r) : std::optional<RatingView>();
   if (role == Qt::BackgroundRole) {
-    if (index.column() == kVerdict && r.verdict) {
-      return QBrush(RatingBackground(ViewOf(*r.verdict).kind));
-    }
+    if (rated) return QBrush(RatingBackground(rated->kind));
     if (index.column() == kState && !r.online && r.ever_online)
       return QBrush(QColor(255, 220, 120));
   }
-  if (role == Qt::ForegroundRole && index.column() == kVerdict && r.verdict) {
-    return QBrush(RatingForeground(ViewOf(*r.verdict).kind));
-  }
-  if (role == Qt::FontRole && index.column() == kVerdict && r.verdict &&
-      ViewOf(*r.verdict).kind == RatingKind::kFail) {
+  if (role == Qt::ForegroundRole && rated) return QBrush(RatingForeground(rated->kind));
+  if (role == Qt::FontRole && rated && rated->kind == RatingKind::kFail) {
     QFont f;
     f.setBold(true);
     return f;
@@ -449,6 +485,36 @@ void FleetModel::setTargetDir(const QString& key, const QString& dir) {
     p->target_dir = dir;
     if (const auto* v = VolumeOf(*p, dir)) p->free_gb = v->free_bytes() / 1e9;
   }
+}
+
+void FleetModel::setName(const QString& key, const QString& name) {
+  if (FleetRow* p = pending(key)) p->name = name.trimmed();
+}
+
+void FleetModel::restoreRun(const QString& key, const QString& run_id, qdt::v1::RunState state,
+                            const QString& profile,
+                            const std::optional<qdt::v1::Verdict>& verdict) {
+  FleetRow* p = pending(key);
+  if (p == nullptr) return;
+  p->run_id = run_id;
+  p->run_state = state;
+  p->profile = profile;
+  p->verdict = verdict;
+}
+
+Qt::ItemFlags FleetModel::flags(const QModelIndex& index) const {
+  Qt::ItemFlags f = QAbstractTableModel::flags(index);
+  if (index.isValid() && index.column() == kHost) f |= Qt::ItemIsEditable;
+  return f;
+}
+
+bool FleetModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+  if (!index.isValid() || index.row() >= rows_.size() || index.column() != kHost ||
+      role != Qt::EditRole) {
+    return false;
+  }
+  emit nameEdited(rows_[index.row()].key, value.toString());
+  return true;
 }
 
 void FleetModel::onSnapshot(AgentSnapshot s) {
@@ -537,6 +603,7 @@ void FleetModel::onCommand(CommandResult c) {
     p->run_state = c.run.state();
     p->phase_count = static_cast<int>(c.run.phase_count());
     p->planned_s = c.run.planned_duration_s();
+    p->profile = QString::fromStdString(c.run.profile_name());
     p->phase_index = -1;
     p->elapsed_s = 0;
     p->run_started_wall_s = 0;
@@ -593,10 +660,12 @@ RigSummary FleetModel::summary() const {
       ++s.running;
       if (r.planned_s > 0) s.seconds_left = std::max(s.seconds_left, r.planned_s - r.elapsed_s);
     }
-    if (r.verdict && ViewOf(*r.verdict).kind == RatingKind::kRehearsal) {
+    const std::optional<RatingView> rated = RowRating(r);
+    if (!rated) continue;
+    if (rated->kind == RatingKind::kRehearsal) {
       ++s.rehearsals;  // neither a rating nor a drive's speed for the show
-    } else if (r.verdict && HasRating(*r.verdict)) {
-      switch (ViewOf(*r.verdict).kind) {
+    } else if (rated->kind != RatingKind::kNoRating && r.verdict && HasRating(*r.verdict)) {
+      switch (rated->kind) {
         case RatingKind::kExcellent:
           ++s.excellent;
           break;
@@ -609,10 +678,10 @@ RigSummary FleetModel::summary() const {
       }
       if (s.slowest_mb_s < 0 || r.verdict->sustained_mb_s() < s.slowest_mb_s) {
         s.slowest_mb_s = r.verdict->sustained_mb_s();
-        s.slowest_key = r.host.isEmpty() ? r.key : r.host;
+        s.slowest_key = DisplayName(r);
       }
-    } else if (r.verdict) {
-      ++s.unrated;  // no rating: neither a pass nor a fail
+    } else {
+      ++s.unrated;  // no rating (or the test was lost): neither a pass nor a fail
     }
   }
   return s;

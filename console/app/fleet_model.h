@@ -29,6 +29,7 @@ namespace qdt::console {
 struct FleetRow {
   QString key;  // host:port
   QString host;
+  QString name;  // the designer's name for this Mac ("Stage L main"); "" = none
   bool online = false;
   bool ever_online = false;
   QString error;
@@ -49,7 +50,16 @@ struct FleetRow {
   qdt::v1::ThermalPressure pressure = qdt::v1::THERMAL_PRESSURE_UNKNOWN;
   std::optional<qdt::v1::Verdict> verdict;
   QString last_error;  // the last command's refusal, e.g. "QLab is running"
+  QString profile;     // of the followed run, when known
 };
+
+// What the table, the charts, the summary and the report call a Mac: its
+// name, else the host name it reports, else its address.
+QString DisplayName(const FleetRow& row);
+
+// A Mac's name as typed by the designer: trimmed, 1..64 characters, no
+// control characters. False with the reason (naming the value) otherwise.
+bool ValidMacName(const QString& name, QString* error);
 
 // The verdict in words, one rule for the window and the report. The headline
 // is the verdict's sentence; for a run without a rating it begins "NO RATING:"
@@ -75,6 +85,10 @@ struct RatingView {
   QString Text() const { return reason.isEmpty() ? word : word + " — " + reason; }
 };
 RatingView ViewOf(const qdt::v1::Verdict& verdict);
+// A row's rating: its verdict's, except that a run the agent lost (it
+// stopped or restarted mid-run: INTERRUPTED) reads "TEST LOST" (grey, with
+// "rerun"), with or without a verdict. Empty while there is nothing to rate.
+std::optional<RatingView> RowRating(const FleetRow& row);
 // The cell colour of a rating and the colour of text on it.
 QColor RatingBackground(RatingKind kind);
 QColor RatingForeground(RatingKind kind);
@@ -125,6 +139,16 @@ class FleetModel : public QAbstractTableModel {
   const FleetRow& row(int r) const { return rows_[r]; }
   const FleetRow* find(const QString& key) const;
   void setTargetDir(const QString& key, const QString& dir);
+  void setName(const QString& key, const QString& name);
+  // A run the store remembers (a console that starts again): its id, state,
+  // profile and verdict, until the agent says more.
+  void restoreRun(const QString& key, const QString& run_id, qdt::v1::RunState state,
+                  const QString& profile, const std::optional<qdt::v1::Verdict>& verdict);
+
+  // The Mac column is editable: an edit asks for the new name (nameEdited);
+  // the fleet checks and stores it, then calls setName.
+  Qt::ItemFlags flags(const QModelIndex& index) const override;
+  bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
   RigSummary summary() const;
   // The text of a cell as the view shows it (also what the tests compare).
@@ -151,6 +175,7 @@ class FleetModel : public QAbstractTableModel {
   void eventsFlushed(QVector<qdt::console::AgentEvent> events);
   void summaryChanged(qdt::console::RigSummary summary);
   void commandFailed(QString key, QString message);
+  void nameEdited(QString key, QString name);
 
  private:
   FleetRow* pending(const QString& key);

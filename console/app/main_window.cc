@@ -55,11 +55,18 @@ void MainWindow::note(const QString& text, int ms) {
 
 MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     : QMainWindow(parent), fleet_(fleet), chart_cache_(fleet->store()) {
+  confirm_ = [this](const QString& title, const QString& text) {
+    return QMessageBox::question(this, title, text) == QMessageBox::Yes;
+  };
   setWindowTitle("QDT console — rig disk test");
   auto* tools = addToolBar("Rig");
   tools->setMovable(false);
   tools->addAction("Add agent…", this, &MainWindow::addAgentDialog);
   tools->addAction("Discover…", this, &MainWindow::discoverDialog);
+  tools->addAction("Rename…", this, &MainWindow::renameSelected)
+      ->setToolTip("Give the selected Mac a name (\"Stage L main\"), kept between starts (F2)");
+  tools->addAction("Token…", this, &MainWindow::changeTokenSelected)
+      ->setToolTip("Change the rig token of the selected agents");
   tools->addAction("Remove", this, &MainWindow::removeSelected);
   tools->addSeparator();
   tools->addWidget(new QLabel(" Profile "));
@@ -107,7 +114,9 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   table_->setModel(proxy_);
   table_->setSortingEnabled(true);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  // F2 renames the Mac in place (the name column is the only editable one);
+  // a double click chooses the target folder.
+  table_->setEditTriggers(QAbstractItemView::EditKeyPressed);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setWordWrap(false);
   // Narrow enough that the verdict (the last column, stretched) keeps room
@@ -235,10 +244,7 @@ void MainWindow::startAll() {
 void MainWindow::abortSelected() { fleet_->stopRuns(selectedKeys()); }
 
 void MainWindow::abortAll() {
-  if (QMessageBox::question(this, "Abort all", "Stop the test on every agent?") ==
-      QMessageBox::Yes) {
-    fleet_->stopRuns({});
-  }
+  if (confirm_("Abort all", "Stop the test on every agent?")) fleet_->stopRuns({});
 }
 
 void MainWindow::addAgentDialog() {
@@ -285,7 +291,58 @@ void MainWindow::discoverDialog() {
 }
 
 void MainWindow::removeSelected() {
-  for (const QString& key : selectedKeys()) fleet_->removeAgent(key);
+  const QStringList keys = selectedKeys();
+  if (keys.isEmpty()) return;
+  QStringList names;
+  for (const QString& key : keys) {
+    const FleetRow* r = fleet_->model()->find(key);
+    names << (r != nullptr ? DisplayName(*r) : key);
+  }
+  if (!confirm_("Remove",
+                QString("Remove %1 from the rig? Its token is forgotten; its past runs stay in "
+                        "the history.")
+                    .arg(names.join(", ")))) {
+    return;
+  }
+  for (const QString& key : keys) fleet_->removeAgent(key);
+}
+
+void MainWindow::renameSelected() {
+  const QStringList keys = selectedKeys();
+  if (keys.size() != 1) {
+    note("Select one Mac to rename", 6000);
+    return;
+  }
+  const FleetRow* r = fleet_->model()->find(keys.front());
+  if (r == nullptr) return;
+  bool ok = false;
+  const QString name = QInputDialog::getText(
+      this, "Name this Mac", QString("Name for %1 (empty: use its host name)").arg(r->key),
+      QLineEdit::Normal, r->name, &ok);
+  if (!ok) return;
+  QString error;
+  if (!fleet_->setName(keys.front(), name, &error)) QMessageBox::warning(this, "Rename", error);
+}
+
+void MainWindow::changeTokenSelected() {
+  const QStringList keys = selectedKeys();
+  if (keys.isEmpty()) {
+    note("Select the agents whose token changed", 6000);
+    return;
+  }
+  bool ok = false;
+  const QString token =
+      QInputDialog::getText(this, "Rig token", QString("New rig token for %1").arg(keys.join(", ")),
+                            QLineEdit::Password, "", &ok);
+  if (!ok) return;
+  for (const QString& key : keys) {
+    QString error;
+    if (!fleet_->setToken(key, token, &error)) {
+      QMessageBox::warning(this, "Rig token", error);
+      return;
+    }
+  }
+  note(QString("token changed for %1: reconnecting").arg(keys.join(", ")), 8000);
 }
 
 void MainWindow::chooseTarget(const QModelIndex& index) {
@@ -302,7 +359,10 @@ void MainWindow::chooseTarget(const QModelIndex& index) {
       QString("Folder to test on %1 (a volume, or a folder on it)").arg(r.host), choices,
       std::max<int>(0, choices.indexOf(r.target_dir)),
       /*editable=*/true, &ok);
-  if (ok && !dir.isEmpty()) fleet_->model()->setTargetDir(r.key, dir);
+  QString error;
+  if (ok && !dir.isEmpty() && !fleet_->setTarget(r.key, dir, &error)) {
+    QMessageBox::warning(this, "Target folder", error);
+  }
 }
 
 void MainWindow::showHistory() {
@@ -429,8 +489,9 @@ void MainWindow::onSelectionChanged() {
   if (keys.isEmpty()) return;
   const FleetRow* r = fleet_->model()->find(keys.front());
   if (r != nullptr && !r->run_id.isEmpty()) {
-    drive_chart_->showRun(r->key, r->run_id,
-                          QString("%1 — %2").arg(r->host, r->model.isEmpty() ? r->key : r->model));
+    drive_chart_->showRun(
+        r->key, r->run_id,
+        QString("%1 — %2").arg(DisplayName(*r), r->model.isEmpty() ? r->key : r->model));
   }
 }
 

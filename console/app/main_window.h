@@ -20,6 +20,7 @@
 #include <QProgressBar>
 #include <QSortFilterProxyModel>
 #include <QTableView>
+#include <functional>
 
 #include "console/app/charts.h"
 #include "console/app/discovery.h"
@@ -53,6 +54,9 @@ class MainWindow : public QMainWindow {
   qdt::v1::StartRunRequest requestFromToolbar() const;
   void setTimeScale(double scale) { scale_->setValue(scale); }
   void setFileSizeMiB(int mib) { file_size_mib_ = mib; }
+  // How the window asks "are you sure?" (a question box; tests answer it).
+  using Confirm = std::function<bool(const QString& title, const QString& text)>;
+  void setConfirm(Confirm confirm) { confirm_ = std::move(confirm); }
 
  public slots:
   void startSelected();
@@ -62,6 +66,8 @@ class MainWindow : public QMainWindow {
   void addAgentDialog();
   void discoverDialog();
   void removeSelected();
+  void renameSelected();
+  void changeTokenSelected();
   void chooseTarget(const QModelIndex& index);
   void showHistory();
   void writeReport();
@@ -88,7 +94,8 @@ class MainWindow : public QMainWindow {
   QPlainTextEdit* messages_;
   Discovery* discovery_;
   QString last_discovery_problem_;  // said once, not at every browse
-  int file_size_mib_ = 0;           // 0 = the agent's default
+  Confirm confirm_;
+  int file_size_mib_ = 0;  // 0 = the agent's default
   double longest_planned_s_ = 0;
 };
 

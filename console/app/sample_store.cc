@@ -376,6 +376,25 @@ std::optional<StoredRun> SampleStore::run(const QString& agent, const QString& r
   return RunFromQuery(q);
 }
 
+std::optional<StoredRun> SampleStore::latestRun(const QString& agent) const {
+  QSqlQuery q(QSqlDatabase::database(connection_));
+  q.prepare(QString("SELECT %1 FROM runs WHERE agent = ? ORDER BY started_s DESC LIMIT 1")
+                .arg(kRunColumns));
+  q.addBindValue(agent);
+  q.exec();
+  if (!q.next()) return std::nullopt;
+  return RunFromQuery(q);
+}
+
+uint64_t SampleStore::lastSampleSeq(const QString& agent, const QString& run_id) const {
+  QSqlQuery q(QSqlDatabase::database(connection_));
+  q.prepare("SELECT MAX(seq) FROM samples WHERE agent = ? AND run_id = ?");
+  q.addBindValue(agent);
+  q.addBindValue(run_id);
+  if (!q.exec() || !q.next() || q.value(0).isNull()) return 0;
+  return q.value(0).toULongLong();
+}
+
 bool SampleStore::exportCsv(const QString& path,
                             const QVector<std::pair<QString, QString>>& runs_in,
                             QString* error) const {

@@ -84,6 +84,10 @@ class SampleStore {
   QVector<StoredRun> runs() const;                                // newest first
   QVector<StoredRun> runsForSerial(const QString& serial) const;  // a drive's history
   std::optional<StoredRun> run(const QString& agent, const QString& run_id) const;
+  // The agent's newest run (by start), for a console that starts again.
+  std::optional<StoredRun> latestRun(const QString& agent) const;
+  // The highest sample seq stored for a run (0 = none): where following it resumes.
+  uint64_t lastSampleSeq(const QString& agent, const QString& run_id) const;
 
   // Every sample of the given runs (all runs when empty): CSV with a header
   // line, or a JSON array of runs with their samples. The error names the path.

@@ -239,6 +239,89 @@ class ConsoleUnitTest : public QObject {
              qPrintable(s.Text()));
   }
 
+  // Issue 14, items 3 and 9: a console that starts again shows each Mac's
+  // name, target folder and last verdict from its store (the agents here are
+  // not running: everything shown comes from the store); a name edited in
+  // the table is checked, stored and shown in the summary; an interrupted
+  // run is TEST LOST (grey, "rerun"), counted as no rating.
+  void aRestartedConsoleKeepsNamesTargetsAndVerdicts() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("console.sqlite");
+    const QString k1 = "127.0.0.1:1", k2 = "127.0.0.1:2";
+    QString error;
+    {
+      SampleStore store;
+      QVERIFY2(store.open(path, &error), qPrintable(error));
+      FleetModel model(nullptr, 1000000);
+      Fleet fleet(&store, &model);
+      QVERIFY(fleet.addAgent(k1, "tok", &error));
+      QVERIFY(fleet.addAgent(k2, "tok", &error));
+      QVERIFY2(fleet.setName(k1, "  Stage L main ", &error), qPrintable(error));
+      QVERIFY(!fleet.setName(k2, QString("bad\nname"), &error));
+      QVERIFY2(error.contains("control character"), qPrintable(error));
+      QVERIFY(!fleet.setName(k2, QString(65, 'x'), &error));
+      QVERIFY2(error.contains("1 to 64"), qPrintable(error));
+      QVERIFY(!fleet.setTarget(k1, "relative/dir", &error));
+      QVERIFY2(error.contains("relative/dir"), qPrintable(error));
+      QVERIFY2(fleet.setTarget(k1, "/Volumes/Media", &error), qPrintable(error));
+      // An edit in the table goes through the same check and store.
+      QVERIFY(model.setData(model.index(model.rowOf(k2), FleetModel::kHost), "Stage R backup"));
+      QCOMPARE(model.find(k2)->name, QString("Stage R backup"));
+      // A finished run with its verdict, and an interrupted one.
+      QVector<AgentEvent> events;
+      AgentEvent v;
+      v.key = k1;
+      v.run_id = "run-a";
+      v.event.set_seq(5);
+      v.event.mutable_time()->set_seconds(1700000000);
+      *v.event.mutable_verdict() = NotCrossCheckedVerdict();
+      events << v;
+      AgentEvent st = v;
+      st.event.set_seq(6);
+      st.event.mutable_state()->set_state(qdt::v1::RUN_STATE_DONE);
+      events << st;
+      AgentEvent lost;
+      lost.key = k2;
+      lost.run_id = "run-b";
+      lost.event.set_seq(3);
+      lost.event.mutable_time()->set_seconds(1700000000);
+      lost.event.mutable_state()->set_state(qdt::v1::RUN_STATE_INTERRUPTED);
+      events << lost;
+      for (const AgentEvent& e : events) model.onEvent(e);
+      model.flush();
+      QCOMPARE(FleetModel::CellText(*model.find(k2), FleetModel::kVerdict).left(9),
+               QString("TEST LOST"));
+    }
+    SampleStore store;
+    QVERIFY2(store.open(path, &error), qPrintable(error));
+    FleetModel model(nullptr, 1000000);
+    Fleet fleet(&store, &model);
+    QCOMPARE(fleet.restoreAgents(), 2);
+    const FleetRow* r1 = model.find(k1);
+    const FleetRow* r2 = model.find(k2);
+    QVERIFY(r1 != nullptr && r2 != nullptr);
+    QCOMPARE(r1->name, QString("Stage L main"));
+    QCOMPARE(r1->target_dir, QString("/Volumes/Media"));
+    QCOMPARE(r1->run_id, QString("run-a"));
+    QCOMPARE(r1->run_state, qdt::v1::RUN_STATE_DONE);
+    QVERIFY(r1->verdict.has_value());
+    QCOMPARE(FleetModel::CellText(*r1, FleetModel::kHost), QString("Stage L main — 127.0.0.1:1"));
+    QVERIFY2(FleetModel::CellText(*r1, FleetModel::kVerdict).startsWith("EXCELLENT — 2650"),
+             qPrintable(FleetModel::CellText(*r1, FleetModel::kVerdict)));
+    QCOMPARE(r2->name, QString("Stage R backup"));
+    const QString lost = FleetModel::CellText(*r2, FleetModel::kVerdict);
+    QVERIFY2(lost.startsWith("TEST LOST — ") && lost.contains("rerun"), qPrintable(lost));
+    QCOMPARE(model.data(model.index(model.rowOf(k2), FleetModel::kVerdict), Qt::BackgroundRole)
+                 .value<QBrush>()
+                 .color(),
+             QColor(110, 110, 110));  // grey, like NO RATING
+    const RigSummary s = model.summary();
+    QCOMPARE(s.excellent, 1);
+    QCOMPARE(s.unrated, 1);  // the lost test is no rating, not a fail
+    QCOMPARE(s.failed, 0);
+    QCOMPARE(s.slowest_key, QString("Stage L main"));  // names in the summary too
+  }
+
   // Issue 14, item 4: a run at a time scale other than 1 is a rehearsal in
   // the table, the tooltip, the summary and the report; its rating never
   // reads like a real one and is not counted as one.
