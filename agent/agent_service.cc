@@ -108,8 +108,8 @@ constexpr absl::Duration kFirstReadingPoll = absl::Milliseconds(50);
 // (Demand::kWatcher): nothing is spawned for telemetry nobody watches.
 class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetry> {
  public:
-  TelemetryReactor(double interval_s, ThermalMonitor* thermal)
-      : interval_(absl::Seconds(interval_s)), thermal_(thermal) {
+  TelemetryReactor(double interval_s, ThermalMonitor* thermal, const Clock* clock)
+      : interval_(absl::Seconds(interval_s)), thermal_(thermal), clock_(ClockOrSystem(clock)) {
     if (thermal_ != nullptr) thermal_->Activate(ThermalMonitor::Demand::kWatcher);
     Tick();
   }
@@ -151,7 +151,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
     }
     sent_any_ = true;
     current_.Clear();
-    *current_.mutable_time() = NowTimestamp();
+    *current_.mutable_time() = ToTimestamp(clock_.Now());
     if (thermal_ != nullptr) {
       ThermalReading t = thermal_->Latest();
       if (t.temperature_c) current_.set_temperature_c(*t.temperature_c);
@@ -176,6 +176,7 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
 
   const absl::Duration interval_;
   ThermalMonitor* const thermal_;
+  const Clock& clock_;  // the agent's, for each message's time
   absl::Mutex mu_;
   grpc::Alarm alarm_ ABSL_GUARDED_BY(mu_);
   qdt::v1::Telemetry current_ ABSL_GUARDED_BY(mu_);  // the message being written
@@ -275,7 +276,6 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
     resp->set_full_disk_access(fda.state);
     resp->set_full_disk_access_note(fda.note);
   }
-  *resp->mutable_wall_time() = NowTimestamp();
   for (const std::string& name : BuiltinProfileNames()) {
     resp->add_capabilities(absl::StrCat("profile:", name));
   }
@@ -283,6 +283,9 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   resp->add_capabilities("synchronised-start");
   resp->set_active_run_id(runs_->ActiveRunId());
   resp->set_platform(identity_.platform);
+  // Last, so that it is the time of the answer: a console takes the agent's
+  // clock offset from it and the round trip (docs/CLOCKS.md).
+  *resp->mutable_wall_time() = ToTimestamp(ClockOrSystem(identity_.clock).Now());
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -357,7 +360,7 @@ grpc::ServerWriteReactor<qdt::v1::Telemetry>* AgentService::WatchTelemetry(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("interval_s: ", req->interval_s(), " must be between 0.1 and 3600")));
   }
-  return new TelemetryReactor(interval, thermal_);
+  return new TelemetryReactor(interval, thermal_, identity_.clock);
 }
 
 }  // namespace qdt::agent

@@ -14,6 +14,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/clock.h"
 #include "agent/doctor.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/run_manager.h"
@@ -37,6 +38,9 @@ struct AgentIdentity {
   // The doctor's checks without a target (doctor.h), for
   // GetInfo(readiness); unset = not offered.
   std::function<std::vector<DoctorCheck>()> readiness;
+  // The agent's wall clock (clock.h) for GetInfo.wall_time and telemetry
+  // times; null = the system clock. Must outlive the service.
+  const Clock* clock = nullptr;
 };
 
 // Lists the testable volumes for ListVolumes: the Linux backend (mountinfo +

@@ -5,8 +5,11 @@
 namespace qdt::agent {
 
 EventJournal::EventJournal(std::unique_ptr<EventLogWriter> writer,
-                           std::vector<qdt::v1::RunEvent> existing)
-    : writer_(std::move(writer)), events_(std::move(existing)), closed_(writer_ == nullptr) {}
+                           std::vector<qdt::v1::RunEvent> existing, const Clock* clock)
+    : clock_(ClockOrSystem(clock)),
+      writer_(std::move(writer)),
+      events_(std::move(existing)),
+      closed_(writer_ == nullptr) {}
 
 absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
   uint64_t seq;
@@ -16,7 +19,7 @@ absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
     seq = events_.size() + 1;
     event.set_seq(seq);
     if (!event.has_time()) {
-      *event.mutable_time() = qdt::NowTimestamp();
+      *event.mutable_time() = qdt::ToTimestamp(clock_.Now());
     }
     // Persist under the lock so that the on-disk order is the seq order.
     if (auto st = writer_->Append(event); !st.ok()) return st;

@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/clock.h"
 #include "agent/run_store.h"
 #include "qdt/v1/agent.pb.h"
 
@@ -27,8 +28,10 @@ namespace qdt::agent {
 class EventJournal {
  public:
   // `writer` may be null for a journal that only replays (a finished run).
+  // `clock` stamps the events (null = the system clock); it must outlive the
+  // journal.
   explicit EventJournal(std::unique_ptr<EventLogWriter> writer,
-                        std::vector<qdt::v1::RunEvent> existing = {});
+                        std::vector<qdt::v1::RunEvent> existing = {}, const Clock* clock = nullptr);
 
   // Assigns the next seq and a timestamp, persists, then publishes. On a disk
   // error the event is not published (a watcher never sees what is not stored).
@@ -57,6 +60,7 @@ class EventJournal {
   };
   void Notify() ABSL_LOCKS_EXCLUDED(mu_);
 
+  const Clock& clock_;
   mutable absl::Mutex mu_;
   // Held while a record is written, so that the on-disk order is the seq order.
   std::unique_ptr<EventLogWriter> writer_ ABSL_GUARDED_BY(mu_);

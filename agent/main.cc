@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
+#include "agent/clock.h"
 #include "agent/config.h"
 #include "agent/discovery.h"
 #include "agent/doctor.h"
@@ -457,7 +458,7 @@ std::function<std::vector<qdt::agent::DoctorCheck>()> Readiness(
 // The serving agent: store, token, fio, probes, recovery, gRPC, then waits
 // for SIGTERM / SIGINT / SIGHUP and shuts down cleanly.
 int Serve(const AgentFlags& f, qdt::agent::Platform platform,
-          std::shared_ptr<grpc::ServerCredentials> credentials) {
+          std::shared_ptr<grpc::ServerCredentials> credentials, const qdt::agent::Clock* clock) {
   const sigset_t stop_signals = BlockStopSignals();
   qdt::agent::RunStore store(f.state_dir);
   if (auto st = store.Init(); !st.ok()) return Fail(st.message());
@@ -491,6 +492,7 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   if (!fio_cache_problem.empty()) QDT_LOG(Warning) << fio_cache_problem;
   options.fio_cache_problem = fio_cache_problem;
   options.allow_fio_without_cache_drop = f.allow_fio_without_cache_drop;
+  options.clock = clock;
   qdt::agent::RunManager runs(&store, options);
   if (auto st = runs.Recover(); !st.ok()) {
     return Fail(absl::StrCat("recovering earlier runs: ", st.message()));
@@ -500,6 +502,7 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
                                      fio_cache_problem,    macos ? f.tcc_db : "",
                                      io_policy.description};
   identity.readiness = Readiness(f, platform, *fio_path, smartctl, &commands);
+  identity.clock = clock;
   qdt::agent::AgentService service(&runs, *token, identity, &thermal, list_volumes);
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -558,5 +561,15 @@ int main(int argc, char** argv) {
   auto credentials = Credentials(flags);
   if (!credentials.ok()) return Fail(credentials.status().message());
   if (flags.check_config) return CheckConfig(flags);
-  return Serve(flags, *platform, *std::move(credentials));
+  // The agent's wall clock; QDT_TEST_CLOCK_OFFSET_MS shifts it for tests of
+  // clocks that disagree (agent/clock.h, docs/CLOCKS.md). Test only: not a
+  // flag and not in --help.
+  auto clock = qdt::agent::AgentClockFromEnvironment();
+  if (!clock.ok()) return Fail(clock.status().message());
+  if (const auto* shifted = dynamic_cast<const qdt::agent::OffsetClock*>(clock->get())) {
+    QDT_LOG(Warning) << "TEST ONLY: this agent's clock runs "
+                     << absl::ToInt64Milliseconds(shifted->offset()) << " ms off the system's ("
+                     << qdt::agent::kTestClockOffsetEnv << "); never set it on a show Mac";
+  }
+  return Serve(flags, *platform, *std::move(credentials), clock->get());
 }

@@ -24,9 +24,9 @@ using qdt::v1::StartRunRequest;
 
 // Sorts by creation time (the run store lists runs in this order); the random
 // tail keeps two agents' (or two quick starts') ids apart.
-std::string NewRunId() {
+std::string NewRunId(absl::Time now) {
   std::random_device rd;
-  return absl::StrCat(absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()), "-",
+  return absl::StrCat(absl::FormatTime("%Y%m%d-%H%M%S", now, absl::UTCTimeZone()), "-",
                       absl::StrFormat("%06x", rd() & 0xffffff));
 }
 
@@ -37,14 +37,15 @@ RunManager::RunManager(RunStore* store, RunManagerOptions options)
 
 RunManager::~RunManager() { Shutdown(); }
 
-absl::Status RunManager::Recover() { return RecoverRuns(store_); }
+absl::Status RunManager::Recover() { return RecoverRuns(store_, options_.clock); }
 
 absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
+  const Clock& clock = ClockOrSystem(options_.clock);
   PlanOptions plan_options;
-  plan_options.run_id = NewRunId();
+  plan_options.now = clock.Now();  // start_at is checked against the agent's own clock
+  plan_options.run_id = NewRunId(plan_options.now);
   plan_options.default_file_size = options_.default_file_size;
   plan_options.ioengine = options_.ioengine;
-  plan_options.now = absl::Now();
   // The platform decides how fio lays out its reads (psync threads on macOS);
   // macOS's POSIX AIO limits are recorded in the run and cap posixaio.
   plan_options.platform = options_.platform;
@@ -116,6 +117,8 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
   if (const ThermalMonitor* thermal = options_.thermal) {
     deps.sample_sources.thermal = [thermal] { return thermal->Latest(); };
   }
+  deps.clock = &ClockOrSystem(options_.clock);
+  deps.sample_sources.wall_clock = [clock = deps.clock] { return clock->Now(); };
   deps.status_interval_s = options_.status_interval_s;
   CounterChoice counter =
       ChooseDeviceCounter(plan.target_dir, options_.platform, options_.commands);

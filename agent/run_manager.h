@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agent/clock.h"
 #include "agent/event_journal.h"
 #include "agent/probes/command_runner.h"
 #include "agent/probes/platform.h"
@@ -65,6 +66,9 @@ struct RunManagerOptions {
   // FioCacheDropProblem); runs are refused with it unless allowed.
   std::string fio_cache_problem;
   bool allow_fio_without_cache_drop = false;
+  // The agent's wall clock (clock.h) for start_at and every wall time of a
+  // run; null = the system clock. Must outlive the manager.
+  const Clock* clock = nullptr;
 };
 
 class RunManager {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/clock.h"
 #include "common/profiles.h"
 
 namespace qdt::agent {
@@ -30,6 +31,7 @@ struct PhasePipeline::Live {
   bool released = false;
   bool ended = false;
   absl::Time released_at;
+  int64_t released_steady_ns = 0;
   size_t next_gate = 1;  // the next later stream's gate to open
   int late_gates = 0;    // opened more than kLateGateWarning after their time
   absl::Duration latest;
@@ -90,6 +92,12 @@ absl::Status PhasePipeline::Step() {
   }
   // Something overdue (a gate nobody waits at yet) is tried again soon, not in a spin.
   const absl::Duration wait = NextWake() - absl::Now();
+  if (live_.empty() && wait > absl::ZeroDuration() && hooks_.sleep) {
+    // Before the first fio starts (a synchronised start far ahead): nothing
+    // to read, so one sleep to that instant, cut short by a stop.
+    hooks_.sleep(wait);
+    return absl::OkStatus();
+  }
   return PumpAll(wait <= absl::ZeroDuration() ? kRetryWait : std::min(wait, kIdleWait));
 }
 
@@ -156,6 +164,7 @@ absl::Status PhasePipeline::ReleaseDue() {
     if (absl::IsUnavailable(st)) return absl::OkStatus();  // no job at the gate yet: next round
     return st;
   }
+  live.released_steady_ns = SteadyNowNs();
   live.released_at = absl::Now();
   live.released = true;
   // The previous phase's time ends where this one's begins: one reading of
@@ -248,7 +257,7 @@ void PhasePipeline::Deliver() {
     Live& live = *live_[front_];
     if (!live.released) return;
     if (!live.release_delivered) {
-      hooks_.on_release(live.index, live.released_at);
+      hooks_.on_release(live.index, live.released_at, live.released_steady_ns);
       live.release_delivered = true;
     }
     for (qdt::v1::Sample& s : live.held) hooks_.on_sample(std::move(s));

@@ -45,8 +45,10 @@ inline constexpr absl::Duration kLateGateWarning = absl::Milliseconds(50);
 class PhasePipeline {
  public:
   struct Hooks {
-    // Phase `index` was released (its I/O began) at `at`.
-    std::function<void(int index, absl::Time at)> on_release;
+    // Phase `index` was released (its I/O began) at `at` (system clock),
+    // `steady_ns` on the steady clock (clock.h SteadyNowNs), read as the
+    // gate's write returned.
+    std::function<void(int index, absl::Time at, int64_t steady_ns)> on_release;
     // Phase `index` (1, 2, ...) will be released at `at`: all of them once
     // phase 0 has been released.
     std::function<void(int index, absl::Time at)> on_scheduled;
@@ -54,14 +56,21 @@ class PhasePipeline {
     std::function<void(const std::string& text)> on_warning;
     // CancelledError once the run is to stop.
     std::function<absl::Status()> checkpoint;
+    // Sleeps the given time or until a stop is asked for: the wait before
+    // the first fio starts, when there is no output to read. Empty = sleep.
+    std::function<void(absl::Duration)> sleep;
   };
   PhasePipeline(const RunPlan& plan, FioInvoker* invoker, SampleSources sources,
                 int status_interval_s, Hooks hooks, absl::Duration lead = kPhaseLead);
   ~PhasePipeline();
 
-  // Runs every phase; phase 0 is due at `start_at` (or when its fio waits, if
-  // that is later). The first failure (a phase's fio failing or not starting)
-  // or a stop ends it: every fio still running is stopped and read to its end.
+  // Runs every phase; phase 0 is due at `start_at` on the system clock
+  // (absl::Now(); the executor converts the agent's start_at to it), or when
+  // its fio waits, if that is later. The wait is a sleep to the instant the
+  // first fio is to start (Hooks::sleep), then reading that fio's output with
+  // a timeout that ends at the release (poll(2), to the millisecond; within
+  // its last millisecond the loop tries again at once). The first failure (a phase's fio failing or
+  // not starting) or a stop ends it: every fio still running is stopped and read to its end.
   absl::Status Run(absl::Time start_at);
 
   // Each phase's series (ran / completed / windows ...), in profile order.

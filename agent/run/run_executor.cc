@@ -38,7 +38,8 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   run.set_state(qdt::v1::RUN_STATE_PENDING);
   run.set_profile_name(plan.profile.name());
   run.set_target_dir(plan.target_dir);
-  *run.mutable_created_at() = NowTimestamp();
+  const Clock& clock = ClockOrSystem(deps.clock);
+  *run.mutable_created_at() = ToTimestamp(clock.Now());
   run.set_phase_index(-1);
   run.set_phase_count(static_cast<uint32_t>(plan.profile.phases_size()));
   run.set_planned_duration_s(plan.planned_duration_s);
@@ -52,7 +53,8 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   if (auto st = deps.store->CreateRun(run, request, plan.profile); !st.ok()) return st;
   auto writer = deps.store->OpenEventLog(plan.run_id);
   if (!writer.ok()) return writer.status();
-  auto journal = std::make_shared<EventJournal>(std::move(*writer));
+  auto journal =
+      std::make_shared<EventJournal>(std::move(*writer), std::vector<RunEvent>{}, &clock);
   if (auto seq = journal->Append(
           StateEvent(qdt::v1::RUN_STATE_PENDING, absl::StrCat("accepted: ", plan.Describe())));
       !seq.ok()) {
@@ -64,7 +66,8 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
 
 RunExecutor::RunExecutor(RunPlan plan, TestArea area, VolumeSpace space, qdt::v1::Run run,
                          std::shared_ptr<EventJournal> journal, RunExecutorDeps deps)
-    : plan_(std::move(plan)),
+    : clock_(ClockOrSystem(deps.clock)),
+      plan_(std::move(plan)),
       area_(std::move(area)),
       space_(space),
       journal_(std::move(journal)),
@@ -194,19 +197,27 @@ absl::Status RunExecutor::EvictCache() {
 absl::Status RunExecutor::RunPhases() {
   if (auto st = Checkpoint(); !st.ok()) return st;
   // Synchronised start: every agent of the rig releases phase 0 at the same
-  // wall time (its fio is started ahead and waits at its gate).
-  if (plan_.start_at > absl::Now()) {
+  // real instant (its fio is started ahead and waits at its gate). start_at
+  // is in this agent's clock (the console sends each agent the rig's start
+  // plus the offset it measured, docs/CLOCKS.md); the pipeline waits on the
+  // system clock, so the deadline is moved onto it once, here: now on the
+  // system clock + (start_at − now on the agent's clock).
+  const absl::Duration until_start = plan_.start_at - clock_.Now();
+  const absl::Time start_system = absl::Now() + until_start;
+  if (until_start > absl::ZeroDuration()) {
     Log(LogLine::LEVEL_INFO,
-        absl::StrCat("waiting for the synchronised start at ",
-                     absl::FormatTime("%H:%M:%E3S UTC", plan_.start_at, absl::UTCTimeZone())));
+        absl::StrFormat("waiting for the synchronised start at %s (this agent's clock), in %.3f s",
+                        absl::FormatTime("%H:%M:%E3S UTC", plan_.start_at, absl::UTCTimeZone()),
+                        absl::ToDoubleSeconds(until_start)));
   }
   std::unique_ptr<GapMonitor> gaps;
   if (deps_.counter != nullptr) gaps = std::make_unique<GapMonitor>(deps_.counter.get());
   SampleSources sources = deps_.sample_sources;
   if (deps_.counter != nullptr) sources.device_bytes = [this] { return ReadCounter(); };
   PhasePipeline::Hooks hooks;
-  hooks.on_release = [this](int index, absl::Time) {
+  hooks.on_release = [this](int index, absl::Time at, int64_t steady_ns) {
     if (index == 0) {
+      NoteFirstRead(at, steady_ns);
       (void)SetState(qdt::v1::RUN_STATE_RUNNING,
                      absl::StrCat(plan_.profile.phases_size(), " phases"));
     }
@@ -233,9 +244,10 @@ absl::Status RunExecutor::RunPhases() {
   };
   hooks.on_warning = [this](const std::string& text) { Log(LogLine::LEVEL_WARNING, text); };
   hooks.checkpoint = [this] { return Checkpoint(); };
+  hooks.sleep = [this](absl::Duration d) { SleepUnlessStopped(d); };
   PhasePipeline pipeline(plan_, deps_.invoker.get(), std::move(sources), deps_.status_interval_s,
                          std::move(hooks));
-  absl::Status status = pipeline.Run(plan_.start_at);
+  absl::Status status = pipeline.Run(start_system);
   series_ = pipeline.series();
   if (gaps != nullptr) RecordBoundaries(gaps->Stop());
   if (status.ok()) status = Checkpoint();
@@ -340,6 +352,17 @@ absl::Status RunExecutor::Checkpoint() const {
   return stop_requested_ ? absl::CancelledError("stop requested") : absl::OkStatus();
 }
 
+void RunExecutor::SleepUnlessStopped(absl::Duration d) const {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stop_requested_), d);
+}
+
+void RunExecutor::NoteFirstRead(absl::Time at, int64_t steady_ns) {
+  absl::MutexLock lock(&mu_);
+  run_.set_first_read_steady_ns(steady_ns);
+  *run_.mutable_first_read_at() = ToTimestamp(FromSystemTime(clock_, at));
+}
+
 absl::Status RunExecutor::SetState(RunState state, const std::string& message) {
   {
     absl::MutexLock lock(&mu_);
@@ -351,9 +374,9 @@ absl::Status RunExecutor::SetState(RunState state, const std::string& message) {
       return refused;
     }
     run_.set_state(state);
-    if (state == qdt::v1::RUN_STATE_RUNNING) *run_.mutable_started_at() = NowTimestamp();
+    if (state == qdt::v1::RUN_STATE_RUNNING) *run_.mutable_started_at() = ToTimestamp(clock_.Now());
     if (RunEnded(state)) {
-      *run_.mutable_ended_at() = NowTimestamp();
+      *run_.mutable_ended_at() = ToTimestamp(clock_.Now());
       if (state != qdt::v1::RUN_STATE_DONE && state != qdt::v1::RUN_STATE_STOPPED) {
         run_.set_error(message);
       }

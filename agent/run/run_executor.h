@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/clock.h"
 #include "agent/event_journal.h"
 #include "agent/run/background_readers.h"
 #include "agent/run/device_counter.h"
@@ -70,6 +71,9 @@ struct RunExecutorDeps {
   // macOS: Spotlight and Time Machine on the target (background_readers.h),
   // checked by the manager before the executor starts; unset on Linux.
   std::optional<BackgroundReaders> background;
+  // The agent's wall clock (clock.h): start_at is in it, and the run's wall
+  // times come from it. Null = the system clock. Must outlive the executor.
+  const Clock* clock = nullptr;
 };
 
 enum class StopReason { kRequested, kShutdown };
@@ -116,6 +120,11 @@ class RunExecutor {
 
   // CancelledError once a stop was asked for.
   absl::Status Checkpoint() const;
+  // Sleeps `d`, or less when a stop is asked for meanwhile.
+  void SleepUnlessStopped(absl::Duration d) const;
+  // Phase 0 began reading: at `at` on the system clock, `steady_ns` on the
+  // steady clock; kept in the run (first_read_*).
+  void NoteFirstRead(absl::Time at, int64_t steady_ns);
   // Applies and announces a state change (event, run.json, log line).
   absl::Status SetState(qdt::v1::RunState state, const std::string& message);
   void BeginPhase(int index);
@@ -127,6 +136,7 @@ class RunExecutor {
   std::optional<uint64_t> ReadCounter() const;
 
   // Constant after construction.
+  const Clock& clock_;
   const RunPlan plan_;
   const TestArea area_;
   const VolumeSpace space_;

@@ -40,7 +40,7 @@ void KillOrphanedFio(RunStore* store, const std::string& id, const qdt::v1::Run&
   }
 }
 
-absl::Status EndRun(RunStore* store, const std::string& id, qdt::v1::Run run) {
+absl::Status EndRun(RunStore* store, const std::string& id, qdt::v1::Run run, const Clock& clock) {
   auto kept = store->RepairEventLog(id);
   if (!kept.ok()) return kept.status();
   const std::string message = absl::StrCat(
@@ -53,7 +53,7 @@ absl::Status EndRun(RunStore* store, const std::string& id, qdt::v1::Run run) {
   if (!writer.ok()) return writer.status();
   auto events = store->ReadEvents(id);
   EventJournal journal(std::move(*writer),
-                       events.ok() ? std::move(*events) : std::vector<RunEvent>{});
+                       events.ok() ? std::move(*events) : std::vector<RunEvent>{}, &clock);
   RunEvent removed;
   removed.mutable_log()->set_level(qdt::v1::LogLine::LEVEL_WARNING);
   removed.mutable_log()->set_text(
@@ -67,7 +67,7 @@ absl::Status EndRun(RunStore* store, const std::string& id, qdt::v1::Run run) {
   run.set_state(qdt::v1::RUN_STATE_INTERRUPTED);
   run.set_error(message);
   run.set_last_seq(journal.last_seq());
-  *run.mutable_ended_at() = qdt::NowTimestamp();
+  *run.mutable_ended_at() = qdt::ToTimestamp(clock.Now());
   if (auto st = store->SaveRun(run); !st.ok()) return st;
   QDT_LOG(Warning) << "run " << id << " marked INTERRUPTED: " << message;
   return absl::OkStatus();
@@ -85,7 +85,7 @@ bool IsOurFio(pid_t pid, const std::string& run_dir) {
 #endif
 }
 
-absl::Status RecoverRuns(RunStore* store) {
+absl::Status RecoverRuns(RunStore* store, const Clock* clock) {
   for (const std::string& id : store->ListRunIds()) {
     auto run = store->LoadRun(id);
     if (!run.ok()) {
@@ -101,7 +101,7 @@ absl::Status RecoverRuns(RunStore* store) {
         profile.ok() ? TestFileNames(*profile, fio::JobLayout::kThreadPerRead)
                      : std::vector<std::string>{};
     if (!run->target_dir().empty()) RemoveTestFiles(run->target_dir(), id, names);
-    if (auto st = EndRun(store, id, *std::move(run)); !st.ok()) return st;
+    if (auto st = EndRun(store, id, *std::move(run), ClockOrSystem(clock)); !st.ok()) return st;
   }
   return absl::OkStatus();
 }

@@ -15,11 +15,13 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "agent/clock.h"
 #include "agent/run_store.h"
 
 namespace qdt::agent {
 
-absl::Status RecoverRuns(RunStore* store);
+// `clock` stamps ended_at (null = the system clock).
+absl::Status RecoverRuns(RunStore* store, const Clock* clock = nullptr);
 
 // True when `pid` is a live fio started for the run whose record folder is
 // `run_dir`. Linux: its /proc/<pid>/cmdline names that folder (the job file
