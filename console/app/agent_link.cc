@@ -1,8 +1,11 @@
 #include "console/app/agent_link.h"
 
 #include <chrono>
+#include <cmath>
 
+#include "absl/time/clock.h"
 #include "common/run_state.h"
+#include "common/timestamp.h"
 #include "console/client/agent_client.h"
 
 namespace qdt::console {
@@ -33,7 +36,64 @@ std::shared_ptr<grpc::Channel> ConsoleChannel(const std::string& address,
   return client::MakeChannel(address, tls, args);
 }
 
+// Each clock round trip's own deadline: beyond kMaxClockRtt it is not used anyway.
+constexpr absl::Duration kClockCallDeadline = absl::Seconds(2);
+
+QString Ms(absl::Duration d) {
+  return QString::number(absl::ToDoubleMilliseconds(d), 'f', 0) + " ms";
+}
+
 }  // namespace
+
+ClockEstimate EstimateClockOffset(const std::vector<ClockProbe>& probes) {
+  ClockEstimate e;
+  e.probes = static_cast<int>(probes.size());
+  const ClockProbe* best = nullptr;
+  QStringList skipped;
+  for (const ClockProbe& p : probes) {
+    if (p.rtt < absl::ZeroDuration() || p.rtt > kMaxClockRtt) {
+      skipped << QString("round trip %1, over %2").arg(Ms(p.rtt), Ms(kMaxClockRtt));
+      continue;
+    }
+    if (!p.agent_time.has_value()) {
+      skipped << "the agent sent no wall_time (an older agent?)";
+      continue;
+    }
+    const absl::Duration offset = *p.agent_time - (p.sent + p.rtt / 2);
+    if (offset > kMaxClockOffset || offset < -kMaxClockOffset) {
+      skipped << QString(
+                     "the agent's clock reads %1, %2 days off the console's: not a clock to "
+                     "schedule by")
+                     .arg(QString::fromStdString(absl::FormatTime(
+                         "%Y-%m-%d %H:%M:%S UTC", *p.agent_time, absl::UTCTimeZone())))
+                     .arg(std::round(absl::ToDoubleHours(offset) / 24));
+      continue;
+    }
+    ++e.used;
+    if (best == nullptr || p.rtt < best->rtt) best = &p;
+  }
+  skipped.removeDuplicates();
+  if (best == nullptr) {
+    e.note = probes.empty() ? QString("not measured yet")
+                            : QString("no clock offset: %1").arg(skipped.join("; "));
+    return e;
+  }
+  e.offset_ms = absl::ToDoubleMilliseconds(*best->agent_time - (best->sent + best->rtt / 2));
+  e.rtt_ms = absl::ToDoubleMilliseconds(best->rtt);
+  if (!skipped.isEmpty()) {
+    e.note = QString("%1 of %2 round trips not used: %3")
+                 .arg(e.probes - e.used)
+                 .arg(e.probes)
+                 .arg(skipped.join("; "));
+  }
+  return e;
+}
+
+std::optional<absl::Duration> ScheduleOffset(const ClockEstimate& estimate) {
+  if (!estimate.offset_ms.has_value()) return std::nullopt;
+  if (std::abs(*estimate.offset_ms) <= estimate.rtt_ms / 2) return absl::ZeroDuration();
+  return absl::Nanoseconds(std::llround(*estimate.offset_ms * 1e6));
+}
 
 AgentLink::AgentLink(QString address, std::string token, client::TlsOptions tls, QObject* parent)
     : QObject(parent),
@@ -78,6 +138,41 @@ bool AgentLink::pause(int ms) {
   return !stop_;
 }
 
+ClockEstimate AgentLink::clockEstimate() const {
+  absl::MutexLock lock(&mu_);
+  if (clock_.probes == 0 && clock_.note.isEmpty()) {
+    ClockEstimate none;
+    none.note = "not measured yet (the agent has not answered)";
+    return none;
+  }
+  return clock_;
+}
+
+std::optional<ClockProbe> AgentLink::probeClock() {
+  grpc::ClientContext ctx;
+  client::PrepareContext(&ctx, token_, kClockCallDeadline);
+  qdt::v1::AgentInfo info;
+  ClockProbe p;
+  p.sent = absl::Now();
+  const int64_t t0 = SteadyNs();
+  grpc::Status st = stub_->GetInfo(&ctx, {}, &info);
+  p.rtt = absl::Nanoseconds(SteadyNs() - t0);
+  if (!st.ok()) return std::nullopt;
+  if (info.has_wall_time()) p.agent_time = qdt::FromTimestamp(info.wall_time());
+  return p;
+}
+
+void AgentLink::measureClock(const ClockProbe& first) {
+  std::vector<ClockProbe> probes{first};
+  for (int i = 1; i < kClockProbes && !stop_; ++i) {
+    if (std::optional<ClockProbe> p = probeClock()) probes.push_back(*p);
+  }
+  ClockEstimate e = EstimateClockOffset(probes);
+  clock_measured_ns_ = SteadyNs();
+  absl::MutexLock lock(&mu_);
+  clock_ = std::move(e);
+}
+
 uint64_t AgentLink::lastSeq(const QString& run_id) const {
   absl::MutexLock lock(&mu_);
   auto it = last_seq_.find(run_id.toStdString());
@@ -92,8 +187,14 @@ void AgentLink::refreshVolumes() {
   wake();
 }
 
-void AgentLink::startRun(const qdt::v1::StartRunRequest& request) {
+QString AgentLink::startClockNote() const {
   absl::MutexLock lock(&mu_);
+  return start_clock_note_;
+}
+
+void AgentLink::startRun(const qdt::v1::StartRunRequest& request, QString clock_note) {
+  absl::MutexLock lock(&mu_);
+  start_clock_note_ = std::move(clock_note);
   commands_.push_back([this, request] {
     grpc::ClientContext ctx;
     client::PrepareContext(&ctx, token_, absl::Seconds(30));
@@ -154,8 +255,13 @@ void AgentLink::loop() {
     grpc::ClientContext ctx;
     client::PrepareContext(&ctx, token_, absl::Seconds(5));
     qdt::v1::AgentInfo info;
+    ClockProbe first;
+    first.sent = absl::Now();
+    const int64_t sent_ns = SteadyNs();
     grpc::Status st = stub_->GetInfo(&ctx, {}, &info);
+    first.rtt = absl::Nanoseconds(SteadyNs() - sent_ns);
     if (!st.ok()) {
+      clock_measured_ns_ = 0;  // measured again as soon as it answers
       AgentSnapshot s;
       s.key = key_;
       s.online = false;
@@ -171,6 +277,13 @@ void AgentLink::loop() {
       continue;
     }
     backoff = kInitialBackoffMs;
+    // On connecting and every kClockEvery: the agent's clock offset, before
+    // the snapshot that says it is online (a start right after it uses it).
+    if (clock_measured_ns_ == 0 ||
+        absl::Nanoseconds(SteadyNs() - clock_measured_ns_) >= kClockEvery) {
+      if (info.has_wall_time()) first.agent_time = qdt::FromTimestamp(info.wall_time());
+      measureClock(first);
+    }
     bool volumes_due;
     {
       absl::MutexLock lock(&mu_);
@@ -184,6 +297,11 @@ void AgentLink::loop() {
     s.hostname = QString::fromStdString(info.hostname());
     s.platform = QString::fromStdString(info.platform());
     s.active_run_id = QString::fromStdString(info.active_run_id());
+    {
+      absl::MutexLock lock(&mu_);
+      s.clock_offset_ms = clock_.offset_ms;
+      s.clock_rtt_ms = clock_.rtt_ms;
+    }
     if (volumes_due) {
       grpc::ClientContext vctx;
       client::PrepareContext(&vctx, token_, absl::Seconds(60));

@@ -197,11 +197,10 @@ google::protobuf::Timestamp AgentStartAt(const QString& key, const ClockEstimate
 
 int Fleet::startRuns(QStringList keys, qdt::v1::StartRunRequest request, double start_delay_s) {
   if (keys.isEmpty()) keys = order_;
-  if (start_delay_s > 0) {
-    qint64 at_ms = QDateTime::currentMSecsSinceEpoch() + static_cast<qint64>(start_delay_s * 1000);
-    request.mutable_start_at()->set_seconds(at_ms / 1000);
-    request.mutable_start_at()->set_nanos(static_cast<int32_t>((at_ms % 1000) * 1000000));
-  }
+  // One real instant for the whole rig, read once on the console's clock;
+  // each agent gets it in its own clock, so clocks that disagree by seconds
+  // still start every drive together.
+  const absl::Time start = absl::Now() + absl::Milliseconds(std::llround(start_delay_s * 1000));
   int sent = 0;
   for (const QString& key : keys) {
     AgentLink* link = links_.value(key, nullptr);
@@ -209,7 +208,10 @@ int Fleet::startRuns(QStringList keys, qdt::v1::StartRunRequest request, double 
     if (link == nullptr || row == nullptr) continue;
     qdt::v1::StartRunRequest r = request;
     if (r.target_dir().empty()) r.set_target_dir(row->target_dir.toStdString());
-    link->startRun(r);
+    QString note;
+    if (start_delay_s > 0)
+      *r.mutable_start_at() = AgentStartAt(key, link->clockEstimate(), start, &note);
+    link->startRun(r, note);
     ++sent;
   }
   return sent;

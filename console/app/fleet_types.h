@@ -23,6 +23,10 @@ struct AgentSnapshot {
   QString hostname, platform, active_run_id;
   QVector<qdt::v1::Volume> volumes;
   int reconnect_in_ms = 0;  // next attempt while offline
+  // The agent's clock (AgentLink, docs/CLOCKS.md): from the GetInfo round
+  // trip with the smallest RTT; unset = not measured or not usable.
+  std::optional<double> clock_offset_ms;  // agent clock − console clock
+  double clock_rtt_ms = 0;
 };
 
 // One event of a run, as read from WatchRun.

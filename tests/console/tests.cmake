@@ -34,3 +34,12 @@ add_test(NAME console_discovery_test
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/../discovery/discovery_test.sh ${PROJECT_BINARY_DIR})
 set_tests_properties(console_discovery_test PROPERTIES LABELS integration TIMEOUT 180
                      SKIP_RETURN_CODE 77)
+
+# The agent's clock offset (docs/CLOCKS.md): the estimate from synthetic round
+# trips, and two real agents whose clocks differ by seconds started together.
+qdt_add_qt_test(console_clock_unit_test
+                SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_clock_unit_test.cc
+                LABELS unit TIMEOUT 60)
+qdt_add_qt_test(console_clock_test
+                SOURCES ${CMAKE_CURRENT_LIST_DIR}/console_clock_test.cc
+                LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
