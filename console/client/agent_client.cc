@@ -168,4 +168,95 @@ std::string FormatSampleLine(const qdt::v1::Sample& s, const std::string& phase_
                          temp);
 }
 
+namespace {
+
+// Phase names come from the agent (a profile file may name them): no control
+// character reaches the terminal, so none can move the cursor or recolour it.
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u == 0x7f ? '?' : c;
+  }
+  return out;
+}
+
+// At most `columns` code points of `text` (cut between code points).
+std::string CutToColumns(const std::string& text, int columns) {
+  int seen = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) == 0x80) continue;
+    if (seen == columns) return text.substr(0, i);
+    ++seen;
+  }
+  return text;
+}
+
+// "1:23:05" or "04:59", like fio's eta.
+std::string Clock(double seconds) {
+  const auto s = static_cast<long>(seconds < 0 ? 0 : seconds + 0.5);
+  if (s >= 3600) return absl::StrFormat("%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  return absl::StrFormat("%02ld:%02ld", s / 60, s % 60);
+}
+
+}  // namespace
+
+int TextColumns(const std::string& utf8) {
+  int n = 0;
+  for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xc0) == 0x80 ? 0 : 1;
+  return n;
+}
+
+std::string FormatStatusLine(const StatusFields& f, int columns) {
+  if (columns <= 0) return "";
+  const std::string name = Printable(f.phase_name.empty() ? "phase" : f.phase_name);
+  const std::string of = f.phase_number > 0 && f.phase_count > 0
+                             ? absl::StrFormat(" %d/%d", f.phase_number, f.phase_count)
+                             : std::string();
+  const double read = BytesToMB(f.read_bytes_per_s);
+  const double target = BytesToMB(f.target_bytes_per_s);
+  const std::string mark = f.target_bytes_per_s <= 0 ? ""
+                           : f.read_bytes_per_s < kWindowPassFraction * f.target_bytes_per_s
+                               ? " LOW"
+                               : " ok";
+  auto drive = [&](const char* fmt) {
+    return f.device_read_bytes_per_s ? absl::StrFormat(fmt, BytesToMB(*f.device_read_bytes_per_s))
+                                     : std::string("n/a");
+  };
+  const std::string temp =
+      f.temperature_c ? absl::StrFormat("%.0f °C", *f.temperature_c) : std::string("n/a °C");
+  const std::string done =
+      f.done_fraction ? absl::StrFormat("%.1f%%", 100 * *f.done_fraction) : std::string("n/a");
+  const std::string done_short =
+      f.done_fraction ? absl::StrFormat("%.0f%%", 100 * *f.done_fraction) : std::string("n/a");
+  const std::string eta = f.seconds_left ? Clock(*f.seconds_left) : std::string("n/a");
+
+  const std::string rate_long =
+      f.target_bytes_per_s > 0 ? absl::StrFormat("read %.1f of %.1f MB/s%s", read, target, mark)
+                               : absl::StrFormat("read %.1f MB/s unpaced", read);
+  const std::string rate_mid = f.target_bytes_per_s > 0
+                                   ? absl::StrFormat("%.1f/%.1f MB/s%s", read, target, mark)
+                                   : absl::StrFormat("%.1f MB/s max", read);
+  const std::string rate_short = f.target_bytes_per_s > 0
+                                     ? absl::StrFormat("%.0f/%.0f%s", read, target, mark)
+                                     : absl::StrFormat("%.0f max", read);
+  // From the whole line to the least: what the show needs most (the rate
+  // against its target, the time left) goes last.
+  const std::string forms[] = {
+      absl::StrCat(name, of, " [", rate_long, "][drive ", drive("%.1f MB/s"), "][", temp, "][",
+                   done, " done][eta ", eta, "]"),
+      absl::StrCat(name, of, " [", rate_mid, "][drive ", drive("%.1f"), "][", temp, "][", done,
+                   "][eta ", eta, "]"),
+      absl::StrCat(name, " [", rate_short, "][drv ", drive("%.0f"), "][", temp, "][", done_short,
+                   "][eta ", eta, "]"),
+      absl::StrCat(name, " [", rate_short, "][", done_short, "][eta ", eta, "]"),
+      absl::StrCat("[", rate_short, "][", done_short, "][eta ", eta, "]"),
+      absl::StrCat(rate_short, " ", done_short, " ", eta),
+  };
+  for (const std::string& form : forms) {
+    if (TextColumns(form) <= columns) return form;
+  }
+  return CutToColumns(forms[std::size(forms) - 1], columns);
+}
+
 }  // namespace qdt::client

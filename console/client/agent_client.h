@@ -5,6 +5,7 @@
 #define QDT_CONSOLE_CLIENT_AGENT_CLIENT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -62,6 +63,31 @@ std::string FormatChecks(const qdt::v1::MeasurementChecks& checks, const qdt::v1
 // counter; n/a without one).
 std::string FormatSampleLine(const qdt::v1::Sample& sample, const std::string& phase_name,
                              double target_bytes_per_s);
+
+// What the live status line of `qdtctl start --wait` / `watch` on a terminal
+// shows; unknown values are unset and shown as "n/a".
+struct StatusFields {
+  std::string phase_name;  // from the agent: control characters are not printed
+  int phase_number = 0;    // 1-based; 0 = unknown
+  int phase_count = 0;     // 0 = unknown
+  double read_bytes_per_s = 0;
+  double target_bytes_per_s = 0;                  // this interval's paced target; 0 = unpaced
+  std::optional<double> device_read_bytes_per_s;  // the drive's own counter
+  std::optional<double> temperature_c;
+  std::optional<double> done_fraction;  // of the whole run, 0..1
+  std::optional<double> seconds_left;
+};
+
+// One status line like fio's ETA line, e.g. "crossfade 2/3 [read 2101.3 of
+// 2099.2 MB/s ok][drive 2098.7 MB/s][41 °C][45.0% done][eta 1:23:05]",
+// shortened to fit `columns` display columns: shorter forms first, then the
+// drive and temperature, the phase, and last a cut. Never longer, so that it
+// never wraps. No newline, no escape sequences.
+std::string FormatStatusLine(const StatusFields& fields, int columns);
+
+// Display columns of UTF-8 text, one per code point (the status line's text
+// is ASCII but for "°" and the phase name).
+int TextColumns(const std::string& utf8);
 
 }  // namespace qdt::client
 

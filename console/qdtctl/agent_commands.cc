@@ -1,6 +1,7 @@
 // The commands that talk to an agent: info, volumes, telemetry, start, watch,
 // stop, runs, get. Each connects with the global options (--agent, --token /
 // --token-file, --ca, --tls-name) and reports gRPC errors as exit code 2.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
@@ -73,6 +75,64 @@ absl::Status NotValid(const std::string& option, const std::string& value, const
   return absl::InvalidArgumentError(absl::StrCat(option, ": \"", value, "\" is not ", what));
 }
 
+// Where a watch prints. On a terminal (`status_line`), samples rewrite one
+// status line in place -- "\r", the text, "\033[K" (erase to the end of the
+// line), like fio's own ETA line -- and every other line is printed above
+// it: the status line is cleared, the line printed, the status line drawn
+// again. Elsewhere (a pipe, a file, --lines) a line per sample.
+class WatchOutput {
+ public:
+  explicit WatchOutput(bool status_line) : status_line_(status_line) {}
+  WatchOutput(const WatchOutput&) = delete;
+  WatchOutput& operator=(const WatchOutput&) = delete;
+  ~WatchOutput() { Clear(); }
+
+  bool status_line() const { return status_line_; }
+
+  // `text` ends with a newline. `redraw`: the status line comes back below
+  // it (not after the verdict: the run is over).
+  void Line(const std::string& text, bool redraw = true) {
+    Clear();
+    std::cout << text;
+    if (!redraw) status_.clear();
+    Draw();
+  }
+
+  void Status(const std::string& text) {
+    status_ = text;
+    Draw();
+  }
+
+  // The status line's text, emptied from the screen (before stderr writes).
+  void Clear() {
+    if (!shown_) return;
+    std::cout << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
+
+  // The terminal's width (TIOCGWINSZ; 80 when it does not say), asked at
+  // each sample so that a resized window is followed.
+  static int Columns() {
+    struct winsize ws = {};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 80;
+  }
+
+ private:
+  void Draw() {
+    if (!status_line_ || status_.empty()) {
+      std::cout.flush();
+      return;
+    }
+    std::cout << "\r" << status_ << "\033[K" << std::flush;
+    shown_ = true;
+  }
+
+  const bool status_line_;
+  std::string status_;
+  bool shown_ = false;
+};
+
 // What a watch has seen so far; the exit code follows from it.
 struct WatchState {
   uint64_t next_seq = 1;
@@ -81,51 +141,90 @@ struct WatchState {
   std::optional<qdt::v1::Verdict> verdict;
   qdt::v1::RunState final_state = qdt::v1::RUN_STATE_UNSPECIFIED;
   std::string final_message;
+  // For the status line's % done and time left: each phase's (scaled)
+  // length, from the run record and the phase events; 0 = unknown.
+  std::vector<double> phase_s;
+  double planned_s = 0;
 };
 
-void PrintPhase(const qdt::v1::PhaseChange& phase, WatchState* state) {
+void PrintPhase(const qdt::v1::PhaseChange& phase, WatchState* state, WatchOutput* out) {
   state->phase_name = phase.phase_name();
   state->phase_target = phase.target_bytes_per_s();
-  std::cout << absl::StrFormat("== phase %d: %s, %.1f s, %s, %d streams\n", phase.phase_index() + 1,
-                               state->phase_name, phase.duration_s(),
-                               state->phase_target > 0
-                                   ? absl::StrFormat("target %.1f MB/s", state->phase_target / 1e6)
-                                   : std::string("unpaced (as fast as the drive reads)"),
-                               phase.stream_count());
+  const auto index = static_cast<size_t>(std::max(0, phase.phase_index()));
+  if (index < state->phase_s.size()) state->phase_s[index] = phase.duration_s();
+  out->Line(absl::StrFormat("== phase %d: %s, %.1f s, %s, %d streams\n", phase.phase_index() + 1,
+                            state->phase_name, phase.duration_s(),
+                            state->phase_target > 0
+                                ? absl::StrFormat("target %.1f MB/s", state->phase_target / 1e6)
+                                : std::string("unpaced (as fast as the drive reads)"),
+                            phase.stream_count()));
 }
 
-void PrintEvent(const qdt::v1::RunEvent& ev, WatchState* state) {
+// The status line's numbers from a sample and what the watch knows.
+qdt::client::StatusFields StatusOf(const qdt::v1::Sample& s, const WatchState& state) {
+  qdt::client::StatusFields f;
+  f.phase_name = state.phase_name;
+  f.phase_number = s.phase_index() + 1;
+  f.phase_count = static_cast<int>(state.phase_s.size());
+  f.read_bytes_per_s = s.read_bytes_per_s() + s.write_bytes_per_s();
+  // The scheduled target of this interval (a crossfade burst raises it).
+  f.target_bytes_per_s = s.target_bytes_per_s() > 0 ? s.target_bytes_per_s() : state.phase_target;
+  if (s.has_device_read_bytes_per_s()) f.device_read_bytes_per_s = s.device_read_bytes_per_s();
+  if (s.has_temperature_c()) f.temperature_c = s.temperature_c();
+  const auto index = static_cast<size_t>(s.phase_index());
+  if (state.planned_s > 0 && s.phase_index() >= 0 && index < state.phase_s.size()) {
+    double done = std::min(s.phase_elapsed_s(), state.phase_s[index]);
+    bool known = state.phase_s[index] > 0;
+    for (size_t i = 0; i < index; ++i) {
+      done += state.phase_s[i];
+      known &= state.phase_s[i] > 0;
+    }
+    if (known) {
+      f.done_fraction = std::clamp(done / state.planned_s, 0.0, 1.0);
+      f.seconds_left = std::max(0.0, state.planned_s - done);
+    }
+  }
+  return f;
+}
+
+void PrintEvent(const qdt::v1::RunEvent& ev, WatchState* state, WatchOutput* out) {
   switch (ev.kind_case()) {
     case qdt::v1::RunEvent::kSample:
-      std::cout << "  "
-                << qdt::client::FormatSampleLine(ev.sample(), state->phase_name,
-                                                 state->phase_target)
-                << "\n";
+      if (out->status_line()) {
+        out->Status(qdt::client::FormatStatusLine(StatusOf(ev.sample(), *state),
+                                                  WatchOutput::Columns() - 1));
+      } else {
+        out->Line(
+            "  " +
+            qdt::client::FormatSampleLine(ev.sample(), state->phase_name, state->phase_target) +
+            "\n");
+      }
       break;
     case qdt::v1::RunEvent::kPhase:
-      PrintPhase(ev.phase(), state);
+      PrintPhase(ev.phase(), state, out);
       break;
     case qdt::v1::RunEvent::kState:
       state->final_state = ev.state().state();
       state->final_message = ev.state().message();
-      std::cout << "== " << qdt::RunStateName(ev.state().state()) << ": " << ev.state().message()
-                << "\n";
+      out->Line(absl::StrCat("== ", qdt::RunStateName(ev.state().state()), ": ",
+                             ev.state().message(), "\n"),
+                /*redraw=*/!qdt::RunEnded(ev.state().state()));
       break;
     case qdt::v1::RunEvent::kLog:
-      std::cout << "   "
-                << (ev.log().level() == qdt::v1::LogLine::LEVEL_INFO      ? ""
-                    : ev.log().level() == qdt::v1::LogLine::LEVEL_WARNING ? "warning: "
-                                                                          : "error: ")
-                << ev.log().text() << "\n";
+      out->Line(absl::StrCat("   ",
+                             ev.log().level() == qdt::v1::LogLine::LEVEL_INFO      ? ""
+                             : ev.log().level() == qdt::v1::LogLine::LEVEL_WARNING ? "warning: "
+                                                                                   : "error: ",
+                             ev.log().text(), "\n"));
       break;
     case qdt::v1::RunEvent::kVerdict:
       state->verdict = ev.verdict();
-      std::cout << "\nVerdict\n" << qdt::client::FormatVerdict(ev.verdict()) << "\n";
+      out->Line(absl::StrCat("\nVerdict\n", qdt::client::FormatVerdict(ev.verdict()), "\n"),
+                /*redraw=*/false);
       break;
     default:
       break;
   }
-  std::cout.flush();
 }
 
 // 0 for an EXCELLENT verdict, 1 for a finished run below it, 3 (with the
@@ -233,12 +332,14 @@ class Session {
   int Info();
   int Volumes();
   int Telemetry(uint32_t count, const std::atomic<int>& interrupts);
-  int Start(const qdt::v1::StartRunRequest& req, bool wait, const std::atomic<int>* interrupts);
+  int Start(const qdt::v1::StartRunRequest& req, bool wait, const std::atomic<int>* interrupts,
+            bool status_line);
   // Follows a run until it ends. Reconnects with from_seq = last + 1 when the
   // connection drops, so no event is missed or repeated. With
-  // `stop_on_interrupt`, the first Ctrl-C stops the run.
-  int Watch(const std::string& run_id, uint64_t from_seq,
-            const std::atomic<int>* stop_on_interrupt);
+  // `stop_on_interrupt`, the first Ctrl-C stops the run. `status_line`: one
+  // live status line instead of a line per sample (a terminal).
+  int Watch(const std::string& run_id, uint64_t from_seq, const std::atomic<int>* stop_on_interrupt,
+            bool status_line);
   int Stop(const std::string& run_id);
   int Runs(const qdt::v1::ListRunsRequest& req);
   int Get(const std::string& run_id, bool json);
@@ -395,7 +496,7 @@ int Session::Telemetry(uint32_t count, const std::atomic<int>& interrupts) {
 }
 
 int Session::Start(const qdt::v1::StartRunRequest& req, bool wait,
-                   const std::atomic<int>* interrupts) {
+                   const std::atomic<int>* interrupts, bool status_line) {
   grpc::ClientContext ctx;
   qdt::client::PrepareContext(&ctx, token_, absl::Seconds(30));
   qdt::v1::Run run;
@@ -406,7 +507,7 @@ int Session::Start(const qdt::v1::StartRunRequest& req, bool wait,
             << absl::StrFormat("%.0f", run.planned_duration_s()) << " s\n";
   std::cout.flush();
   if (!wait) return kExitPass;
-  return Watch(run.run_id(), 1, interrupts);
+  return Watch(run.run_id(), 1, interrupts, status_line);
 }
 
 void Session::SendStop(const std::string& run_id) {
@@ -421,9 +522,25 @@ void Session::SendStop(const std::string& run_id) {
 }
 
 int Session::Watch(const std::string& run_id, uint64_t from_seq,
-                   const std::atomic<int>* stop_on_interrupt) {
+                   const std::atomic<int>* stop_on_interrupt, bool status_line) {
   WatchState state;
   state.next_seq = from_seq == 0 ? 1 : from_seq;
+  WatchOutput out(status_line);
+  if (status_line) {
+    // The run's length and phase count for % done and time left (the run
+    // list, not the run's record: that carries every event). Without them
+    // the status line says n/a.
+    grpc::ClientContext ctx;
+    qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+    qdt::v1::ListRunsResponse runs;
+    if (stub_->ListRuns(&ctx, qdt::v1::ListRunsRequest(), &runs).ok()) {
+      for (const auto& r : runs.runs()) {
+        if (r.run_id() != run_id) continue;
+        state.planned_s = r.planned_duration_s();
+        state.phase_s.assign(std::min<uint32_t>(r.phase_count(), 1000), 0.0);
+      }
+    }
+  }
   absl::Time gave_up_at = absl::InfiniteFuture();
   std::atomic<bool> stop_sent{false};
   while (true) {
@@ -441,11 +558,12 @@ int Session::Watch(const std::string& run_id, uint64_t from_seq,
     while (reader->Read(&ev)) {
       gave_up_at = absl::InfiniteFuture();
       state.next_seq = ev.seq() + 1;
-      PrintEvent(ev, &state);
+      PrintEvent(ev, &state, &out);
     }
     grpc::Status st = reader->Finish();
     stopper.reset();
     if (st.ok()) break;
+    out.Clear();
     if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
         st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED &&
         st.error_code() != grpc::StatusCode::INTERNAL) {
@@ -579,12 +697,20 @@ int RunTelemetry(const CommandArgs& args, const RunContext& context) {
   return session->Telemetry(count, *context.interrupts);
 }
 
+// One live status line when stdout is a terminal that can take it, unless
+// --lines asks for a line per sample.
+bool StatusLineWanted(const CommandArgs& args) {
+  const char* term = std::getenv("TERM");
+  return !args.Has("--lines") && ::isatty(STDOUT_FILENO) == 1 &&
+         (term == nullptr || std::string(term) != "dumb");
+}
+
 int RunStart(const CommandArgs& args, const RunContext& context) {
   auto session = ConnectOrReport(args);
   if (!session) return kExitUsage;
   auto req = StartRequest(args);
   if (!req.ok()) return UsageError(std::string(req.status().message()));
-  return session->Start(*req, args.Has("--wait"), context.interrupts);
+  return session->Start(*req, args.Has("--wait"), context.interrupts, StatusLineWanted(args));
 }
 
 int RunWatch(const CommandArgs& args, const RunContext& /*context*/) {
@@ -595,7 +721,7 @@ int RunWatch(const CommandArgs& args, const RunContext& /*context*/) {
   uint64_t from = 1;
   if (!CountOption(args, "--from-seq", "a number", &from)) return kExitUsage;
   // Ctrl-C leaves a watched run alone: only `start --wait` owns the run.
-  return session->Watch(*run_id, from, /*stop_on_interrupt=*/nullptr);
+  return session->Watch(*run_id, from, /*stop_on_interrupt=*/nullptr, StatusLineWanted(args));
 }
 
 int RunStop(const CommandArgs& args, const RunContext& /*context*/) {

@@ -333,12 +333,15 @@ TEST(QdtctlUsageTest, FullHelpKeepsTheColumns) {
                               "pressure once a second\n"
                               "                               (N readings, default 5; 0 = until "
                               "Ctrl-C)\n"));
-  EXPECT_THAT(help, HasSubstr("\n  watch RUN_ID [--from-seq N]  follow a run's events"));
+  EXPECT_THAT(help, HasSubstr("\n  runs [--limit N]             runs on the agent"));
+  EXPECT_THAT(help, HasSubstr("\n  watch RUN_ID [--from-seq N] [--lines]\n"
+                              "                               follow a run's events"));
   EXPECT_THAT(help,
               HasSubstr("\n  start --target DIR [--profile NAME | --profile-file FILE.json] "
                         "[--time-scale X]\n"
                         "        [--file-size SIZE] [--start-in SECONDS | --start-at RFC3339] "
                         "[--force] [--wait]\n"
+                        "        [--lines]\n"
                         "                               start a run;"));
   EXPECT_THAT(help, HasSubstr("\n  --token-file  file holding the rig token"));
   EXPECT_THAT(help, HasSubstr("\n  --ca          CA certificate (PEM) of an agent that serves "
