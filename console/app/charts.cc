@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "common/units.h"
+#include "console/app/theme.h"
 
 namespace qdt::console {
 
@@ -77,6 +78,44 @@ const RunSeries& ChartCache::series(const QString& agent, const QString& run_id)
   return it.value();
 }
 
+double NiceStep(double span, int max_ticks, const QVector<double>& steps) {
+  for (double step : steps) {
+    if (span / step <= max_ticks) return step;
+  }
+  return steps.back() * std::ceil(span / (steps.back() * max_ticks));
+}
+
+void SetNiceMbpsAxis(QValueAxis* axis, double max_mb_s) {
+  // 0 / 500 / 1000 / 1500 / 2000 / 2500 ...: at most 8 intervals.
+  const double step = NiceStep(max_mb_s, 8, {100, 250, 500, 1000, 2500, 5000, 10000});
+  axis->setRange(0, std::ceil(max_mb_s / step) * step);
+  axis->setTickType(QValueAxis::TicksDynamic);
+  axis->setTickAnchor(0);
+  axis->setTickInterval(step);
+  axis->setLabelFormat("%.0f");
+}
+
+void SetNiceSecondsAxis(QValueAxis* axis, double max_s) {
+  // Whole seconds at 1, 2, 5, 10, 15, 30 s or whole minutes: at most 10 intervals.
+  const double step =
+      NiceStep(max_s, 10, {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600});
+  axis->setRange(0, std::max(step, std::ceil(max_s / step) * step));
+  axis->setTickType(QValueAxis::TicksDynamic);
+  axis->setTickAnchor(0);
+  axis->setTickInterval(step);
+  axis->setLabelFormat("%.0f");
+}
+
+QColor RigLineColour(int i) {
+  // Blues, greens, purples, teals, browns: never the orange and red of the
+  // target lines nor the phase bands' tints.
+  static const QColor kColours[] = {
+      QColor(31, 119, 180), QColor(44, 160, 44),   QColor(148, 103, 189), QColor(23, 190, 207),
+      QColor(140, 86, 75),  QColor(127, 127, 127), QColor(188, 189, 34),  QColor(0, 90, 140),
+      QColor(80, 60, 160),  QColor(0, 128, 96),    QColor(110, 150, 210), QColor(90, 170, 120)};
+  return kColours[i % (sizeof(kColours) / sizeof(kColours[0]))];
+}
+
 namespace {
 
 QLineSeries* ConstantLine(double y, double x_max, const QString& name, const QColor& color) {
@@ -94,8 +133,9 @@ QLineSeries* ConstantLine(double y, double x_max, const QString& name, const QCo
 }  // namespace
 
 QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phases,
-                      const QString& title) {
+                      const QString& title, bool dark) {
   auto* chart = new QChart;
+  chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
   chart->setTitle(title);
   const double t0 = series.t0 < 0 ? 0 : series.t0;
   double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
@@ -107,14 +147,17 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
   }
   auto* axis_x = new QValueAxis;
   axis_x->setTitleText("seconds");
-  axis_x->setRange(0, x_max);
+  SetNiceSecondsAxis(axis_x, x_max);
+  x_max = axis_x->max();
   auto* axis_y = new QValueAxis;
   axis_y->setTitleText("read MB/s");
-  axis_y->setRange(0, y_max);
+  SetNiceMbpsAxis(axis_y, y_max);
+  y_max = axis_y->max();
   chart->addAxis(axis_x, Qt::AlignBottom);
   chart->addAxis(axis_y, Qt::AlignLeft);
 
-  // Phase bands, alternately shaded, from the phase changes.
+  // Phase bands, alternately shaded (grey tints: no line is grey-blue or
+  // sand), from the phase changes.
   for (int i = 0; i < phases.size(); ++i) {
     double from = std::max(0.0, phases[i].start_wall_s - t0);
     double to = i + 1 < phases.size() ? phases[i + 1].start_wall_s - t0 : x_max;
@@ -124,7 +167,8 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
     auto* band = new QAreaSeries(upper);
     upper->setParent(band);  // the area series does not own its boundary line
     band->setName(phases[i].name);
-    QColor c = i % 2 == 0 ? QColor(70, 130, 180, 40) : QColor(180, 130, 70, 40);
+    QColor c =
+        i % 2 == 0 ? QColor(120, 140, 170, dark ? 50 : 35) : QColor(170, 150, 120, dark ? 50 : 35);
     band->setBrush(c);
     band->setPen(Qt::NoPen);
     chart->addSeries(band);
@@ -142,11 +186,12 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
     line->attachAxis(axis_x);
     line->attachAxis(axis_y);
   };
-  add_line(kFioSeriesName, series.mbps, QColor(20, 60, 160), 2);
+  add_line(kFioSeriesName, series.mbps, dark ? QColor(110, 170, 255) : QColor(20, 60, 160), 2);
   // The drive's own counter: thin and muted, secondary to fio's line; far
   // below it means the page cache answered, above it someone else read too.
   if (!series.device.isEmpty()) {
-    add_line(kDeviceSeriesName, series.device, QColor(0, 140, 120), 1);
+    add_line(kDeviceSeriesName, series.device, dark ? QColor(60, 200, 170) : QColor(0, 140, 120),
+             1);
   }
   for (auto* c : {ConstantLine(kNormalTargetMBps, x_max, "656 MB/s normal", QColor(230, 150, 0)),
                   ConstantLine(kCrossfadeTargetMBps, x_max, "2100 MB/s crossfade", Qt::red)}) {
@@ -158,11 +203,16 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
     auto* axis_t = new QValueAxis;
     axis_t->setTitleText("°C");
     axis_t->setRange(0, 100);
+    axis_t->setLabelFormat("%.0f");
     chart->addAxis(axis_t, Qt::AlignRight);
     auto* t = new QLineSeries;
     t->setName("drive °C");
     t->replace(series.temp);
-    t->setPen(QPen(QColor(200, 60, 60)));
+    // Purple and dotted: not the red of the crossfade line.
+    QPen pen(dark ? QColor(200, 150, 255) : QColor(130, 60, 170));
+    pen.setStyle(Qt::DotLine);
+    pen.setWidthF(1.5);
+    t->setPen(pen);
     chart->addSeries(t);
     t->attachAxis(axis_x);
     t->attachAxis(axis_t);
@@ -171,13 +221,14 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
 }
 
 QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
-                      const QString& title) {
-  return BuildRunChart(LoadSeries(store, agent, run_id), store.phases(agent, run_id), title);
+                      const QString& title, bool dark) {
+  return BuildRunChart(LoadSeries(store, agent, run_id), store.phases(agent, run_id), title, dark);
 }
 
 QChart* BuildRigChart(const QVector<std::pair<QString, const RunSeries*>>& lines,
-                      const QString& title) {
+                      const QString& title, bool dark) {
   auto* chart = new QChart;
+  chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
   chart->setTitle(title);
   auto* axis_x = new QValueAxis;
   axis_x->setTitleText("seconds since each run's start");
@@ -188,6 +239,11 @@ QChart* BuildRigChart(const QVector<std::pair<QString, const RunSeries*>>& lines
   double y_max = kCrossfadeTargetMBps * 1.15, x_max = 1;
   // With many agents each line gets fewer points: the whole chart stays bounded.
   const int per_line = std::max(200, kMaxDrawnPoints * 4 / std::max<int>(1, lines.size()));
+  // A run that began well before the newest (an earlier test of that Mac)
+  // is marked in the legend and drawn dashed and thin.
+  double newest_t0 = -1;
+  for (const auto& [name, series] : lines) newest_t0 = std::max(newest_t0, series->t0);
+  int n = 0;
   for (const auto& [name, series] : lines) {
     if (series->mbps.isEmpty()) continue;
     for (const QPointF& p : series->mbps) {
@@ -195,31 +251,44 @@ QChart* BuildRigChart(const QVector<std::pair<QString, const RunSeries*>>& lines
       x_max = std::max(x_max, p.x());
     }
     auto* line = new QLineSeries;
-    line->setName(name);
+    const bool earlier = series->t0 >= 0 && newest_t0 - series->t0 > kEarlierRunS;
+    line->setName(
+        earlier ? QString("%1 (earlier run, %2)")
+                      .arg(name, QDateTime::fromSecsSinceEpoch(static_cast<qint64>(series->t0))
+                                     .toString("dd MMM HH:mm"))
+                : name);
+    QPen pen(RigLineColour(n++));
+    pen.setWidthF(earlier ? 1 : 2);
+    if (earlier) pen.setStyle(Qt::DashDotLine);
+    line->setPen(pen);
     line->replace(DecimateMinMax(series->mbps, per_line));
     chart->addSeries(line);
     line->attachAxis(axis_x);
     line->attachAxis(axis_y);
   }
-  for (auto* c : {ConstantLine(kNormalTargetMBps, x_max, "656", QColor(230, 150, 0)),
-                  ConstantLine(kCrossfadeTargetMBps, x_max, "2100", Qt::red)}) {
+  SetNiceSecondsAxis(axis_x, x_max);
+  SetNiceMbpsAxis(axis_y, y_max);
+  for (auto* c : {ConstantLine(kNormalTargetMBps, axis_x->max(), "656 target", QColor(230, 150, 0)),
+                  ConstantLine(kCrossfadeTargetMBps, axis_x->max(), "2100 target", Qt::red)}) {
     chart->addSeries(c);
     c->attachAxis(axis_x);
     c->attachAxis(axis_y);
   }
-  axis_x->setRange(0, x_max);
-  axis_y->setRange(0, y_max);
   return chart;
 }
 
 QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
-                      const QString& title) {
+                      const QString& title, bool dark) {
   QVector<RunSeries> loaded;
   loaded.reserve(runs.size());
   for (const auto& [agent, run_id] : runs) loaded.push_back(LoadSeries(store, agent, run_id));
   QVector<std::pair<QString, const RunSeries*>> lines;
-  for (int i = 0; i < runs.size(); ++i) lines.push_back({runs[i].first, &loaded[i]});
-  return BuildRigChart(lines, title);
+  for (int i = 0; i < runs.size(); ++i) {
+    // The Mac's name when the designer gave one.
+    const QString name = store.agentName(runs[i].first);
+    lines.push_back({name.isEmpty() ? runs[i].first : name, &loaded[i]});
+  }
+  return BuildRigChart(lines, title, dark);
 }
 
 LiveChartView::LiveChartView(ChartCache* cache, QWidget* parent, int redraw_ms)
@@ -263,12 +332,15 @@ void LiveChartView::redraw() {
     for (const auto& [agent, run_id] : rig_runs_) cache_->series(agent, run_id);
     QVector<std::pair<QString, const RunSeries*>> lines;
     for (const auto& [agent, run_id] : rig_runs_) {
-      lines.push_back({agent, &cache_->series(agent, run_id)});
+      lines.push_back({namer_ ? namer_(agent) : agent, &cache_->series(agent, run_id)});
     }
-    next = BuildRigChart(lines, "Rig: read MB/s of every drive");
+    next = BuildRigChart(lines, "Rig: read MB/s of every drive", AppIsDark());
+  } else if (run_id_.isEmpty()) {
+    // A Mac without a run: an empty chart that says so, never another drive's.
+    next = BuildRunChart(RunSeries(), {}, title_, AppIsDark());
   } else {
     next = BuildRunChart(cache_->series(agent_, run_id_), cache_->store()->phases(agent_, run_id_),
-                         title_);
+                         title_, AppIsDark());
   }
   setChart(next);
   delete old;

@@ -17,6 +17,8 @@
 #include <QVector>
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
+#include <QtCharts/QValueAxis>
+#include <functional>
 
 #include "console/app/sample_store.h"
 
@@ -61,16 +63,32 @@ class ChartCache {
 inline constexpr char kFioSeriesName[] = "fio read MB/s";
 inline constexpr char kDeviceSeriesName[] = "drive counter MB/s";
 
-// A chart of one run (x = seconds since the first sample).
+// Axes with round ticks (issue 14, item 6): MB/s at 0 / 500 / 1000 / ...
+// (100 / 250 / 500 / 1000 / 2500 / ... apart, at most 8 intervals), time in
+// whole seconds at 1 / 2 / 5 / 10 / 15 / 30 s or whole minutes (at most 10
+// intervals). The range is rounded up to a whole tick.
+double NiceStep(double span, int max_ticks, const QVector<double>& steps);
+void SetNiceMbpsAxis(QValueAxis* axis, double max_mb_s);
+void SetNiceSecondsAxis(QValueAxis* axis, double max_s);
+// The rig chart's line colours: never the target lines' orange and red.
+QColor RigLineColour(int i);
+// A rig line whose run began this long before the newest is an earlier run:
+// marked "(earlier run, 01 Dec 21:04)" and drawn dashed.
+inline constexpr double kEarlierRunS = 600;
+
+// A chart of one run (x = seconds since the first sample). `dark`: the dark
+// chart theme and line colours readable on it.
 QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phases,
-                      const QString& title);
+                      const QString& title, bool dark = false);
 QChart* BuildRunChart(const SampleStore& store, const QString& agent, const QString& run_id,
-                      const QString& title);
-// One MB/s line per run, on a shared time axis (seconds since each run's start).
+                      const QString& title, bool dark = false);
+// One MB/s line per run, on a shared time axis (seconds since each run's
+// start), each in its own colour; the store's overload names them by the
+// Mac's name.
 QChart* BuildRigChart(const QVector<std::pair<QString, const RunSeries*>>& lines,
-                      const QString& title);
+                      const QString& title, bool dark = false);
 QChart* BuildRigChart(const SampleStore& store, const QVector<std::pair<QString, QString>>& runs,
-                      const QString& title);
+                      const QString& title, bool dark = false);
 
 // A view that redraws its chart from the store at most every `redraw_ms`
 // while events arrive (the store holds everything; the view only decimates).
@@ -82,6 +100,14 @@ class LiveChartView : public QChartView {
   // Shows one agent's run; empty agent = the rig chart of `rig_runs`.
   void showRun(const QString& agent, const QString& run_id, const QString& title);
   void showRig(const QVector<std::pair<QString, QString>>& rig_runs);
+  // Draws again now (the theme changed).
+  void refresh() {
+    if (rig_ || !agent_.isEmpty()) redraw();
+  }
+  // What the rig chart calls an agent's line (its Mac's name).
+  void setNamer(std::function<QString(const QString& agent)> namer) { namer_ = std::move(namer); }
+  const QString& runId() const { return run_id_; }
+  const QString& agent() const { return agent_; }
 
  public slots:
   void onEventsStored();
@@ -92,6 +118,7 @@ class LiveChartView : public QChartView {
   ChartCache* cache_;
   QString agent_, run_id_, title_;
   QVector<std::pair<QString, QString>> rig_runs_;
+  std::function<QString(const QString&)> namer_;
   bool rig_ = false, due_ = false;
   qint64 last_redraw_ms_ = 0;
   int redraw_ms_;

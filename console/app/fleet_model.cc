@@ -65,6 +65,25 @@ QString DefaultTarget(const FleetRow& r) {
 
 }  // namespace
 
+// The verdict's window rule (common/verdict.h): a window misses below 95 %
+// of its target.
+constexpr double kHoldFraction = 0.95;
+
+QString LiveAgainstTarget(const FleetRow& r) {
+  if (!r.online || std::isnan(r.live_mb_s) || !RunActive(r.run_state)) return {};
+  if (r.live_target_mb_s <= 0) {
+    return QString("%1 MB/s (no target)").arg(r.live_mb_s, 0, 'f', 0);
+  }
+  return QString("%1 / %2 MB/s").arg(r.live_mb_s, 0, 'f', 0).arg(r.live_target_mb_s, 0, 'f', 0);
+}
+
+std::optional<bool> LiveHoldsTarget(const FleetRow& r) {
+  if (!r.online || std::isnan(r.live_mb_s) || !RunActive(r.run_state) || r.live_target_mb_s <= 0) {
+    return std::nullopt;
+  }
+  return r.live_mb_s >= kHoldFraction * r.live_target_mb_s;
+}
+
 QString DisplayName(const FleetRow& r) {
   if (!r.name.isEmpty()) return r.name;
   return r.host.isEmpty() ? r.key : r.host;
@@ -282,8 +301,8 @@ int FleetModel::columnCount(const QModelIndex& parent) const {
 
 QVariant FleetModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* kNames[] = {"Mac",  "Drive", "Volume",   "Free",   "State",
-                                 "MB/s", "Temp",  "Pressure", "Verdict"};
+  static const char* kNames[] = {"Mac",           "Drive", "Volume",   "Free",   "State",
+                                 "MB/s / target", "Temp",  "Pressure", "Verdict"};
   return section >= 0 && section < kColumnCount ? QString(kNames[section]) : QVariant();
 }
 
@@ -314,9 +333,12 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
       return s;
     }
     case kMbps:
-      // An offline agent's last rate is not current: none shown.
-      return std::isnan(r.live_mb_s) || !r.online ? QString("—")
-                                                  : QString::number(r.live_mb_s, 'f', 0);
+      // An offline agent's last rate is not current: none shown. With the
+      // phase's target beside it ("2150 / 2100"), coloured against it.
+      if (std::isnan(r.live_mb_s) || !r.online) return QString("—");
+      return r.live_target_mb_s > 0
+                 ? QString("%1 / %2").arg(r.live_mb_s, 0, 'f', 0).arg(r.live_target_mb_s, 0, 'f', 0)
+                 : QString::number(r.live_mb_s, 'f', 0);
     case kTemperature:
       return r.temperature_c && r.online ? QString("%1 °C").arg(*r.temperature_c, 0, 'f', 1)
                                          : QString("n/a");
@@ -427,6 +449,15 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
       return QBrush(QColor(255, 220, 120));
   }
   if (role == Qt::ForegroundRole && rated) return QBrush(RatingForeground(rated->kind));
+  if ((role == Qt::BackgroundRole || role == Qt::ForegroundRole) && index.column() == kMbps) {
+    // Live colour against the phase's target: green holds it (>= 95 %, the
+    // verdict's window rule), red misses it; no colour without a target.
+    const std::optional<bool> holds = LiveHoldsTarget(r);
+    if (holds) {
+      return role == Qt::BackgroundRole ? QBrush(*holds ? QColor(30, 120, 55) : QColor(180, 30, 30))
+                                        : QBrush(Qt::white);
+    }
+  }
   if (role == Qt::FontRole && rated && rated->kind == RatingKind::kFail) {
     QFont f;
     f.setBold(true);
@@ -557,6 +588,7 @@ void FleetModel::onEvent(AgentEvent e) {
   if (ev.has_sample()) {
     const auto& s = ev.sample();
     p->live_mb_s = s.read_bytes_per_s() / 1e6;
+    p->live_target_mb_s = s.target_bytes_per_s() / 1e6;
     if (s.has_temperature_c()) {
       p->temperature_c = s.temperature_c();
     } else {

@@ -44,6 +44,7 @@ struct FleetRow {
   QString phase_name;
   double run_started_wall_s = 0, planned_s = 0, elapsed_s = 0;
   double live_mb_s = std::numeric_limits<double>::quiet_NaN();
+  double live_target_mb_s = 0;  // the newest sample's target; 0 = unpaced (no target)
   std::optional<double> temperature_c;
   QString
       temperature_source;  // "smartctl /dev/disk4 (...)", or why none ("no sensor over USB: disk5")
@@ -52,6 +53,13 @@ struct FleetRow {
   QString last_error;  // the last command's refusal, e.g. "QLab is running"
   QString profile;     // of the followed run, when known
 };
+
+// The live rate against the target of the phase now running: "2150 / 2100
+// MB/s"; "2650 MB/s (no target)" in an unpaced phase; empty without a rate.
+QString LiveAgainstTarget(const FleetRow& row);
+// Whether the live rate holds the target (>= 95 %, the verdict's window
+// rule); nullopt when there is no rate or no target.
+std::optional<bool> LiveHoldsTarget(const FleetRow& row);
 
 // What the table, the charts, the summary and the report call a Mac: its
 // name, else the host name it reports, else its address.

@@ -1,6 +1,7 @@
 #include "console/app/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QDateTime>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -11,7 +12,10 @@
 #include <QInputDialog>
 #include <QKeySequence>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -22,6 +26,7 @@
 #include "common/profiles.h"
 #include "common/verdict.h"
 #include "console/app/report.h"
+#include "console/app/theme.h"
 
 namespace qdt::console {
 namespace {
@@ -29,17 +34,21 @@ namespace {
 // The selected drive's verdict as rich text: the headline in the verdict
 // column's colour, then one line per flag. Everything from the agent escaped.
 QString RunDetailHtml(const qdt::v1::Verdict& v) {
-  // The rating's own colour (darker amber and grey, readable on white).
+  // The rating's own colour: darker amber and grey, readable on white; on a
+  // dark theme lighter ones, readable on near-black.
   const RatingKind kind = ViewOf(v).kind;
-  const char* colour = kind == RatingKind::kExcellent    ? "#1e8c3c"
-                       : kind == RatingKind::kAcceptable ? "#a05a00"
-                       : kind == RatingKind::kFail       ? "#c81e1e"
-                       : kind == RatingKind::kRehearsal  ? "#3c508c"
-                                                         : "#555555";
+  const bool dark = AppIsDark();
+  const char* colour = kind == RatingKind::kExcellent    ? (dark ? "#5fd07f" : "#1e8c3c")
+                       : kind == RatingKind::kAcceptable ? (dark ? "#ffbf3f" : "#a05a00")
+                       : kind == RatingKind::kFail       ? (dark ? "#ff6b6b" : "#c81e1e")
+                       : kind == RatingKind::kRehearsal  ? (dark ? "#9fb3f0" : "#3c508c")
+                                                         : (dark ? "#b8b8b8" : "#555555");
+  const char* flag_colour = dark ? "#e6b860" : "#6b4200";
   QString html = QString("<div style=\"font-size:15pt; font-weight:bold; color:%1\">%2</div>")
                      .arg(colour, VerdictHeadline(v).toHtmlEscaped());
   for (const QString& f : VerdictFlags(v)) {
-    html += "<div style=\"font-size:12pt; color:#6b4200\">⚠ " + f.toHtmlEscaped() + "</div>";
+    html += QString("<div style=\"font-size:12pt; color:%1\">⚠ ").arg(flag_colour) +
+            f.toHtmlEscaped() + "</div>";
   }
   return html;
 }
@@ -121,7 +130,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   table_->setWordWrap(false);
   // Narrow enough that the verdict (the last column, stretched) keeps room
   // for "⚠ NO RATING: served from cache: fio read…" at 1400 px.
-  const int widths[] = {220, 220, 190, 80, 180, 70, 70, 80};
+  const int widths[] = {200, 180, 120, 80, 130, 110, 70, 80};
   for (int c = 0; c < 8; ++c) table_->setColumnWidth(c, widths[c]);
   table_->verticalHeader()->hide();
   table_->setAlternatingRowColors(true);
@@ -153,7 +162,12 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   // The cache first, then the views redraw from it (rate-limited).
   connect(fleet_, &Fleet::eventsStored, this,
           [this](const QVector<AgentEvent>& events) { chart_cache_.add(events); });
+  connect(fleet_, &Fleet::eventsStored, this, &MainWindow::followNewestRun);
   connect(fleet_, &Fleet::eventsStored, drive_chart_, &LiveChartView::onEventsStored);
+  rig_chart_->setNamer([this](const QString& agent) {
+    const FleetRow* r = fleet_->model()->find(agent);
+    return r != nullptr ? DisplayName(*r) : agent;
+  });
   connect(fleet_, &Fleet::eventsStored, this, [this] {
     rig_chart_->showRig(rigRuns());  // rate-limited by the view
   });
@@ -188,7 +202,13 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   central_layout->setSpacing(0);
   central_layout->addWidget(rig_bar);
   central_layout->addWidget(split, 1);
-  setCentralWidget(central);
+  // The table view and the board (one big tile per Mac), one at a time.
+  board_ = new BoardView(fleet_->model());
+  stack_ = new QStackedWidget;
+  stack_->addWidget(central);
+  stack_->addWidget(board_);
+  setCentralWidget(stack_);
+  buildViewMenu();
   connect(fleet_->model(), &FleetModel::summaryChanged, this, &MainWindow::onSummary);
   connect(fleet_->model(), &FleetModel::commandFailed, this,
           [this](QString key, QString msg) { note(QString("%1: %2").arg(key, msg), 15000); });
@@ -202,7 +222,62 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     note(why, 10000);
   });
   discovery_->start();
+  // Compact rows: 30 Macs fit the table on a 1080p screen.
+  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 8);
+  split->setSizes({430, 350});
   resize(1400, 860);
+}
+
+void MainWindow::buildViewMenu() {
+  QMenu* view = menuBar()->addMenu("&View");
+  board_action_ = view->addAction("Board (one big tile per Mac)");
+  board_action_->setCheckable(true);
+  board_action_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_B), QKeySequence(Qt::Key_F11)});
+  board_action_->setToolTip("Board view, full screen (Ctrl+B or F11; Esc leaves it)");
+  connect(board_action_, &QAction::toggled, this, [this](bool on) {
+    showBoard(on);
+    if (on) {
+      showFullScreen();
+    } else {
+      showNormal();
+    }
+  });
+  auto* leave = new QAction(this);
+  leave->setShortcut(Qt::Key_Escape);
+  connect(leave, &QAction::triggered, this, [this] { board_action_->setChecked(false); });
+  addAction(leave);
+  QMenu* theme = view->addMenu("Theme");
+  auto* group = new QActionGroup(this);
+  const Theme stored = ThemeFromName(fleet_->store()->setting("theme")).value_or(Theme::kSystem);
+  for (Theme t : {Theme::kSystem, Theme::kLight, Theme::kDark}) {
+    QAction* a = theme->addAction(t == Theme::kSystem  ? "Follow the system"
+                                  : t == Theme::kLight ? "Light"
+                                                       : "Dark (for a dark FOH)");
+    a->setCheckable(true);
+    a->setChecked(t == stored);
+    group->addAction(a);
+    connect(a, &QAction::triggered, this, [this, t] { setTheme(t); });
+  }
+  ApplyTheme(stored);
+}
+
+void MainWindow::showBoard(bool on) {
+  stack_->setCurrentWidget(on ? static_cast<QWidget*>(board_) : stack_->widget(0));
+  for (QToolBar* bar : findChildren<QToolBar*>()) bar->setVisible(!on);
+  if (board_action_->isChecked() != on) {
+    const QSignalBlocker quiet(board_action_);
+    board_action_->setChecked(on);
+  }
+}
+
+bool MainWindow::boardShown() const { return stack_->currentWidget() == board_; }
+
+void MainWindow::setTheme(Theme theme) {
+  fleet_->store()->setSetting("theme", ThemeName(theme));
+  ApplyTheme(theme);
+  updateRunDetail();  // its colours follow the theme, and the charts'
+  drive_chart_->refresh();
+  if (!rigRuns().isEmpty()) rig_chart_->showRig(rigRuns());
 }
 
 QStringList MainWindow::selectedKeys() const {
@@ -488,10 +563,24 @@ void MainWindow::onSelectionChanged() {
   QStringList keys = selectedKeys();
   if (keys.isEmpty()) return;
   const FleetRow* r = fleet_->model()->find(keys.front());
-  if (r != nullptr && !r->run_id.isEmpty()) {
-    drive_chart_->showRun(
-        r->key, r->run_id,
-        QString("%1 — %2").arg(DisplayName(*r), r->model.isEmpty() ? r->key : r->model));
+  if (r == nullptr) return;
+  // The selected Mac's newest run; a Mac without one gets an empty chart
+  // that says so, never the drive selected before it.
+  drive_chart_->showRun(
+      r->key, r->run_id,
+      r->run_id.isEmpty()
+          ? QString("%1 — no run yet").arg(DisplayName(*r))
+          : QString("%1 — %2").arg(DisplayName(*r), r->model.isEmpty() ? r->key : r->model));
+}
+
+void MainWindow::followNewestRun() {
+  // A new run on the selected Mac (started here, by qdtctl or another
+  // console): the chart follows it.
+  QStringList keys = selectedKeys();
+  if (keys.isEmpty()) return;
+  const FleetRow* r = fleet_->model()->find(keys.front());
+  if (r != nullptr && (r->run_id != drive_chart_->runId() || r->key != drive_chart_->agent())) {
+    onSelectionChanged();
   }
 }
 

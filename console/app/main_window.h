@@ -19,12 +19,15 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QSortFilterProxyModel>
+#include <QStackedWidget>
 #include <QTableView>
 #include <functional>
 
+#include "console/app/board_view.h"
 #include "console/app/charts.h"
 #include "console/app/discovery.h"
 #include "console/app/fleet.h"
+#include "console/app/theme.h"
 
 namespace qdt::console {
 
@@ -54,6 +57,13 @@ class MainWindow : public QMainWindow {
   qdt::v1::StartRunRequest requestFromToolbar() const;
   void setTimeScale(double scale) { scale_->setValue(scale); }
   void setFileSizeMiB(int mib) { file_size_mib_ = mib; }
+  // The board: one big tile per Mac instead of the table and charts
+  // (View ▸ Board, Ctrl+B / F11 full screen, Esc back).
+  void showBoard(bool on);
+  bool boardShown() const;
+  BoardView* board() const { return board_; }
+  // Light, dark or the system's look; kept in the store for the next start.
+  void setTheme(Theme theme);
   // How the window asks "are you sure?" (a question box; tests answer it).
   using Confirm = std::function<bool(const QString& title, const QString& text)>;
   void setConfirm(Confirm confirm) { confirm_ = std::move(confirm); }
@@ -75,7 +85,9 @@ class MainWindow : public QMainWindow {
 
  private:
   void onSummary(const RigSummary& s);
+  void buildViewMenu();
   void onSelectionChanged();
+  void followNewestRun();
   void updateRunDetail();
   QVector<std::pair<QString, QString>> rigRuns() const;
 
@@ -92,6 +104,9 @@ class MainWindow : public QMainWindow {
   LiveChartView* drive_chart_;
   LiveChartView* rig_chart_;
   QPlainTextEdit* messages_;
+  QStackedWidget* stack_;
+  BoardView* board_;
+  QAction* board_action_ = nullptr;
   Discovery* discovery_;
   QString last_discovery_problem_;  // said once, not at every browse
   Confirm confirm_;

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <memory>
 
+#include "console/app/board_view.h"
 #include "console/app/charts.h"
 #include "console/app/discovery.h"
 #include "console/app/fleet.h"
@@ -237,6 +238,73 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(s.slowest_mb_s, 420.0);  // the cache's 11500 MB/s is nobody's figure
     QVERIFY2(s.Text().contains("1 EXCELLENT, 2 ACCEPTABLE, 1 FAIL, 1 NO RATING"),
              qPrintable(s.Text()));
+  }
+
+  // Issue 14, item 7: the live rate beside the phase's target, green while it
+  // holds 95 % of it, red below; no colour without a target; an offline
+  // Mac shows no stale rate. The board's tiles say the same.
+  void liveRateIsColouredAgainstThePhaseTarget() {
+    FleetModel model(nullptr, 1000000);
+    model.addAgent("a:1");
+    AgentSnapshot up;
+    up.key = "a:1";
+    up.online = true;
+    up.hostname = "show-mac-1";
+    model.onSnapshot(up);
+    auto sample = [&](uint64_t seq, double mb_s, double target_mb_s) {
+      AgentEvent e;
+      e.key = "a:1";
+      e.run_id = "r";
+      e.event.set_seq(seq);
+      e.event.mutable_sample()->set_read_bytes_per_s(mb_s * 1e6);
+      e.event.mutable_sample()->set_target_bytes_per_s(target_mb_s * 1e6);
+      model.onEvent(e);
+      model.flush();
+    };
+    const QModelIndex rate = model.index(0, FleetModel::kMbps);
+    auto background = [&] { return rate.data(Qt::BackgroundRole).value<QBrush>().color(); };
+    sample(1, 2150, 2100);
+    QCOMPARE(rate.data().toString(), QString("2150 / 2100"));
+    QCOMPARE(background(), QColor(30, 120, 55));
+    QCOMPARE(TileOf(model.row(0)).headline, QString("2150 / 2100 MB/s"));
+    QCOMPARE(TileOf(model.row(0)).background, QColor(30, 120, 55));
+    sample(2, 1995, 2100);  // exactly 95 %: holds
+    QCOMPARE(background(), QColor(30, 120, 55));
+    sample(3, 1990, 2100);  // under 95 %: misses
+    QCOMPARE(rate.data().toString(), QString("1990 / 2100"));
+    QCOMPARE(background(), QColor(180, 30, 30));
+    QCOMPARE(TileOf(model.row(0)).background, QColor(180, 30, 30));
+    sample(4, 2650, 0);  // unpaced: no target, no verdict on the rate
+    QCOMPARE(rate.data().toString(), QString("2650"));
+    QVERIFY(!rate.data(Qt::BackgroundRole).isValid());
+    QCOMPARE(TileOf(model.row(0)).headline, QString("2650 MB/s (no target)"));
+    AgentSnapshot down;
+    down.key = "a:1";
+    down.online = false;
+    down.error = "agent not running at 10.0.1.12:50551";
+    model.onSnapshot(down);
+    model.flush();
+    QCOMPARE(rate.data().toString(), QString("—"));
+    QVERIFY(!rate.data(Qt::BackgroundRole).isValid());
+    const BoardTile off = TileOf(model.row(0));
+    QCOMPARE(off.headline, QString("OFFLINE"));
+    QCOMPARE(off.detail, down.error);
+    QVERIFY(off.footer.isEmpty());  // no stale temperature either
+  }
+
+  // The board's grid keeps tiles as large as the screen allows: 30 Macs on
+  // a 1080p screen stay readable.
+  void boardGridKeepsTilesLarge() {
+    QCOMPARE(BoardView::GridFor(0, 1920, 1080), QSize(0, 0));
+    QCOMPARE(BoardView::GridFor(1, 1920, 1080), QSize(1, 1));
+    QCOMPARE(BoardView::GridFor(4, 1600, 900), QSize(2, 2));
+    for (int n : {6, 12, 20, 30}) {
+      const QSize g = BoardView::GridFor(n, 1920, 1080);
+      QVERIFY(g.width() * g.height() >= n);
+      QVERIFY(g.width() * (g.height() - 1) < n);  // no empty row
+      QVERIFY2(1920 / g.width() >= 250 && 1080 / g.height() >= 150,
+               qPrintable(QString("%1 Macs: %2 x %3").arg(n).arg(g.width()).arg(g.height())));
+    }
   }
 
   // Issue 14, items 3 and 9: a console that starts again shows each Mac's

@@ -17,8 +17,10 @@
 #include <cmath>
 #include <functional>
 
+#include "console/app/board_view.h"
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
+#include "console/app/theme.h"
 #include "tests/integration/harness.h"
 
 using namespace qdt::console;
@@ -394,6 +396,60 @@ class ConsoleWindowTest : public QObject {
     // Nothing selected: no verdict shown for nobody.
     window.table()->clearSelection();
     QVERIFY(!window.runDetail()->isVisible());
+
+    // The board (issue 14, item 13): one tile per Mac in its rating's colour,
+    // the rating word as the headline; Ctrl+B is its key.
+    model.setName(k1, "Stage L main");  // no link here: straight into the model
+    model.flush();
+    window.showBoard(true);
+    QVERIFY(window.boardShown());
+    window.board()->resize(1600, 900);
+    QTest::qWait(100);
+    const QImage board = window.board()->grab().toImage();
+    QVERIFY(board.save(QString(QDT_BINARY_DIR) + "/screenshots/console-board.png"));
+    const QSize grid = BoardView::GridFor(4, board.width(), board.height());
+    QCOMPARE(grid, QSize(2, 2));
+    for (int i = 0; i < 4; ++i) {
+      const FleetRow& r = model.row(i);
+      const BoardTile tile = TileOf(r);
+      QCOMPARE(tile.background, RatingBackground(RowRating(r)->kind));
+      QCOMPARE(tile.headline, RowRating(r)->word);
+      // A point inside the tile, clear of its text (its lower right corner).
+      const int col = i % grid.width(), row = i / grid.width();
+      const QPoint inside((col + 1) * board.width() / grid.width() - 40,
+                          (row + 1) * board.height() / grid.height() - 30);
+      QCOMPARE(board.pixelColor(inside), tile.background);
+    }
+    QCOMPARE(TileOf(*model.find(k1)).name, QString("Stage L main"));
+    bool board_key = false;
+    for (QAction* a : window.findChildren<QAction*>()) {
+      board_key |= a->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_B));
+    }
+    QVERIFY(board_key);
+    window.showBoard(false);
+    QVERIFY(!window.boardShown());
+
+    // The dark theme: a dark window, the rating colours unchanged, the
+    // selected drive's verdict in a colour readable on it.
+    window.setTheme(Theme::kDark);
+    QVERIFY(AppIsDark());
+    QCOMPARE(store.setting("theme"), QString("dark"));
+    window.table()->clearSelection();
+    QTest::qWait(100);
+    const QImage dark = window.grab().toImage();
+    QVERIFY(dark.save(QString(QDT_BINARY_DIR) + "/screenshots/console-dark.png"));
+    // The table's empty area, under its four rows.
+    const QPoint empty = window.table()->mapTo(
+        &window, QPoint(window.table()->width() / 2, window.table()->height() - 10));
+    QVERIFY(dark.pixelColor(empty).lightness() < 80);
+    const QModelIndex fail_cell =
+        window.table()->model()->index(ViewRowOf(window, k4), FleetModel::kVerdict);
+    QCOMPARE(fail_cell.data(Qt::BackgroundRole).value<QBrush>().color(), QColor(200, 30, 30));
+    window.table()->selectRow(ViewRowOf(window, k4));
+    QVERIFY2(window.runDetail()->text().contains("#ff6b6b"),
+             qPrintable(window.runDetail()->text()));
+    window.setTheme(Theme::kLight);
+    QVERIFY(!AppIsDark());
   }
 
   // Issue 14, item 2: the rig summary has its own bar, which no transient
