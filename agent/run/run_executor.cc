@@ -215,9 +215,10 @@ absl::Status RunExecutor::RunPhases() {
   SampleSources sources = deps_.sample_sources;
   if (deps_.counter != nullptr) sources.device_bytes = [this] { return ReadCounter(); };
   PhasePipeline::Hooks hooks;
-  hooks.on_release = [this](int index, absl::Time at, int64_t steady_ns) {
+  hooks.on_release = [this, start_system](int index, absl::Time at, int64_t steady_ns) {
     if (index == 0) {
       NoteFirstRead(at, steady_ns);
+      SayIfLate(at - start_system);
       (void)SetState(qdt::v1::RUN_STATE_RUNNING,
                      absl::StrCat(plan_.profile.phases_size(), " phases"));
     }
@@ -355,6 +356,18 @@ absl::Status RunExecutor::Checkpoint() const {
 void RunExecutor::SleepUnlessStopped(absl::Duration d) const {
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithTimeout(absl::Condition(&stop_requested_), d);
+}
+
+void RunExecutor::SayIfLate(absl::Duration late) {
+  // A run without a start_at starts when it is ready; only a rig start can be late.
+  if (!plan_.start_asked || late <= kLateStartWarning) return;
+  // The rig's other drives began at the start; this one did not, so what
+  // the rig did together (the crossfades of every Mac at once) was not tested.
+  Log(LogLine::LEVEL_WARNING,
+      absl::StrFormat("this drive began reading %.3f s after the synchronised start (the test "
+                      "files' layout or fio's set-up took longer than the start delay): it did "
+                      "not start together with the rig; give the start more delay",
+                      absl::ToDoubleSeconds(late)));
 }
 
 void RunExecutor::NoteFirstRead(absl::Time at, int64_t steady_ns) {

@@ -78,6 +78,10 @@ struct RunExecutorDeps {
 
 enum class StopReason { kRequested, kShutdown };
 
+// Phase 0 beginning this much after the synchronised start is said in the
+// run's log: the rig's drives did not start together (docs/CLOCKS.md).
+inline constexpr absl::Duration kLateStartWarning = absl::Milliseconds(50);
+
 class RunExecutor {
  public:
   // Writes the run's record (request, profile, a PENDING status and the
@@ -125,6 +129,9 @@ class RunExecutor {
   // Phase 0 began reading: at `at` on the system clock, `steady_ns` on the
   // steady clock; kept in the run (first_read_*).
   void NoteFirstRead(absl::Time at, int64_t steady_ns);
+  // A warning in the run's log when phase 0 began `late` after start_at by
+  // more than kLateStartWarning.
+  void SayIfLate(absl::Duration late);
   // Applies and announces a state change (event, run.json, log line).
   absl::Status SetState(qdt::v1::RunState state, const std::string& message);
   void BeginPhase(int index);

@@ -172,6 +172,7 @@ absl::StatusOr<RunPlan> PlanRun(const StartRunRequest& request, const PlanOption
   auto start_at = StartAt(request, options.now);
   if (!start_at.ok()) return start_at.status();
   plan.start_at = *start_at;
+  plan.start_asked = request.has_start_at();
   if (auto st = CheckTargetSyntax(request.target_dir()); !st.ok()) return st;
   plan.target_dir = request.target_dir();
   plan.test_dir = TestDirFor(plan.target_dir, plan.run_id);

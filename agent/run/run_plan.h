@@ -61,8 +61,9 @@ struct RunPlan {
   qdt::v1::Profile profile;  // resolved and scaled: what runs
   double time_scale = 1;
   uint64_t file_size_bytes = 0;
-  int file_count = 0;   // stream files laid out
-  absl::Time start_at;  // the synchronised start; options.now when not asked for
+  int file_count = 0;        // stream files laid out
+  absl::Time start_at;       // the synchronised start; options.now when not asked for
+  bool start_asked = false;  // the request gave start_at (a synchronised rig start)
   fio::FioJobOptions job_options;
   std::string layout_job;  // fio/layout.fio
   // fio/phase-N.fio, one per profile phase, for a phase started kPhaseLead

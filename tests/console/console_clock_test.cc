@@ -67,6 +67,17 @@ absl::StatusOr<qdt::v1::RunRecord> GetRun(const std::string& address, const std:
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
+// The run's warning that it began after the synchronised start; empty = none.
+std::string LateWarning(const qdt::v1::RunRecord& rec) {
+  for (const qdt::v1::RunEvent& ev : rec.events()) {
+    if (ev.has_log() && ev.log().level() == qdt::v1::LogLine::LEVEL_WARNING &&
+        ev.log().text().find("after the synchronised start") != std::string::npos) {
+      return ev.log().text();
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 class ConsoleClockTest : public QObject {
@@ -167,6 +178,19 @@ class ConsoleClockTest : public QObject {
         (rec_a->run().first_read_steady_ns() - rec_b->run().first_read_steady_ns()) / 1e6;
     qInfo("first reads %.3f ms apart on CLOCK_MONOTONIC", apart_ms);
     QVERIFY2(std::abs(apart_ms) < 50, qPrintable(QString("%1 ms apart").arg(apart_ms)));
+    QCOMPARE(LateWarning(*rec_a), std::string());
+    QCOMPARE(LateWarning(*rec_b), std::string());
+
+    // A start too soon for the layout (1 ms): that drive cannot begin with
+    // the rig, and its run's log says so.
+    const QString first_run = model.find(ka)->run_id;
+    QCOMPARE(fleet.startRuns({ka}, ShortPacedRun(), 0.001), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(ka)->run_id != first_run && ended(ka), 60000);
+    auto late = GetRun(a.address(), *token_a, model.find(ka)->run_id);
+    QVERIFY2(late.ok(), std::string(late.status().message()).c_str());
+    const std::string warning = LateWarning(*late);
+    QVERIFY2(warning.find("this drive began reading ") == 0, warning.c_str());
+    QVERIFY2(warning.find("give the start more delay") != std::string::npos, warning.c_str());
 
     a.Signal(SIGTERM);
     b.Signal(SIGTERM);
