@@ -75,6 +75,7 @@ void Fleet::connectLink(AgentLink* link) {
   connect(link, &AgentLink::runEvent, model_, &FleetModel::onEvent, Qt::QueuedConnection);
   connect(link, &AgentLink::telemetry, model_, &FleetModel::onTelemetry, Qt::QueuedConnection);
   connect(link, &AgentLink::commandDone, model_, &FleetModel::onCommand, Qt::QueuedConnection);
+  connect(link, &AgentLink::commandDone, this, &Fleet::commandAnswered, Qt::QueuedConnection);
 }
 
 void Fleet::removeAgent(const QString& address) {

@@ -65,6 +65,8 @@ class Fleet : public QObject {
 
  signals:
   void eventsStored(QVector<qdt::console::AgentEvent> events);
+  // Every answer to a command (start, stop), on the GUI thread.
+  void commandAnswered(qdt::console::CommandResult result);
 
  private:
   void onFlushed(const QVector<AgentEvent>& events);

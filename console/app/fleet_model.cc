@@ -84,6 +84,71 @@ std::optional<bool> LiveHoldsTarget(const FleetRow& r) {
   return r.live_mb_s >= kHoldFraction * r.live_target_mb_s;
 }
 
+QString OfflineReason(const FleetRow& r) {
+  const QString& e = r.error;
+  QString what;
+  if (e.contains("wrong token") || e.contains("authorization: Bearer")) {
+    what = QString("wrong rig token for the agent at %1").arg(r.key);
+  } else if (e.contains("Connection refused")) {
+    what = QString("agent not running at %1").arg(r.key);
+  } else if (e.contains("DNS resolution failed") || e.contains("Name or service not known") ||
+             e.contains("nodename nor servname")) {
+    what = QString("cannot find %1 on the network (name not known)").arg(r.key);
+  } else if (e.contains("Deadline Exceeded") || e.contains("Deadline exceeded") ||
+             e.contains("timed out") || e.contains("No route to host") ||
+             e.contains("Network is unreachable")) {
+    what = QString("no answer from %1 (network, firewall or the Mac is off)").arg(r.key);
+  } else {
+    what = e.isEmpty() ? QString("not reached yet") : e;  // gRPC's words, with the TLS hint
+  }
+  if (r.last_seen_s > 0) {
+    what +=
+        " — last seen " + QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(r.last_seen_s * 1000))
+                              .toString("HH:mm:ss");
+  }
+  return what;
+}
+
+StartPlan PlanStart(const QVector<FleetRow>& rows) {
+  StartPlan plan;
+  for (const FleetRow& r : rows) {
+    if (r.online && !RunActive(r.run_state)) {
+      plan.ready << r.key;
+    } else if (r.online) {
+      plan.missing.push_back({DisplayName(r), "busy: a run is going"});
+    } else if (r.error.contains("wrong token") || r.error.contains("authorization: Bearer")) {
+      plan.missing.push_back({DisplayName(r), "wrong token"});
+    } else {
+      plan.missing.push_back({DisplayName(r), "offline"});
+    }
+  }
+  return plan;
+}
+
+QString StartOutcomeText(int asked, int started,
+                         const QVector<std::pair<QString, QString>>& not_started) {
+  QString s = QString("%1 of %2 started").arg(started).arg(asked);
+  QStringList who;
+  for (const auto& [name, why] : not_started) who << QString("%1 %2").arg(name, why);
+  if (!who.isEmpty()) s += "; " + who.join(", ");
+  return s;
+}
+
+QString ShortReason(const QString& message) {
+  QString first = message.section(':', 0, 0).trimmed();
+  if (first.isEmpty()) first = message.trimmed();
+  return first.size() > 60 ? first.left(59) + "…" : first;
+}
+
+QString DurationWords(double seconds) {
+  if (!(seconds >= 0)) return "?";
+  if (seconds < 59.5) return QString("%1 s").arg(std::lround(seconds));
+  const long minutes = std::lround(seconds / 60);
+  if (minutes < 60) return QString("%1 min").arg(minutes);
+  return minutes % 60 == 0 ? QString("%1 h").arg(minutes / 60)
+                           : QString("%1 h %2 min").arg(minutes / 60).arg(minutes % 60);
+}
+
 QString DisplayName(const FleetRow& r) {
   if (!r.name.isEmpty()) return r.name;
   return r.host.isEmpty() ? r.key : r.host;
@@ -322,8 +387,8 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
       return r.free_gb < 0 ? QString("n/a") : QString("%1 GB").arg(r.free_gb, 0, 'f', 1);
     case kState: {
       if (!r.online) {
-        return r.ever_online ? QString("OFFLINE: %1").arg(r.error)
-                             : QString("connecting: %1").arg(r.error);
+        return r.ever_online ? QString("OFFLINE: %1").arg(OfflineReason(r))
+                             : QString("connecting: %1").arg(OfflineReason(r));
       }
       QString s = StateWord(r.run_state);
       if (r.run_state == qdt::v1::RUN_STATE_RUNNING && r.phase_count > 0) {
@@ -398,6 +463,10 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
                        "no drive temperature reported (VM disks and most USB drives have no "
                        "sensor the agent can read)")
                  : r.temperature_source;
+    case kState:
+      // The plain words are in the cell; gRPC's own message (and the TLS
+      // hint) here, so nothing is lost.
+      return r.online || r.error.isEmpty() ? QString() : r.error;
     case kPressure:
       if (!r.online) return offline;
       return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN
@@ -554,6 +623,7 @@ void FleetModel::onSnapshot(AgentSnapshot s) {
   p->online = s.online;
   if (s.online) {
     p->ever_online = true;
+    p->last_seen_s = NowWallSeconds();
     p->error.clear();
     if (!s.hostname.isEmpty()) p->host = s.hostname;
     if (!s.volumes.isEmpty()) {

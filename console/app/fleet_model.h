@@ -33,6 +33,7 @@ struct FleetRow {
   bool online = false;
   bool ever_online = false;
   QString error;
+  double last_seen_s = 0;  // wall time of the last answer; 0 = never
   QString model, serial;
   QString target_dir;  // folder the next run tests; a volume's mount point by default
   double free_gb = -1;
@@ -60,6 +61,35 @@ QString LiveAgainstTarget(const FleetRow& row);
 // Whether the live rate holds the target (>= 95 %, the verdict's window
 // rule); nullopt when there is no rate or no target.
 std::optional<bool> LiveHoldsTarget(const FleetRow& row);
+
+// Why a Mac is offline, in plain words (issue 14, item 7): "agent not
+// running at 10.0.1.12:50551 — last seen 21:04:11", "wrong rig token for
+// the agent at …", "no answer from … (network, firewall or the Mac is off)";
+// gRPC's own text (with the TLS hint) only when none of these fits. The raw
+// error stays in the cell's tooltip.
+QString OfflineReason(const FleetRow& row);
+
+// Start all, planned (issue 14, item 8): the Macs that can start now and
+// the ones that cannot, each with why ("offline", "wrong token", "busy").
+struct StartPlan {
+  QStringList ready;
+  QVector<std::pair<QString, QString>> missing;  // (display name, why)
+};
+StartPlan PlanStart(const QVector<FleetRow>& rows);
+// "4 of 6 started; showmac-5 offline, showmac-6 wrong token": how many of
+// `asked` started, then every one that did not, by name, with why.
+QString StartOutcomeText(int asked, int started,
+                         const QVector<std::pair<QString, QString>>& not_started);
+// A short why for a refused start: the agent's first clause ("wrong token",
+// "QLab is running"), at most 60 characters.
+QString ShortReason(const QString& message);
+
+// "45 s", "12 min", "2 h 30 min": a duration as the profile list and the
+// long-run question say it (rounded to the second below a minute, to the
+// minute above).
+QString DurationWords(double seconds);
+// Start asks first when a test runs at least this long.
+inline constexpr double kLongRunS = 3600;
 
 // What the table, the charts, the summary and the report call a Mac: its
 // name, else the host name it reports, else its address.
@@ -145,6 +175,7 @@ class FleetModel : public QAbstractTableModel {
   void removeAgent(const QString& key);
   int rowOf(const QString& key) const;  // -1 when unknown
   const FleetRow& row(int r) const { return rows_[r]; }
+  const QVector<FleetRow>& rows() const { return rows_; }
   const FleetRow* find(const QString& key) const;
   void setTargetDir(const QString& key, const QString& dir);
   void setName(const QString& key, const QString& name);

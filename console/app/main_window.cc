@@ -80,8 +80,14 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   tools->addSeparator();
   tools->addWidget(new QLabel(" Profile "));
   profile_ = new QComboBox;
+  // Each profile with how long it runs at time scale 1 ("show-pattern — 2 h 30 min").
   for (const std::string& name : BuiltinProfileNames()) {
-    profile_->addItem(QString::fromStdString(name));
+    auto profile = BuiltinProfile(name);
+    const QString label = profile.ok()
+                              ? QString("%1 — %2").arg(QString::fromStdString(name),
+                                                       DurationWords(ProfileDurationS(*profile)))
+                              : QString::fromStdString(name);
+    profile_->addItem(label, QString::fromStdString(name));
   }
   tools->addWidget(profile_);
   tools->addWidget(new QLabel(" Time scale "));
@@ -210,6 +216,10 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   setCentralWidget(stack_);
   buildViewMenu();
   connect(fleet_->model(), &FleetModel::summaryChanged, this, &MainWindow::onSummary);
+  connect(fleet_, &Fleet::commandAnswered, this, &MainWindow::onCommandAnswered);
+  countdown_ = new QTimer(this);
+  countdown_->setInterval(250);
+  connect(countdown_, &QTimer::timeout, this, &MainWindow::tickCountdown);
   connect(fleet_->model(), &FleetModel::commandFailed, this,
           [this](QString key, QString msg) { note(QString("%1: %2").arg(key, msg), 15000); });
   onSummary(fleet_->model()->summary());
@@ -291,7 +301,7 @@ QStringList MainWindow::selectedKeys() const {
 
 qdt::v1::StartRunRequest MainWindow::requestFromToolbar() const {
   qdt::v1::StartRunRequest req;
-  req.set_profile_name(profile_->currentText().toStdString());
+  req.set_profile_name(profile_->currentData().toString().toStdString());
   if (scale_->value() < 1.0) req.set_time_scale(scale_->value());
   if (file_size_mib_ > 0) req.set_file_size_bytes(static_cast<uint64_t>(file_size_mib_) << 20);
   return req;
@@ -303,17 +313,102 @@ void MainWindow::startSelected() {
     note("Select the agents to start first (or use Start all)", 8000);
     return;
   }
-  int n = fleet_->startRuns(keys, requestFromToolbar(), delay_->value());
-  note(QString("start sent to %1 agents, together in %2 s").arg(n).arg(delay_->value(), 0, 'f', 0),
-       8000);
+  QVector<FleetRow> rows;
+  for (const QString& key : keys) {
+    if (const FleetRow* r = fleet_->model()->find(key)) rows.push_back(*r);
+  }
+  startRows(rows);
 }
 
-void MainWindow::startAll() {
-  int n = fleet_->startRuns({}, requestFromToolbar(), delay_->value());
-  note(QString("start sent to all %1 agents, together in %2 s")
-           .arg(n)
+void MainWindow::startAll() { startRows(fleet_->model()->rows()); }
+
+void MainWindow::startRows(const QVector<FleetRow>& rows) {
+  const StartPlan plan = PlanStart(rows);
+  QStringList missing;
+  for (const auto& [name, why] : plan.missing) missing << QString("%1 (%2)").arg(name, why);
+  if (plan.ready.isEmpty()) {
+    note("No Mac can start: " + missing.join(", "), 15000);
+    return;
+  }
+  if (!plan.missing.isEmpty() &&
+      !confirm_("Start", QString("%1 of %2 Macs cannot start: %3.\n\nStart the other %4 now?")
+                             .arg(plan.missing.size())
+                             .arg(rows.size())
+                             .arg(missing.join(", "))
+                             .arg(plan.ready.size()))) {
+    return;
+  }
+  const qdt::v1::StartRunRequest request = requestFromToolbar();
+  if (auto profile = BuiltinProfile(request.profile_name()); profile.ok()) {
+    const double scale = request.time_scale() > 0 ? request.time_scale() : 1.0;
+    const double seconds = ProfileDurationS(*profile) * scale;
+    if (seconds >= kLongRunS &&
+        !confirm_(
+            "Long test",
+            QString("This test runs %1 on every drive. Start it?").arg(DurationWords(seconds)))) {
+      return;
+    }
+  }
+  round_ = StartRound();
+  round_.asked = rows.size();
+  round_.pending = plan.ready;
+  round_.not_started = plan.missing;
+  round_.start_at_ms =
+      QDateTime::currentMSecsSinceEpoch() + static_cast<qint64>(delay_->value() * 1000);
+  fleet_->startRuns(plan.ready, request, delay_->value());
+  note(QString("start sent to %1 of %2 Macs, together in %3 s")
+           .arg(plan.ready.size())
+           .arg(rows.size())
            .arg(delay_->value(), 0, 'f', 0),
        8000);
+  // The StartRun deadline is 30 s: an agent silent longer did not start.
+  QTimer::singleShot(35000, this, [this, at = round_.start_at_ms] {
+    if (round_.start_at_ms != at || round_.pending.isEmpty()) return;
+    for (const QString& key : round_.pending) {
+      const FleetRow* r = fleet_->model()->find(key);
+      round_.not_started.push_back({r != nullptr ? DisplayName(*r) : key, "no answer"});
+    }
+    round_.pending.clear();
+    finishRound();
+  });
+  countdown_->start();
+  tickCountdown();
+}
+
+void MainWindow::onCommandAnswered(const CommandResult& c) {
+  if (c.command != "start" || !round_.pending.contains(c.key)) return;
+  round_.pending.removeAll(c.key);
+  if (c.ok) {
+    ++round_.started;
+  } else {
+    const FleetRow* r = fleet_->model()->find(c.key);
+    round_.not_started.push_back({r != nullptr ? DisplayName(*r) : c.key, ShortReason(c.message)});
+  }
+  if (round_.pending.isEmpty()) finishRound();
+}
+
+void MainWindow::finishRound() {
+  last_start_outcome_ = StartOutcomeText(round_.asked, round_.started, round_.not_started);
+  note(last_start_outcome_, 30000);
+}
+
+void MainWindow::tickCountdown() {
+  const qint64 wait_ms = round_.start_at_ms - QDateTime::currentMSecsSinceEpoch();
+  if (wait_ms <= 0) {
+    countdown_->stop();
+    onSummary(fleet_->model()->summary());
+    return;
+  }
+  // The wait counts in the time left: the longest planned run starts after it.
+  double planned = 0;
+  for (const FleetRow& r : fleet_->model()->rows()) planned = std::max(planned, r.planned_s);
+  progress_->setValue(0);
+  QString text = QString("starting together in %1 s").arg((wait_ms + 999) / 1000);
+  if (planned > 0) {
+    const int left = static_cast<int>(planned + wait_ms / 1000.0);
+    text += QString(" — %1:%2 left").arg(left / 60).arg(left % 60, 2, 10, QChar('0'));
+  }
+  progress_->setFormat(text);
 }
 
 void MainWindow::abortSelected() { fleet_->stopRuns(selectedKeys()); }
@@ -522,7 +617,8 @@ void MainWindow::exportSamples() {
 
 void MainWindow::onSummary(const RigSummary& s) {
   summary_->setText(s.Text());
-  updateRunDetail();  // a verdict may have arrived for the selected drive
+  updateRunDetail();                   // a verdict may have arrived for the selected drive
+  if (countdown_->isActive()) return;  // "starting together in 3 s" until the start
   if (s.running == 0) {
     progress_->setValue(0);
     progress_->setFormat(s.agents == 0 ? "add agents to start" : "idle");

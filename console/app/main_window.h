@@ -21,6 +21,7 @@
 #include <QSortFilterProxyModel>
 #include <QStackedWidget>
 #include <QTableView>
+#include <QTimer>
 #include <functional>
 
 #include "console/app/board_view.h"
@@ -51,6 +52,11 @@ class MainWindow : public QMainWindow {
   // A transient message: the status bar for `ms`, and the Messages log.
   void note(const QString& text, int ms);
   LiveChartView* driveChart() const { return drive_chart_; }
+  // What the last Start said once every agent answered: "4 of 6 started;
+  // showmac-5 offline, showmac-6 wrong token" (also in the Messages log).
+  QString lastStartOutcome() const { return last_start_outcome_; }
+  // The progress bar's text ("starting together in 3 s", "42 % — 1:10 left").
+  QString progressText() const { return progress_->format(); }
   // Selected agents (keys), in table order.
   QStringList selectedKeys() const;
   // The request the toolbar describes (profile, time scale, file size).
@@ -85,6 +91,10 @@ class MainWindow : public QMainWindow {
 
  private:
   void onSummary(const RigSummary& s);
+  void startRows(const QVector<FleetRow>& rows);
+  void onCommandAnswered(const CommandResult& c);
+  void finishRound();
+  void tickCountdown();
   void buildViewMenu();
   void onSelectionChanged();
   void followNewestRun();
@@ -110,6 +120,16 @@ class MainWindow : public QMainWindow {
   Discovery* discovery_;
   QString last_discovery_problem_;  // said once, not at every browse
   Confirm confirm_;
+  // The start in flight: who was asked, who answered, who could not start.
+  struct StartRound {
+    int asked = 0, started = 0;
+    QStringList pending;
+    QVector<std::pair<QString, QString>> not_started;  // (name, why)
+    qint64 start_at_ms = 0;
+  };
+  StartRound round_;
+  QString last_start_outcome_;
+  QTimer* countdown_;
   int file_size_mib_ = 0;  // 0 = the agent's default
   double longest_planned_s_ = 0;
 };

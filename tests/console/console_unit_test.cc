@@ -292,6 +292,60 @@ class ConsoleUnitTest : public QObject {
     QVERIFY(off.footer.isEmpty());  // no stale temperature either
   }
 
+  // Issue 14, items 7 and 8: why a Mac is offline in plain words (gRPC's text
+  // in the tooltip), who can start, and what Start all says afterwards.
+  void offlineReasonsAndStartOutcomeInPlainWords() {
+    FleetRow r;
+    r.key = "10.0.1.12:50551";
+    r.host = "showmac-5";
+    r.error =
+        "failed to connect to all addresses; last error: UNKNOWN: ipv4:10.0.1.12:50551: Failed "
+        "to connect to remote host: Connection refused (plaintext: if the agent serves TLS, give "
+        "its CA certificate (--ca))";
+    QCOMPARE(OfflineReason(r), QString("agent not running at 10.0.1.12:50551"));
+    r.last_seen_s = QDateTime(QDate(2026, 12, 1), QTime(21, 4, 11)).toMSecsSinceEpoch() / 1000.0;
+    QCOMPARE(OfflineReason(r),
+             QString("agent not running at 10.0.1.12:50551 — last seen 21:04:11"));
+    r.ever_online = true;
+    QVERIFY(!FleetModel::CellText(r, FleetModel::kState).contains("TLS"));
+    QCOMPARE(FleetModel::CellWhy(r, FleetModel::kState), r.error);  // nothing lost
+    r.last_seen_s = 0;
+    r.error = "wrong token: this agent expects its rig token";
+    QCOMPARE(OfflineReason(r), QString("wrong rig token for the agent at 10.0.1.12:50551"));
+    r.error = "Deadline Exceeded (plaintext: if the agent serves TLS, ...)";
+    QVERIFY(OfflineReason(r).startsWith("no answer from 10.0.1.12:50551"));
+    r.error = "Socket closed (TLS: the agent's certificate must be signed by the CA)";
+    QCOMPARE(OfflineReason(r), r.error);  // not understood: gRPC's words and the TLS hint
+
+    QVector<FleetRow> rows(4);
+    rows[0].key = "a:1";
+    rows[0].online = true;
+    rows[1].key = "b:1";
+    rows[1].name = "showmac-5";
+    rows[1].error = "failed to connect ... Connection refused";
+    rows[2].key = "c:1";
+    rows[2].host = "showmac-6";
+    rows[2].error = "wrong token: this agent expects its rig token";
+    rows[3].key = "d:1";
+    rows[3].online = true;
+    rows[3].run_state = qdt::v1::RUN_STATE_RUNNING;
+    const StartPlan plan = PlanStart(rows);
+    QCOMPARE(plan.ready, QStringList{"a:1"});
+    QCOMPARE(plan.missing.size(), 3);
+    QCOMPARE(plan.missing[0], (std::pair<QString, QString>{"showmac-5", "offline"}));
+    QCOMPARE(plan.missing[1], (std::pair<QString, QString>{"showmac-6", "wrong token"}));
+    QCOMPARE(plan.missing[2].second, QString("busy: a run is going"));
+    QCOMPARE(StartOutcomeText(6, 4, {{"showmac-5", "offline"}, {"showmac-6", "wrong token"}}),
+             QString("4 of 6 started; showmac-5 offline, showmac-6 wrong token"));
+    QCOMPARE(StartOutcomeText(2, 2, {}), QString("2 of 2 started"));
+    QCOMPARE(ShortReason("QLab is running: quit it before the test"), QString("QLab is running"));
+    QCOMPARE(ShortReason(QString(100, 'x')).size(), 60);
+    QCOMPARE(DurationWords(30), QString("30 s"));
+    QCOMPARE(DurationWords(12 * 60 + 10), QString("12 min"));
+    QCOMPARE(DurationWords(9000), QString("2 h 30 min"));
+    QCOMPARE(DurationWords(7200), QString("2 h"));
+  }
+
   // The board's grid keeps tiles as large as the screen allows: 30 Macs on
   // a 1080p screen stay readable.
   void boardGridKeepsTilesLarge() {

@@ -6,6 +6,11 @@
 // Then a finished rig fed to the window without agents: the selected drive's
 // two lines, its verdict and flags above the chart (escaped), and a second
 // screenshot (build/console-screenshot-verdict.png).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <QAction>
 #include <QDir>
 #include <QImage>
@@ -57,6 +62,19 @@ int ViewRowOf(MainWindow& window, const QString& key) {
     if (m->index(r, FleetModel::kHost).data().toString().contains(key)) return r;
   }
   return -1;
+}
+
+// A loopback port nobody listens on (bound, then released): connecting is refused.
+int UnusedLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 google::protobuf::Timestamp At(double wall_s) {
@@ -450,6 +468,66 @@ class ConsoleWindowTest : public QObject {
              qPrintable(window.runDetail()->text()));
     window.setTheme(Theme::kLight);
     QVERIFY(!AppIsDark());
+  }
+
+  // Issue 14, item 8: Start all with one agent offline and one whose token
+  // is wrong asks first, naming both and why; the one that can start starts
+  // (with a countdown to the common start), and afterwards the window says
+  // who did not start, by name.
+  void startAllNamesWhoDidNotStart() {
+    InProcessAgent good, wrong;
+    TempDir target("start-all");
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("console.sqlite"), &error));
+    FleetModel model;
+    Fleet fleet(&store, &model);
+    const QString k_good = QString::fromStdString(good.address());
+    const QString k_wrong = QString::fromStdString(wrong.address());
+    const QString k_off = QString("127.0.0.1:%1").arg(UnusedLoopbackPort());
+    QVERIFY(fleet.addAgent(k_good, QString::fromStdString(good.token()), &error));
+    QVERIFY(fleet.addAgent(k_wrong, "not-the-rig-token", &error));
+    QVERIFY(fleet.addAgent(k_off, "tok", &error));
+    QVERIFY(fleet.setName(k_good, "Stage L main", &error));
+    QVERIFY(fleet.setName(k_wrong, "showmac-6", &error));
+    QVERIFY(fleet.setName(k_off, "showmac-5", &error));
+    MainWindow window(&fleet);
+    QStringList asked;
+    window.setConfirm([&](const QString&, const QString& text) {
+      asked << text;
+      return true;
+    });
+    window.show();
+    auto settled = [&] {
+      return model.find(k_good)->online && !model.find(k_wrong)->error.isEmpty() &&
+             !model.find(k_off)->error.isEmpty();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 20000);
+    // Each offline reason in plain words.
+    QVERIFY2(FleetModel::CellText(*model.find(k_off), FleetModel::kState)
+                 .contains("agent not running at " + k_off),
+             qPrintable(FleetModel::CellText(*model.find(k_off), FleetModel::kState)));
+    QVERIFY2(FleetModel::CellText(*model.find(k_wrong), FleetModel::kState)
+                 .contains("wrong rig token for the agent at " + k_wrong),
+             qPrintable(FleetModel::CellText(*model.find(k_wrong), FleetModel::kState)));
+    QVERIFY(fleet.setTarget(k_good, QString::fromStdString(target.path()), &error));
+    window.setTimeScale(0.1);
+    window.setFileSizeMiB(64);
+    window.startAll();
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked[0].contains("showmac-5 (offline)") &&
+                 asked[0].contains("showmac-6 (wrong token)") &&
+                 asked[0].contains("Start the other 1"),
+             qPrintable(asked[0]));
+    QVERIFY2(window.progressText().startsWith("starting together in"),
+             qPrintable(window.progressText()));
+    QTRY_COMPARE_WITH_TIMEOUT(window.lastStartOutcome(),
+                              QString("1 of 3 started; showmac-6 wrong token, showmac-5 offline"),
+                              40000);
+    QVERIFY(window.messages()->toPlainText().contains(window.lastStartOutcome()));
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(k_good)->verdict.has_value(), 60000);
+    QVERIFY(!model.find(k_wrong)->verdict.has_value());
   }
 
   // Issue 14, item 2: the rig summary has its own bar, which no transient
