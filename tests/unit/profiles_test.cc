@@ -37,10 +37,10 @@ TEST(ProfilesTest, SetupCheckStreamsAreTheRequestsCueAndItsCrossfade) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->title(), "Setup Check");
   const auto& normal = p->phases(0);
-  EXPECT_EQ(normal.streams(0).name(), "4K ProRes 4444 XQ 59.94");
+  EXPECT_EQ(normal.streams(0).name(), "request 4K");
   EXPECT_EQ(normal.streams(0).rate_bytes_per_s(), 440'000'000u);
   for (int i = 1; i <= 3; ++i) {
-    EXPECT_EQ(normal.streams(i).name(), "HD ProRes 59.94 #" + std::to_string(i));
+    EXPECT_EQ(normal.streams(i).name(), "request HD #" + std::to_string(i));
     EXPECT_EQ(normal.streams(i).rate_bytes_per_s(), 72'000'000u);
   }
   // The crossfade reads the outgoing and the incoming cue, every stream x 1.6.
@@ -49,8 +49,8 @@ TEST(ProfilesTest, SetupCheckStreamsAreTheRequestsCueAndItsCrossfade) {
     EXPECT_EQ(xfade.streams(i).rate_bytes_per_s(), normal.streams(i % 4).rate_bytes_per_s() * 8 / 5)
         << i;
   }
-  EXPECT_EQ(xfade.streams(0).name(), "4K ProRes 4444 XQ 59.94 (out)");
-  EXPECT_EQ(xfade.streams(4).name(), "4K ProRes 4444 XQ 59.94 (in)");
+  EXPECT_EQ(xfade.streams(0).name(), "request 4K (out)");
+  EXPECT_EQ(xfade.streams(4).name(), "request 4K (in)");
   for (const auto& ph : p->phases()) EXPECT_DOUBLE_EQ(ph.duration_s(), 10) << ph.name();
   EXPECT_EQ(p->phases(2).streams_size(), 1);
   EXPECT_EQ(p->phases(2).streams(0).rate_bytes_per_s(), 0u);
