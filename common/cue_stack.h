@@ -2,10 +2,14 @@
 // codec + resolution + frame rate (from the stream table) or as MB/s, and the
 // profile and targets that follow from them (docs/DESIGN.md §5).
 //
-// Stream table: Apple's ProRes target data rates; HAP worst case = bytes per
-// pixel x pixels x fps (HAP 0.5 B/px, HAP Q 1 B/px). The request's own figures
-// (4K at 440 MB/s, HD at 72 MB/s) are entries too, so the defaults stay
-// 656 / 2100 MB/s.
+// Stream table: ProRes 422, 422 HQ, 4444 and 4444 XQ at 1080p and UHD, HAP
+// and HAP Q at 1080p and UHD, each at 23.98, 25, 29.97, 50 and 59.94 fps.
+// ProRes: Apple's target data rates (Apple ProRes White Paper, appendix
+// "Target Data Rates"; see cue_stack.cc). HAP worst case = bytes per pixel x
+// pixels x fps (HAP 0.5 B/px, HAP Q 1 B/px). The request's own figures ("request
+// 4K" at 440 MB/s, "request HD" at 72 MB/s) are entries too, so the defaults
+// stay 656 / 2100 MB/s; they name no codec (440 MB/s is no ProRes rate: the
+// paper gives ProRes 4444 XQ UHD 59.94 as 497.1 MB/s).
 //
 // Pure functions; thread-safe.
 #ifndef QDT_COMMON_CUE_STACK_H_
@@ -21,14 +25,27 @@
 namespace qdt {
 
 struct StreamKind {
-  std::string name;  // e.g. "ProRes 422 HQ UHD 29.97"
-  double mb_per_s;   // 10^6 bytes per second
-  double fps;
+  std::string name;     // e.g. "ProRes 422 HQ UHD 29.97", "HAP Q 1080p25"
+  double mb_per_s = 0;  // 10^6 bytes per second
+  double fps = 0;       // 23.976 for "23.98"
+  // The codec and frame size without the rate ("ProRes 422 HQ UHD"): rows of
+  // one format differ only in fps. "request" for the request's figures,
+  // empty for a custom "440MB/s@59.94".
+  std::string format;
+  std::string fps_label;  // "23.98", "25", "29.97", "50", "59.94"
+  // Where the rate comes from: "Apple ProRes White Paper: 884 Mb/s", "HAP Q:
+  // 1 B/px x 3840 x 2160 x fps", "the request's figure (no codec)".
+  std::string source;
 };
 
-// The stream table, in the order of docs/DESIGN.md §5, then the request's figures.
+// The frame rates of the table, as its names write them.
+const std::vector<std::string>& StreamTableFrameRates();
+// The stream table: the 1080p formats (ProRes 422, 422 HQ, 4444, 4444 XQ,
+// HAP, HAP Q), then the same at UHD, each format at every rate of
+// StreamTableFrameRates(); then the request's figures.
 const std::vector<StreamKind>& StreamTable();
-// Case-insensitive lookup; NotFound lists the table.
+// Lookup ignoring case and spaces ("prores 422 hq uhd 29.97" and
+// "ProRes 422 HQ UHD29.97" are one stream); NotFound lists the table.
 absl::StatusOr<StreamKind> FindStreamKind(absl::string_view name);
 
 struct CueStream {

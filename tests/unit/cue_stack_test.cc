@@ -10,8 +10,17 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(CueStackTest, StreamTableHasDesignFiguresAndHapIsComputed) {
-  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 1080p29.97")->mb_per_s, 18.4);
-  EXPECT_DOUBLE_EQ(FindStreamKind("prores 4444 xq uhd 59.94")->mb_per_s, 497.1);
+  // The figures of docs/DESIGN.md §5: Apple's Mb/s / 8 (147 / 8 = 18.375 is
+  // DESIGN's 18.4; 3977 / 8 = 497.125 its 497.1).
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 1080p29.97")->mb_per_s, 18.375);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 HQ 1080p29.97")->mb_per_s, 27.5);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 1080p59.94")->mb_per_s, 36.625);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 4444 1080p29.97")->mb_per_s, 41.25);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 UHD 29.97")->mb_per_s, 73.625);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 HQ UHD 29.97")->mb_per_s, 110.5);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 UHD 59.94")->mb_per_s, 147.25);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 HQ UHD 59.94")->mb_per_s, 221.0);
+  EXPECT_DOUBLE_EQ(FindStreamKind("prores 4444 xq uhd 59.94")->mb_per_s, 497.125);
   // HAP worst case = bytes per pixel x pixels x fps: 0.5 x 1920 x 1080 x 29.97 = 31.07 MB/s.
   EXPECT_DOUBLE_EQ(FindStreamKind("HAP 1080p29.97")->mb_per_s, 31.1);
   EXPECT_DOUBLE_EQ(FindStreamKind("HAP Q 1080p29.97")->mb_per_s, 62.1);
@@ -20,6 +29,89 @@ TEST(CueStackTest, StreamTableHasDesignFiguresAndHapIsComputed) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("ProRes RAW 8K"));
   EXPECT_THAT(unknown.status().message(), HasSubstr("HAP Q UHD 29.97"));
+}
+
+TEST(CueStackTest, EveryNameTheTableEverHadStillFindsItsStream) {
+  // Saved command lines, scripts and tests use these names.
+  for (const char* name :
+       {"ProRes 422 1080p29.97", "ProRes 422 HQ 1080p29.97", "ProRes 422 1080p59.94",
+        "ProRes 4444 1080p29.97", "HAP 1080p29.97", "HAP Q 1080p29.97", "ProRes 422 UHD 29.97",
+        "ProRes 422 HQ UHD 29.97", "ProRes 422 UHD 59.94", "ProRes 422 HQ UHD 59.94",
+        "HAP Q UHD 29.97", "ProRes 4444 XQ UHD 59.94", "request 4K", "request HD"}) {
+    auto k = FindStreamKind(name);
+    ASSERT_TRUE(k.ok()) << name << ": " << k.status();
+    EXPECT_EQ(k->name, name);
+  }
+  // Spaces and case do not matter.
+  EXPECT_EQ(FindStreamKind("prores 422 hq uhd29.97")->name, "ProRes 422 HQ UHD 29.97");
+  EXPECT_EQ(FindStreamKind(" HAP Q 1080p 25 ")->name, "HAP Q 1080p25");
+}
+
+TEST(CueStackTest, TheTableHasEveryFormatAtEveryFrameRate) {
+  const std::vector<std::string> rates = {"23.98", "25", "29.97", "50", "59.94"};
+  EXPECT_EQ(StreamTableFrameRates(), rates);
+  int found = 0;
+  for (const char* codec :
+       {"ProRes 422", "ProRes 422 HQ", "ProRes 4444", "ProRes 4444 XQ", "HAP", "HAP Q"}) {
+    for (const std::string& rate : rates) {
+      auto hd = FindStreamKind(std::string(codec) + " 1080p" + rate);
+      auto uhd = FindStreamKind(std::string(codec) + " UHD " + rate);
+      ASSERT_TRUE(hd.ok()) << hd.status();
+      ASSERT_TRUE(uhd.ok()) << uhd.status();
+      EXPECT_EQ(hd->format, std::string(codec) + " 1080p");
+      EXPECT_EQ(uhd->format, std::string(codec) + " UHD");
+      EXPECT_EQ(hd->fps_label, rate);
+      // UHD has four times the pixels; Apple's UHD rates are 4.0 .. 4.03 x 1080p's.
+      EXPECT_NEAR(uhd->mb_per_s / hd->mb_per_s, 4.0, 0.04) << codec << " " << rate;
+      found += 2;
+    }
+  }
+  EXPECT_EQ(found, 60);
+  EXPECT_EQ(StreamTable().size(), 62u) << "60 formats x rates, and the request's two";
+  // Names are unique, also as lookups see them.
+  for (const StreamKind& k : StreamTable()) EXPECT_EQ(FindStreamKind(k.name)->name, k.name);
+}
+
+TEST(CueStackTest, RatesAreProportionalToFrameRateWithinAFormat) {
+  // Apple: a ProRes data rate is bits per frame x fps at one frame size; a
+  // transcription error in the table would break this. 23.98 is 23.976 fps.
+  for (const StreamKind& k : StreamTable()) {
+    if (k.format == "request") continue;
+    auto base =
+        FindStreamKind(k.format + (k.format.find("UHD") != std::string::npos ? " " : "") + "29.97");
+    ASSERT_TRUE(base.ok()) << k.name << ": " << base.status();
+    double expected = base->mb_per_s * k.fps / 29.97;
+    EXPECT_NEAR(k.mb_per_s, expected, expected * 0.01) << k.name;
+  }
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 HQ 1080p25")->mb_per_s, 184.0 / 8);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 4444 XQ UHD 50")->mb_per_s, 3318.0 / 8);
+  EXPECT_DOUBLE_EQ(FindStreamKind("ProRes 422 UHD 23.98")->fps, 23.976);
+  // HAP at 25 fps: 1 x 3840 x 2160 x 25 = 207.36 MB/s -> 207.4.
+  EXPECT_DOUBLE_EQ(FindStreamKind("HAP Q UHD 25")->mb_per_s, 207.4);
+  EXPECT_DOUBLE_EQ(FindStreamKind("HAP 1080p50")->mb_per_s, 51.8);
+}
+
+TEST(CueStackTest, TheRequestsFourKStreamIsNotProRes4444XQ) {
+  // 440 MB/s is the request's figure; the table gives 4444 XQ UHD 59.94 as 497.1.
+  EXPECT_DOUBLE_EQ(FindStreamKind("request 4K")->mb_per_s, 440);
+  for (const StreamKind& k : StreamTable()) {
+    if (k.mb_per_s == 440) {
+      EXPECT_EQ(k.name, "request 4K");
+    }
+  }
+  // The built-in profiles name their streams as the table does.
+  for (const std::string& name : BuiltinProfileNames()) {
+    auto p = BuiltinProfile(name);
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (const auto& ph : p->phases()) {
+      for (const auto& s : ph.streams()) {
+        EXPECT_THAT(s.name(), ::testing::Not(HasSubstr("4444"))) << name << "/" << ph.name();
+        if (s.rate_bytes_per_s() == 0) continue;
+        EXPECT_TRUE(s.name().rfind("request 4K", 0) == 0 || s.name().rfind("request HD", 0) == 0)
+            << name << "/" << ph.name() << ": " << s.name();
+      }
+    }
+  }
 }
 
 TEST(CueStackTest, DefaultsStayAtTheRequestedTargets) {
