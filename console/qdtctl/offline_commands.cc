@@ -11,6 +11,7 @@
 #include "common/cue_stack.h"
 #include "common/file_util.h"
 #include "common/profiles.h"
+#include "common/will_it_work.h"
 #include "console/client/agent_client.h"
 #include "console/qdtctl/commands.h"
 #include "fio/fio_analysis.h"
@@ -103,10 +104,19 @@ int RunProfiles(const CommandArgs& /*args*/, const RunContext& /*context*/) {
 }
 
 int RunStreams(const CommandArgs& /*args*/, const RunContext& /*context*/) {
-  absl::PrintF("%-28s %8s %7s\n", "stream", "MB/s", "fps");
+  // One format (codec and frame size) a block, its frame rates in order.
+  absl::PrintF("%-26s %8s %6s  %s\n", "stream", "MB/s", "fps", "source");
+  std::string format;
   for (const auto& k : qdt::StreamTable()) {
-    absl::PrintF("%-28s %8.1f %7.2f\n", k.name, k.mb_per_s, k.fps);
+    if (k.format != format && !format.empty()) std::cout << "\n";
+    format = k.format;
+    absl::PrintF("%-26s %8.1f %6s  %s\n", k.name, k.mb_per_s, k.fps_label, k.source);
   }
+  absl::PrintF(
+      "\nA cue of N streams plays at N x MB/s; its crossfade (outgoing and incoming cue at once) "
+      "peaks at 2 x N x MB/s x %.1f safety.\nDerive a profile with: qdtctl profile derive "
+      "--stream \"NAME xN\"\n",
+      qdt::kCrossfadeSafety);
   return kExitPass;
 }
 
@@ -115,7 +125,7 @@ int RunProfileDerive(const CommandArgs& args, const RunContext& /*context*/) {
   auto cue = CueFromArgs(args);
   if (!cue.ok()) return UsageError(std::string(cue.status().message()));
   double safety, phase_s;
-  if (!NumberOption(args, "--safety", 1.6, &safety) ||
+  if (!NumberOption(args, "--safety", qdt::kCrossfadeSafety, &safety) ||
       !NumberOption(args, "--phase-seconds", 10, &phase_s)) {
     return kExitUsage;
   }
