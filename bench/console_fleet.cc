@@ -12,7 +12,15 @@
 // Measured over the window after a warm-up: the console's CPU (user + sys of
 // this process) as % of one core, its RSS, the event-to-model latency p50 /
 // p99 (sample wall time at the agent -> the model's flush; same clock: one
-// machine) and whether every sample reached the store. Output: one JSON line.
+// machine) and whether every sample reached the store. Then, with the agents
+// stopped (a report is written after the test), what the store holds costs
+// at the end: the SQLite file's size (with its WAL), the time to write the
+// report of the latest rig test (PDF and HTML through WriteReport, as
+// `qdt-console --report` does) and the CSV of those runs
+// (SampleStore::exportCsv), and the RSS after both. 100 agents x 10 Hz for
+// 900 s is the sample count of a 2.5-hour show at 1 Hz (900,000 samples).
+// Output: one JSON line; exit 1 when a sample is missing or a file could not
+// be written.
 //
 //   console_fleet [--agents 100] [--rate 1] [--seconds 60] [--warmup 10] [--window 0|1]
 //
@@ -28,6 +36,7 @@
 #include <QApplication>
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -44,6 +53,7 @@
 
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
+#include "console/app/report.h"
 #include "grpcpp/grpcpp.h"
 #include "qdt/v1/agent.grpc.pb.h"
 
@@ -146,6 +156,49 @@ double RssMb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
   }
   return -1;
+}
+
+double FileMb(const QString& path) {
+  QFileInfo f(path);
+  return f.exists() ? static_cast<double>(f.size()) / 1e6 : 0;
+}
+
+// What writing the report and the CSV of the store costs, after the test.
+struct AfterTest {
+  int drives = 0;
+  double sqlite_mb = 0, report_s = -1, pdf_mb = 0, html_mb = 0, csv_s = -1, csv_mb = 0;
+  double rss_mb = 0;
+  bool ok = false;
+  std::string error;
+};
+
+AfterTest MeasureAfterTest(const qdt::console::SampleStore& store, const QTemporaryDir& dir) {
+  AfterTest a;
+  const QString db = dir.filePath("console.sqlite");
+  a.sqlite_mb = FileMb(db) + FileMb(db + "-wal");
+  const QVector<qdt::console::ReportRun> runs = qdt::console::LatestRigRuns(store);
+  a.drives = runs.size();
+  QString error;
+  QElapsedTimer t;
+  t.start();
+  qdt::console::ReportInfo info;
+  info.show = "console_fleet";
+  const QString pdf = dir.filePath("report.pdf"), html = dir.filePath("report.html");
+  bool ok = qdt::console::WriteReport(store, runs, info, html, pdf, &error);
+  a.report_s = t.elapsed() / 1000.0;
+  a.pdf_mb = FileMb(pdf);
+  a.html_mb = FileMb(html);
+  QVector<std::pair<QString, QString>> pairs;
+  for (const auto& r : runs) pairs.push_back({r.agent, r.run_id});
+  const QString csv = dir.filePath("samples.csv");
+  t.restart();
+  if (ok) ok = store.exportCsv(csv, pairs, &error);
+  a.csv_s = t.elapsed() / 1000.0;
+  a.csv_mb = FileMb(csv);
+  a.rss_mb = RssMb();
+  a.ok = ok;
+  a.error = error.toStdString();
+  return a;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -262,6 +315,8 @@ int main(int argc, char** argv) {
   }
   kill(child, SIGTERM);
   waitpid(child, nullptr, 0);
+  const AfterTest after = MeasureAfterTest(store, dir);
+  if (!after.ok) std::cerr << "console_fleet: " << after.error << "\n";
   double growth_mb_per_h = (rss - rss_at_warmup) / wall * 3600.0;
   double late_growth_mb_per_h = growth_mb_per_h;
   if (rss_series.size() >= 4) {
@@ -282,10 +337,15 @@ int main(int argc, char** argv) {
       "\"cpu_pct_of_one_core\": %.1f, \"rss_mb\": %.1f, \"rss_growth_mb_per_h\": %.1f, "
       "\"rss_late_growth_mb_per_h\": %.1f, \"rss_projected_2h30_mb\": %.1f, \"rss_every_10s\": "
       "\"%s\", \"latency_p50_ms\": %.1f, \"latency_p99_ms\": %.1f, "
-      "\"stored_samples\": %lld, \"expected_samples\": %lld, \"cells_changed\": %lld}\n",
+      "\"stored_samples\": %lld, \"expected_samples\": %lld, \"cells_changed\": %lld, "
+      "\"sqlite_mb\": %.1f, \"report_drives\": %d, \"report_s\": %.2f, \"report_pdf_mb\": %.1f, "
+      "\"report_html_mb\": %.1f, \"csv_s\": %.2f, \"csv_mb\": %.1f, \"rss_after_report_mb\": "
+      "%.1f}\n",
       with_window ? "true" : "false", agents, rate, wall, lat.size(), 100.0 * cpu / wall, rss,
       growth_mb_per_h, late_growth_mb_per_h, rss + late_growth_mb_per_h * 2.5, series_json.c_str(),
       Percentile(lat, 50), Percentile(lat, 99), static_cast<long long>(stored),
-      static_cast<long long>(expected), static_cast<long long>(model.dataChangedCells()));
-  return stored == expected ? 0 : 1;
+      static_cast<long long>(expected), static_cast<long long>(model.dataChangedCells()),
+      after.sqlite_mb, after.drives, after.report_s, after.pdf_mb, after.html_mb, after.csv_s,
+      after.csv_mb, after.rss_mb);
+  return stored == expected && after.ok && after.drives == agents ? 0 : 1;
 }

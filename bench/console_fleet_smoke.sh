@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke run of bench/console_fleet for ./test.sh: 3 agents for 3 s must reach
-# the console's store completely (console_fleet exits 1 otherwise), and the
-# benchmark must leave nothing in its temporary folder.
+# the console's store completely, and the report (PDF + HTML) and CSV of that
+# store must be written (console_fleet exits 1 otherwise), and the benchmark
+# must leave nothing in its temporary folder.
 #
 #   bench/console_fleet_smoke.sh BUILD_DIR
 set -euo pipefail
