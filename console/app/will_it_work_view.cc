@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QCryptographicHash>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -13,6 +14,8 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+
+#include "absl/strings/str_format.h"
 
 namespace qdt::console {
 namespace {
@@ -26,6 +29,13 @@ constexpr int kDetailRole = Qt::UserRole + 1;
 constexpr int kGroupRole = Qt::UserRole + 2;
 
 const QColor kNotMeasured(110, 110, 110);
+// "22 streams" in the large font, readable; narrower and the table scrolls.
+constexpr int kMinMacColumnPx = 150;
+constexpr int kMaxMacColumnPx = 320;
+
+// One decimal as qdtctl prints it (printf: 147.25 -> "147.2"), so that the
+// console and `qdtctl streams` never disagree on a rate.
+QString OneDecimal(double v) { return QString::fromStdString(absl::StrFormat("%.1f", v)); }
 
 QString Streams(int n) { return QString("%1 %2").arg(n).arg(n == 1 ? "stream" : "streams"); }
 
@@ -127,7 +137,7 @@ WillItWorkCell CellOf(const qdt::StreamKind& kind, const qdt::WillItWork& work, 
                         "%5 MB/s of the proven %6 MB/s")
                         .arg(carried.with_crossfade)
                         .arg(name)
-                        .arg(kind.mb_per_s, 0, 'f', 1)
+                        .arg(OneDecimal(kind.mb_per_s))
                         .arg(qdt::kCrossfadeSafety, 0, 'f', 1)
                         .arg(peak, 0, 'f', 1)
                         .arg(work.proven.mb_s, 0, 'f', 0)
@@ -135,14 +145,14 @@ WillItWorkCell CellOf(const qdt::StreamKind& kind, const qdt::WillItWork& work, 
                         "Not one %1 (%2 MB/s) through a crossfade: 2 × %2 × %3 = %4 MB/s is more "
                         "than the proven %5 MB/s")
                         .arg(name)
-                        .arg(kind.mb_per_s, 0, 'f', 1)
+                        .arg(OneDecimal(kind.mb_per_s))
                         .arg(qdt::kCrossfadeSafety, 0, 'f', 1)
                         .arg(2 * kind.mb_per_s * qdt::kCrossfadeSafety, 0, 'f', 1)
                         .arg(work.proven.mb_s, 0, 'f', 0);
   c.tooltip += QString("\n%1 without crossfade (normal playback, %2 × %3 MB/s)")
                    .arg(carried.normal)
                    .arg(carried.normal)
-                   .arg(kind.mb_per_s, 0, 'f', 1);
+                   .arg(OneDecimal(kind.mb_per_s));
   c.tooltip += "\nProven read rate: " + QString::fromStdString(work.proven.basis);
   const RatingKind colour = carried.with_crossfade == 0        ? RatingKind::kFail
                             : carried.with_crossfade >= needed ? RatingKind::kExcellent
@@ -200,7 +210,13 @@ WillItWorkView::WillItWorkView(FleetModel* model, QWidget* parent)
   table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
   table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() * 3);
   table_->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
+  // The Macs' names are what a designer looks for across the room.
+  QFont header = table_->horizontalHeader()->font();
+  header.setBold(true);
+  header.setPointSizeF(header.pointSizeF() * 1.2);
+  table_->horizontalHeader()->setFont(header);
   layout->addWidget(table_, 1);
+  table_->viewport()->installEventFilter(this);
 
   connect(fps_, &QComboBox::currentIndexChanged, this, &WillItWorkView::refresh);
   connect(needed_, &QSpinBox::valueChanged, this, &WillItWorkView::refresh);
@@ -338,7 +354,7 @@ void WillItWorkView::rebuild() {
             .arg(k->mb_per_s, 0, 'f', 1)
             .arg(QString::fromStdString(k->fps_label), QString::fromStdString(k->source)));
     table_->setItem(r, kStreamColumn, label);
-    auto* rate = new QTableWidgetItem(QString::number(k->mb_per_s, 'f', 1));
+    auto* rate = new QTableWidgetItem(OneDecimal(k->mb_per_s));
     rate->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     table_->setItem(r, kRateColumn, rate);
     for (int m = 0; m < rows.size(); ++m) {
@@ -354,11 +370,21 @@ void WillItWorkView::rebuild() {
   }
   table_->resizeColumnToContents(kStreamColumn);
   table_->resizeColumnToContents(kRateColumn);
-  for (int m = 0; m < rows.size(); ++m) {
-    table_->setColumnWidth(
-        kFirstMacColumn + m,
-        std::max(150, table_->horizontalHeader()->sectionSizeHint(kFirstMacColumn + m)));
-  }
+  fitMacColumns();
+}
+
+bool WillItWorkView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == table_->viewport() && event->type() == QEvent::Resize) fitMacColumns();
+  return QWidget::eventFilter(watched, event);
+}
+
+void WillItWorkView::fitMacColumns() {
+  const int macs = table_->columnCount() - kFirstMacColumn;
+  if (macs <= 0) return;
+  const int left = table_->viewport()->width() - table_->columnWidth(kStreamColumn) -
+                   table_->columnWidth(kRateColumn);
+  const int each = std::clamp(left / macs, kMinMacColumnPx, kMaxMacColumnPx);
+  for (int c = kFirstMacColumn; c < table_->columnCount(); ++c) table_->setColumnWidth(c, each);
 }
 
 }  // namespace qdt::console

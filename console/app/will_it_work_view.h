@@ -71,9 +71,16 @@ class WillItWorkView : public QWidget {
   // zero-delay timer, so a flush of many rows rebuilds it once).
   void refresh();
 
+ protected:
+  // The table's viewport resized: the Mac columns share the new width.
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
  private:
   void scheduleRefresh();
   void rebuild();
+  // The Macs share the width left by the stream and MB/s columns, each at
+  // least kMinMacColumnPx wide (the table scrolls beyond that).
+  void fitMacColumns();
 
   FleetModel* model_;
   QComboBox* fps_ = nullptr;

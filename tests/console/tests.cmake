@@ -58,3 +58,9 @@ add_test(NAME report_browser_test
          COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/report_browser_test.py ${PROJECT_BINARY_DIR})
 set_tests_properties(report_browser_test PROPERTIES LABELS integration TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+
+# "Will it work?" (console/app/will_it_work_view.h): the streams each Mac's
+# drive carries per format, from verdicts fed to a FleetModel; leaves
+# build/screenshots/console-will-it-work.png.
+qdt_add_qt_test(console_will_it_work_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/will_it_work_test.cc
+                LABELS unit TIMEOUT 60)
