@@ -192,6 +192,14 @@ QString AgentLink::startClockNote() const {
   return start_clock_note_;
 }
 
+void AgentLink::resumeRun(const QString& run_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    unfinished_run_ = run_id.toStdString();
+  }
+  wake();
+}
+
 void AgentLink::startRun(const qdt::v1::StartRunRequest& request, QString clock_note) {
   absl::MutexLock lock(&mu_);
   start_clock_note_ = std::move(clock_note);
@@ -297,6 +305,18 @@ void AgentLink::loop() {
     s.hostname = QString::fromStdString(info.hostname());
     s.platform = QString::fromStdString(info.platform());
     s.active_run_id = QString::fromStdString(info.active_run_id());
+    if (!info.active_run_id().empty() && info.active_run_id() != run_described_) {
+      grpc::ClientContext rctx;
+      client::PrepareContext(&rctx, token_, absl::Seconds(10));
+      qdt::v1::ListRunsRequest req;
+      req.set_limit(1);  // newest first: the active run
+      qdt::v1::ListRunsResponse runs;
+      if (stub_->ListRuns(&rctx, req, &runs).ok() && runs.runs_size() > 0 &&
+          runs.runs(0).run_id() == info.active_run_id()) {
+        s.active_run = runs.runs(0);
+        run_described_ = info.active_run_id();
+      }
+    }
     {
       absl::MutexLock lock(&mu_);
       s.clock_offset_ms = clock_.offset_ms;

@@ -110,6 +110,10 @@ class AgentLink : public QObject {
   void stopRun(const QString& run_id);
   // Ask for a fresh ListVolumes on the next round.
   void refreshVolumes();
+  // Follow `run_id` until it ends even if the agent no longer runs it (a run
+  // a restarted console remembers as still going): its last events, the
+  // verdict or INTERRUPTED, arrive as runEvent.
+  void resumeRun(const QString& run_id);
 
   // The highest seq seen for a run (0 = none); for tests and reconnection.
   uint64_t lastSeq(const QString& run_id) const;
@@ -161,6 +165,8 @@ class AgentLink : public QObject {
   grpc::ClientContext* active_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;  // the open stream
   bool active_is_idle_ ABSL_GUARDED_BY(mu_) = false;                // it is the telemetry stream
   bool volumes_due_ ABSL_GUARDED_BY(mu_) = true;
+  // The active run whose record was sent in a snapshot (loop thread only).
+  std::string run_described_;
   std::deque<std::function<void()>> commands_ ABSL_GUARDED_BY(mu_);
   ClockEstimate clock_ ABSL_GUARDED_BY(mu_);
   QString start_clock_note_ ABSL_GUARDED_BY(mu_);

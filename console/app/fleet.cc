@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/run_state.h"
 #include "common/timestamp.h"
 
 namespace qdt::console {
@@ -118,6 +119,9 @@ int Fleet::restoreAgents() {
       qdt::v1::RunState_Parse(absl::StrCat("RUN_STATE_", run->state.toStdString()), &state);
       model_->restoreRun(address, run->run_id, state, run->profile, run->verdict);
       runs_recorded_.insert(address, run->run_id);
+      // Still going when the console stopped: follow it to its end (or to
+      // INTERRUPTED if the agent lost it), whatever the agent runs now.
+      if (RunActive(state)) links_.value(address)->resumeRun(run->run_id);
     }
   }
   model_->flush();

@@ -640,6 +640,19 @@ void FleetModel::onSnapshot(AgentSnapshot s) {
       p->verdict.reset();
       p->run_state = qdt::v1::RUN_STATE_PENDING;
     }
+    if (s.active_run && QString::fromStdString(s.active_run->run_id()) == p->run_id) {
+      // The agent's own record: what a console that did not start the run
+      // (or started after it) needs for the phase count and the time left.
+      const qdt::v1::Run& run = *s.active_run;
+      p->phase_count = static_cast<int>(run.phase_count());
+      p->planned_s = run.planned_duration_s();
+      p->profile = QString::fromStdString(run.profile_name());
+      if (run.has_started_at() && p->run_started_wall_s == 0) {
+        p->run_started_wall_s = WallSeconds(run.started_at());
+      }
+      if (RunActive(run.state())) p->run_state = run.state();
+      if (p->phase_index < 0) p->phase_index = run.phase_index();
+    }
   } else {
     p->error = s.error;
   }

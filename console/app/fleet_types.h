@@ -27,6 +27,11 @@ struct AgentSnapshot {
   // trip with the smallest RTT; unset = not measured or not usable.
   std::optional<double> clock_offset_ms;  // agent clock − console clock
   double clock_rtt_ms = 0;
+  // The agent's record of its active run (ListRuns, asked once per run): its
+  // profile, phase count, planned duration and start, so a run started by
+  // qdtctl, another console or before this console started shows its phase
+  // and time left too.
+  std::optional<qdt::v1::Run> active_run;
 };
 
 // One event of a run, as read from WatchRun.

@@ -25,6 +25,7 @@
 #include "console/app/board_view.h"
 #include "console/app/fleet.h"
 #include "console/app/main_window.h"
+#include "console/app/report.h"
 #include "console/app/theme.h"
 #include "tests/integration/harness.h"
 
@@ -468,6 +469,80 @@ class ConsoleWindowTest : public QObject {
              qPrintable(window.runDetail()->text()));
     window.setTheme(Theme::kLight);
     QVERIFY(!AppIsDark());
+  }
+
+  // Issue 14, item 3 (must show): a console that starts again — same store
+  // file, real agents — shows the same names, targets and last verdicts, a
+  // run that is still going with its phase and time left (from the agent's
+  // own run record: this console never saw its start), and its report of
+  // the rig is not empty.
+  void aRestartedConsoleShowsTheRigAsItWas() {
+    InProcessAgent a1, a2;
+    TempDir t1("restart-1"), t2("restart-2");
+    QTemporaryDir dir;
+    const QString path = dir.filePath("console.sqlite");
+    const QString k1 = QString::fromStdString(a1.address());
+    const QString k2 = QString::fromStdString(a2.address());
+    QString error, verdict_before;
+    {
+      SampleStore store;
+      QVERIFY(store.open(path, &error));
+      FleetModel model;
+      Fleet fleet(&store, &model);
+      QVERIFY(fleet.addAgent(k1, QString::fromStdString(a1.token()), &error));
+      QVERIFY(fleet.addAgent(k2, QString::fromStdString(a2.token()), &error));
+      QTRY_VERIFY_WITH_TIMEOUT(model.summary().online == 2, 15000);
+      QVERIFY(fleet.setName(k1, "Stage L main", &error));
+      QVERIFY(fleet.setName(k2, "Stage R main", &error));
+      QVERIFY(fleet.setTarget(k1, QString::fromStdString(t1.path()), &error));
+      QVERIFY(fleet.setTarget(k2, QString::fromStdString(t2.path()), &error));
+      qdt::v1::StartRunRequest quick;
+      quick.set_profile_name("setup-check");
+      quick.set_time_scale(0.1);
+      quick.set_file_size_bytes(64ull << 20);
+      QCOMPARE(fleet.startRuns({k1}, quick, 0), 1);
+      QTRY_VERIFY_WITH_TIMEOUT(model.find(k1)->verdict.has_value(), 60000);
+      verdict_before = FleetModel::CellText(*model.find(k1), FleetModel::kVerdict);
+      // The second Mac: a longer run, going when this console goes.
+      qdt::v1::StartRunRequest longer = quick;
+      longer.set_time_scale(1.0);
+      QCOMPARE(fleet.startRuns({k2}, longer, 0), 1);
+      QTRY_VERIFY_WITH_TIMEOUT(model.find(k2)->run_state == qdt::v1::RUN_STATE_RUNNING &&
+                                   store.sampleCount(k2, model.find(k2)->run_id) >= 2,
+                               60000);
+    }
+    SampleStore store;
+    QVERIFY(store.open(path, &error));
+    FleetModel model;
+    Fleet fleet(&store, &model);
+    QCOMPARE(fleet.restoreAgents(), 2);
+    MainWindow window(&fleet);
+    window.show();
+    QCOMPARE(model.find(k1)->name, QString("Stage L main"));
+    QCOMPARE(model.find(k2)->name, QString("Stage R main"));
+    QCOMPARE(model.find(k1)->target_dir, QString::fromStdString(t1.path()));
+    QCOMPARE(model.find(k2)->target_dir, QString::fromStdString(t2.path()));
+    // The last verdict, before any agent has answered.
+    QCOMPARE(FleetModel::CellText(*model.find(k1), FleetModel::kVerdict), verdict_before);
+    // The running run: its phase and the time left, from the agent's record.
+    auto shows_progress = [&] {
+      const FleetRow* r = model.find(k2);
+      return r->online && r->run_state == qdt::v1::RUN_STATE_RUNNING && r->phase_count == 3 &&
+             r->phase_index >= 0 && r->planned_s > 0 && model.summary().seconds_left > 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(shows_progress(), 20000);
+    const QString state = FleetModel::CellText(*model.find(k2), FleetModel::kState);
+    QVERIFY2(state.startsWith("running ") && state.contains("/3 "), qPrintable(state));
+    QVERIFY2(model.summary().Text().contains(" left"), qPrintable(model.summary().Text()));
+    QTRY_VERIFY_WITH_TIMEOUT(window.progressText().contains("left"), 5000);
+    // The report of the rig after the restart is not empty: both Macs by name.
+    const QVector<ReportRun> runs = LatestRigRuns(store);
+    QCOMPARE(runs.size(), 2);
+    const QString html = BuildReportHtml(store, runs, "after restart");
+    QVERIFY(html.contains("Stage L main"));
+    QVERIFY(html.contains("Stage R main"));
+    QCOMPARE(fleet.stopRuns({k2}), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(k2)->verdict.has_value(), 30000);
   }
 
   // Issue 14, item 8: Start all with one agent offline and one whose token
