@@ -16,10 +16,12 @@
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QValueAxis>
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <future>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -198,40 +200,141 @@ QImage RenderChart(QChart* chart, QSize shown) {
   return image;
 }
 
-// The charts of one report, rendered once for both the HTML and the PDF.
-struct Charts {
-  QSize shown;  // in 96-dpi pixels
-  QImage rig;
-  QVector<QImage> runs;  // one per RunData
+QString ChartName(int chart) { return QString("chart-%1.png").arg(chart); }
+// Chart 0 is the rig's; chart i + 1 is run i's.
+int RunChart(int run_index) { return run_index + 1; }
+
+// Draws the report's charts one at a time, when asked: all of a 100-drive
+// report's at once would hold 100 MB of images (and a console's RSS keeps
+// what malloc got back).
+class ChartPainter {
+ public:
+  ChartPainter(const QVector<RunData>& runs, QSize shown) : runs_(runs), shown_(shown) {}
+  int count() const { return runs_.size() + 1; }
+  QSize shown() const { return shown_; }
+  QImage draw(int chart) const {
+    if (chart == 0) {
+      QVector<std::pair<QString, const RunSeries*>> lines;
+      for (const RunData& d : runs_) lines.push_back({d.name, &d.series});
+      QChart* rig = BuildRigChart(lines, "Rig: read MB/s of every Mac");
+      if (lines.size() > kMaxLegendLines) rig->legend()->hide();
+      return RenderChart(rig, shown_);
+    }
+    const RunData& d = runs_[chart - 1];
+    return RenderChart(BuildRunChart(d.series, d.phases, d.name + ": read MB/s"), shown_);
+  }
+
+ private:
+  const QVector<RunData>& runs_;
+  QSize shown_;
 };
 
-Charts RenderCharts(const QVector<RunData>& runs, QSize shown) {
-  Charts c;
-  c.shown = shown;
-  QVector<std::pair<QString, const RunSeries*>> lines;
-  for (const RunData& d : runs) lines.push_back({d.name, &d.series});
-  QChart* rig = BuildRigChart(lines, "Rig: read MB/s of every Mac");
-  if (lines.size() > kMaxLegendLines) rig->legend()->hide();
-  c.rig = RenderChart(rig, shown);
-  for (const RunData& d : runs) {
-    c.runs.push_back(RenderChart(BuildRunChart(d.series, d.phases, d.name + ": read MB/s"), shown));
+// PNG encoding (base64) on worker threads: it is most of the HTML's cost
+// (tens of ms a chart), so it runs beside the drawing and the PDF. QImage is
+// reentrant and the images are only read. At most kMaxQueued images wait:
+// add() blocks beyond that, which bounds the memory too.
+class PngEncoder {
+ public:
+  static constexpr size_t kMaxQueued = 4;
+
+  explicit PngEncoder(int charts) : done_(charts) {
+    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
   }
-  return c;
-}
+  ~PngEncoder() { finish(); }
+  bool has(int chart) const { return sent_.count(chart) > 0; }
+  void add(int chart, const QImage& image) {
+    if (!sent_.insert(chart).second) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
+    queue_.push_back({chart, image});
+    ready_.notify_one();
+  }
+  // Waits for every image added; chart -> base64 PNG.
+  const QVector<QByteArray>& finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    return done_;
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::pair<int, QImage> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      room_.notify_one();
+      QByteArray png;
+      QBuffer buf(&png);
+      buf.open(QIODevice::WriteOnly);
+      // 80: zlib level 1, several times faster than the default for a few
+      // per cent more bytes.
+      job.second.save(&buf, "PNG", 80);
+      std::lock_guard<std::mutex> lock(mu_);
+      done_[job.first] = png.toBase64();
+    }
+  }
+
+  std::set<int> sent_;  // GUI thread only
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::pair<int, QImage>> queue_;
+  bool closed_ = false;
+  QVector<QByteArray> done_;
+  std::vector<std::thread> threads_;
+};
+
+// The PDF's document draws a chart when QTextDocument first paints it (the
+// <img> tags carry width and height, so laying out needs no image), hands it
+// to the HTML's encoder, and keeps only the last one.
+class ReportDocument : public QTextDocument {
+ public:
+  ReportDocument(const ChartPainter* charts, PngEncoder* encoder)
+      : charts_(charts), encoder_(encoder) {}
+
+ protected:
+  QVariant loadResource(int type, const QUrl& name) override {
+    bool ok = false;
+    const int chart = name.toString().section('-', 1).section('.', 0, 0).toInt(&ok);
+    if (type != QTextDocument::ImageResource || !ok || chart < 0 || chart >= charts_->count()) {
+      return QTextDocument::loadResource(type, name);
+    }
+    if (chart != last_chart_) {
+      last_ = charts_->draw(chart);
+      last_chart_ = chart;
+      if (encoder_ != nullptr) encoder_->add(chart, last_);
+    }
+    return last_;
+  }
+
+ private:
+  const ChartPainter* charts_;
+  PngEncoder* encoder_;
+  int last_chart_ = -1;
+  QImage last_;
+};
 
 // How the HTML refers to a chart: a data URL in the HTML file, a resource
-// name in the PDF's QTextDocument.
+// name in the PDF's QTextDocument (ReportDocument draws it).
 struct ImageRefs {
   bool embed = true;
-  QHash<QString, QImage> resources;       // filled when !embed
-  QHash<QString, QByteArray> png_base64;  // by name, when embed (EncodeCharts)
-  QString Tag(const QString& name, const QImage& image, QSize shown, const QString& alt) {
+  QVector<QByteArray> png_base64;  // by chart, when embed
+  QString Tag(int chart, QSize shown, const QString& alt) const {
     if (!embed) {
-      resources.insert(name, image);
       // In a paragraph of its own: after a heading QTextDocument would put
       // it in the heading's block and give that twice the image's height.
       return QString("<p><img src=\"%1\" width=\"%2\" height=\"%3\" alt=\"%4\"></p>")
-          .arg(name)
+          .arg(ChartName(chart))
           .arg(shown.width())
           .arg(shown.height())
           .arg(Escape(alt));
@@ -241,43 +344,20 @@ struct ImageRefs {
     return QString(
                "<p><img class=\"chart\" src=\"data:image/png;base64,%1\" width=\"%2\" "
                "height=\"%3\" alt=\"%4\"></p>")
-        .arg(QString::fromLatin1(png_base64.value(name)))
+        .arg(QString::fromLatin1(png_base64.value(chart)))
         .arg(shown.width())
         .arg(shown.height())
         .arg(Escape(alt));
   }
 };
 
-QString ChartName(int run_index) { return QString("chart-%1.png").arg(run_index + 1); }
-
-// Every chart as PNG (base64), by name. PNG encoding is most of the HTML's
-// cost (about 40 ms a chart): spread over worker threads (QImage is
-// reentrant; the charts are only read), so a 100-drive report stays within
-// seconds, and WriteReport lays the PDF out meanwhile.
-QHash<QString, QByteArray> EncodeCharts(const Charts& charts) {
-  QVector<std::pair<QString, const QImage*>> all = {{"chart-0.png", &charts.rig}};
-  for (int i = 0; i < charts.runs.size(); ++i) all.push_back({ChartName(i), &charts.runs[i]});
-  QVector<QByteArray> encoded(all.size());
-  std::atomic<int> next{0};
-  auto work = [&] {
-    for (int i = next++; i < all.size(); i = next++) {
-      QByteArray png;
-      QBuffer buf(&png);
-      buf.open(QIODevice::WriteOnly);
-      // 80: zlib level 1, several times faster than the default for a few
-      // per cent more bytes.
-      all[i].second->save(&buf, "PNG", 80);
-      encoded[i] = png.toBase64();
-    }
-  };
-  const int workers = static_cast<int>(
-      std::clamp(std::thread::hardware_concurrency(), 1u, static_cast<unsigned>(all.size())));
-  std::vector<std::thread> threads;
-  for (int w = 0; w < workers; ++w) threads.emplace_back(work);
-  for (std::thread& t : threads) t.join();
-  QHash<QString, QByteArray> out;
-  for (int i = 0; i < all.size(); ++i) out.insert(all[i].first, encoded[i]);
-  return out;
+// Every chart the PDF did not already draw, drawn for the HTML; waits for
+// the encoder.
+QVector<QByteArray> EncodeRest(const ChartPainter& charts, PngEncoder* encoder) {
+  for (int i = 0; i < charts.count(); ++i) {
+    if (!encoder->has(i)) encoder->add(i, charts.draw(i));
+  }
+  return encoder->finish();
 }
 
 // Every flag of the verdict; a paced stream at risk of dropping frames is
@@ -558,8 +638,8 @@ QString PhaseBands(const RunData& d) {
 }
 
 // One drive's page: its facts, verdict, flags, phases, streams and chart.
-QString DrivePage(const RunData& d, const QImage& chart, QSize shown, const QTimeZone& zone,
-                  int index, ImageRefs* refs) {
+QString DrivePage(const RunData& d, QSize shown, const QTimeZone& zone, int index,
+                  const ImageRefs& refs) {
   const std::optional<qdt::v1::Verdict> verdict =
       d.info ? d.info->verdict : std::optional<qdt::v1::Verdict>();
   QString heading = Escape(d.name);
@@ -593,28 +673,28 @@ QString DrivePage(const RunData& d, const QImage& chart, QSize shown, const QTim
   } else {
     h += "<p class=\"norating\"><b>No verdict yet</b> (the run has not finished).</p>";
   }
-  h += refs->Tag(ChartName(index), chart, shown, d.name + ": read MB/s over the run");
+  h += refs.Tag(RunChart(index), shown, d.name + ": read MB/s over the run");
   h += "<p class=\"small\">" + PhaseBands(d) +
        QString("%1 samples stored (the CSV / JSON export has every one).</p>").arg(d.samples);
   return h;
 }
 
-QString BuildHtml(const QVector<RunData>& runs, const Charts& charts, const ReportInfo& info,
-                  const QDateTime& written, ImageRefs* refs) {
+QString BuildHtml(const QVector<RunData>& runs, QSize shown, const ReportInfo& info,
+                  const QDateTime& written, const ImageRefs& refs) {
   QString h = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + Escape(Title(info)) +
-              "</title><style>" + Css(info.paper, refs->embed) + "</style></head><body>";
+              "</title><style>" + Css(info.paper, refs.embed) + "</style></head><body>";
   h += Header(info, runs, written);
   h += RigTable(runs);
-  h += "<h3>Rig</h3>" +
-       refs->Tag("chart-0.png", charts.rig, charts.shown, "read MB/s of every Mac over the test");
+  h += "<h3>Rig</h3>" + refs.Tag(0, shown, "read MB/s of every Mac over the test");
   for (int i = 0; i < runs.size(); ++i) {
-    h += DrivePage(runs[i], charts.runs[i], charts.shown, written.timeZone(), i, refs);
+    h += DrivePage(runs[i], shown, written.timeZone(), i, refs);
   }
   return h + "</body></html>";
 }
 
-bool WritePdf(const QString& path, const QString& html, const QHash<QString, QImage>& images,
-              const ReportInfo& info, const QDateTime& written, QString* error) {
+bool WritePdf(const QString& path, const QString& html, const ChartPainter& charts,
+              PngEncoder* encoder, const ReportInfo& info, const QDateTime& written,
+              QString* error) {
   QPdfWriter pdf(path);
   pdf.setPageSize(PageSizeOf(info.paper));
   // The margins are drawn here (the footer lives in the bottom one).
@@ -622,15 +702,12 @@ bool WritePdf(const QString& path, const QString& html, const QHash<QString, QIm
   pdf.setResolution(kDpi);
   pdf.setTitle(Title(info));
   pdf.setCreator("qdt-console");
-  QTextDocument doc;
+  ReportDocument doc(&charts, encoder);
   doc.documentLayout()->setPaintDevice(&pdf);
   doc.setDefaultFont(QFont("DejaVu Sans", 9));
   doc.setDocumentMargin(0);
   const QSizeF content = ContentSize(info.paper);
   doc.setPageSize(content);
-  for (auto it = images.begin(); it != images.end(); ++it) {
-    doc.addResource(QTextDocument::ImageResource, QUrl(it.key()), it.value());
-  }
   doc.setHtml(html);
   QPainter painter;
   if (!painter.begin(&pdf)) {
@@ -733,10 +810,11 @@ QString BuildReportHtml(const SampleStore& store, const QVector<ReportRun>& runs
   const QSize shown = ChartSize(info.paper);
   const QVector<RunData> data = LoadRuns(store, runs, shown.width());
   const QDateTime written = info.written.isValid() ? info.written : QDateTime::currentDateTime();
-  const Charts charts = RenderCharts(data, shown);
+  const ChartPainter charts(data, shown);
+  PngEncoder encoder(charts.count());
   ImageRefs refs;
-  refs.png_base64 = EncodeCharts(charts);
-  return BuildHtml(data, charts, info, written, &refs);
+  refs.png_base64 = EncodeRest(charts, &encoder);
+  return BuildHtml(data, shown, info, written, refs);
 }
 
 QString BuildReportHtml(const SampleStore& store, const QVector<ReportRun>& runs,
@@ -752,22 +830,22 @@ bool WriteReport(const SampleStore& store, const QVector<ReportRun>& runs, const
   const QVector<RunData> data = LoadRuns(store, runs, shown.width());
   if (NothingToReport(data, error)) return false;
   const QDateTime written = info.written.isValid() ? info.written : QDateTime::currentDateTime();
-  const Charts charts = RenderCharts(data, shown);
-  // The HTML's PNGs are encoded while the PDF is laid out and written.
-  std::future<QHash<QString, QByteArray>> pngs;
-  if (!html_path.isEmpty()) {
-    pngs = std::async(std::launch::async, [&charts] { return EncodeCharts(charts); });
-  }
+  const ChartPainter charts(data, shown);
+  // The HTML's PNGs are encoded while the PDF is written, as it draws each chart.
+  std::optional<PngEncoder> encoder;
+  if (!html_path.isEmpty()) encoder.emplace(charts.count());
   if (!pdf_path.isEmpty()) {
     ImageRefs refs;
     refs.embed = false;
-    const QString html = BuildHtml(data, charts, info, written, &refs);
-    if (!WritePdf(pdf_path, html, refs.resources, info, written, error)) return false;
+    const QString html = BuildHtml(data, shown, info, written, refs);
+    if (!WritePdf(pdf_path, html, charts, encoder ? &*encoder : nullptr, info, written, error)) {
+      return false;
+    }
   }
   if (!html_path.isEmpty()) {
     ImageRefs refs;
-    refs.png_base64 = pngs.get();
-    if (!WriteText(html_path, BuildHtml(data, charts, info, written, &refs), error)) return false;
+    refs.png_base64 = EncodeRest(charts, &*encoder);
+    if (!WriteText(html_path, BuildHtml(data, shown, info, written, refs), error)) return false;
   }
   return true;
 }
