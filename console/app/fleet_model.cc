@@ -366,8 +366,8 @@ int FleetModel::columnCount(const QModelIndex& parent) const {
 
 QVariant FleetModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* kNames[] = {"Mac",           "Drive", "Volume",   "Free",   "State",
-                                 "MB/s / target", "Temp",  "Pressure", "Verdict"};
+  static const char* kNames[] = {"Mac",           "Drive", "Volume",   "Free",  "State",
+                                 "MB/s / target", "Temp",  "Pressure", "Clock", "Verdict"};
   return section >= 0 && section < kColumnCount ? QString(kNames[section]) : QVariant();
 }
 
@@ -413,6 +413,16 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
                  : QString::fromStdString(qdt::v1::ThermalPressure_Name(r.pressure))
                        .remove("THERMAL_PRESSURE_")
                        .toLower();
+    case kClock: {
+      // The agent's clock against this console's: the rig starts in each
+      // agent's own clock, so a Mac seconds off still starts with the others.
+      if (!r.online || !r.clock_offset_ms) return QString("n/a");
+      const double ms = *r.clock_offset_ms;
+      if (std::abs(ms) <= std::max(1.0, r.clock_rtt_ms / 2)) return QString("in step");
+      return std::abs(ms) < 1000
+                 ? QString("%1%2 ms").arg(ms > 0 ? "+" : "").arg(ms, 0, 'f', 0)
+                 : QString("%1%2 s").arg(ms > 0 ? "+" : "").arg(ms / 1000, 0, 'f', 1);
+    }
     case kVerdict: {
       const std::optional<RatingView> rated = RowRating(r);
       if (!rated) return RunActive(r.run_state) ? QString("…") : QString("—");
@@ -463,6 +473,15 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
                        "no drive temperature reported (VM disks and most USB drives have no "
                        "sensor the agent can read)")
                  : r.temperature_source;
+    case kClock:
+      if (!r.online) return offline;
+      if (!r.clock_offset_ms) return "not measured yet (5 GetInfo round trips on connecting)";
+      return QString(
+                 "this agent's clock is %1 ms %2 this console's (±%3 ms, half the round trip); "
+                 "the rig's start is sent in its own clock")
+          .arg(std::abs(*r.clock_offset_ms), 0, 'f', 1)
+          .arg(*r.clock_offset_ms >= 0 ? "ahead of" : "behind")
+          .arg(r.clock_rtt_ms / 2, 0, 'f', 1);
     case kState:
       // The plain words are in the cell; gRPC's own message (and the TLS
       // hint) here, so nothing is lost.
@@ -624,6 +643,10 @@ void FleetModel::onSnapshot(AgentSnapshot s) {
   if (s.online) {
     p->ever_online = true;
     p->last_seen_s = NowWallSeconds();
+    if (s.clock_offset_ms) {
+      p->clock_offset_ms = s.clock_offset_ms;
+      p->clock_rtt_ms = s.clock_rtt_ms;
+    }
     p->error.clear();
     if (!s.hostname.isEmpty()) p->host = s.hostname;
     if (!s.volumes.isEmpty()) {

@@ -34,6 +34,9 @@ struct FleetRow {
   bool ever_online = false;
   QString error;
   double last_seen_s = 0;  // wall time of the last answer; 0 = never
+  // The agent's clock against this console's (AgentLink, docs/CLOCKS.md).
+  std::optional<double> clock_offset_ms;
+  double clock_rtt_ms = 0;
   QString model, serial;
   QString target_dir;  // folder the next run tests; a volume's mount point by default
   double free_gb = -1;
@@ -157,6 +160,7 @@ class FleetModel : public QAbstractTableModel {
     kMbps,
     kTemperature,
     kPressure,
+    kClock,
     kVerdict,
     kColumnCount
   };

@@ -6,6 +6,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -25,8 +26,10 @@
 
 #include "common/profiles.h"
 #include "common/verdict.h"
+#include "console/app/profile_files.h"
 #include "console/app/report.h"
 #include "console/app/theme.h"
+#include "console/app/will_it_work_view.h"
 
 namespace qdt::console {
 namespace {
@@ -89,6 +92,18 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
                               : QString::fromStdString(name);
     profile_->addItem(label, QString::fromStdString(name));
   }
+  // Profiles derived with `qdtctl profile derive` (files), with their size.
+  profile_->addItem("Profile file…", QString());
+  connect(profile_, QOverload<int>::of(&QComboBox::activated), this, [this](int index) {
+    if (!profile_->itemData(index).toString().isEmpty()) return;
+    const QString path = QFileDialog::getOpenFileName(this, "Profile file", QString(),
+                                                      "Profiles (*.json *.txtpb);;All files (*)");
+    QString error;
+    if (!path.isEmpty() && !addProfileFile(path, &error)) {
+      QMessageBox::warning(this, "Profile file", error);
+    }
+    if (profile_->currentData().toString().isEmpty()) profile_->setCurrentIndex(0);
+  });
   tools->addWidget(profile_);
   tools->addWidget(new QLabel(" Time scale "));
   scale_ = new QDoubleSpinBox;
@@ -136,8 +151,8 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   table_->setWordWrap(false);
   // Narrow enough that the verdict (the last column, stretched) keeps room
   // for "⚠ NO RATING: served from cache: fio read…" at 1400 px.
-  const int widths[] = {200, 180, 120, 80, 130, 110, 70, 80};
-  for (int c = 0; c < 8; ++c) table_->setColumnWidth(c, widths[c]);
+  const int widths[] = {190, 170, 120, 75, 130, 110, 65, 70, 70};
+  for (int c = 0; c < 9; ++c) table_->setColumnWidth(c, widths[c]);
   table_->verticalHeader()->hide();
   table_->setAlternatingRowColors(true);
   connect(table_, &QTableView::doubleClicked, this, &MainWindow::chooseTarget);
@@ -165,6 +180,8 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   tabs->addTab(drive_page, "Selected drive");
   tabs->addTab(rig_chart_, "Rig");
   tabs->addTab(messages_, "Messages");
+  // How many streams of each ProRes / HAP format every drive carries.
+  tabs->addTab(new WillItWorkView(fleet_->model()), "Will it work?");
   // The cache first, then the views redraw from it (rate-limited).
   connect(fleet_, &Fleet::eventsStored, this,
           [this](const QVector<AgentEvent>& events) { chart_cache_.add(events); });
@@ -290,6 +307,24 @@ void MainWindow::setTheme(Theme theme) {
   if (!rigRuns().isEmpty()) rig_chart_->showRig(rigRuns());
 }
 
+bool MainWindow::addProfileFile(const QString& path, QString* error) {
+  std::optional<qdt::v1::Profile> profile = LoadProfileFile(path, error);
+  if (!profile) return false;
+  const QString key = "file:" + path;
+  profile_files_.insert(key, *profile);
+  const QString label = DescribeProfile(*profile, static_cast<uint64_t>(file_size_mib_) << 20) +
+                        " (" + QFileInfo(path).fileName() + ")";
+  int at = profile_->findData(key);
+  if (at < 0) {
+    at = profile_->count() - 1;  // before "Profile file…"
+    profile_->insertItem(at, label, key);
+  } else {
+    profile_->setItemText(at, label);
+  }
+  profile_->setCurrentIndex(at);
+  return true;
+}
+
 QStringList MainWindow::selectedKeys() const {
   QStringList keys;
   for (const QModelIndex& i : table_->selectionModel()->selectedRows()) {
@@ -301,7 +336,12 @@ QStringList MainWindow::selectedKeys() const {
 
 qdt::v1::StartRunRequest MainWindow::requestFromToolbar() const {
   qdt::v1::StartRunRequest req;
-  req.set_profile_name(profile_->currentData().toString().toStdString());
+  const QString choice = profile_->currentData().toString();
+  if (choice.startsWith("file:") && profile_files_.contains(choice)) {
+    *req.mutable_profile() = profile_files_.value(choice);
+  } else {
+    req.set_profile_name(choice.toStdString());
+  }
   if (scale_->value() < 1.0) req.set_time_scale(scale_->value());
   if (file_size_mib_ > 0) req.set_file_size_bytes(static_cast<uint64_t>(file_size_mib_) << 20);
   return req;
@@ -339,7 +379,9 @@ void MainWindow::startRows(const QVector<FleetRow>& rows) {
     return;
   }
   const qdt::v1::StartRunRequest request = requestFromToolbar();
-  if (auto profile = BuiltinProfile(request.profile_name()); profile.ok()) {
+  if (auto profile = request.has_profile() ? absl::StatusOr<qdt::v1::Profile>(request.profile())
+                                           : BuiltinProfile(request.profile_name());
+      profile.ok()) {
     const double scale = request.time_scale() > 0 ? request.time_scale() : 1.0;
     const double seconds = ProfileDurationS(*profile) * scale;
     if (seconds >= kLongRunS &&

@@ -59,6 +59,10 @@ class MainWindow : public QMainWindow {
   QString progressText() const { return progress_->format(); }
   // Selected agents (keys), in table order.
   QStringList selectedKeys() const;
+  // A profile from a file (`qdtctl profile derive`): checked, added to the
+  // profile list with its duration and size, and chosen. False with why.
+  bool addProfileFile(const QString& path, QString* error);
+  QComboBox* profileList() const { return profile_; }
   // The request the toolbar describes (profile, time scale, file size).
   qdt::v1::StartRunRequest requestFromToolbar() const;
   void setTimeScale(double scale) { scale_->setValue(scale); }
@@ -120,6 +124,7 @@ class MainWindow : public QMainWindow {
   Discovery* discovery_;
   QString last_discovery_problem_;  // said once, not at every browse
   Confirm confirm_;
+  QHash<QString, qdt::v1::Profile> profile_files_;  // "file:<path>" -> the profile
   // The start in flight: who was asked, who answered, who could not start.
   struct StartRound {
     int asked = 0, started = 0;

@@ -4,6 +4,7 @@
 // line of the run chart, the verdict's words and flags in the table and the
 // report, and address checks.
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,11 +18,14 @@
 #include <cmath>
 #include <memory>
 
+#include "common/profiles.h"
+#include "common/proto_json.h"
 #include "console/app/board_view.h"
 #include "console/app/charts.h"
 #include "console/app/discovery.h"
 #include "console/app/fleet.h"
 #include "console/app/fleet_model.h"
+#include "console/app/main_window.h"
 #include "console/app/report.h"
 #include "console/app/sample_store.h"
 
@@ -344,6 +348,85 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(DurationWords(12 * 60 + 10), QString("12 min"));
     QCOMPARE(DurationWords(9000), QString("2 h 30 min"));
     QCOMPARE(DurationWords(7200), QString("2 h"));
+  }
+
+  // Issue 14, item 14: each agent's clock against the console's, shown.
+  void clockOffsetIsShownWithItsMeaning() {
+    FleetRow r;
+    r.key = "a:1";
+    r.online = true;
+    QCOMPARE(FleetModel::CellText(r, FleetModel::kClock), QString("n/a"));
+    QVERIFY(FleetModel::CellWhy(r, FleetModel::kClock).contains("not measured yet"));
+    r.clock_offset_ms = 3000.2;
+    r.clock_rtt_ms = 0.8;
+    QCOMPARE(FleetModel::CellText(r, FleetModel::kClock), QString("+3.0 s"));
+    QVERIFY2(FleetModel::CellWhy(r, FleetModel::kClock).contains("3000.2 ms ahead of"),
+             qPrintable(FleetModel::CellWhy(r, FleetModel::kClock)));
+    r.clock_offset_ms = -2000;
+    QCOMPARE(FleetModel::CellText(r, FleetModel::kClock), QString("-2.0 s"));
+    QVERIFY(FleetModel::CellWhy(r, FleetModel::kClock).contains("behind"));
+    r.clock_offset_ms = -42;
+    QCOMPARE(FleetModel::CellText(r, FleetModel::kClock), QString("-42 ms"));
+    r.clock_offset_ms = 0.3;  // within half the round trip: cannot be told from 0
+    QCOMPARE(FleetModel::CellText(r, FleetModel::kClock), QString("in step"));
+    r.online = false;
+    QCOMPARE(FleetModel::CellText(r, FleetModel::kClock), QString("n/a"));
+  }
+
+  // Issue 14, items 8 and 11: the profile list shows durations; a derived
+  // profile file joins it with its size and is what Start sends; a 2.5 h
+  // test asks first (and a "no" starts nothing).
+  void profileListDurationsFilesAndTheLongRunQuestion() {
+    QTemporaryDir dir;
+    SampleStore store;
+    QString error;
+    QVERIFY(store.open(dir.filePath("console.sqlite"), &error));
+    FleetModel model(nullptr, 1000000);
+    Fleet fleet(&store, &model);
+    MainWindow window(&fleet);
+    QComboBox* list = window.profileList();
+    QStringList labels;
+    for (int i = 0; i < list->count(); ++i) labels << list->itemText(i);
+    QVERIFY2(labels.contains("setup-check — 30 s"), qPrintable(labels.join(" | ")));
+    QVERIFY2(labels.contains("show-pattern — 2 h 30 min"), qPrintable(labels.join(" | ")));
+    auto builtin = qdt::BuiltinProfile("setup-check");
+    QVERIFY(builtin.ok());
+    qdt::v1::Profile mine = *builtin;
+    mine.set_name("stage-left-cue");
+    const QString path = dir.filePath("stage-left.json");
+    {
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      auto json = qdt::ProtoToJson(mine);
+      QVERIFY(json.ok());
+      f.write(QByteArray::fromStdString(*json));
+    }
+    QVERIFY2(window.addProfileFile(path, &error), qPrintable(error));
+    QVERIFY2(list->currentText().startsWith("stage-left-cue — 30 s") &&
+                 list->currentText().contains("stage-left.json"),
+             qPrintable(list->currentText()));
+    qdt::v1::StartRunRequest req = window.requestFromToolbar();
+    QVERIFY(req.has_profile());
+    QCOMPARE(req.profile().name(), std::string("stage-left-cue"));
+    QVERIFY(!window.addProfileFile(dir.filePath("missing.json"), &error));
+    QVERIFY2(error.contains("missing.json"), qPrintable(error));
+    // A 2.5 h test on an online Mac: asked first; "no" sends nothing.
+    model.addAgent("a:1");
+    AgentSnapshot up;
+    up.key = "a:1";
+    up.online = true;
+    model.onSnapshot(up);
+    model.flush();
+    list->setCurrentIndex(list->findData("show-pattern"));
+    QStringList asked;
+    window.setConfirm([&](const QString& title, const QString& text) {
+      asked << title + ": " + text;
+      return false;
+    });
+    window.startAll();
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked[0].contains("2 h 30 min"), qPrintable(asked[0]));
+    QCOMPARE(window.progressText(), QString("idle"));  // nothing started, no countdown
   }
 
   // The board's grid keeps tiles as large as the screen allows: 30 Macs on
