@@ -1,5 +1,6 @@
 #include "console/app/main_window.h"
 
+#include <QAbstractItemView>
 #include <QAction>
 #include <QActionGroup>
 #include <QDateTime>
@@ -28,6 +29,7 @@
 #include "common/verdict.h"
 #include "console/app/profile_files.h"
 #include "console/app/report.h"
+#include "console/app/report_dialog.h"
 #include "console/app/theme.h"
 #include "console/app/will_it_work_view.h"
 
@@ -92,6 +94,10 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
                               : QString::fromStdString(name);
     profile_->addItem(label, QString::fromStdString(name));
   }
+  // Narrow in the toolbar (a file's line is long): the whole line in the popup.
+  profile_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  profile_->setMinimumContentsLength(22);
+  profile_->view()->setMinimumWidth(420);
   // Profiles derived with `qdtctl profile derive` (files), with their size.
   profile_->addItem("Profile file…", QString());
   connect(profile_, QOverload<int>::of(&QComboBox::activated), this, [this](int index) {
@@ -131,11 +137,14 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
   tools->addAction("Abort selected", this, &MainWindow::abortSelected);
   shortcut(tools->addAction("Abort all", this, &MainWindow::abortAll),
            QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
-  tools->addSeparator();
-  tools->addAction("History", this, &MainWindow::showHistory);
-  shortcut(tools->addAction("Report…", this, &MainWindow::writeReport),
+  // Results on their own bar: at 1400 px one bar cannot hold every action.
+  addToolBarBreak();
+  auto* results = addToolBar("Results");
+  results->setMovable(false);
+  shortcut(results->addAction("Report…", this, &MainWindow::writeReport),
            QKeySequence(Qt::CTRL | Qt::Key_R));
-  tools->addAction("Export samples…", this, &MainWindow::exportSamples);
+  results->addAction("History", this, &MainWindow::showHistory);
+  results->addAction("Export samples…", this, &MainWindow::exportSamples);
 
   proxy_ = new QSortFilterProxyModel(this);
   proxy_->setSourceModel(fleet_->model());
@@ -628,22 +637,16 @@ QVector<std::pair<QString, QString>> MainWindow::rigRuns() const {
 }
 
 void MainWindow::writeReport() {
-  QString base =
-      QFileDialog::getSaveFileName(this, "Rig report", "rig-report.html", "HTML (*.html)");
-  if (base.isEmpty()) return;
-  QString pdf = base;
-  pdf.replace(QRegularExpression("\\.html?$"), "");
-  pdf += ".pdf";
+  // The runs the table shows (each Mac's newest), by the Mac's name; the
+  // dialog asks show, venue, operator and paper and says "nothing to report"
+  // when no Mac has a run.
   QVector<ReportRun> runs;
-  for (int i = 0; i < fleet_->model()->rowCount(); ++i) {
-    const FleetRow& r = fleet_->model()->row(i);
-    if (!r.run_id.isEmpty()) runs.push_back({r.key, r.host, r.run_id});
+  for (const FleetRow& r : fleet_->model()->rows()) {
+    if (!r.run_id.isEmpty()) runs.push_back({r.key, DisplayName(r), r.run_id});
   }
-  QString error;
-  if (!WriteReport(*fleet_->store(), runs, "Rig disk test", base, pdf, &error)) {
-    QMessageBox::warning(this, "Report", error);
-  } else {
-    note(QString("report written: %1 and %2").arg(base, pdf), 15000);
+  QString written;
+  if (RunReportDialog(this, fleet_->store(), runs, &written)) {
+    note("report written: " + written, 15000);
   }
 }
 
