@@ -30,8 +30,8 @@ inline constexpr uint32_t kMaxFiles = 64;
 // JSON has no comments, so their derivation is written here).
 //
 // Setup Check ("setup-check", 30 s), from the request's figures (docs/DESIGN.md §5):
-// - "normal", 10 s: the cue as it plays, 1 x "4K ProRes 4444 XQ 59.94" at
-//   440,000,000 B/s + 3 x "HD ProRes 59.94 #n" at 72,000,000 B/s
+// - "normal", 10 s: the cue as it plays, 1 x "request 4K" at
+//   440,000,000 B/s + 3 x "request HD #n" at 72,000,000 B/s
 //   = 656,000,000 B/s (kNormalTargetMBps).
 // - "crossfade", 10 s: the outgoing and the incoming cue read at once, each
 //   stream x 1.6 safety: 2 x (704,000,000 + 3 x 115,200,000)
