@@ -222,7 +222,7 @@ absl::Status RunExecutor::RunPhases() {
       (void)SetState(qdt::v1::RUN_STATE_RUNNING,
                      absl::StrCat(plan_.profile.phases_size(), " phases"));
     }
-    BeginPhase(index);
+    BeginPhase(index, at);
   };
   hooks.on_scheduled = [this, &gaps](int index, absl::Time at) {
     if (gaps == nullptr) return;
@@ -273,7 +273,7 @@ void RunExecutor::RecordBoundaries(std::vector<qdt::v1::PhaseBoundary> boundarie
   if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
 }
 
-void RunExecutor::BeginPhase(int index) {
+void RunExecutor::BeginPhase(int index, absl::Time released_system) {
   const qdt::v1::Phase& phase = plan_.profile.phases(index);
   {
     absl::MutexLock lock(&mu_);
@@ -286,6 +286,10 @@ void RunExecutor::BeginPhase(int index) {
   pc->set_duration_s(phase.duration_s());
   pc->set_target_bytes_per_s(series_[index].target_bytes_per_s);
   pc->set_stream_count(static_cast<uint32_t>(phase.streams_size()));
+  // The phase began when its gate opened, not when this event is written
+  // (phase 0's follows the RUNNING state and its fsync): the release
+  // instant, on the agent's clock.
+  *change.mutable_time() = ToTimestamp(released_system + (clock_.Now() - absl::Now()));
   Emit(std::move(change));
   if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
 }

@@ -134,7 +134,7 @@ class RunExecutor {
   void SayIfLate(absl::Duration late);
   // Applies and announces a state change (event, run.json, log line).
   absl::Status SetState(qdt::v1::RunState state, const std::string& message);
-  void BeginPhase(int index);
+  void BeginPhase(int index, absl::Time released_system);
   // How long the drive rested at each handover (gap_monitor.h), kept in the run.
   void RecordBoundaries(std::vector<qdt::v1::PhaseBoundary> boundaries);
   void Emit(qdt::v1::RunEvent event);
