@@ -140,6 +140,66 @@ QString ShortReason(const QString& message) {
   return first.size() > 60 ? first.left(59) + "…" : first;
 }
 
+bool IsInternalVolume(const qdt::v1::Volume& v) {
+  return v.mount_point() == "/" || v.mount_point() == "/System/Volumes/Data" ||
+         v.protocol() == "Apple Fabric";
+}
+
+QString VolumeChoiceText(const qdt::v1::Volume& v) {
+  const QString mount = QString::fromStdString(v.mount_point());
+  const QString name = mount.section('/', -1);
+  QString text = name.isEmpty() ? mount : QString("%1 (%2)").arg(name, mount);
+  text += QString(" — %1 GB free of %2 GB")
+              .arg(v.free_bytes() / 1e9, 0, 'f', 1)
+              .arg(v.total_bytes() / 1e9, 0, 'f', 0);
+  QString drive = QString::fromStdString(v.model());
+  if (!v.protocol().empty()) {
+    drive += QString(drive.isEmpty() ? "%1" : " (%1)").arg(QString::fromStdString(v.protocol()));
+  }
+  if (IsInternalVolume(v)) drive = drive.isEmpty() ? "internal drive" : "internal drive: " + drive;
+  if (!drive.isEmpty()) text += " — " + drive;
+  return text;
+}
+
+QString PhaseTableHtml(const qdt::v1::Verdict& v, bool dark) {
+  if (v.phases().empty()) return {};
+  const char* risk = dark ? "#ffbf3f" : "#a05a00";
+  QString h =
+      "<table cellspacing=\"0\" cellpadding=\"3\" style=\"font-size:11pt\"><tr><th "
+      "align=\"left\">Phase</th><th align=\"right\">Target</th><th align=\"right\">fio "
+      "mean</th><th align=\"right\">Drive</th><th align=\"right\">Low windows</th><th "
+      "align=\"left\">Streams (p99 vs frame)</th></tr>";
+  auto mb = [](double x) { return QString::number(x, 'f', 0); };
+  for (const auto& p : v.phases()) {
+    h += "<tr><td>" + QString::fromStdString(p.name()).toHtmlEscaped() +
+         "</td><td align=\"right\">" +
+         (p.target_mb_s() > 0 ? mb(p.target_mb_s()) : QString("max")) + "</td>";
+    if (!p.ran()) {
+      h += "<td colspan=\"4\">not run</td></tr>";
+      continue;
+    }
+    h += "<td align=\"right\">" + mb(p.mean_mb_s()) + "</td><td align=\"right\">" +
+         (p.has_device_mean_mb_s() ? mb(p.device_mean_mb_s()) : QString("n/a")) +
+         "</td><td align=\"right\">" +
+         (p.target_mb_s() > 0 ? QString("%1/%2").arg(p.missed_windows()).arg(p.windows())
+                              : QString("—")) +
+         "</td><td>";
+    QStringList streams;
+    for (const auto& s : p.streams()) {
+      QString line = QString("%1 %2/%3 ms")
+                         .arg(QString::fromStdString(s.name()).toHtmlEscaped())
+                         .arg(s.clat_p99_ms(), 0, 'f', 1)
+                         .arg(s.frame_interval_ms(), 0, 'f', 1);
+      if (s.dropped_frame_risk()) {
+        line = QString("<b style=\"color:%1\">%2 — dropped-frame risk</b>").arg(risk, line);
+      }
+      streams << line;
+    }
+    h += (streams.isEmpty() ? QString("—") : streams.join("<br>")) + "</td></tr>";
+  }
+  return h + "</table>";
+}
+
 QString DurationWords(double seconds) {
   if (!(seconds >= 0)) return "?";
   if (seconds < 59.5) return QString("%1 s").arg(std::lround(seconds));

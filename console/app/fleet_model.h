@@ -94,6 +94,20 @@ QString DurationWords(double seconds);
 // Start asks first when a test runs at least this long.
 inline constexpr double kLongRunS = 3600;
 
+// A volume as the target list offers it (issue 14, item 10): "Media
+// (/Volumes/Media) — 812.0 GB free of 1000 GB — Samsung T7 (USB)"; the
+// Mac's own drive says "internal drive". IsInternalVolume: the system volume
+// ("/", macOS's "/System/Volumes/Data") or Apple's internal SSD fabric.
+bool IsInternalVolume(const qdt::v1::Volume& volume);
+QString VolumeChoiceText(const qdt::v1::Volume& volume);
+
+// The selected drive's phases as a small table (issue 14, item 5), the same
+// numbers as the report and `qdtctl get`: target, fio's mean, the drive's
+// own, missed windows, and each paced stream's p99 completion latency
+// against its frame interval with "dropped-frame risk" when above it.
+// Rich text; everything from the agent escaped.
+QString PhaseTableHtml(const qdt::v1::Verdict& verdict, bool dark);
+
 // What the table, the charts, the summary and the report call a Mac: its
 // name, else the host name it reports, else its address.
 QString DisplayName(const FleetRow& row);

@@ -55,6 +55,7 @@ QString RunDetailHtml(const qdt::v1::Verdict& v) {
     html += QString("<div style=\"font-size:12pt; color:%1\">⚠ ").arg(flag_colour) +
             f.toHtmlEscaped() + "</div>";
   }
+  html += PhaseTableHtml(v, dark);
   return html;
 }
 
@@ -570,16 +571,21 @@ void MainWindow::chooseTarget(const QModelIndex& index) {
   int row = proxy_->mapToSource(index).row();
   if (row < 0) return;
   const FleetRow& r = fleet_->model()->row(row);
-  QStringList choices;
+  // The agent's writable volumes: name, free space, drive; the Mac's own
+  // drive said as such. A folder on one can be typed instead.
+  QStringList choices, mounts;
   for (const auto& v : r.volumes) {
-    if (!v.read_only()) choices << QString::fromStdString(v.mount_point());
+    if (v.read_only()) continue;
+    choices << VolumeChoiceText(v);
+    mounts << QString::fromStdString(v.mount_point());
   }
   bool ok = false;
   QString dir = QInputDialog::getItem(
       this, "Target folder",
-      QString("Folder to test on %1 (a volume, or a folder on it)").arg(r.host), choices,
-      std::max<int>(0, choices.indexOf(r.target_dir)),
+      QString("Folder to test on %1 (a volume, or type a folder on it)").arg(DisplayName(r)),
+      choices, std::max<int>(0, mounts.indexOf(r.target_dir)),
       /*editable=*/true, &ok);
+  if (const int at = choices.indexOf(dir); at >= 0) dir = mounts[at];
   QString error;
   if (ok && !dir.isEmpty() && !fleet_->setTarget(r.key, dir, &error)) {
     QMessageBox::warning(this, "Target folder", error);

@@ -429,6 +429,61 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(window.progressText(), QString("idle"));  // nothing started, no countdown
   }
 
+  // Issue 14, items 5 and 10: the target list names each volume's free
+  // space and drive (the internal one as such); the selected drive's phase
+  // table shows the dropped-frame risk the verdict found, escaped.
+  void volumeChoicesAndThePhaseTable() {
+    qdt::v1::Volume ext;
+    ext.set_mount_point("/Volumes/Media");
+    ext.set_model("Samsung PSSD T7");
+    ext.set_protocol("USB");
+    ext.set_free_bytes(812000000000ull);
+    ext.set_total_bytes(1000000000000ull);
+    QCOMPARE(VolumeChoiceText(ext),
+             QString("Media (/Volumes/Media) — 812.0 GB free of 1000 GB — Samsung PSSD T7 (USB)"));
+    QVERIFY(!IsInternalVolume(ext));
+    qdt::v1::Volume data;
+    data.set_mount_point("/System/Volumes/Data");
+    data.set_protocol("Apple Fabric");
+    data.set_free_bytes(200000000000ull);
+    data.set_total_bytes(494000000000ull);
+    QVERIFY(IsInternalVolume(data));
+    QCOMPARE(VolumeChoiceText(data),
+             QString("Data (/System/Volumes/Data) — 200.0 GB free of 494 GB — internal drive: "
+                     "Apple Fabric"));
+
+    qdt::v1::Verdict v;
+    v.set_rating(qdt::v1::RATING_ACCEPTABLE);
+    auto* p = v.add_phases();
+    p->set_name("crossfade");
+    p->set_ran(true);
+    p->set_target_mb_s(2099.2);
+    p->set_mean_mb_s(2050);
+    p->set_device_mean_mb_s(2049);
+    p->set_windows(10);
+    p->set_missed_windows(3);
+    auto* s1 = p->add_streams();
+    s1->set_name("request 4K <a>");
+    s1->set_clat_p99_ms(21.4);
+    s1->set_frame_interval_ms(16.7);
+    s1->set_dropped_frame_risk(true);
+    auto* s2 = p->add_streams();
+    s2->set_name("request HD #1");
+    s2->set_clat_p99_ms(3.2);
+    s2->set_frame_interval_ms(16.7);
+    auto* q = v.add_phases();
+    q->set_name("max-read");
+    const QString html = PhaseTableHtml(v, false);
+    QVERIFY(html.contains("<td>crossfade</td><td align=\"right\">2099</td>"));
+    QVERIFY(html.contains(">2050<") && html.contains(">2049<") && html.contains(">3/10<"));
+    QVERIFY2(html.contains("request 4K &lt;a&gt; 21.4/16.7 ms — dropped-frame risk"),
+             qPrintable(html));
+    QVERIFY(!html.contains("request HD #1 3.2/16.7 ms — dropped-frame risk"));
+    QVERIFY(html.contains("request HD #1 3.2/16.7 ms"));
+    QVERIFY(
+        html.contains("<td>max-read</td><td align=\"right\">max</td><td colspan=\"4\">not run"));
+  }
+
   // The board's grid keeps tiles as large as the screen allows: 30 Macs on
   // a 1080p screen stay readable.
   void boardGridKeepsTilesLarge() {
