@@ -230,6 +230,20 @@ grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
 // How long a GetInfo(readiness) answer is served again.
 constexpr absl::Duration kReadinessTtl = absl::Seconds(30);
 
+absl::Status AgentService::CheckTargetOf(const qdt::v1::GetInfoRequest& req,
+                                         qdt::v1::AgentInfo* resp) const {
+  const std::string& target = req.check_target();
+  if (target.empty()) return absl::OkStatus();
+  if (target.size() > 4096) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("check_target: ", target.size(), " bytes is longer than 4096"));
+  }
+  const absl::Status st = runs_->CheckTargetFolder(target);
+  resp->set_target_checked(true);
+  resp->set_target_problem(st.ok() ? std::string() : std::string(st.message()));
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx,
                                                 const qdt::v1::GetInfoRequest* req,
                                                 qdt::v1::AgentInfo* resp) {
@@ -254,6 +268,7 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
     }
     for (const auto& r : readiness_) *resp->add_readiness() = r;
   }
+  if (auto st = CheckTargetOf(*req, resp); !st.ok()) return Done(ctx, ToGrpcStatus(st));
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   resp->set_hostname(host);

@@ -55,6 +55,8 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   AgentService(RunManager* runs, std::string token, AgentIdentity identity,
                ThermalMonitor* thermal = nullptr, VolumeLister list_volumes = nullptr);
 
+  // GetInfoRequest.check_target: StartRun's target check, nothing written.
+  absl::Status CheckTargetOf(const qdt::v1::GetInfoRequest& req, qdt::v1::AgentInfo* resp) const;
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* ctx,
                                     const qdt::v1::GetInfoRequest* req,
                                     qdt::v1::AgentInfo* resp) override;

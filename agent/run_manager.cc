@@ -39,6 +39,11 @@ RunManager::~RunManager() { Shutdown(); }
 
 absl::Status RunManager::Recover() { return RecoverRuns(store_, options_.clock); }
 
+absl::Status RunManager::CheckTargetFolder(const std::string& target) const {
+  const TargetPolicy policy{options_.allowed_target_dirs, options_.space_reserve_bytes};
+  return CheckTarget(target, policy);
+}
+
 absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
   const Clock& clock = ClockOrSystem(options_.clock);
   PlanOptions plan_options;
@@ -69,8 +74,7 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
         "QLab is running on this machine: a disk test now would compete with playback; quit "
         "QLab, or start with force (qdtctl start --force) if no show is running");
   }
-  const TargetPolicy policy{options_.allowed_target_dirs, options_.space_reserve_bytes};
-  if (auto st = CheckTarget(plan->target_dir, policy); !st.ok()) return st;
+  if (auto st = CheckTargetFolder(plan->target_dir); !st.ok()) return st;
 
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return absl::UnavailableError("the agent is shutting down");

@@ -80,6 +80,10 @@ class RunManager {
   absl::Status Recover();
 
   absl::StatusOr<qdt::v1::Run> StartRun(const qdt::v1::StartRunRequest& request);
+  // Whether `target` can be a run's target folder: StartRun's own check
+  // (test_area.h CheckTarget with this agent's allowed folders), nothing
+  // written. For a console checking a target before it starts.
+  absl::Status CheckTargetFolder(const std::string& target) const;
   absl::StatusOr<qdt::v1::Run> StopRun(const std::string& run_id);
 
   // The journal of a run: live for the active run, loaded from disk otherwise.

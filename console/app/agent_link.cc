@@ -192,6 +192,26 @@ QString AgentLink::startClockNote() const {
   return start_clock_note_;
 }
 
+void AgentLink::checkTarget(const QString& dir) {
+  absl::MutexLock lock(&mu_);
+  commands_.push_back([this, dir] {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, token_, absl::Seconds(10));
+    qdt::v1::GetInfoRequest req;
+    req.set_check_target(dir.toStdString());
+    qdt::v1::AgentInfo info;
+    if (!stub_->GetInfo(&ctx, req, &info).ok() || !info.target_checked()) return;
+    CommandResult r;
+    r.key = key_;
+    r.command = "check";
+    r.ok = info.target_problem().empty();
+    // The folder asked about, then (when refused) why: a late answer about
+    // an earlier folder is not taken for the current one.
+    r.message = dir + '\n' + QString::fromStdString(info.target_problem());
+    emit commandDone(r);
+  });
+}
+
 void AgentLink::resumeRun(const QString& run_id) {
   {
     absl::MutexLock lock(&mu_);

@@ -114,6 +114,11 @@ class AgentLink : public QObject {
   // a restarted console remembers as still going): its last events, the
   // verdict or INTERRUPTED, arrive as runEvent.
   void resumeRun(const QString& run_id);
+  // Asks the agent (command thread) whether `dir` can be a run's target, as
+  // StartRun would check it; the answer comes as commandDone with command
+  // "check" and message "<dir>\n<why refused>" (ok: nothing after the newline). Nothing comes back
+  // when the agent cannot be asked (it is offline: the row says so already).
+  void checkTarget(const QString& dir);
 
   // The highest seq seen for a run (0 = none); for tests and reconnection.
   uint64_t lastSeq(const QString& run_id) const;

@@ -111,7 +111,10 @@ int Fleet::restoreAgents() {
     ++n;
     model_->setName(address, store_->agentName(address));
     const QString target = store_->agentTarget(address);
-    if (!target.isEmpty()) model_->setTargetDir(address, target);
+    if (!target.isEmpty()) {
+      model_->setTargetDir(address, target);
+      links_.value(address)->checkTarget(target);
+    }
     // The newest run as the store left it: its verdict, or a run that was
     // still going (the agent's own record says more once it answers).
     if (auto run = store_->latestRun(address)) {
@@ -152,6 +155,7 @@ bool Fleet::setTarget(const QString& key, const QString& dir, QString* error) {
   store_->setAgentTarget(key, dir);
   model_->setTargetDir(key, dir);
   model_->flush();
+  links_.value(key)->checkTarget(dir);  // the agent's word on it before any start
   return true;
 }
 

@@ -112,7 +112,9 @@ QString OfflineReason(const FleetRow& r) {
 StartPlan PlanStart(const QVector<FleetRow>& rows) {
   StartPlan plan;
   for (const FleetRow& r : rows) {
-    if (r.online && !RunActive(r.run_state)) {
+    if (r.online && !RunActive(r.run_state) && !r.target_problem.isEmpty()) {
+      plan.missing.push_back({DisplayName(r), "target refused: " + ShortReason(r.target_problem)});
+    } else if (r.online && !RunActive(r.run_state)) {
       plan.ready << r.key;
     } else if (r.online) {
       plan.missing.push_back({DisplayName(r), "busy: a run is going"});
@@ -442,7 +444,7 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
       if (r.model.isEmpty()) return "n/a";
       return r.serial.isEmpty() ? r.model : QString("%1 (%2)").arg(r.model, r.serial);
     case kVolume:
-      return r.target_dir;
+      return r.target_problem.isEmpty() ? r.target_dir : "⚠ " + r.target_dir;
     case kFree:
       return r.free_gb < 0 ? QString("n/a") : QString("%1 GB").arg(r.free_gb, 0, 'f', 1);
     case kState: {
@@ -533,6 +535,9 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
                        "no drive temperature reported (VM disks and most USB drives have no "
                        "sensor the agent can read)")
                  : r.temperature_source;
+    case kVolume:
+      return r.target_problem.isEmpty() ? QString()
+                                        : "the agent would refuse this target: " + r.target_problem;
     case kClock:
       if (!r.online) return offline;
       if (!r.clock_offset_ms) return "not measured yet (5 GetInfo round trips on connecting)";
@@ -661,6 +666,7 @@ FleetRow* FleetModel::pending(const QString& key) {
 
 void FleetModel::setTargetDir(const QString& key, const QString& dir) {
   if (FleetRow* p = pending(key)) {
+    if (p->target_dir != dir) p->target_problem.clear();  // not asked about yet
     p->target_dir = dir;
     if (const auto* v = VolumeOf(*p, dir)) p->free_gb = v->free_bytes() / 1e9;
   }
@@ -790,9 +796,16 @@ void FleetModel::onTelemetry(AgentTelemetry t) {
 void FleetModel::onCommand(CommandResult c) {
   FleetRow* p = pending(c.key);
   if (p == nullptr) return;
-  if (!c.ok) {
+  if (!c.ok && c.command != "check") {
     p->last_error = c.message;
     emit commandFailed(c.key, c.message);
+    return;
+  }
+  if (c.command == "check") {
+    // The agent's word on the target folder: "" when it can be tested.
+    if (c.message.section('\n', 0, 0) == p->target_dir) {
+      p->target_problem = c.message.section('\n', 1);
+    }
     return;
   }
   p->last_error.clear();

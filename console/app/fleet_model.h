@@ -38,7 +38,8 @@ struct FleetRow {
   std::optional<double> clock_offset_ms;
   double clock_rtt_ms = 0;
   QString model, serial;
-  QString target_dir;  // folder the next run tests; a volume's mount point by default
+  QString target_dir;      // folder the next run tests; a volume's mount point by default
+  QString target_problem;  // why the agent would refuse target_dir; "" = fine or not asked
   double free_gb = -1;
   QVector<qdt::v1::Volume> volumes;
   // The run this console follows on the agent.

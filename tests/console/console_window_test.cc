@@ -586,7 +586,17 @@ class ConsoleWindowTest : public QObject {
     QVERIFY2(FleetModel::CellText(*model.find(k_wrong), FleetModel::kState)
                  .contains("wrong rig token for the agent at " + k_wrong),
              qPrintable(FleetModel::CellText(*model.find(k_wrong), FleetModel::kState)));
+    // A target the agent would refuse is named before any start (item 10).
+    QVERIFY(fleet.setTarget(k_good, "/nonexistent/qdt-target", &error));
+    QTRY_VERIFY_WITH_TIMEOUT(model.find(k_good)->target_problem.contains("/nonexistent/qdt-target"),
+                             10000);
+    QVERIFY(FleetModel::CellText(*model.find(k_good), FleetModel::kVolume).startsWith("⚠ "));
+    const StartPlan refused = PlanStart(model.rows());
+    QVERIFY(refused.ready.isEmpty());
+    QVERIFY(refused.missing.contains(
+        {"Stage L main", "target refused: " + ShortReason(model.find(k_good)->target_problem)}));
     QVERIFY(fleet.setTarget(k_good, QString::fromStdString(target.path()), &error));
+    QVERIFY(model.find(k_good)->target_problem.isEmpty());
     window.setTimeScale(0.1);
     window.setFileSizeMiB(64);
     window.startAll();

@@ -46,6 +46,41 @@ class BadInputTest : public ::testing::Test {
   TempDir target_{"target"};
 };
 
+// GetInfo(check_target): StartRun's own target check, nothing written; a
+// path longer than 4096 bytes is refused by name.
+TEST_F(BadInputTest, CheckTargetSaysWhatStartRunWouldAndWritesNothing) {
+  auto check = [&](const std::string& target) {
+    grpc::ClientContext ctx;
+    agent_.Auth(&ctx);
+    qdt::v1::GetInfoRequest req;
+    req.set_check_target(target);
+    qdt::v1::AgentInfo info;
+    grpc::Status st = agent_.stub().GetInfo(&ctx, req, &info);
+    return std::make_pair(st, info);
+  };
+  auto [ok_st, ok] = check(target_.path());
+  ASSERT_TRUE(ok_st.ok()) << ok_st.error_message();
+  EXPECT_TRUE(ok.target_checked());
+  EXPECT_EQ(ok.target_problem(), "");
+  EXPECT_FALSE(PathExists(target_.path() + "/.qdt-test")) << "a check wrote into the target";
+  auto [bad_st, bad] = check(target_.path() + "/missing");
+  ASSERT_TRUE(bad_st.ok());
+  EXPECT_TRUE(bad.target_checked());
+  EXPECT_THAT(bad.target_problem(), HasSubstr(target_.path() + "/missing"));
+  qdt::v1::StartRunRequest req;
+  req.set_profile_name("setup-check");
+  req.set_target_dir(target_.path() + "/missing");
+  // The same words as the start itself.
+  EXPECT_EQ(Message(Start(req)), bad.target_problem());
+  auto [long_st, unused] = check("/" + std::string(5000, 'x'));
+  EXPECT_EQ(long_st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(long_st.error_message(), HasSubstr("check_target"));
+  auto [none_st, none] = check("");
+  ASSERT_TRUE(none_st.ok());
+  EXPECT_FALSE(none.target_checked());
+  ExpectServing();
+}
+
 TEST_F(BadInputTest, NoTokenIsUnauthenticated) {
   grpc::ClientContext ctx;
   qdt::v1::AgentInfo info;
