@@ -294,13 +294,17 @@ class PngEncoder {
   std::vector<std::thread> threads_;
 };
 
-// The PDF's document draws a chart when QTextDocument first paints it (the
-// <img> tags carry width and height, so laying out needs no image), hands it
-// to the HTML's encoder, and keeps only the last one.
+// The PDF's document draws a chart when QTextDocument paints it, hands it to
+// the HTML's encoder, and keeps only the last one (a paint asks for it
+// several times). Laying out asks for every image once too, before any
+// paint: it gets a blank one of the same size (the <img> tags carry the
+// size), so no chart is drawn twice.
 class ReportDocument : public QTextDocument {
  public:
   ReportDocument(const ChartPainter* charts, PngEncoder* encoder)
       : charts_(charts), encoder_(encoder) {}
+  // From here on QTextDocument asks in order to paint.
+  void startPainting() { painting_ = true; }
 
  protected:
   QVariant loadResource(int type, const QUrl& name) override {
@@ -308,6 +312,14 @@ class ReportDocument : public QTextDocument {
     const int chart = name.toString().section('-', 1).section('.', 0, 0).toInt(&ok);
     if (type != QTextDocument::ImageResource || !ok || chart < 0 || chart >= charts_->count()) {
       return QTextDocument::loadResource(type, name);
+    }
+    if (!painting_) {
+      if (blank_.isNull()) {
+        blank_ = QImage((QSizeF(charts_->shown()) * kChartScale).toSize(), QImage::Format_RGB32);
+        blank_.setDevicePixelRatio(kChartScale);
+        blank_.fill(Qt::white);
+      }
+      return blank_;
     }
     if (chart != last_chart_) {
       last_ = charts_->draw(chart);
@@ -320,8 +332,9 @@ class ReportDocument : public QTextDocument {
  private:
   const ChartPainter* charts_;
   PngEncoder* encoder_;
+  bool painting_ = false;
   int last_chart_ = -1;
-  QImage last_;
+  QImage last_, blank_;
 };
 
 // How the HTML refers to a chart: a data URL in the HTML file, a resource
@@ -716,7 +729,8 @@ bool WritePdf(const QString& path, const QString& html, const ChartPainter& char
   }
   const double margin = MmToPx(kMarginMm);
   const QSizeF page = PageSizeOf(info.paper).sizePixels(kDpi);
-  const int pages = doc.pageCount();
+  const int pages = doc.pageCount();  // lays the document out
+  doc.startPainting();
   QFont footer_font("DejaVu Sans", 7);
   const QString footer = Title(info) + " — written " + TimeText(written);
   for (int i = 0; i < pages; ++i) {

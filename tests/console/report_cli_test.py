@@ -10,8 +10,9 @@ verdicts the verdict engine computed (report_test --write-store):
   phase's numbers, each drive on its own page; nothing outside the latest
   rig test;
 - every page fits its paper: every word inside the margins (pdftotext
-  -bbox), the rendered page's outer strips blank (pdftoppm -gray), and no
-  word broken mid-word (every word of the PDF is a word of the report);
+  -bbox), the rendered page's outer strips blank (pdftoppm -gray), its chart
+  drawn, and no word broken mid-word (every word of the PDF is a word of the
+  report);
 - the HTML says the same, has no script, and its charts decode and are not
   blank.
 
@@ -22,13 +23,15 @@ Pictures for people: BUILD/screenshots/report-a4-page1.png, report-letter-page1.
 import datetime
 import os
 import re
+import subprocess
 import sys
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report_pictures import (MARGIN_PT, Fail, check, html_images, html_text, margin_ink,  # noqa: E402
-                             no_display_env, normalise, pdf_pages, pdf_text, pdf_words,
-                             render_gray, report, run, save_png, tmpdir, write_store)
+from report_pictures import (MARGIN_PT, Fail, chart_ink, check, html_images, html_text,  # noqa: E402
+                             margin_ink, no_display_env, normalise, pdf_pages, pdf_text,
+                             pdf_words, read_png, render_gray, report, run, save_png, tmpdir,
+                             write_store)
 
 PAPERS = {"a4": (595, 842), "letter": (612, 792)}
 
@@ -127,9 +130,15 @@ def check_pdf(build, env, tmp, state, facts, paper, shots):
         bottom = margin_ink(gray, 50, 6)["bottom"]
         check(ink["left"] == 0 and ink["right"] == 0 and ink["top"] == 0 and bottom == 0,
               f"{paper} page {n}: ink in the margins: {ink}, bottom {bottom}")
-        # Something on the page besides its margins.
-        w_, h_, px = gray
-        check(sum(1 for v in px if v < 128) > 500, f"{paper} page {n} is blank")
+    # One chart per page, drawn (not a blank stand-in): the images the PDF
+    # holds, decoded, show the first line's blue and the crossfade line's red.
+    subprocess.run(["pdfimages", "-png", pdf, os.path.join(tmp, f"{paper}-img")], check=True)
+    images = sorted(f for f in os.listdir(tmp) if f.startswith(f"{paper}-img"))
+    check(len(images) == pages, f"{paper}: {len(images)} images for {pages} pages")
+    for name in images:
+        with open(os.path.join(tmp, name), "rb") as f:
+            red, blue = chart_ink(read_png(f.read()), red_min=190, red_others_max=110)
+        check(red > 200 and blue > 200, f"{paper}: {name} is not a chart (red {red}, blue {blue})")
 
     # No word broken mid-word: every word of the PDF is a word of the same
     # report as HTML (or of the page footer).

@@ -202,18 +202,19 @@ def non_white_columns(img, threshold=235):
     return lo, hi
 
 
-def chart_ink(img):
+def chart_ink(img, red_min=230, red_others_max=60):
     """Pixels of the charts' own line colours: the 2100 MB/s crossfade line
     (pure red) and the blues of the first drive's line (Qt Charts' first
     series, #1f77b4, and the run chart's fio line, #143ca0). Nothing else in
-    the report is drawn in them."""
+    the report is drawn in them. A JPEG'd chart (the PDF's) needs a looser
+    red."""
     w, h, c, px = img
     red = blue = 0
     for i in range(0, len(px), c):
         r, g, b = px[i], px[i + 1], px[i + 2]
-        if r > 230 and g < 60 and b < 60:
+        if r > red_min and g < red_others_max and b < red_others_max:
             red += 1
-        elif b > 150 and b - r > 60 and b - g > 30:
+        elif b > 130 and b - r > 60 and b - g > 30:
             blue += 1
     return red, blue
 
