@@ -219,9 +219,11 @@ std::string FormatStatusLine(const StatusFields& f, int columns) {
                            : f.read_bytes_per_s < kWindowPassFraction * f.target_bytes_per_s
                                ? " LOW"
                                : " ok";
-  auto drive = [&](const char* fmt) {
-    return f.device_read_bytes_per_s ? absl::StrFormat(fmt, BytesToMB(*f.device_read_bytes_per_s))
-                                     : std::string("n/a");
+  // (absl::StrFormat needs a constant format: the precision is an argument.)
+  auto drive = [&](int decimals, const char* unit) {
+    return f.device_read_bytes_per_s
+               ? absl::StrFormat("%.*f%s", decimals, BytesToMB(*f.device_read_bytes_per_s), unit)
+               : std::string("n/a");
   };
   const std::string temp =
       f.temperature_c ? absl::StrFormat("%.0f °C", *f.temperature_c) : std::string("n/a °C");
@@ -243,11 +245,11 @@ std::string FormatStatusLine(const StatusFields& f, int columns) {
   // From the whole line to the least: what the show needs most (the rate
   // against its target, the time left) goes last.
   const std::string forms[] = {
-      absl::StrCat(name, of, " [", rate_long, "][drive ", drive("%.1f MB/s"), "][", temp, "][",
-                   done, " done][eta ", eta, "]"),
-      absl::StrCat(name, of, " [", rate_mid, "][drive ", drive("%.1f"), "][", temp, "][", done,
+      absl::StrCat(name, of, " [", rate_long, "][drive ", drive(1, " MB/s"), "][", temp, "][", done,
+                   " done][eta ", eta, "]"),
+      absl::StrCat(name, of, " [", rate_mid, "][drive ", drive(1, ""), "][", temp, "][", done,
                    "][eta ", eta, "]"),
-      absl::StrCat(name, " [", rate_short, "][drv ", drive("%.0f"), "][", temp, "][", done_short,
+      absl::StrCat(name, " [", rate_short, "][drv ", drive(0, ""), "][", temp, "][", done_short,
                    "][eta ", eta, "]"),
       absl::StrCat(name, " [", rate_short, "][", done_short, "][eta ", eta, "]"),
       absl::StrCat("[", rate_short, "][", done_short, "][eta ", eta, "]"),
