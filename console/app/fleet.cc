@@ -250,6 +250,7 @@ void Fleet::onFlushed(const QVector<AgentEvent>& events) {
       r.serial = row->serial;
       r.model = row->model;
       r.volume = row->target_dir;
+      r.profile = row->profile;  // for the report and the history
     }
     r.started_s = e.event.time().seconds() + e.event.time().nanos() / 1e9;
     store_->upsertRun(r);

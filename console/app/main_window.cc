@@ -650,6 +650,9 @@ void MainWindow::writeReport() {
   for (const FleetRow& r : fleet_->model()->rows()) {
     if (!r.run_id.isEmpty()) runs.push_back({r.key, DisplayName(r), r.run_id});
   }
+  // Nothing in the table yet (a console that just started): the store's
+  // latest rig test.
+  if (runs.isEmpty()) runs = LatestRigRuns(*fleet_->store());
   QString written;
   if (RunReportDialog(this, fleet_->store(), runs, &written)) {
     note("report written: " + written, 15000);
