@@ -9,14 +9,6 @@
 #include "common/run_state.h"
 
 namespace qdt::console {
-namespace {
-
-QString MinutesSeconds(double s) {
-  const int left = std::max(0, static_cast<int>(s));
-  return QString("%1:%2").arg(left / 60).arg(left % 60, 2, 10, QChar('0'));
-}
-
-}  // namespace
 
 BoardTile TileOf(const FleetRow& r) {
   BoardTile t;

@@ -65,9 +65,14 @@ QString DefaultTarget(const FleetRow& r) {
 
 }  // namespace
 
-// The verdict's window rule (common/verdict.h): a window misses below 95 %
-// of its target.
-constexpr double kHoldFraction = 0.95;
+QString MinutesSeconds(double s) {
+  const int left = std::max(0, static_cast<int>(s));
+  return QString("%1:%2").arg(left / 60).arg(left % 60, 2, 10, QChar('0'));
+}
+
+bool IsWrongToken(const QString& e) {
+  return e.contains("wrong token") || e.contains("authorization: Bearer");
+}
 
 QString LiveAgainstTarget(const FleetRow& r) {
   if (!r.online || std::isnan(r.live_mb_s) || !RunActive(r.run_state)) return {};
@@ -81,13 +86,13 @@ std::optional<bool> LiveHoldsTarget(const FleetRow& r) {
   if (!r.online || std::isnan(r.live_mb_s) || !RunActive(r.run_state) || r.live_target_mb_s <= 0) {
     return std::nullopt;
   }
-  return r.live_mb_s >= kHoldFraction * r.live_target_mb_s;
+  return r.live_mb_s >= kWindowPassFraction * r.live_target_mb_s;  // the verdict's window rule
 }
 
 QString OfflineReason(const FleetRow& r) {
   const QString& e = r.error;
   QString what;
-  if (e.contains("wrong token") || e.contains("authorization: Bearer")) {
+  if (IsWrongToken(e)) {
     what = QString("wrong rig token for the agent at %1").arg(r.key);
   } else if (e.contains("Connection refused")) {
     what = QString("agent not running at %1").arg(r.key);
@@ -118,7 +123,7 @@ StartPlan PlanStart(const QVector<FleetRow>& rows) {
       plan.ready << r.key;
     } else if (r.online) {
       plan.missing.push_back({DisplayName(r), "busy: a run is going"});
-    } else if (r.error.contains("wrong token") || r.error.contains("authorization: Bearer")) {
+    } else if (IsWrongToken(r.error)) {
       plan.missing.push_back({DisplayName(r), "wrong token"});
     } else {
       plan.missing.push_back({DisplayName(r), "offline"});
@@ -403,9 +408,7 @@ QString RigSummary::Text() const {
     s += QString(" — slowest: %1 at %2 MB/s").arg(slowest_key).arg(slowest_mb_s, 0, 'f', 0);
   }
   if (seconds_left > 0) {
-    s += QString(" — %1:%2 left")
-             .arg(static_cast<int>(seconds_left) / 60)
-             .arg(static_cast<int>(seconds_left) % 60, 2, 10, QChar('0'));
+    s += " — " + MinutesSeconds(seconds_left) + " left";
   }
   return s;
 }

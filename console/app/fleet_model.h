@@ -92,6 +92,11 @@ QString ShortReason(const QString& message);
 // long-run question say it (rounded to the second below a minute, to the
 // minute above).
 QString DurationWords(double seconds);
+// "12:05": time left as the summary, the progress bar and the board say it
+// (whole minutes may pass 60: "150:00"); negative reads as 0:00.
+QString MinutesSeconds(double seconds);
+// The agent refused the console's rig token (its UNAUTHENTICATED words).
+bool IsWrongToken(const QString& error);
 // Start asks first when a test runs at least this long.
 inline constexpr double kLongRunS = 3600;
 

@@ -457,8 +457,7 @@ void MainWindow::tickCountdown() {
   progress_->setValue(0);
   QString text = QString("starting together in %1 s").arg((wait_ms + 999) / 1000);
   if (planned > 0) {
-    const int left = static_cast<int>(planned + wait_ms / 1000.0);
-    text += QString(" — %1:%2 left").arg(left / 60).arg(left % 60, 2, 10, QChar('0'));
+    text += " — " + MinutesSeconds(planned + wait_ms / 1000.0) + " left";
   }
   progress_->setFormat(text);
 }
@@ -687,11 +686,9 @@ void MainWindow::onSummary(const RigSummary& s) {
   if (longest_planned_s_ > 0) {
     double done = std::clamp(1.0 - s.seconds_left / longest_planned_s_, 0.0, 1.0);
     progress_->setValue(static_cast<int>(done * 1000));
-    int left = static_cast<int>(s.seconds_left);
-    progress_->setFormat(QString("%1 % — %2:%3 left")
+    progress_->setFormat(QString("%1 % — %2 left")
                              .arg(static_cast<int>(done * 100))
-                             .arg(left / 60)
-                             .arg(left % 60, 2, 10, QChar('0')));
+                             .arg(MinutesSeconds(s.seconds_left)));
   }
 }
 
