@@ -1,0 +1,89 @@
+#include "common/quote.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace qdt {
+namespace {
+
+// The length of the valid UTF-8 sequence at the start of `s`, or 0 when the
+// first byte does not begin one (RFC 3629, Table 3-7 of the Unicode standard).
+size_t Utf8SequenceLength(absl::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() < n) return 0;
+  if (b(1) < lo || b(1) > hi) return 0;
+  for (size_t i = 2; i < n; ++i) {
+    if (b(i) < 0x80 || b(i) > 0xBF) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view text) {
+  while (!text.empty()) {
+    const size_t n = Utf8SequenceLength(text);
+    if (n == 0) return false;
+    text.remove_prefix(n);
+  }
+  return true;
+}
+
+std::string QuoteForError(absl::string_view value, size_t max_bytes) {
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < value.size()) {
+    absl::string_view rest = value.substr(i);
+    size_t n = Utf8SequenceLength(rest);
+    // A sequence that would cross the bound is not started: the cut stays on a
+    // character boundary. An invalid byte counts as one.
+    if (i + (n == 0 ? 1 : n) > max_bytes) break;
+    const unsigned char c = static_cast<unsigned char>(rest[0]);
+    if (n > 1) {
+      out.append(rest.data(), n);
+    } else if (n == 0 || c < 0x20 || c == 0x7F) {
+      switch (c) {
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          absl::StrAppendFormat(&out, "\\x%02x", c);
+          break;
+      }
+      n = 1;
+    } else {
+      if (c == '"' || c == '\\') out += '\\';
+      out += static_cast<char>(c);
+    }
+    i += n;
+  }
+  out += '"';
+  if (i < value.size()) absl::StrAppend(&out, "\xE2\x80\xA6 (", value.size(), " bytes)");
+  return out;
+}
+
+}  // namespace qdt

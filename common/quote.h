@@ -1,0 +1,36 @@
+// Quoting a value that came from outside (a request field, a file, a tool's
+// output) inside an error or log message. A value is quoted, escaped and cut,
+// so that a 1 MB name does not make a 1 MB error (and a 4 MB reply), a control
+// character cannot forge a log line, and the message stays valid UTF-8 (proto3
+// `string` fields refuse anything else).
+//
+// Thread-safe (pure).
+#ifndef QDT_COMMON_QUOTE_H_
+#define QDT_COMMON_QUOTE_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace qdt {
+
+// At most this many bytes of a value are quoted in an error by default.
+inline constexpr size_t kMaxQuotedBytes = 200;
+
+// `value` in double quotes: `"` and `\` escaped with a backslash, \n \r \t as
+// such, other control characters, DEL and bytes that are not part of valid
+// UTF-8 as \xNN; valid UTF-8 (e.g. "Médias") is kept. A value longer than
+// `max_bytes` is cut at a character boundary at or before `max_bytes` bytes of
+// the value and followed by "… (N bytes)" with its full size:
+//   QuoteForError("abc")          → "abc" (with the quotes)
+//   QuoteForError(1 MB of 'x')    → "xxx…xxx"… (1048576 bytes)
+std::string QuoteForError(absl::string_view value, size_t max_bytes = kMaxQuotedBytes);
+
+// True when `text` is valid UTF-8 (no overlong forms, no surrogates, nothing
+// above U+10FFFF).
+bool IsValidUtf8(absl::string_view text);
+
+}  // namespace qdt
+
+#endif  // QDT_COMMON_QUOTE_H_
