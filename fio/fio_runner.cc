@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/utf8.h"
 
 namespace qdt::fio {
 namespace {
@@ -23,10 +24,18 @@ std::string LastNonEmptyLine(absl::string_view text) {
   return last;
 }
 
+// fio's words for a message: its last stderr line, at most kMaxQuotedBytes,
+// valid UTF-8 (fio may print any bytes; a message ends up in a proto).
+std::string QuotedDetail(absl::string_view stderr_text) {
+  std::string line = LastNonEmptyLine(stderr_text);
+  if (line.size() > kMaxQuotedBytes) line = absl::StrCat(line.substr(0, kMaxQuotedBytes), "...");
+  return ToValidUtf8(line);
+}
+
 }  // namespace
 
 std::string FioExit::Describe() const {
-  std::string detail = LastNonEmptyLine(stderr_text);
+  std::string detail = QuotedDetail(stderr_text);
   if (term_signal != 0) {
     std::string out =
         absl::StrCat("fio was killed by signal ", term_signal, " (", ::strsignal(term_signal), ")");

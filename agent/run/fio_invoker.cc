@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/unique_fd.h"
+#include "common/utf8.h"
 
 namespace qdt::agent {
 
@@ -192,6 +193,7 @@ void ProcessFioInvoker::Record(const FioCall& call, const std::vector<std::strin
   inv.set_exit_code(exit.exit_code);
   inv.set_term_signal(exit.term_signal);
   inv.set_stdout_bytes(exit.stdout_bytes);
+  MakeStringsValidUtf8(&inv);  // the paths in argv are the user's
   if (auto st = options_.store->SaveFioInvocation(options_.run_id, call.tag, inv); !st.ok()) {
     QDT_LOG(Error) << st;
   }

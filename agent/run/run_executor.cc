@@ -10,6 +10,7 @@
 #include "common/profiles.h"
 #include "common/run_state.h"
 #include "common/timestamp.h"
+#include "common/utf8.h"
 #include "fio/fio_job_builder.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -50,6 +51,7 @@ absl::StatusOr<std::unique_ptr<RunExecutor>> RunExecutor::Create(
   // How fio reads (psync threads on macOS) and, on macOS, the AIO limits.
   run.mutable_checks()->set_io_engine(plan.io_engine_note);
   run.mutable_checks()->set_aio_limits(plan.aio_limits_note);
+  MakeStringsValidUtf8(&run);  // notes may quote a tool's output
   if (auto st = deps.store->CreateRun(run, request, plan.profile); !st.ok()) return st;
   auto writer = deps.store->OpenEventLog(plan.run_id);
   if (!writer.ok()) return writer.status();
@@ -428,6 +430,9 @@ qdt::v1::Run RunExecutor::Snapshot() const {
     run = run_;
   }
   run.set_last_seq(journal_->last_seq());
+  // What the run keeps from outside (fio's stderr in the error, a tool's
+  // words in the checks) must not make run.json or a reply unreadable.
+  MakeStringsValidUtf8(&run);
   return run;
 }
 
@@ -437,6 +442,10 @@ bool RunExecutor::active() const {
 }
 
 void RunExecutor::Emit(RunEvent event) {
+  // Every event passes here: fio's output quoted in a state, a log line or a
+  // verdict is made valid UTF-8 before the journal keeps it (a proto3 string
+  // with one invalid byte makes the whole record unreadable).
+  MakeStringsValidUtf8(&event);
   auto seq = journal_->Append(std::move(event));
   if (!seq.ok()) QDT_LOG(Error) << "run " << run_id() << ": " << seq.status();
 }
