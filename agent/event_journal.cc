@@ -1,5 +1,7 @@
 #include "agent/event_journal.h"
 
+#include <algorithm>
+
 #include "common/timestamp.h"
 
 namespace qdt::agent {
@@ -16,7 +18,7 @@ absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::FailedPreconditionError("event journal is closed");
-    seq = events_.size() + 1;
+    seq = (events_.empty() ? 0 : events_.back().seq()) + 1;
     event.set_seq(seq);
     if (!event.has_time()) {
       *event.mutable_time() = qdt::ToTimestamp(clock_.Now());
@@ -31,14 +33,23 @@ absl::StatusOr<uint64_t> EventJournal::Append(qdt::v1::RunEvent event) {
 
 bool EventJournal::Get(uint64_t seq, qdt::v1::RunEvent* out) const {
   absl::MutexLock lock(&mu_);
-  if (seq == 0 || seq > events_.size()) return false;
-  *out = events_[seq - 1];
+  if (seq == 0) return false;
+  // Seqs are 1, 2, 3, ... (a loaded log's lost seqs are filled, run_store.h):
+  // the event is at seq - 1. Searched by seq should a log start later.
+  if (seq <= events_.size() && events_[seq - 1].seq() == seq) {
+    *out = events_[seq - 1];
+    return true;
+  }
+  auto it = std::lower_bound(events_.begin(), events_.end(), seq,
+                             [](const qdt::v1::RunEvent& ev, uint64_t s) { return ev.seq() < s; });
+  if (it == events_.end() || it->seq() != seq) return false;
+  *out = *it;
   return true;
 }
 
 uint64_t EventJournal::last_seq() const {
   absl::MutexLock lock(&mu_);
-  return events_.size();
+  return events_.empty() ? 0 : events_.back().seq();
 }
 
 void EventJournal::Close() {

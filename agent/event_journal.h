@@ -3,7 +3,9 @@
 // see it, keeps them in memory, and wakes the watchers. A watcher reads by seq,
 // so a watcher that reconnects with from_seq gets exactly what it missed.
 //
-// A journal of a finished run is loaded from disk and closed.
+// A journal of a finished run is loaded from disk and closed. Loaded events
+// keep their seqs (RunStore fills a seq lost to damage with a warning event,
+// so they are 1, 2, 3, ... too); the next event follows the last one's seq.
 //
 // Thread-safety: all methods are thread-safe. Subscriber callbacks are called
 // without the journal's lock held, from the thread that appended (or closed);
