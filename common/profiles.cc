@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "common/file_util.h"
 #include "common/proto_json.h"
+#include "common/quote.h"
 #include "common/units.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -36,15 +37,50 @@ bool Finite(double x) { return std::isfinite(x); }
 
 // OK, or "<at>: \"<name>\" contains control character 0x0a". Names end up in
 // fio job-file comments and in reports; a line break there would start a new
-// fio job section.
-absl::Status CheckName(const std::string& at, const std::string& name) {
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ": \"", absl::CEscape(name),
-                                                     "\" contains control character 0x",
-                                                     absl::Hex(u, absl::kZeroPad2)));
+// fio job section, and a long one would not fit fio's line (kMaxNameBytes).
+absl::Status CheckText(const std::string& at, const std::string& text, size_t max_bytes,
+                       bool allow_line_breaks) {
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        at, ": ", QuoteForError(text), " is ", text.size(), " bytes long, at most ", max_bytes));
+  }
+  if (!IsValidUtf8(text)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": ", QuoteForError(text), " is not valid UTF-8"));
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (allow_line_breaks && (u == '\n' || u == '\t')) continue;
+    // C0 controls, DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F).
+    const bool c1 = u == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (u < 0x20 || u == 0x7f || c1) {
+      const unsigned code = c1 ? static_cast<unsigned char>(text[i + 1]) : u;
+      return absl::InvalidArgumentError(absl::StrCat(at, ": ", QuoteForError(text),
+                                                     " contains control character 0x",
+                                                     absl::Hex(code, absl::kZeroPad2)));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckName(const std::string& at, const std::string& name) {
+  return CheckText(at, name, kMaxNameBytes, /*allow_line_breaks=*/false);
+}
+
+// A duration field: finite, not negative (positive when `positive`), at most
+// kMaxDurationS.
+absl::Status CheckDuration(const std::string& at, double seconds, bool positive) {
+  if (!Finite(seconds) || seconds < 0 || (positive && seconds == 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": ", seconds,
+                     positive ? " must be a positive number of seconds"
+                              : " must be a number of seconds, 0 or more"));
+  }
+  if (seconds > kMaxDurationS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": ", seconds, " is more than 24 h (", kMaxDurationS, " s)"));
   }
   return absl::OkStatus();
 }
@@ -80,8 +116,9 @@ absl::StatusOr<Profile> BuiltinProfile(absl::string_view name) {
   for (const auto& [builtin, json] : internal::BuiltinProfileJson()) {
     if (name == builtin) return ParseProfile(json, absl::StrCat("built-in profile ", builtin));
   }
-  return absl::NotFoundError(absl::StrCat("unknown profile \"", name, "\"; built-in profiles: ",
-                                          absl::StrJoin(BuiltinProfileNames(), ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown profile ", QuoteForError(name),
+                   "; built-in profiles: ", absl::StrJoin(BuiltinProfileNames(), ", ")));
 }
 
 absl::StatusOr<Profile> ParseProfile(absl::string_view text, absl::string_view origin) {
@@ -110,11 +147,11 @@ absl::StatusOr<Profile> ParseProfile(absl::string_view text, absl::string_view o
 absl::StatusOr<Profile> LoadProfileFile(const std::string& path) {
   auto text = ReadFile(path, 16 << 20);
   if (!text.ok()) {
-    return absl::Status(
-        text.status().code(),
-        absl::StrCat("profile file \"", path, "\" cannot be read (", text.status().message(), ")"));
+    return absl::Status(text.status().code(),
+                        absl::StrCat("profile file ", QuoteForError(path), " cannot be read (",
+                                     text.status().message(), ")"));
   }
-  return ParseProfile(*text, absl::StrCat("profile file \"", path, "\""));
+  return ParseProfile(*text, absl::StrCat("profile file ", QuoteForError(path)));
 }
 
 uint32_t StreamFile(const Phase& phase, int stream_index) {
@@ -128,99 +165,134 @@ double StreamEndS(const Phase& phase, const Stream& s) {
   return s.duration_s() > 0 ? s.start_offset_s() + s.duration_s() : phase.duration_s();
 }
 
+namespace {
+
+absl::Status ValidateStream(const Phase& ph, int j, const std::string& sat) {
+  const Stream& s = ph.streams(j);
+  if (auto st = CheckName(sat + ".name", s.name()); !st.ok()) return st;
+  for (int k = 0; k < j; ++k) {
+    if (ph.streams(k).name() == s.name()) {
+      return absl::InvalidArgumentError(absl::StrCat(sat, ".name: ", QuoteForError(s.name()),
+                                                     " is also the name of streams[", k,
+                                                     "]; stream names are unique in a phase"));
+    }
+  }
+  if (s.block_size_bytes() < kMinBlock || s.block_size_bytes() > kMaxBlock) {
+    return absl::InvalidArgumentError(absl::StrCat(sat, ".block_size_bytes: ", s.block_size_bytes(),
+                                                   " is outside 4096 .. 67108864"));
+  }
+  if (s.block_size_bytes() % 512 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(sat, ".block_size_bytes: ", s.block_size_bytes(),
+                                                   " is not a multiple of 512"));
+  }
+  if (s.iodepth() > kMaxIodepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(sat, ".iodepth: ", s.iodepth(), " is above ", kMaxIodepth));
+  }
+  if (static_cast<double>(s.rate_bytes_per_s()) > kMaxRateBytesPerS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(sat, ".rate_bytes_per_s: ", s.rate_bytes_per_s(), " is above 100 GB/s"));
+  }
+  if (auto st = CheckDuration(sat + ".start_offset_s", s.start_offset_s(), false); !st.ok()) {
+    return st;
+  }
+  if (s.start_offset_s() >= ph.duration_s()) {
+    return absl::InvalidArgumentError(absl::StrCat(sat, ".start_offset_s: ", s.start_offset_s(),
+                                                   " must be in [0, ", ph.duration_s(), ")"));
+  }
+  if (auto st = CheckDuration(sat + ".duration_s", s.duration_s(), false); !st.ok()) return st;
+  if (s.start_offset_s() + s.duration_s() > ph.duration_s() + kEpsilonS) {
+    return absl::InvalidArgumentError(absl::StrCat(sat, ".duration_s: ", s.duration_s(), " (from ",
+                                                   s.start_offset_s(), " s) runs past the phase's ",
+                                                   ph.duration_s(), " s"));
+  }
+  if (!Finite(s.frame_rate()) || s.frame_rate() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(sat, ".frame_rate: ", s.frame_rate(), " must be >= 0"));
+  }
+  if (s.has_file() && s.file() >= kMaxFiles) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(sat, ".file: ", s.file(), " is not below ", kMaxFiles));
+  }
+  if (!s.has_file() && j >= static_cast<int>(kMaxFiles)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(sat, ".file: unset, and stream ", j, " cannot get a file of its own (at most ",
+                     kMaxFiles, " files); give bursts that never overlap the same file"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePhase(const Phase& ph, const std::string& at) {
+  if (ph.name().empty()) return absl::InvalidArgumentError(at + ".name: empty");
+  if (auto st = CheckName(at + ".name", ph.name()); !st.ok()) return st;
+  if (auto st = CheckDuration(at + ".duration_s", ph.duration_s(), true); !st.ok()) return st;
+  if (ph.streams_size() == 0) return absl::InvalidArgumentError(at + ".streams: none");
+  if (ph.streams_size() > kMaxStreamsPerPhase) {
+    return absl::InvalidArgumentError(absl::StrCat(at, ".streams: ", ph.streams_size(),
+                                                   " streams, at most ", kMaxStreamsPerPhase));
+  }
+  int paced = 0;
+  for (int j = 0; j < ph.streams_size(); ++j) {
+    if (auto st = ValidateStream(ph, j, absl::StrCat(at, ".streams[", j, "]")); !st.ok()) {
+      return st;
+    }
+    if (ph.streams(j).rate_bytes_per_s() > 0) ++paced;
+  }
+  // Two streams reading one file at the same time would read each other's cache.
+  for (int j = 0; j < ph.streams_size(); ++j) {
+    for (int k = j + 1; k < ph.streams_size(); ++k) {
+      if (StreamFile(ph, j) != StreamFile(ph, k)) continue;
+      const Stream& a = ph.streams(j);
+      const Stream& b = ph.streams(k);
+      if (StreamStartS(a) < StreamEndS(ph, b) - kEpsilonS &&
+          StreamStartS(b) < StreamEndS(ph, a) - kEpsilonS) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ".streams[", k, "].file: ", StreamFile(ph, k), " is read by streams[",
+                         j, "] at the same time"));
+      }
+    }
+  }
+  if (paced != 0 && paced != ph.streams_size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ".streams: ", paced, " of ", ph.streams_size(),
+                     " streams are paced; a phase is either all paced (a cue stack) or all "
+                     "unpaced (max read)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateProfile(const Profile& p) {
   if (p.name().empty()) return absl::InvalidArgumentError("name: empty");
   if (auto st = CheckName("name", p.name()); !st.ok()) return st;
+  if (auto st = CheckText("title", p.title(), kMaxNameBytes, false); !st.ok()) return st;
+  if (auto st = CheckText("description", p.description(), kMaxDescriptionBytes, true); !st.ok()) {
+    return st;
+  }
   if (p.phases_size() == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("phases: profile \"", p.name(), "\" has no phases"));
+        absl::StrCat("phases: profile ", QuoteForError(p.name()), " has no phases"));
+  }
+  if (p.phases_size() > kMaxPhases) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("phases: ", p.phases_size(), " phases, at most ", kMaxPhases));
   }
   std::set<std::string> names;
+  double total_s = 0;
   for (int i = 0; i < p.phases_size(); ++i) {
     const Phase& ph = p.phases(i);
     const std::string at = absl::StrCat("phases[", i, "]");
-    if (ph.name().empty()) return absl::InvalidArgumentError(at + ".name: empty");
-    if (auto st = CheckName(at + ".name", ph.name()); !st.ok()) return st;
+    if (auto st = ValidatePhase(ph, at); !st.ok()) return st;
     if (!names.insert(ph.name()).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat(at, ".name: \"", ph.name(), "\" is used twice"));
+          absl::StrCat(at, ".name: ", QuoteForError(ph.name()), " is used twice"));
     }
-    if (!Finite(ph.duration_s()) || ph.duration_s() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".duration_s: ", ph.duration_s(),
-                                                     " must be a positive number of seconds"));
-    }
-    if (ph.streams_size() == 0) return absl::InvalidArgumentError(at + ".streams: none");
-    if (ph.streams_size() > kMaxStreamsPerPhase) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".streams: ", ph.streams_size(),
-                                                     " streams, at most ", kMaxStreamsPerPhase));
-    }
-    int paced = 0;
-    for (int j = 0; j < ph.streams_size(); ++j) {
-      const Stream& s = ph.streams(j);
-      const std::string sat = absl::StrCat(at, ".streams[", j, "]");
-      if (auto st = CheckName(sat + ".name", s.name()); !st.ok()) return st;
-      if (s.block_size_bytes() < kMinBlock || s.block_size_bytes() > kMaxBlock) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            sat, ".block_size_bytes: ", s.block_size_bytes(), " is outside 4096 .. 67108864"));
-      }
-      if (s.block_size_bytes() % 512 != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            sat, ".block_size_bytes: ", s.block_size_bytes(), " is not a multiple of 512"));
-      }
-      if (s.iodepth() > kMaxIodepth) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(sat, ".iodepth: ", s.iodepth(), " is above ", kMaxIodepth));
-      }
-      if (static_cast<double>(s.rate_bytes_per_s()) > kMaxRateBytesPerS) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(sat, ".rate_bytes_per_s: ", s.rate_bytes_per_s(), " is above 100 GB/s"));
-      }
-      if (!Finite(s.start_offset_s()) || s.start_offset_s() < 0 ||
-          s.start_offset_s() >= ph.duration_s()) {
-        return absl::InvalidArgumentError(absl::StrCat(sat, ".start_offset_s: ", s.start_offset_s(),
-                                                       " must be in [0, ", ph.duration_s(), ")"));
-      }
-      if (!Finite(s.duration_s()) || s.duration_s() < 0 ||
-          s.start_offset_s() + s.duration_s() > ph.duration_s() + kEpsilonS) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(sat, ".duration_s: ", s.duration_s(), " (from ", s.start_offset_s(),
-                         " s) runs past the phase's ", ph.duration_s(), " s"));
-      }
-      if (!Finite(s.frame_rate()) || s.frame_rate() < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(sat, ".frame_rate: ", s.frame_rate(), " must be >= 0"));
-      }
-      if (s.has_file() && s.file() >= kMaxFiles) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(sat, ".file: ", s.file(), " is not below ", kMaxFiles));
-      }
-      if (!s.has_file() && j >= static_cast<int>(kMaxFiles)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            sat, ".file: unset, and stream ", j, " cannot get a file of its own (at most ",
-            kMaxFiles, " files); give bursts that never overlap the same file"));
-      }
-      if (s.rate_bytes_per_s() > 0) ++paced;
-    }
-    // Two streams reading one file at the same time would read each other's cache.
-    for (int j = 0; j < ph.streams_size(); ++j) {
-      for (int k = j + 1; k < ph.streams_size(); ++k) {
-        if (StreamFile(ph, j) != StreamFile(ph, k)) continue;
-        const Stream& a = ph.streams(j);
-        const Stream& b = ph.streams(k);
-        if (StreamStartS(a) < StreamEndS(ph, b) - kEpsilonS &&
-            StreamStartS(b) < StreamEndS(ph, a) - kEpsilonS) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(at, ".streams[", k, "].file: ", StreamFile(ph, k),
-                           " is read by streams[", j, "] at the same time"));
-        }
-      }
-    }
-    if (paced != 0 && paced != ph.streams_size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ".streams: ", paced, " of ", ph.streams_size(),
-                       " streams are paced; a phase is either all paced (a cue stack) or all "
-                       "unpaced (max read)"));
-    }
+    total_s += ph.duration_s();
+  }
+  if (total_s > kMaxDurationS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("phases: ", total_s, " s in all is more than 24 h (", kMaxDurationS, " s)"));
   }
   return absl::OkStatus();
 }
@@ -271,6 +343,75 @@ double ProfileDurationS(const Profile& profile) {
   double sum = 0;
   for (const Phase& ph : profile.phases()) sum += ph.duration_s();
   return sum;
+}
+
+namespace {
+
+// Rounds up to two significant digits: 0.0123 -> 0.013, 0.1 -> 0.1.
+double RoundUpTwoDigits(double x) {
+  if (!(x > 0) || !Finite(x)) return x;
+  const double unit = std::pow(10.0, std::floor(std::log10(x)) - 1);
+  return std::ceil(x / unit - 1e-6) * unit;
+}
+
+// Scaled lengths are products of doubles: 10 s x 0.1 must count as 1 s.
+bool ShorterThan(double seconds, double minimum) { return seconds < minimum * (1 - 1e-9); }
+
+}  // namespace
+
+double SmallestTimeScale(const Profile& profile) {
+  double smallest = 0;
+  for (const Phase& ph : profile.phases()) {
+    if (ph.duration_s() > 0) smallest = std::max(smallest, kMinPhaseS / ph.duration_s());
+    for (const Stream& s : ph.streams()) {
+      const double run_s = StreamEndS(ph, s) - StreamStartS(s);
+      if (run_s > 0) smallest = std::max(smallest, kMinStreamS / run_s);
+    }
+  }
+  return RoundUpTwoDigits(smallest);
+}
+
+absl::Status CheckScaledLengths(const Profile& profile, double scale,
+                                absl::string_view field_prefix) {
+  // What is wrong, and with which phase or stream; said against the time
+  // scale when one was asked for, else against the profile's own field.
+  auto refuse = [&](const std::string& where, const std::string& field, absl::string_view name,
+                    double unscaled_s, double minimum_s, absl::string_view why) {
+    const double smallest = SmallestTimeScale(profile);
+    if (scale == 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_prefix, where, ".", field, ": ", QuoteForError(name), " lasts ",
+                       unscaled_s, " s, shorter than the ", minimum_s, " s ", why));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time_scale: ", scale, " makes ", field_prefix, where, " (", QuoteForError(name), ") ",
+        unscaled_s * scale, " s long, shorter than the ", minimum_s, " s ", why,
+        smallest <= 1 ? absl::StrCat("; the smallest time scale for profile ",
+                                     QuoteForError(profile.name()), " is ", smallest)
+                      : std::string("; the profile itself is too short")));
+  };
+  for (int i = 0; i < profile.phases_size(); ++i) {
+    const Phase& ph = profile.phases(i);
+    const std::string at = absl::StrCat("phases[", i, "]");
+    if (ShorterThan(ph.duration_s() * scale, kMinPhaseS)) {
+      return refuse(at, "duration_s", ph.name(), ph.duration_s(), kMinPhaseS,
+                    "a phase needs to be judged (fio reports once a second, and a sample "
+                    "window under 0.5 s is not judged)");
+    }
+    for (int j = 0; j < ph.streams_size(); ++j) {
+      const Stream& s = ph.streams(j);
+      const double run_s = StreamEndS(ph, s) - StreamStartS(s);
+      if (ShorterThan(run_s * scale, kMinStreamS)) {
+        // A stream without a duration runs to the phase's end from its offset.
+        return refuse(absl::StrCat(at, ".streams[", j, "]"),
+                      s.duration_s() > 0 ? "duration_s" : "start_offset_s", s.name(), run_s,
+                      kMinStreamS,
+                      "a stream needs (fio starts jobs on a 100 ms tick, and a job file never "
+                      "says runtime=0)");
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 ProfileLevels TargetLevels(const Profile& profile) {

@@ -25,6 +25,31 @@ namespace qdt {
 inline constexpr int kMaxStreamsPerPhase = 256;
 // Stream files per run (stream-NN.dat).
 inline constexpr uint32_t kMaxFiles = 64;
+// Phases per profile: each is a fio process of its own, and a show pattern
+// has a handful (a derived cue stack three).
+inline constexpr int kMaxPhases = 1000;
+// Profile, phase and stream names and the profile's title, in bytes of UTF-8:
+// enough for "request 4K (crossfade 12, incoming)" many times over, small
+// enough that a name never makes a reply or a fio job-file line large (fio
+// 3.33 reads job files in lines of at most 8 KiB, parse.c OPT_LEN_MAX).
+inline constexpr size_t kMaxNameBytes = 200;
+inline constexpr size_t kMaxDescriptionBytes = 4096;
+// Every duration (a phase, a stream's offset and length, the whole profile)
+// is at most a day, like a synchronised start (run_plan.h kMaxStartDelay): a
+// show is hours; beyond that it is a typo, and 1e18 s would overflow fio's
+// milliseconds.
+inline constexpr double kMaxDurationS = 24 * 3600;
+// The shortest phase that can be judged: fio reports once a second
+// (--status-interval=1) and the verdict judges windows of at least 0.5 s
+// (verdict.h kMinJudgedWindowS); a 1 s phase cut anywhere by a report still
+// has one part of at least 0.5 s. Shorter phases would measure and then say
+// nothing (NO RATING), so the plan refuses them.
+inline constexpr double kMinPhaseS = 1.0;
+// The shortest a stream (a crossfade burst) may run: fio looks for jobs due
+// to start every 100 ms (backend.c run_threads), so a shorter burst could be
+// over before fio started it; and a job file must never say runtime=0 (fio:
+// no limit).
+inline constexpr double kMinStreamS = 0.1;
 
 // The built-in profiles ship as JSON files in common/profiles/ (compiled in;
 // JSON has no comments, so their derivation is written here).
@@ -62,9 +87,13 @@ double StreamEndS(const qdt::v1::Phase& phase, const qdt::v1::Stream& s);
 
 // InvalidArgument naming the field path and its value, e.g.
 // "phases[1].streams[0].block_size_bytes: 1000 is not a multiple of 512".
-// Names (profile, phase, stream) must be free of control characters: they are
-// written into fio job files as comments, where a line break would start a
-// new job section (inline profiles arrive over the network).
+// Names (profile, phase, stream) are valid UTF-8 of at most kMaxNameBytes,
+// free of control characters: they are written into fio job files as
+// comments, where a line break would start a new job section (inline
+// profiles arrive over the network). Phase names are unique in a profile and
+// stream names in a phase (the reports tell streams apart by name). Every
+// duration is finite and at most kMaxDurationS, the profile's total too.
+// Values from outside are quoted at most kMaxQuotedBytes long (quote.h).
 absl::Status ValidateProfile(const qdt::v1::Profile& profile);
 
 // Every phase duration, stream start offset and stream duration x scale;
@@ -78,6 +107,20 @@ double PhaseTargetBytesPerS(const qdt::v1::Phase& phase);
 // rates of the streams scheduled then (bursts count for the part they overlap).
 double ScheduledTargetBytesPerS(const qdt::v1::Phase& phase, double t0, double t1);
 double ProfileDurationS(const qdt::v1::Profile& profile);
+
+// Whether `profile` (validated, unscaled) scaled by `scale` can be measured:
+// every phase lasts at least kMinPhaseS and every stream at least
+// kMinStreamS. InvalidArgument otherwise, naming the phase or stream, the
+// length it would have and the smallest scale that works, e.g.
+// "time_scale: 0.01 makes phases[0] \"normal\" 0.1 s long, shorter than the 1 s
+// a phase needs to be judged (...); the smallest time scale for profile
+// \"setup-check\" is 0.1". At scale 1 the profile's own field is named
+// ("<field_prefix>phases[0].duration_s: 0.5 s is shorter than ...").
+absl::Status CheckScaledLengths(const qdt::v1::Profile& profile, double scale,
+                                absl::string_view field_prefix = "");
+// The smallest time scale at which CheckScaledLengths passes, rounded up to
+// two significant digits; above 1 when the profile itself is too short.
+double SmallestTimeScale(const qdt::v1::Profile& profile);
 
 // One frame of a stream of `bytes_per_s` at `fps`, rounded up to 4 KiB (the
 // page and sector size that direct I/O wants), at least 4 KiB.

@@ -1,16 +1,24 @@
 #include "agent/run/run_plan.h"
 
+#include <limits.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/profiles.h"
+#include "common/quote.h"
+#include "common/verdict.h"
 
 namespace qdt::agent {
 namespace {
 
 using qdt::v1::Profile;
 using qdt::v1::StartRunRequest;
+
+// A phase of kMinPhaseS, cut anywhere by fio's once-a-second reports, keeps
+// one part the verdict judges.
+static_assert(kMinPhaseS >= 2 * kMinJudgedWindowS, "a minimal phase must hold a judged window");
 
 absl::StatusOr<Profile> ResolveProfile(const StartRunRequest& request) {
   if (request.has_profile()) {
@@ -59,10 +67,49 @@ absl::StatusOr<absl::Time> StartAt(const StartRunRequest& request, absl::Time no
 
 absl::Status CheckTargetSyntax(const std::string& target) {
   if (target.empty()) return absl::InvalidArgumentError("target_dir: empty; give a folder to test");
+  if (target.size() > MaxTargetDirBytes()) {
+    return absl::InvalidArgumentError(absl::StrCat("target_dir: ", QuoteForError(target), " is ",
+                                                   target.size(), " bytes long, at most ",
+                                                   MaxTargetDirBytes()));
+  }
+  if (!IsValidUtf8(target)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target_dir: ", QuoteForError(target), " is not valid UTF-8"));
+  }
+  // A control character (a NUL would cut the path short) has no place in a
+  // folder name, and the path is written in a job-file comment line.
+  for (char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat("target_dir: ", QuoteForError(target),
+                                                     " contains control character 0x",
+                                                     absl::Hex(u, absl::kZeroPad2)));
+    }
+  }
   if (target[0] != '/') {
     return absl::InvalidArgumentError(
-        absl::StrCat("target_dir: \"", target, "\" is not an absolute path"));
+        absl::StrCat("target_dir: ", QuoteForError(target), " is not an absolute path"));
   }
+  return absl::OkStatus();
+}
+
+// The profile scaled by the request's time scale, every phase and stream long
+// enough to measure.
+absl::Status ScaleInto(const StartRunRequest& request, const PlanOptions& options,
+                       const Profile& profile, RunPlan* plan) {
+  plan->time_scale = request.time_scale() == 0 ? 1.0 : request.time_scale();
+  auto scaled = ScaleProfile(profile, plan->time_scale);
+  if (!scaled.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("time_scale: ", scaled.status().message()));
+  }
+  if (options.require_measurable_lengths) {
+    if (auto st =
+            CheckScaledLengths(profile, plan->time_scale, request.has_profile() ? "profile." : "");
+        !st.ok()) {
+      return st;
+    }
+  }
+  plan->profile = *std::move(scaled);
   return absl::OkStatus();
 }
 
@@ -135,6 +182,12 @@ std::vector<std::string> TestFileNames(const Profile& profile, fio::JobLayout la
   return names;
 }
 
+size_t MaxTargetDirBytes() {
+  // "/.qdt-test/" + a run id (<= 64) + "/" + a file name (< 32) + NUL.
+  constexpr size_t kRunFolderRoom = 11 + 64 + 1 + 32 + 1;
+  return PATH_MAX - kRunFolderRoom;
+}
+
 std::string TestDirFor(const std::string& target_dir, const std::string& run_id) {
   return absl::StrCat(target_dir, "/.qdt-test/", run_id);
 }
@@ -160,12 +213,7 @@ absl::StatusOr<RunPlan> PlanRun(const StartRunRequest& request, const PlanOption
   plan.run_id = options.run_id;
   auto profile = ResolveProfile(request);
   if (!profile.ok()) return profile.status();
-  plan.time_scale = request.time_scale() == 0 ? 1.0 : request.time_scale();
-  auto scaled = ScaleProfile(*profile, plan.time_scale);
-  if (!scaled.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("time_scale: ", scaled.status().message()));
-  }
-  plan.profile = *std::move(scaled);
+  if (auto st = ScaleInto(request, options, *profile, &plan); !st.ok()) return st;
   auto file_size = FileSize(request, options);
   if (!file_size.ok()) return file_size.status();
   plan.file_size_bytes = *file_size;

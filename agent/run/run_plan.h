@@ -35,6 +35,10 @@ inline constexpr absl::Duration kMaxStartDelay = absl::Hours(24);
 // for fio to create and set up a phase's jobs (a show-pattern act has over a
 // hundred), short enough that the wait costs nothing.
 inline constexpr absl::Duration kPhaseLead = absl::Seconds(3);
+// The longest target_dir: the run's files are <target>/.qdt-test/<run-id>/
+// <file> (run ids at most 64 bytes, file names under 32), and the whole must
+// stay within the system's PATH_MAX (4096 on Linux, 1024 on macOS).
+size_t MaxTargetDirBytes();
 
 struct PlanOptions {
   std::string run_id;                 // names the test folder written into the job files
@@ -52,6 +56,10 @@ struct PlanOptions {
   // unknown; recorded in the run, and with posixaio the cap of every job's
   // iodepth. Not used elsewhere.
   absl::StatusOr<AioLimits> aio_limits = absl::UnknownError("not read");
+  // Refuse phases and streams too short to be measured (profiles.h
+  // CheckScaledLengths: a phase under 1 s, a burst under 0.1 s). Only tests
+  // of the run engine with a fake fio, which judge nothing, turn it off.
+  bool require_measurable_lengths = true;
 };
 
 struct RunPlan {
@@ -86,7 +94,12 @@ struct RunPlan {
 
 // InvalidArgument naming the field and its value for a request that cannot
 // run (profile, time_scale, file_size_bytes, start_at, target_dir syntax, job
-// files); the messages are the ones the agent's StartRun returns.
+// files); the messages are the ones the agent's StartRun returns. Every
+// duration is bounded (profiles.h kMaxDurationS), every phase and stream long
+// enough to measure at the asked time scale (CheckScaledLengths), names are
+// bounded valid UTF-8 (kMaxNameBytes), target_dir an absolute path of valid
+// UTF-8 without control characters, at most MaxTargetDirBytes(). Values from
+// the request are quoted at most ~200 bytes long (common/quote.h).
 absl::StatusOr<RunPlan> PlanRun(const qdt::v1::StartRunRequest& request,
                                 const PlanOptions& options);
 

@@ -8,7 +8,9 @@
 #include <limits>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "common/file_util.h"
+#include "common/profiles.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
@@ -157,7 +159,22 @@ TEST(RunPlanTest, TargetRefusals) {
   ExpectRefused(Request("relative/folder"),
                 "target_dir: \"relative/folder\" is not an absolute path");
   ExpectRefused(Request("/media/show\nnext"),
-                "test_dir: \"/media/show\\nnext/.qdt-test/run-1\" contains control character 0x0a");
+                "target_dir: \"/media/show\\nnext\" contains control character 0x0a");
+  // A NUL would cut the path short where the kernel reads it.
+  ExpectRefused(Request(std::string("/media/show\0/etc", 16)),
+                "target_dir: \"/media/show\\x00/etc\" contains control character 0x00");
+  ExpectRefused(Request("/media/\xff\xfeshow"),
+                "target_dir: \"/media/\\xff\\xfeshow\" is not valid UTF-8");
+  // Longer than a path can be once the run's folder and files are added.
+  const std::string long_target = "/" + std::string(MaxTargetDirBytes(), 'x');
+  auto plan = PlanRun(Request(long_target), Options());
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr(absl::StrCat(" is ", long_target.size(), " bytes long, at most ",
+                                     MaxTargetDirBytes())));
+  EXPECT_LT(plan.status().message().size(), 400u);
+  EXPECT_TRUE(PlanRun(Request(long_target.substr(1)), Options()).ok() == false);  // relative
+  EXPECT_TRUE(PlanRun(Request(long_target.substr(0, MaxTargetDirBytes())), Options()).ok());
   // Characters fio's job parser would misread are fine: no path goes through it.
   EXPECT_TRUE(PlanRun(Request("/Volumes/Show: Media #2;x$HOME"), Options()).ok());
 }
@@ -215,6 +232,122 @@ TEST(RunPlanTest, PhaseJobFileGivesLaterStreamsTheLeadItIsWrittenFor) {
   auto now = PhaseJobFile(*plan, 1, absl::ZeroDuration());
   ASSERT_TRUE(now.ok());
   EXPECT_THAT(*now, HasSubstr("startdelay=109000ms\nexec_prerun=dd if=gate-1-1.fifo"));
+}
+
+// Issue 15 #4: a time scale that leaves a phase shorter than one judged
+// window is refused before anything starts, naming the scale, the phase, its
+// length and the smallest scale that works.
+TEST(RunPlanTest, TimeScalesThatLeaveNothingToJudgeAreRefused) {
+  auto req = Request();
+  req.set_time_scale(0.01);
+  ExpectRefused(req,
+                "time_scale: 0.01 makes phases[0] (\"normal\") 0.1 s long, shorter than the 1 s a "
+                "phase needs to be judged (fio reports once a second, and a sample window under "
+                "0.5 s is not judged); the smallest time scale for profile \"setup-check\" is 0.1");
+  req.set_time_scale(0.1);
+  EXPECT_TRUE(PlanRun(req, Options()).ok());
+  // The show pattern at 0.01 is the README's 90 s rehearsal.
+  req.set_profile_name("show-pattern");
+  req.set_time_scale(0.01);
+  EXPECT_TRUE(PlanRun(req, Options()).ok()) << PlanRun(req, Options()).status();
+  req.set_time_scale(0.001);
+  auto plan = PlanRun(req, Options());
+  EXPECT_THAT(plan.status().message(), HasSubstr("the smallest time scale for profile "
+                                                 "\"show-pattern\" is 0.01"));
+  // Only a test of the run engine with a fake fio may plan such a run.
+  req.set_profile_name("setup-check");
+  req.set_time_scale(0.01);
+  PlanOptions o = Options();
+  o.require_measurable_lengths = false;
+  EXPECT_TRUE(PlanRun(req, o).ok());
+}
+
+// Issue 15 #6: a duration beyond a day (1e18 s overflowed llround and ran for
+// 1 ms) is refused naming the field.
+TEST(RunPlanTest, HugeDurationsAreRefusedNamingTheField) {
+  auto req = Request();
+  *req.mutable_profile() = *BuiltinProfile("setup-check");
+  req.mutable_profile()->mutable_phases(2)->set_duration_s(1e18);
+  ExpectRefused(req, "profile.phases[2].duration_s: 1e+18 is more than 24 h (86400 s)");
+  *req.mutable_profile() = *BuiltinProfile("setup-check");
+  req.mutable_profile()->mutable_phases(1)->mutable_streams(5)->set_start_offset_s(
+      std::numeric_limits<double>::infinity());
+  ExpectRefused(req,
+                "profile.phases[1].streams[5].start_offset_s: inf must be a number of seconds, 0 "
+                "or more");
+  *req.mutable_profile() = *BuiltinProfile("setup-check");
+  for (auto& ph : *req.mutable_profile()->mutable_phases()) ph.set_duration_s(30000);
+  ExpectRefused(req, "profile.phases: 90000 s in all is more than 24 h (86400 s)");
+}
+
+// Issue 15 #10 and #16: names from the request are bounded and unique, and
+// errors quote at most ~200 bytes of them.
+TEST(RunPlanTest, NamesAreBoundedUniqueAndQuotedShort) {
+  auto req = Request();
+  req.set_profile_name(std::string(1 << 20, 'p'));
+  auto plan = PlanRun(req, Options());
+  EXPECT_TRUE(absl::IsInvalidArgument(plan.status()));
+  EXPECT_THAT(plan.status().message(), HasSubstr("profile_name: unknown profile \"ppp"));
+  EXPECT_LT(plan.status().message().size(), 400u);
+
+  *req.mutable_profile() = *BuiltinProfile("setup-check");
+  req.mutable_profile()->set_name(std::string(8192, 'n'));
+  plan = PlanRun(req, Options());
+  EXPECT_THAT(plan.status().message(), HasSubstr("profile.name: \"nnn"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("(8192 bytes) is 8192 bytes long, at most 200"));
+  EXPECT_LT(plan.status().message().size(), 400u);
+
+  *req.mutable_profile() = *BuiltinProfile("setup-check");
+  req.mutable_profile()->mutable_phases(1)->mutable_streams(7)->set_name("request HD #1 (out)");
+  ExpectRefused(req,
+                "profile.phases[1].streams[7].name: \"request HD #1 (out)\" is also the name of "
+                "streams[1]; stream names are unique in a phase");
+}
+
+// Issue 15 #17: a burst shorter than fio can start is refused by the plan, so
+// no job file ever says runtime=0 (fio: no limit) or rounds a burst up to
+// 1 ms. Every built-in at its smallest scale, and bursts around the minimum.
+TEST(RunPlanTest, NoJobFileEverSaysRuntimeZero) {
+  auto runtimes_ok = [](const RunPlan& plan) {
+    for (const std::string& job : plan.phase_jobs) {
+      for (size_t at = job.find("runtime="); at != std::string::npos;
+           at = job.find("runtime=", at + 1)) {
+        const size_t end = job.find("ms\n", at);
+        int64_t ms = -1;
+        if (end == std::string::npos || !absl::SimpleAtoi(job.substr(at + 8, end - at - 8), &ms) ||
+            ms < 100) {
+          ADD_FAILURE() << job.substr(at, 40) << " in\n" << job;
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  for (const std::string& name : BuiltinProfileNames()) {
+    auto req = Request();
+    req.set_profile_name(name);
+    req.set_time_scale(SmallestTimeScale(*BuiltinProfile(name)));
+    auto plan = PlanRun(req, Options());
+    ASSERT_TRUE(plan.ok()) << name << ": " << plan.status();
+    EXPECT_TRUE(runtimes_ok(*plan)) << name;
+  }
+  for (double burst_s : {0.0004, 0.0005, 0.001, 0.05, 0.0999, 0.1, 0.1004, 0.25}) {
+    auto req = Request();
+    *req.mutable_profile() = *BuiltinProfile("setup-check");
+    auto* burst = req.mutable_profile()->mutable_phases(1)->mutable_streams(4);
+    burst->set_start_offset_s(5);
+    burst->set_duration_s(burst_s);
+    auto plan = PlanRun(req, Options());
+    if (burst_s < kMinStreamS) {
+      ASSERT_FALSE(plan.ok()) << burst_s;
+      EXPECT_THAT(plan.status().message(),
+                  HasSubstr("profile.phases[1].streams[4].duration_s: \"request 4K (in)\" lasts"));
+      continue;
+    }
+    ASSERT_TRUE(plan.ok()) << burst_s << ": " << plan.status();
+    EXPECT_TRUE(runtimes_ok(*plan)) << burst_s;
+    EXPECT_THAT(plan->phase_jobs[1], ::testing::Not(HasSubstr("runtime=0")));
+  }
 }
 
 TEST(RunPlanTest, HumanBytes) {

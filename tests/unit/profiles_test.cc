@@ -284,7 +284,181 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"negative frame rate",
                 [](qdt::v1::Profile*
                        p) { p->mutable_phases(1)->mutable_streams(4)->set_frame_rate(-30); },
-                "frame_rate: -30"}));
+                "frame_rate: -30"},
+        // Issue 15 #6: 1e18 s overflowed fio's milliseconds and ran for 1 ms.
+        BadCase{"phase of 1e18 s",
+                [](qdt::v1::Profile* p) { p->mutable_phases(2)->set_duration_s(1e18); },
+                "phases[2].duration_s: 1e+18 is more than 24 h (86400 s)"},
+        BadCase{"phase of a day and a second",
+                [](qdt::v1::Profile* p) { p->mutable_phases(0)->set_duration_s(86401); },
+                "phases[0].duration_s: 86401 is more than 24 h"},
+        BadCase{"NaN phase",
+                [](qdt::v1::Profile* p) { p->mutable_phases(1)->set_duration_s(std::nan("")); },
+                "phases[1].duration_s: nan must be a positive number of seconds"},
+        BadCase{"infinite phase",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->set_duration_s(std::numeric_limits<double>::infinity());
+                },
+                "phases[1].duration_s: inf must be a positive number of seconds"},
+        BadCase{"infinite stream offset",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(4)->set_start_offset_s(
+                      std::numeric_limits<double>::infinity());
+                },
+                "phases[1].streams[4].start_offset_s: inf must be a number of seconds"},
+        BadCase{"NaN stream duration",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(4)->set_duration_s(std::nan(""));
+                },
+                "phases[1].streams[4].duration_s: nan must be a number of seconds"},
+        BadCase{"negative stream duration",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(4)->set_duration_s(-2);
+                },
+                "phases[1].streams[4].duration_s: -2 must be a number of seconds, 0 or more"},
+        BadCase{"stream of 1e18 s",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(4)->set_duration_s(1e18);
+                },
+                "phases[1].streams[4].duration_s: 1e+18 is more than 24 h"},
+        BadCase{"three phases of 9 h: 27 h in all",
+                [](qdt::v1::Profile* p) {
+                  for (auto& ph : *p->mutable_phases()) ph.set_duration_s(9 * 3600);
+                },
+                "phases: 97200 s in all is more than 24 h (86400 s)"},
+        BadCase{"too many phases",
+                [](qdt::v1::Profile* p) {
+                  while (p->phases_size() <= kMaxPhases) {
+                    auto* ph = p->add_phases();
+                    *ph = p->phases(0);
+                    ph->set_name("p" + std::to_string(p->phases_size()));
+                    ph->set_duration_s(1);
+                  }
+                },
+                "phases: 1001 phases, at most 1000"},
+        // Issue 15 #16: the proto says stream names are unique in a phase.
+        BadCase{"duplicate stream name",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(1)->mutable_streams(6)->set_name("request 4K (out)");
+                },
+                "phases[1].streams[6].name: \"request 4K (out)\" is also the name of streams[0]"},
+        BadCase{"two unnamed streams",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(0)->mutable_streams(1)->clear_name();
+                  p->mutable_phases(0)->mutable_streams(3)->clear_name();
+                },
+                "phases[0].streams[3].name: \"\" is also the name of streams[1]"},
+        // Issue 15 #10: names are bounded and valid UTF-8.
+        BadCase{"profile name of 201 bytes",
+                [](qdt::v1::Profile* p) { p->set_name(std::string(201, 'n')); },
+                "name: \"nnnn"},
+        BadCase{"phase name of 8 KiB",
+                [](qdt::v1::Profile* p) { p->mutable_phases(2)->set_name(std::string(8192, 'x')); },
+                "phases[2].name: \"xxx"},
+        BadCase{"stream name of 1 MB",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(0)->mutable_streams(0)->set_name(std::string(1 << 20, 's'));
+                },
+                "… (1048576 bytes) is 1048576 bytes long, at most 200"},
+        BadCase{"stream name not UTF-8",
+                [](qdt::v1::Profile* p) {
+                  p->mutable_phases(0)->mutable_streams(1)->set_name("HD \xff\xfe");
+                },
+                "phases[0].streams[1].name: \"HD \\xff\\xfe\" is not valid UTF-8"},
+        BadCase{"C1 control character (U+0085, next line) in a phase name",
+                [](qdt::v1::Profile* p) { p->mutable_phases(0)->set_name("nor\xc2\x85mal"); },
+                "contains control character 0x85"},
+        BadCase{"title of 300 bytes",
+                [](qdt::v1::Profile* p) { p->set_title(std::string(300, 't')); },
+                "title: \"ttt"},
+        BadCase{"description of 5000 bytes",
+                [](qdt::v1::Profile* p) { p->set_description(std::string(5000, 'd')); },
+                "description: \"ddd"}));
+
+// A name from outside is quoted at most ~200 bytes long in the error: a 1 MB
+// name must not make a 1 MB error (and a 4 MB gRPC reply).
+TEST(ProfilesTest, HugeNamesMakeShortErrors) {
+  auto p = BuiltinProfile("setup-check");
+  ASSERT_TRUE(p.ok());
+  p->mutable_phases(1)->mutable_streams(2)->set_name(std::string(1 << 20, 'x'));
+  absl::Status st = ValidateProfile(*p);
+  ASSERT_FALSE(st.ok());
+  EXPECT_LT(st.message().size(), 400u) << st.message().substr(0, 400);
+  EXPECT_THAT(st.message(), HasSubstr("phases[1].streams[2].name"));
+  // Exactly kMaxNameBytes of a multi-byte name is fine; descriptions keep
+  // their line breaks.
+  p = BuiltinProfile("setup-check");
+  std::string e_acute;
+  while (e_acute.size() + 2 <= kMaxNameBytes) e_acute += "\xc3\xa9";
+  p->mutable_phases(0)->mutable_streams(0)->set_name(e_acute);
+  p->set_description("line one\nline two\twith a tab");
+  EXPECT_TRUE(ValidateProfile(*p).ok()) << ValidateProfile(*p);
+}
+
+// Issue 15 #4 and #17: a time scale that makes a phase shorter than one can be
+// judged, or a burst shorter than fio can start, is refused, naming the phase
+// or stream, its length and the smallest scale that works.
+TEST(ProfilesTest, TimeScalesThatLeaveNothingToJudgeAreRefused) {
+  auto setup = BuiltinProfile("setup-check");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_DOUBLE_EQ(SmallestTimeScale(*setup), 0.1);
+  EXPECT_TRUE(CheckScaledLengths(*setup, 1).ok());
+  EXPECT_TRUE(CheckScaledLengths(*setup, 0.1).ok()) << CheckScaledLengths(*setup, 0.1);
+  absl::Status st = CheckScaledLengths(*setup, 0.01);
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_THAT(st.message(), HasSubstr("time_scale: 0.01 makes phases[0] (\"normal\") 0.1 s long, "
+                                      "shorter than the 1 s a phase needs to be judged"));
+  EXPECT_THAT(st.message(),
+              HasSubstr("the smallest time scale for profile \"setup-check\" is 0.1"));
+  EXPECT_FALSE(CheckScaledLengths(*setup, 0.099).ok());
+
+  // The show pattern at 0.01 (the README's 90 s rehearsal): 6 s phases, 0.1 s
+  // bursts. Below that the bursts are too short to start.
+  auto show = BuiltinProfile("show-pattern");
+  ASSERT_TRUE(show.ok());
+  EXPECT_DOUBLE_EQ(SmallestTimeScale(*show), 0.01);
+  EXPECT_TRUE(CheckScaledLengths(*show, 0.01).ok()) << CheckScaledLengths(*show, 0.01);
+  st = CheckScaledLengths(*show, 0.005);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr(".streams["));
+  EXPECT_THAT(st.message(), HasSubstr("0.05 s long, shorter than the 0.1 s a stream needs"));
+  EXPECT_THAT(st.message(), HasSubstr("is 0.01"));
+
+  // Every built-in runs at its smallest scale and not at half of it.
+  for (const std::string& name : BuiltinProfileNames()) {
+    auto p = BuiltinProfile(name);
+    ASSERT_TRUE(p.ok());
+    const double smallest = SmallestTimeScale(*p);
+    EXPECT_TRUE(CheckScaledLengths(*p, smallest).ok()) << name << " at " << smallest;
+    EXPECT_FALSE(CheckScaledLengths(*p, smallest / 2).ok()) << name << " at " << smallest / 2;
+  }
+}
+
+// A profile's own too-short phase or burst names its field (no time scale).
+TEST(ProfilesTest, TooShortPhasesAndBurstsNameTheirField) {
+  auto p = BuiltinProfile("setup-check");
+  ASSERT_TRUE(p.ok());
+  p->mutable_phases(2)->set_duration_s(0.5);
+  absl::Status st = CheckScaledLengths(*p, 1, "profile.");
+  EXPECT_THAT(st.message(), HasSubstr("profile.phases[2].duration_s: \"max-read\" lasts 0.5 s, "
+                                      "shorter than the 1 s a phase needs to be judged"));
+  p = BuiltinProfile("setup-check");
+  // A sub-millisecond burst: the job builder would have to write runtime=0
+  // (fio: no limit) or round it up to a burst that never was.
+  auto* burst = p->mutable_phases(1)->mutable_streams(4);
+  burst->set_start_offset_s(5);
+  burst->set_duration_s(0.0004);
+  st = CheckScaledLengths(*p, 1);
+  EXPECT_THAT(st.message(), HasSubstr("phases[1].streams[4].duration_s: \"request 4K (in)\" "
+                                      "lasts 0.0004 s, shorter than the 0.1 s a stream needs"));
+  // A burst without a duration runs from its offset to the phase's end.
+  burst->set_duration_s(0);
+  burst->set_start_offset_s(9.95);
+  st = CheckScaledLengths(*p, 1);
+  EXPECT_THAT(st.message(), HasSubstr("phases[1].streams[4].start_offset_s"));
+  EXPECT_GT(SmallestTimeScale(*p), 1);
+}
 
 }  // namespace
 }  // namespace qdt
