@@ -77,6 +77,24 @@ std::string CrossCheck(const VerdictInput& in, qdt::v1::Verdict* v) {
   return no_rating;
 }
 
+// The phases that ran to their end without a judged window: what fio read in
+// them, for the sustained figure of a run with nothing judged (the rule of
+// the rating: the lowest unpaced mean, else the highest-target paced one).
+struct Unjudged {
+  double unpaced_mb_s = -1;
+  double paced_target = -1, paced_mb_s = 0;
+  double Sustained() const { return unpaced_mb_s >= 0 ? unpaced_mb_s : paced_mb_s; }
+};
+
+void NoteUnjudged(const PhaseSeries& s, double mean_mb_s, Unjudged* u) {
+  if (s.target_bytes_per_s <= 0) {
+    if (u->unpaced_mb_s < 0 || mean_mb_s < u->unpaced_mb_s) u->unpaced_mb_s = mean_mb_s;
+  } else if (s.target_bytes_per_s > u->paced_target) {
+    u->paced_target = s.target_bytes_per_s;
+    u->paced_mb_s = mean_mb_s;
+  }
+}
+
 void NoRating(qdt::v1::Verdict* v, const std::string& reason, const std::string& summary) {
   v->set_rating(qdt::v1::RATING_NO_RATING);
   v->set_no_rating_reason(reason);
@@ -129,6 +147,8 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   bool all_paced_passed = true, normal_paced_passed = true;
   std::string worst_miss;   // for the summary: the first paced phase that missed
   std::string normal_miss;  // the first phase whose normal-playback windows missed
+  int judged_phases = 0;    // completed phases with at least one window judged
+  Unjudged unjudged;        // what fio read in the phases that were not
 
   for (const PhaseSeries& s : in.phases) {
     qdt::v1::PhaseVerdict* pv = v.add_phases();
@@ -184,6 +204,15 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
       pv->set_p1_mb_s(BytesToMB(NearestRankPercentile(judged, 1)));
       pv->set_median_mb_s(BytesToMB(NearestRankPercentile(judged, 50)));
     }
+    if (secs <= 0) {
+      // No window long enough to judge: the mean still says what fio read.
+      for (size_t i = 0; i < s.window_bytes_per_s.size() && i < s.window_s.size(); ++i) {
+        if (!std::isfinite(s.window_s[i]) || !std::isfinite(s.window_bytes_per_s[i])) continue;
+        if (s.window_s[i] <= 0) continue;
+        bytes += s.window_bytes_per_s[i] * s.window_s[i];
+        secs += s.window_s[i];
+      }
+    }
     double mean =
         s.fio_mean_bytes_per_s > 0 ? s.fio_mean_bytes_per_s : (secs > 0 ? bytes / secs : 0);
     pv->set_mean_mb_s(BytesToMB(mean));
@@ -235,8 +264,10 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
       // At a strong --time-scale a phase can be shorter than one window: it
       // cannot be judged, and it says so instead of failing the drive.
       v.add_flags(absl::StrCat("not judged: phase ", s.name, " is shorter than one sample window"));
+      NoteUnjudged(s, pv->mean_mb_s(), &unjudged);
       continue;
     }
+    ++judged_phases;
     if (s.target_bytes_per_s > 0) {
       if (!passed) {
         all_paced_passed = false;
@@ -310,6 +341,19 @@ qdt::v1::Verdict ComputeVerdict(const VerdictInput& in) {
   }
   if (!from_cache.empty()) {
     NoRating(&v, from_cache, absl::StrCat("NO RATING: ", from_cache));
+    return v;
+  }
+  if (judged_phases == 0) {
+    // Every phase ended before one window could be judged (a strong time
+    // scale, a fio that stopped at once): nothing was measured to rate, and
+    // sustained is what fio read, never 0 when it read something.
+    const double read = unjudged.Sustained();
+    v.set_sustained_mb_s(read);
+    const std::string why = absl::StrFormat(
+        "no phase lasted one judging window (%g s): nothing to rate", kMinJudgedWindowS);
+    NoRating(&v, why,
+             read > 0 ? absl::StrFormat("NO RATING: %s; fio read %.0f MB/s", why, read)
+                      : absl::StrCat("NO RATING: ", why));
     return v;
   }
   if (sustained >= in.crossfade_target_mb_s && all_paced_passed) {

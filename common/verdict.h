@@ -17,9 +17,15 @@
 // - Unpaced phase (max read): the same statistics; it passes when it ran to
 //   its end with at least one window judged.
 // - A phase that ran to its end but had no window judged (shorter than one
-//   window, possible only at a strong --time-scale) is not judged: flag
-//   "not judged: phase <name> is shorter than one sample window"; it counts
-//   neither for nor against the rating.
+//   window) is not judged: flag "not judged: phase <name> is shorter than one
+//   sample window"; it counts neither for nor against the rating. Its mean is
+//   still what fio read (fio's mean, else all its windows).
+// - Every phase ran to its end and none had a window judged: NO RATING "no
+//   phase lasted one judging window (0.5 s): nothing to rate", sustained = what
+//   fio read (the lowest unpaced mean, else the highest-target paced mean),
+//   never 0 when fio read something. (The agent refuses time scales that make
+//   a phase shorter than kMinPhaseS, profiles.h; qdtctl analyze can still
+//   meet such output.)
 // - Phases the run never reached are reported with ran = false and no statistics.
 // - Sustained read = the mean of the unpaced phase (the lowest, if several);
 //   without an unpaced phase, the median of the highest-target paced phase.

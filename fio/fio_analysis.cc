@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/profiles.h"
+#include "common/quote.h"
 #include "common/units.h"
 #include "fio/fio_stream_parser.h"
 
@@ -64,12 +65,26 @@ absl::StatusOr<Analysis> AnalyzeFioOutput(absl::string_view text, const ProfileL
   // Output judged after the fact has no drive counter to check it against.
   in.device_counter_note = "fio output judged offline, without the drive's own counter";
   a.verdict = ComputeVerdict(in);
+  std::string failed;  // the first job that failed
   for (const FioJob& j : reports.back().jobs) {
     if (j.error != 0) {
-      a.verdict.add_flags(absl::StrCat("fio job ", j.name, " failed with error ", j.error));
+      const std::string why =
+          absl::StrCat("fio job ", QuoteForError(j.name, 64), " failed with error ", j.error);
+      a.verdict.add_flags(why);
+      if (failed.empty()) failed = why;
     }
   }
   if (!finish.ok()) a.verdict.add_flags(absl::StrCat("truncated: ", finish.message()));
+  if (!failed.empty()) {
+    // A job that failed stopped reading early: its bytes and runtime say
+    // nothing about the drive, so the output is not rated either way.
+    a.verdict.set_rating(qdt::v1::RATING_NO_RATING);
+    a.verdict.set_no_rating_reason(absl::StrCat(failed,
+                                                ": a failed job's reads do not measure "
+                                                "the drive"));
+    a.verdict.set_fails_crossfade_target(true);
+    a.verdict.set_summary(absl::StrCat("NO RATING: ", a.verdict.no_rating_reason()));
+  }
   return a;
 }
 

@@ -32,8 +32,10 @@ struct Analysis {
 
 // Judges the whole output as one unpaced phase: its windows are the status
 // intervals (a single report is one window of its whole runtime) and its
-// sustained figure is fio's own io_bytes / runtime. Jobs with errors are
-// flagged. Errors: "<origin> is not fio JSON output: ...".
+// sustained figure is fio's own io_bytes / runtime. A job with an error is
+// flagged and the output gets NO RATING (a failed job stopped early; its
+// reads do not measure the drive); so does output with no window of at least
+// kMinJudgedWindowS (verdict.h). Errors: "<origin> is not fio JSON output: ...".
 absl::StatusOr<Analysis> AnalyzeFioOutput(absl::string_view text, const ProfileLevels& levels,
                                           absl::string_view origin);
 

@@ -41,9 +41,32 @@ TEST(FioAnalysisTest, SingleReportWithLeadingJunkAndFailedJob) {
   auto err =
       AnalyzeFioOutput(Fixture("fio/fio-3.33_leading_error_lines_job_error22.json"), kDefault, "e");
   ASSERT_TRUE(err.ok());
-  EXPECT_EQ(err->verdict.rating(), qdt::v1::RATING_FAIL);
+  // Issue 15 #4: a job that failed at once (error 22, runtime 0) measured
+  // nothing: NO RATING with the job's error, never FAIL "sustained 0 MB/s".
+  EXPECT_EQ(err->verdict.rating(), qdt::v1::RATING_NO_RATING);
   EXPECT_THAT(err->verdict.flags(),
-              ::testing::Contains(HasSubstr("fio job 1m failed with error 22")));
+              ::testing::Contains(HasSubstr("fio job \"1m\" failed with error 22")));
+  EXPECT_EQ(err->verdict.no_rating_reason(),
+            "fio job \"1m\" failed with error 22: a failed job's reads do not measure the drive");
+  EXPECT_THAT(err->verdict.summary(), ::testing::StartsWith("NO RATING: fio job \"1m\" failed"));
+  EXPECT_TRUE(err->verdict.fails_crossfade_target());
+}
+
+// Output whose every window is shorter than a judged one: NO RATING, and the
+// sustained figure is fio's own mean.
+TEST(FioAnalysisTest, NothingJudgedIsNoRatingWithFiosMean) {
+  // One report of a job that ran 0.3 s and read 300 MB without an error.
+  const std::string report = R"({"fio version": "fio-3.33", "timestamp_ms": 1000300,
+    "jobs": [{"jobname": "short", "error": 0, "job_runtime": 300,
+      "read": {"io_bytes": 300000000, "runtime": 300, "bw_bytes": 1000000000},
+      "write": {"io_bytes": 0, "runtime": 0, "bw_bytes": 0}}]})";
+  auto a = AnalyzeFioOutput(report, kDefault, "short.json");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->verdict.phases(0).windows(), 0u);
+  EXPECT_EQ(a->verdict.rating(), qdt::v1::RATING_NO_RATING) << a->verdict.summary();
+  EXPECT_EQ(a->verdict.no_rating_reason(),
+            "no phase lasted one judging window (0.5 s): nothing to rate");
+  EXPECT_NEAR(a->verdict.sustained_mb_s(), 1000, 1);
 }
 
 TEST(FioAnalysisTest, ReachedIodepthFromRealIodepthLevels) {

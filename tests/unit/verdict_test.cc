@@ -14,6 +14,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
+bool HasFlag(const qdt::v1::Verdict& v, const std::string& prefix);
+
 PhaseSeries Phase(int index, const std::string& name, double target_mb, std::vector<double> mb,
                   double window_s = 1.0) {
   PhaseSeries s;
@@ -260,6 +262,66 @@ TEST(VerdictTest, PhaseShorterThanAWindowIsFlaggedNotFailed) {
   EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT);
   ASSERT_EQ(v.flags_size(), 1);
   EXPECT_EQ(v.flags(0), "not judged: phase normal is shorter than one sample window");
+}
+
+// Issue 15 #4: setup-check at --time-scale 0.01 (0.1 s phases) measured
+// ~1 GB/s and was rated FAIL "sustained 0 MB/s". With no window judged in any
+// phase there is nothing to rate: NO RATING with the reason, and sustained is
+// what fio read.
+TEST(VerdictTest, NoWindowJudgedAnywhereIsNoRatingWithFiosMean) {
+  VerdictInput in = SetupCheck({}, {}, {});
+  for (PhaseSeries& s : in.phases) {
+    s.window_bytes_per_s = {1000e6};
+    s.window_s = {0.1};
+    s.fio_read_bytes = 100'000'000;
+    s.device_bytes = 100'000'000;
+  }
+  in.phases[2].fio_mean_bytes_per_s = 1050e6;
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_FALSE(HasRating(v));
+  EXPECT_EQ(v.no_rating_reason(), "no phase lasted one judging window (0.5 s): nothing to rate");
+  EXPECT_EQ(v.summary(),
+            "NO RATING: no phase lasted one judging window (0.5 s): nothing to rate; fio read "
+            "1050 MB/s");
+  EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 1050);
+  EXPECT_TRUE(v.fails_crossfade_target());
+  for (const auto& pv : v.phases()) {
+    EXPECT_EQ(pv.windows(), 0u) << pv.name();
+    EXPECT_FALSE(pv.passed()) << pv.name();
+  }
+  // Without fio's own mean, the windows' bytes over their time: never 0 when
+  // fio read something.
+  in.phases[2].fio_mean_bytes_per_s = 0;
+  v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 1000);
+  EXPECT_DOUBLE_EQ(v.phases(2).mean_mb_s(), 1000);
+  // Only paced phases: the highest-target one's mean.
+  in.phases.pop_back();
+  in.phases[1].window_bytes_per_s = {2000e6};
+  v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_DOUBLE_EQ(v.sustained_mb_s(), 2000);
+  // Nothing read at all: said without a rate.
+  for (PhaseSeries& s : in.phases) s.window_bytes_per_s.clear(), s.window_s.clear();
+  for (PhaseSeries& s : in.phases) s.device_bytes.reset(), s.fio_read_bytes = 0;
+  v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_NO_RATING);
+  EXPECT_EQ(v.summary(), "NO RATING: no phase lasted one judging window (0.5 s): nothing to rate");
+}
+
+// One phase judged is enough to rate; the unjudged ones count neither way.
+TEST(VerdictTest, OneJudgedPhaseIsEnoughToRate) {
+  VerdictInput in = SetupCheck({}, {}, {3000}, 3000);
+  for (int i = 0; i < 2; ++i) {
+    in.phases[i].window_bytes_per_s = {10e6};
+    in.phases[i].window_s = {0.3};
+  }
+  auto v = ComputeVerdict(in);
+  EXPECT_EQ(v.rating(), qdt::v1::RATING_EXCELLENT) << v.summary();
+  EXPECT_TRUE(HasFlag(v, "not judged: phase normal"));
+  EXPECT_TRUE(HasFlag(v, "not judged: phase crossfade"));
 }
 
 bool HasFlag(const qdt::v1::Verdict& v, const std::string& prefix) {
