@@ -2,7 +2,10 @@
 // fleet model under QAbstractItemModelTester, start on all with one start
 // time, reconnection that back-fills every sample after the network drops,
 // and the rig report (PDF pages, CSV with every sample).
+#include <google/protobuf/util/message_differencer.h>
+
 #include <QAbstractItemModelTester>
+#include <QBrush>
 #include <QDateTime>
 #include <QFile>
 #include <QJsonArray>
@@ -50,6 +53,50 @@ std::set<uint64_t> SampleSeqs(const qdt::v1::RunRecord& rec) {
     if (e.has_sample()) out.insert(e.seq());
   }
   return out;
+}
+
+// The rating of an agent's verdict as the table words it inside a
+// rehearsal's parentheses, from the agent's record alone: "EXCELLENT: 2650
+// MB/s sustained", "NO RATING: <the agent's reason>", ...
+QString ExpectedRating(const qdt::v1::Verdict& v) {
+  const QString word = QString::fromStdString(qdt::RatingWord(v.rating()));
+  const QString mb = QString::number(v.sustained_mb_s(), 'f', 0);
+  switch (v.rating()) {
+    case qdt::v1::RATING_EXCELLENT:
+      return word + ": " + mb + " MB/s sustained";
+    case qdt::v1::RATING_NO_RATING: {
+      // The agent's sentence when it already says the reason, else the reason.
+      const QString summary = QString::fromStdString(v.summary());
+      const QString reason = QString::fromStdString(v.no_rating_reason());
+      if (summary.startsWith(word + ": ") && summary.contains(reason)) return summary;
+      return word + ": " + reason;
+    }
+    default: {
+      // ACCEPTABLE / FAIL: the first paced phase that missed, else the figure.
+      for (const auto& p : v.phases()) {
+        if (p.ran() && p.target_mb_s() > 0 && p.missed_windows() > 0) {
+          const QString missed = QString("%1 %2/%3 low")
+                                     .arg(QString::fromStdString(p.name()))
+                                     .arg(p.missed_windows())
+                                     .arg(p.windows());
+          const bool crossfade_level = p.target_mb_s() > v.normal_target_mb_s() * (1 + 1e-9);
+          if (v.rating() == qdt::v1::RATING_ACCEPTABLE && crossfade_level) {
+            return word + ": " + missed;
+          }
+          if (v.rating() == qdt::v1::RATING_FAIL && !crossfade_level) {
+            return word + ": normal playback missed (" + missed + ")";
+          }
+        }
+      }
+      return v.rating() == qdt::v1::RATING_ACCEPTABLE
+                 ? QString("%1: sustained %2 < %3 MB/s crossfade")
+                       .arg(word, mb)
+                       .arg(v.crossfade_target_mb_s(), 0, 'f', 0)
+                 : QString("%1: sustained %2 < %3 MB/s normal playback")
+                       .arg(word, mb)
+                       .arg(v.normal_target_mb_s(), 0, 'f', 0);
+    }
+  }
 }
 
 int PdfPages(const QString& path) {
@@ -121,20 +168,45 @@ class ConsoleFleetTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(store.sampleCount(kb, rb), int(SampleSeqs(rec_b).size()), 5000);
     QVERIFY(SampleSeqs(rec_a).size() >= 3);  // about one per second of a 3 s run
 
-    // The model shows each verdict's own rating word first, and the summary counts it.
-    for (const QString& k : {ka, kb}) {
+    // Each row shows what its own agent recorded for its run (GetRun), not
+    // what the model thinks of itself: the same verdict, and the cell's exact
+    // text and colours worked out here from that record. The runs are
+    // rehearsals (time scale 0.1): never shown as a rating.
+    for (const auto& [k, rec] : {std::pair{ka, rec_a}, std::pair{kb, rec_b}}) {
       const FleetRow* r = model.find(k);
-      QString cell = FleetModel::CellText(*r, FleetModel::kVerdict);
-      QVERIFY2(cell.startsWith(ViewOf(*r->verdict).word + " — "), qPrintable(cell));
-      // The runs here are rehearsals (time scale 0.1): never shown as a rating.
-      QVERIFY2(cell.startsWith("REHEARSAL ×0.1 — not a show rating (" +
-                               QString::fromStdString(qdt::RatingWord(r->verdict->rating()))),
-               qPrintable(cell));
+      QVERIFY(rec.run().has_verdict());
+      const qdt::v1::Verdict& agent_verdict = rec.run().verdict();
+      QVERIFY2(google::protobuf::util::MessageDifferencer::Equals(*r->verdict, agent_verdict),
+               qPrintable(k));
+      QCOMPARE(agent_verdict.time_scale(), 0.1);
+      const QString cell = model.data(model.index(model.rowOf(k), FleetModel::kVerdict)).toString();
+      QString expected =
+          "REHEARSAL ×0.1 — not a show rating (" + ExpectedRating(agent_verdict) + ")";
+      QStringList flags;  // every flag but the one the NO RATING reason already says
+      for (const std::string& f : agent_verdict.flags()) {
+        if (qdt::HasRating(agent_verdict) || f != agent_verdict.no_rating_reason()) {
+          flags << QString::fromStdString(f);
+        }
+      }
+      if (!flags.isEmpty()) {
+        expected += " — ⚠ " + flags.front().section(':', 0, 0);
+        if (flags.size() > 1) expected += QString(" +%1").arg(flags.size() - 1);
+      }
+      QCOMPARE(cell, expected);
+      const QModelIndex at = model.index(model.rowOf(k), FleetModel::kVerdict);
+      QCOMPARE(at.data(Qt::BackgroundRole).value<QBrush>().color(), QColor(60, 80, 140));
+      QCOMPARE(at.data(Qt::ForegroundRole).value<QBrush>().color(), QColor(Qt::white));
+      QCOMPARE(FleetModel::CellText(*r, FleetModel::kState), QString("done"));
+      QCOMPARE(FleetModel::CellText(*r, FleetModel::kMbps), QString("—"));  // no live rate after
     }
     RigSummary sum = model.summary();
+    QCOMPARE(sum.agents, 2);
+    QCOMPARE(sum.online, 2);
+    QCOMPARE(sum.running, 0);
     QCOMPARE(sum.rehearsals, 2);
     QCOMPARE(sum.excellent + sum.acceptable + sum.failed + sum.unrated, 0);
-    QCOMPARE(sum.running, 0);
+    QCOMPARE(sum.Text(), QString("2 agents, 2 online, 0 running — 0 EXCELLENT, 0 ACCEPTABLE, "
+                                 "0 FAIL, 2 REHEARSAL"));
 
     // The report: HTML and a PDF with the table page and a page per drive;
     // CSV and JSON with every sample.

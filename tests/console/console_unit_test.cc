@@ -17,6 +17,7 @@
 #include <QtTest>
 #include <cmath>
 #include <memory>
+#include <tuple>
 
 #include "common/profiles.h"
 #include "common/proto_json.h"
@@ -165,6 +166,189 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(model.data(model.index(0, FleetModel::kMbps)).toString(), QString("1000"));
     // A missing temperature is shown as not available, never 0.
     QCOMPARE(model.data(model.index(0, FleetModel::kTemperature)).toString(), QString("n/a"));
+  }
+
+  // Issue 15, item 17: one flush that changes several cells of a row, not
+  // next to each other (state, rate, temperature, verdict), repaints every
+  // one of them: each changed column lies inside a dataChanged range of its
+  // row, and no range reaches past the first and last changed column.
+  void dataChangedCoversEveryChangedColumn() {
+    FleetModel model(nullptr, /*flush_ms=*/1000000);  // flushed by hand
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.addAgent("127.0.0.1:1");
+    model.addAgent("127.0.0.1:2");
+    for (const char* key : {"127.0.0.1:1", "127.0.0.1:2"}) {
+      AgentSnapshot snap;
+      snap.key = key;
+      snap.online = true;
+      model.onSnapshot(snap);
+    }
+    model.flush();
+    auto texts = [&](int row) {
+      QStringList out;
+      for (int c = 0; c < FleetModel::kColumnCount; ++c) {
+        out << model.data(model.index(row, c)).toString();
+      }
+      return out;
+    };
+    const QStringList before = texts(1);
+    QSignalSpy spy(&model, &QAbstractItemModel::dataChanged);
+    // The second agent's run starts: a sample (state, rate, temperature,
+    // pressure) and the verdict column's "…" of a run in progress.
+    AgentEvent e = SampleEvent("127.0.0.1:2", "run-b", 1, 2150, 1e9 + 1, 44.5);
+    e.event.mutable_sample()->set_target_bytes_per_s(2100e6);
+    e.event.mutable_sample()->set_thermal_pressure(qdt::v1::THERMAL_PRESSURE_MODERATE);
+    model.onEvent(e);
+    model.flush();
+    const QStringList after = texts(1);
+    QList<int> changed;
+    for (int c = 0; c < FleetModel::kColumnCount; ++c) {
+      if (before[c] != after[c]) changed << c;
+    }
+    // What this test is about: several columns, with unchanged ones between.
+    QCOMPARE(changed, (QList<int>{FleetModel::kState, FleetModel::kMbps, FleetModel::kTemperature,
+                                  FleetModel::kPressure, FleetModel::kVerdict}));
+    QCOMPARE(after[FleetModel::kMbps], QString("2150 / 2100"));
+    QCOMPARE(after[FleetModel::kTemperature], QString("44.5 °C"));
+    QCOMPARE(after[FleetModel::kVerdict], QString("…"));
+    QVERIFY(spy.count() >= 1);
+    for (int c : changed) {
+      bool covered = false;
+      for (const QList<QVariant>& args : spy) {
+        const auto tl = args[0].value<QModelIndex>(), br = args[1].value<QModelIndex>();
+        covered |= tl.row() <= 1 && br.row() >= 1 && tl.column() <= c && br.column() >= c;
+      }
+      QVERIFY2(covered, qPrintable(QString("column %1 (%2 -> %3) changed without dataChanged")
+                                       .arg(c)
+                                       .arg(before[c], after[c])));
+    }
+    for (const QList<QVariant>& args : spy) {
+      const auto tl = args[0].value<QModelIndex>(), br = args[1].value<QModelIndex>();
+      QCOMPARE(tl.row(), 1);  // the other agent's row is untouched
+      QCOMPARE(br.row(), 1);
+      QVERIFY(tl.column() >= changed.front() && br.column() <= changed.back());
+    }
+  }
+
+  // Issue 15, item 17: the rig summary with runs in every stage at once:
+  // waiting to start, preparing and running are all "running" (each holds
+  // its agent), with the longest time left; a finished run counts by its
+  // rating, a stopped run without a rating and a lost test as NO RATING; a
+  // run that failed without a verdict, an idle agent and an offline one are
+  // none of these. Exact numbers, and the sentence the summary bar shows.
+  void rigSummaryCountsUnfinishedRunsExactly() {
+    FleetModel model(nullptr, 1000000);
+    const QStringList keys = {"idle:1",    "pending:1",        "preparing:1", "running:1",
+                              "running:2", "done-excellent:1", "done-fail:1", "stopped:1",
+                              "lost:1",    "failed:1",         "offline:1"};
+    for (const QString& k : keys) {
+      model.addAgent(k);
+      AgentSnapshot snap;
+      snap.key = k;
+      snap.online = k != "offline:1";
+      snap.error = snap.online ? QString() : QString("Connection refused");
+      model.onSnapshot(snap);
+    }
+    auto start = [&](const QString& key, double planned_s) {
+      CommandResult c;
+      c.key = key;
+      c.command = "start";
+      c.ok = true;
+      c.message = "run-" + key;
+      c.run.set_run_id(c.message.toStdString());
+      c.run.set_state(qdt::v1::RUN_STATE_PENDING);
+      c.run.set_phase_count(3);
+      c.run.set_planned_duration_s(planned_s);
+      model.onCommand(c);
+    };
+    uint64_t seq = 0;
+    auto event = [&](const QString& key, double wall_s) {
+      AgentEvent e;
+      e.key = key;
+      e.run_id = "run-" + key;
+      e.event.set_seq(++seq);
+      e.event.mutable_time()->set_seconds(static_cast<int64_t>(wall_s));
+      return e;
+    };
+    auto state = [&](const QString& key, qdt::v1::RunState s) {
+      AgentEvent e = event(key, 1.7e9);
+      e.event.mutable_state()->set_state(s);
+      model.onEvent(e);
+    };
+    auto verdict = [&](const QString& key, qdt::v1::Rating rating, double sustained) {
+      AgentEvent e = event(key, 1.7e9);
+      e.event.mutable_verdict()->set_rating(rating);
+      e.event.mutable_verdict()->set_sustained_mb_s(sustained);
+      e.event.mutable_verdict()->set_time_scale(1);
+      if (rating == qdt::v1::RATING_NO_RATING) {
+        e.event.mutable_verdict()->set_no_rating_reason("the run did not finish (phase normal)");
+      }
+      model.onEvent(e);
+    };
+    // Running for 40 s of 100 and 100 s of 300: 200 s left on the rig.
+    auto running = [&](const QString& key, double planned_s, double elapsed_s) {
+      start(key, planned_s);
+      state(key, qdt::v1::RUN_STATE_PREPARING);
+      state(key, qdt::v1::RUN_STATE_RUNNING);
+      AgentEvent phase = event(key, 1.7e9);
+      phase.event.mutable_phase()->set_phase_index(0);
+      phase.event.mutable_phase()->set_phase_name("normal");
+      model.onEvent(phase);
+      AgentEvent sample = SampleEvent(key, "run-" + key, ++seq, 700, 1.7e9 + elapsed_s);
+      model.onEvent(sample);
+    };
+    start("pending:1", 30);
+    start("preparing:1", 30);
+    state("preparing:1", qdt::v1::RUN_STATE_PREPARING);
+    running("running:1", 100, 40);
+    running("running:2", 300, 100);
+    for (const char* k : {"done-excellent:1", "done-fail:1", "stopped:1", "lost:1", "failed:1"}) {
+      running(k, 30, 30);
+    }
+    verdict("done-excellent:1", qdt::v1::RATING_EXCELLENT, 2650);
+    state("done-excellent:1", qdt::v1::RUN_STATE_DONE);
+    verdict("done-fail:1", qdt::v1::RATING_FAIL, 420);
+    state("done-fail:1", qdt::v1::RUN_STATE_DONE);
+    state("stopped:1", qdt::v1::RUN_STATE_STOPPED);
+    verdict("stopped:1", qdt::v1::RATING_NO_RATING, 0);
+    state("lost:1", qdt::v1::RUN_STATE_INTERRUPTED);
+    state("failed:1", qdt::v1::RUN_STATE_FAILED);
+    model.flush();
+    auto cell = [&](const QString& key, int column) {
+      return FleetModel::CellText(*model.find(key), column);
+    };
+    QCOMPARE(cell("pending:1", FleetModel::kState), QString("waiting to start"));
+    QCOMPARE(cell("preparing:1", FleetModel::kState), QString("preparing"));
+    QCOMPARE(cell("running:2", FleetModel::kState), QString("running 1/3 normal"));
+    for (const char* k : {"pending:1", "preparing:1", "running:1", "running:2"}) {
+      QCOMPARE(cell(k, FleetModel::kVerdict), QString("…"));
+    }
+    QCOMPARE(cell("failed:1", FleetModel::kVerdict), QString("—"));
+    QVERIFY(cell("lost:1", FleetModel::kVerdict).startsWith("TEST LOST — "));
+    const RigSummary s = model.summary();
+    QCOMPARE(s.agents, 11);
+    QCOMPARE(s.online, 10);
+    QCOMPARE(s.running, 4);  // pending, preparing and the two running
+    QCOMPARE(s.excellent, 1);
+    QCOMPARE(s.acceptable, 0);
+    QCOMPARE(s.failed, 1);
+    QCOMPARE(s.unrated, 2);  // the stopped run and the lost test
+    QCOMPARE(s.rehearsals, 0);
+    QCOMPARE(s.slowest_key, QString("done-fail:1"));
+    QCOMPARE(s.slowest_mb_s, 420.0);
+    QCOMPARE(s.seconds_left, 200.0);
+    QCOMPARE(s.Text(), QString("11 agents, 10 online, 4 running — 1 EXCELLENT, 0 ACCEPTABLE, "
+                               "1 FAIL, 2 NO RATING — slowest: done-fail:1 at 420 MB/s — "
+                               "3:20 left"));
+    // The runs end: nothing is running, nothing is left, the ratings stay.
+    for (const char* k : {"pending:1", "preparing:1", "running:1", "running:2"}) {
+      state(k, qdt::v1::RUN_STATE_STOPPED);
+    }
+    model.flush();
+    const RigSummary after = model.summary();
+    QCOMPARE(after.running, 0);
+    QCOMPARE(after.seconds_left, 0.0);
+    QCOMPARE(after.excellent + after.failed + after.unrated, 4);
   }
 
   // Issue 14: every rating in its own word and colour, the reason after the
@@ -815,6 +999,63 @@ class ConsoleUnitTest : public QObject {
     QCOMPARE(agents[0].first, QString("10.0.0.5:50551"));
     QCOMPARE(agents[0].second, QString("tok-c"));
     QCOMPARE(again.samples("a:1", "run-1").back().temperature_c.value_or(0), 40.0);
+  }
+
+  // Issue 15, item 17: an agent's runs each number their events from 1, so
+  // the store keys samples by (agent, run, seq): two runs of one agent (and
+  // a run of another agent with the same id) are each kept whole and read
+  // back apart, from a real SQLite file, also after it is opened again.
+  void storeKeepsEachRunOfAnAgentApart() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("console.sqlite");
+    // read rate per sample: run-1 100+seq, run-2 200+seq, the other agent 300+seq
+    const QVector<std::tuple<QString, QString, int, double>> runs = {
+        {"a:1", "run-1", 20, 100}, {"a:1", "run-2", 15, 200}, {"b:1", "run-1", 10, 300}};
+    auto check = [&](const SampleStore& store) {
+      for (const auto& [agent, run, n, base] : runs) {
+        const QString what = agent + " " + run;
+        QCOMPARE(store.sampleCount(agent, run), n);
+        QCOMPARE(store.lastSampleSeq(agent, run), uint64_t(n));
+        const QVector<StoredSample> got = store.samples(agent, run);
+        QCOMPARE(got.size(), n);
+        for (int i = 0; i < n; ++i) {
+          QCOMPARE(got[i].seq, uint64_t(i + 1));
+          QVERIFY2(
+              got[i].read_mb_s == base + i + 1,
+              qPrintable(QString("%1 seq %2: %3 MB/s").arg(what).arg(i + 1).arg(got[i].read_mb_s)));
+        }
+      }
+      QCOMPARE(store.sampleCount("a:1", "run-3"), 0);
+    };
+    {
+      SampleStore store;
+      QString error;
+      QVERIFY2(store.open(path, &error), qPrintable(error));
+      // run-1 first, whole; then run-2 and the other agent's run-1 interleaved
+      // in one batch, as the fleet hands them over.
+      QVector<AgentEvent> first, mixed;
+      for (int i = 1; i <= 20; ++i) first << SampleEvent("a:1", "run-1", i, 100 + i, 1e9 + i);
+      for (int i = 1; i <= 15; ++i) {
+        mixed << SampleEvent("a:1", "run-2", i, 200 + i, 1e9 + 100 + i);
+        if (i <= 10) mixed << SampleEvent("b:1", "run-1", i, 300 + i, 1e9 + 100 + i);
+      }
+      QCOMPARE(store.storeEvents(first), 20);
+      QCOMPARE(store.storeEvents(mixed), 25);
+      QCOMPARE(store.storeEvents(mixed), 0);  // back-filled again: stored once
+      check(store);
+      const QString csv = dir.filePath("run-2.csv");
+      QVERIFY2(store.exportCsv(csv, {{"a:1", "run-2"}}, &error), qPrintable(error));
+      QFile f(csv);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      const QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+      QCOMPARE(lines.size(), 1 + 15);
+      QVERIFY2(lines[1].startsWith("a:1,run-2,,1,") && lines[1].contains(",201.000,"),
+               qPrintable(lines[1]));
+    }
+    SampleStore again;
+    QString error;
+    QVERIFY2(again.open(path, &error), qPrintable(error));
+    check(again);
   }
 
   // A Mac's name and target folder survive a restart; clearing one clears

@@ -15,6 +15,7 @@
 #include <QDir>
 #include <QImage>
 #include <QKeySequence>
+#include <QRegularExpression>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtCharts/QLineSeries>
@@ -176,11 +177,43 @@ class ConsoleWindowTest : public QObject {
     window.table()->selectRow(0);
     QTest::qWait(1500);  // the charts redraw at most once a second
     QCOMPARE(window.table()->model()->rowCount(), 3);
-    for (int r = 0; r < 3; ++r) {
-      QString state = window.table()->model()->index(r, FleetModel::kState).data().toString();
-      QVERIFY2(state.startsWith("running"), qPrintable(state));
+    // What the window shows, read from its widgets: each agent's row on
+    // screen with its own address, target folder, phase, a live rate and no
+    // verdict yet; the summary bar says 3 running with the time left.
+    const QStringList targets = {QString::fromStdString(t1.path()),
+                                 QString::fromStdString(t2.path()),
+                                 QString::fromStdString(t3.path())};
+    const QRect viewport = window.table()->viewport()->rect();
+    QVERIFY(window.table()->isVisible());
+    for (int i = 0; i < 3; ++i) {
+      const int row = ViewRowOf(window, keys[i]);
+      QVERIFY2(row >= 0, qPrintable(keys[i]));
+      auto cell = [&](int column) { return window.table()->model()->index(row, column); };
+      QVERIFY2(viewport.contains(window.table()->visualRect(cell(FleetModel::kHost))),
+               qPrintable(keys[i] + ": its row is not on screen"));
+      QCOMPARE(cell(FleetModel::kVolume).data().toString(), targets[i]);
+      const QString state = cell(FleetModel::kState).data().toString();
+      QVERIFY2(QRegularExpression("^running [1-3]/3 (normal|crossfade|max-read)$")
+                   .match(state)
+                   .hasMatch(),
+               qPrintable(state));
+      const QString rate = cell(FleetModel::kMbps).data().toString();
+      QVERIFY2(QRegularExpression("^[0-9]+( / [0-9]+)?$").match(rate).hasMatch(),
+               qPrintable(keys[i] + ": rate " + rate));
+      QCOMPARE(cell(FleetModel::kVerdict).data().toString(), QString("…"));
+      QVERIFY(!cell(FleetModel::kVerdict).data(Qt::BackgroundRole).isValid());  // no rating colour
     }
-    QVERIFY(model.summary().Text().contains("3 running"));
+    QVERIFY(window.summaryLabel()->isVisible());
+    const QString summary = window.summaryText();
+    QVERIFY2(QRegularExpression("^3 agents, 3 online, 3 running — 0 EXCELLENT, 0 ACCEPTABLE, 0 "
+                                "FAIL — [0-9]+:[0-9]{2} left$")
+                 .match(summary)
+                 .hasMatch(),
+             qPrintable(summary));
+    QVERIFY2(QRegularExpression("^[0-9]+ % — [0-9]+:[0-9]{2} left$")
+                 .match(window.progressText())
+                 .hasMatch(),
+             qPrintable(window.progressText()));
     // The selected drive's chart: the drive's own counter as a second line
     // exactly when its stored samples carry it (this machine's disk has a
     // /proc/diskstats counter; a machine without one draws no such line).
@@ -190,6 +223,15 @@ class ConsoleWindowTest : public QObject {
       QVERIFY(r0 != nullptr);
       QLineSeries* fio = SeriesNamed(window.driveChart()->chart(), kFioSeriesName);
       QVERIFY(fio != nullptr);
+      // fio's line is the selected run's stored samples, point for point.
+      const QVector<StoredSample> samples = store.samples(r0->key, r0->run_id);
+      QVERIFY2(
+          fio->count() >= 3 && fio->count() <= samples.size(),
+          qPrintable(QString("%1 points of %2 samples").arg(fio->count()).arg(samples.size())));
+      for (int i = 0; i < fio->count(); ++i) {
+        QCOMPARE(fio->at(i).y(), samples[i].read_mb_s);
+        QCOMPARE(fio->at(i).x(), samples[i].wall_s - samples.front().wall_s);
+      }
       QLineSeries* drive = SeriesNamed(window.driveChart()->chart(), kDeviceSeriesName);
       const QVector<QPointF> stored = StoredDrivePoints(store, r0->key, r0->run_id);
       if (stored.isEmpty()) {
@@ -217,6 +259,14 @@ class ConsoleWindowTest : public QObject {
       return true;
     };
     QTRY_VERIFY_WITH_TIMEOUT(stopped(), 30000);
+    for (const QString& k : keys) {
+      const QModelIndex state =
+          window.table()->model()->index(ViewRowOf(window, k), FleetModel::kState);
+      QCOMPARE(state.data().toString(), QString("stopped"));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(window.summaryText().startsWith("3 agents, 3 online, 0 running"),
+                             5000);
+    QCOMPARE(window.progressText(), QString("idle"));
     // An aborted test proves nothing about the crossfade: no rating, not a fail.
     // (The runs here are rehearsals: the mark first, the NO RATING inside.)
     const QString aborted = FleetModel::CellText(*model.find(keys[0]), FleetModel::kVerdict);
