@@ -5,6 +5,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/doctor.h"
 #include "agent/token.h"
@@ -211,6 +212,25 @@ AgentService::AgentService(RunManager* runs, std::string token, AgentIdentity id
   if (!list_volumes_) list_volumes_ = [] { return qdt::agent::ListVolumes("/sys"); };
 }
 
+namespace {
+
+void LogWrongTokens(const LogThrottle::Report& r) {
+  if (r.count == 1 && r.span == absl::ZeroDuration()) {
+    QDT_LOG(Warning) << "rejected a call with a wrong token from " << r.key
+                     << " (more from it are counted, one line per 10 s)";
+  } else {
+    QDT_LOG(Warning) << "rejected " << r.count << (r.count == 1 ? " call" : " calls")
+                     << " with a wrong token from " << r.key << " in the last "
+                     << absl::StrFormat("%.0f", absl::ToDoubleSeconds(r.span)) << " s";
+  }
+}
+
+}  // namespace
+
+void AgentService::FlushLogs(bool all) {
+  for (const LogThrottle::Report& r : wrong_token_log_.Flush(all)) LogWrongTokens(r);
+}
+
 grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
@@ -220,7 +240,9 @@ grpc::Status AgentService::Authorize(grpc::CallbackServerContext* ctx) const {
                         "(qdtctl --token-file)");
   }
   if (!BearerMatches(absl::string_view(it->second.data(), it->second.size()), token_)) {
-    QDT_LOG(Warning) << "rejected a call with a wrong token from " << ctx->peer();
+    if (auto report = wrong_token_log_.Record(PeerWithoutPort(ctx->peer()))) {
+      LogWrongTokens(*report);
+    }
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "wrong token: this agent expects its rig token");
   }

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "agent/clock.h"
 #include "agent/doctor.h"
+#include "agent/log_throttle.h"
 #include "agent/probes/thermal_monitor.h"
 #include "agent/run_manager.h"
 #include "qdt/v1/agent.grpc.pb.h"
@@ -80,6 +81,10 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   grpc::ServerWriteReactor<qdt::v1::Telemetry>* WatchTelemetry(
       grpc::CallbackServerContext* ctx, const qdt::v1::WatchTelemetryRequest* req) override;
 
+  // Logs the refused calls the throttle held back (whose interval has ended;
+  // all of them when `all`). The agent calls it every second and at exit.
+  void FlushLogs(bool all = false);
+
  private:
   // UNAUTHENTICATED when the bearer token is missing or wrong.
   grpc::Status Authorize(grpc::CallbackServerContext* ctx) const;
@@ -89,6 +94,9 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   AgentIdentity identity_;
   ThermalMonitor* thermal_;
   VolumeLister list_volumes_;
+  // One "wrong token" line per client address per 10 s, with a count: a
+  // client retrying a bad token must not flood the log.
+  mutable LogThrottle wrong_token_log_;
   // GetInfo(readiness): the last answer, kept kReadinessTtl so a console that
   // asks often starts the tools at most that often.
   absl::Mutex readiness_mu_;

@@ -2,17 +2,29 @@
 // token, the run store, recovery of runs a previous agent left, the gRPC
 // server, and a clean shutdown on SIGTERM/SIGINT.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+#include <limits.h>  // OPEN_MAX
+#include <sys/sysctl.h>
+#endif
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/agent_service.h"
 #include "agent/clock.h"
 #include "agent/config.h"
@@ -37,6 +49,7 @@
 #include "common/proto_json.h"
 #include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
+#include "grpc/support/log.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 
@@ -455,11 +468,170 @@ std::function<std::vector<qdt::agent::DoctorCheck>()> Readiness(
   return [doctor] { return qdt::agent::RunDoctor(doctor); };
 }
 
+// Raises the soft limit on open descriptors to the hard limit: every client
+// connection is a descriptor, and at the usual soft limit of 1024 (256 on
+// macOS) a burst of idle connections used them all (issue 15). Logs the limit
+// in effect.
+void RaiseOpenFileLimit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    QDT_LOG(Warning) << "open files: cannot read the limit: " << std::strerror(errno);
+    return;
+  }
+  const rlim_t before = rl.rlim_cur;
+  rlim_t want = rl.rlim_max;
+#if defined(__APPLE__)
+  // getrlimit(2) on macOS, COMPATIBILITY: setrlimit() no longer accepts
+  // rlim_cur = RLIM_INFINITY for RLIMIT_NOFILE ("Use rlim_cur =
+  // min(OPEN_MAX, rlim_max)"), and the kernel caps a process at
+  // kern.maxfilesperproc whatever the hard limit says (launchd's default hard
+  // limit is "unlimited").
+  int per_proc = 0;
+  size_t len = sizeof(per_proc);
+  if (::sysctlbyname("kern.maxfilesperproc", &per_proc, &len, nullptr, 0) == 0 && per_proc > 0) {
+    want = std::min<rlim_t>(want, static_cast<rlim_t>(per_proc));
+  } else {
+    want = std::min<rlim_t>(want, OPEN_MAX);
+  }
+#endif
+  if (want > before) {
+    rl.rlim_cur = want;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      QDT_LOG(Warning) << "open files: cannot raise the limit from " << before << " to " << want
+                       << ": " << std::strerror(errno);
+      return;
+    }
+    QDT_LOG(Info) << "open files: limit raised from " << before << " to " << want;
+  } else {
+    QDT_LOG(Info) << "open files: limit " << before << " (the hard limit)";
+  }
+}
+
+// Set by GrpcLog when gRPC's listener failed to accept a connection.
+std::atomic<bool> g_accept_failed{false};
+
+// gRPC's log (errors only, unless GRPC_VERBOSITY asks for more) in the agent's
+// format. gRPC 1.51's listener (src/core/lib/iomgr/tcp_server_posix.cc,
+// on_read) stops for good after an accept4() error other than EAGAIN,
+// ECONNABORTED or EINTR: at the descriptor limit it logs "Failed accept4: Too
+// many open files" once and never accepts again, even after every connection
+// closed (grpc/grpc#16058, #20418, #31080; measured here: deaf for good). That
+// line is the only sign of it, so it is watched for, and the server rebuilt.
+void GrpcLog(gpr_log_func_args* args) {
+  const char* message = args->message != nullptr ? args->message : "";
+  if (std::strstr(message, "Failed accept") != nullptr) g_accept_failed.store(true);
+  const qdt::LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? qdt::LogLevel::kError
+                              : args->severity == GPR_LOG_SEVERITY_INFO ? qdt::LogLevel::kInfo
+                                                                        : qdt::LogLevel::kDebug;
+  qdt::LogLine(level, args->file, args->line, absl::StrCat("grpc: ", message));
+}
+
+// The gRPC server, rebuilt on the same port when its listener died (above).
+// Connections are bounded in time so that idle or half-open ones do not pile
+// up, without touching a console that watches a 2.5 h run: a WatchRun stream
+// is a call, so its connection is never idle, and keepalive pings keep it.
+class ServerKeeper {
+ public:
+  ServerKeeper(std::shared_ptr<grpc::ServerCredentials> credentials,
+               qdt::agent::AgentService* service)
+      : credentials_(std::move(credentials)), service_(service) {}
+  ~ServerKeeper() { Stop(); }
+
+  // Listens on `listen` ("HOST:PORT", port 0 = any); the port, 0 on failure.
+  int Start(const std::string& listen) {
+    absl::MutexLock lock(&mu_);
+    host_ = listen.substr(0, listen.rfind(':'));
+    server_ = Build(listen, &port_);
+    if (server_ == nullptr) return 0;
+    thread_ = std::thread([this] { Maintain(); });
+    return port_;
+  }
+
+  // Shuts the server down (2 s for calls to end) and ends the maintenance.
+  void Stop() {
+    std::unique_ptr<grpc::Server> server;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      server = std::move(server_);
+    }
+    if (thread_.joinable()) thread_.join();
+    if (server != nullptr) {
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    }
+    service_->FlushLogs(/*all=*/true);
+  }
+
+ private:
+  std::unique_ptr<grpc::Server> Build(const std::string& address, int* port) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(address, credentials_, port);
+    builder.RegisterService(service_);
+    // A TCP connection that never completes the HTTP/2 (and TLS) handshake
+    // is closed after 10 s, not gRPC's 120 s.
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10'000);
+    // No call for 10 min: closed (GOAWAY; a client reconnects on its next call).
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 10 * 60'000);
+    // Pings a quiet client every 60 s and drops it after 20 s without an
+    // answer: a console that vanished (laptop closed) frees its connection.
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // The console pings every 10 s, also with no call open
+    // (console/app/agent_link.cc); gRPC's server default (one ping per 5 min
+    // without data) would answer that with GOAWAY "too_many_pings".
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+    // A console has a handful of calls open (watch, telemetry, polls).
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 64);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    if (server == nullptr || *port == 0) return nullptr;
+    return server;
+  }
+
+  // Once a second: the throttled log lines, and a dead listener replaced.
+  void Maintain() {
+    absl::MutexLock lock(&mu_);
+    while (!stopping_) {
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+      if (stopping_) break;
+      service_->FlushLogs();
+      if (server_ != nullptr && !g_accept_failed.exchange(false)) continue;
+      // Shutting the old server down closes every connection it holds (the
+      // burst's too), which gives the descriptors back.
+      if (server_ != nullptr) {
+        QDT_LOG(Warning) << "the gRPC listener stopped accepting (descriptor limit reached): "
+                         << "restarting the server on port " << port_
+                         << "; connected clients reconnect";
+        server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+        server_.reset();
+      }
+      int port = 0;
+      server_ = Build(absl::StrCat(host_, ":", port_), &port);
+      if (server_ == nullptr) {
+        QDT_LOG(Error) << "cannot listen on " << host_ << ":" << port_ << " again; retrying";
+      } else {
+        QDT_LOG(Info) << "listening on " << host_ << ":" << port_ << " again";
+      }
+    }
+  }
+
+  const std::shared_ptr<grpc::ServerCredentials> credentials_;
+  qdt::agent::AgentService* const service_;
+  absl::Mutex mu_;
+  std::string host_ ABSL_GUARDED_BY(mu_);
+  int port_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 // The serving agent: store, token, fio, probes, recovery, gRPC, then waits
 // for SIGTERM / SIGINT / SIGHUP and shuts down cleanly.
 int Serve(const AgentFlags& f, qdt::agent::Platform platform,
           std::shared_ptr<grpc::ServerCredentials> credentials, const qdt::agent::Clock* clock) {
   const sigset_t stop_signals = BlockStopSignals();
+  RaiseOpenFileLimit();
+  gpr_set_log_function(GrpcLog);
   qdt::agent::RunStore store(f.state_dir);
   if (auto st = store.Init(); !st.ok()) return Fail(st.message());
   auto token = qdt::agent::LoadOrCreateToken(f.token_file, /*create_if_missing=*/true);
@@ -504,12 +676,9 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   identity.readiness = Readiness(f, platform, *fio_path, smartctl, &commands);
   identity.clock = clock;
   qdt::agent::AgentService service(&runs, *token, identity, &thermal, list_volumes);
-  grpc::ServerBuilder builder;
-  int bound_port = 0;
-  builder.AddListeningPort(f.listen, credentials, &bound_port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || bound_port == 0) {
+  ServerKeeper server(std::move(credentials), &service);
+  const int bound_port = server.Start(f.listen);
+  if (bound_port == 0) {
     return Fail(absl::StrCat("cannot listen on ", f.listen, " (address in use or invalid)"));
   }
   QDT_LOG(Info) << "qdt-agent " << QDT_VERSION << " listening on "
@@ -528,7 +697,7 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   QDT_LOG(Info) << "signal " << sig << " (" << strsignal(sig) << "): shutting down";
   advertiser.reset();
   runs.Shutdown();  // the active run ends INTERRUPTED; watchers get its last events
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server.Stop();
   QDT_LOG(Info) << "stopped";
   return 0;
 }

@@ -13,7 +13,11 @@ namespace qdt::agent {
 
 // Reads the token (surrounding whitespace removed). When the file does not
 // exist and `create_if_missing`, writes 32 random bytes as hex, mode 0600.
-// Errors name the path; an empty token file is an error.
+// Refused, with an error that names the path and the fix: a path that is not
+// a regular file (a folder), a file its group or others may write (chmod
+// 600), and a token that breaks the rule of common/quote.h TokenProblem (16
+// to 1024 bytes of printable ASCII: no inner line break, space or control
+// character).
 absl::StatusOr<std::string> LoadOrCreateToken(const std::string& path, bool create_if_missing);
 
 // Compares without an early exit, so the time taken does not reveal how many

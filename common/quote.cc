@@ -86,4 +86,25 @@ std::string QuoteForError(absl::string_view value, size_t max_bytes) {
   return out;
 }
 
+std::string TokenProblem(absl::string_view token) {
+  if (token.empty()) return "is empty";
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(token[i]);
+    if (c >= 0x21 && c <= 0x7E) continue;
+    const char* what = c == '\n' || c == '\r'  ? "a line break"
+                       : c == ' ' || c == '\t' ? "a space"
+                       : c < 0x20 || c == 0x7F ? "a control character"
+                                               : "a byte that is not ASCII";
+    return absl::StrFormat(
+        "holds %s (\\x%02x) at byte %d; a rig token is one line of printable ASCII "
+        "(0x21-0x7E)",
+        what, c, i + 1);
+  }
+  if (token.size() < kMinTokenBytes || token.size() > kMaxTokenBytes) {
+    return absl::StrCat("is ", token.size(), " bytes long; a rig token is ", kMinTokenBytes, " to ",
+                        kMaxTokenBytes, " bytes");
+  }
+  return "";
+}
+
 }  // namespace qdt

@@ -31,6 +31,19 @@ std::string QuoteForError(absl::string_view value, size_t max_bytes = kMaxQuoted
 // above U+10FFFF).
 bool IsValidUtf8(absl::string_view text);
 
+// The rig token's rule, one for the agent, qdtctl and the console: 16 to
+// 1024 bytes of printable ASCII without spaces (0x21-0x7E). It travels as an
+// HTTP/2 header value ("authorization: Bearer <token>"), and gRPC aborts a
+// client that sends a control character or a byte above 0x7E in one.
+inline constexpr size_t kMinTokenBytes = 16;
+inline constexpr size_t kMaxTokenBytes = 1024;
+
+// Empty when `token` follows the rule; else what is wrong, e.g. "is 3 bytes
+// long; a rig token is 16 to 1024 bytes" or "holds a line break (\x0a) at
+// byte 17; a rig token is one line of printable ASCII (0x21-0x7E)". Never
+// quotes the token itself (it is a secret).
+std::string TokenProblem(absl::string_view token);
+
 }  // namespace qdt
 
 #endif  // QDT_COMMON_QUOTE_H_

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
+#include "common/quote.h"
 #include "common/run_state.h"
 #include "common/units.h"
 #include "common/verdict.h"
@@ -32,7 +33,10 @@ std::string ConnectHint(const TlsOptions& tls) {
 }
 
 void PrepareContext(grpc::ClientContext* ctx, const std::string& token, absl::Duration timeout) {
-  ctx->AddMetadata("authorization", "Bearer " + token);
+  // gRPC aborts the process on a header value with a control character or a
+  // byte above 0x7E; such a token is never sent (the agent then answers
+  // "missing authorization"). Callers check TokenProblem first to say why.
+  if (TokenProblem(token).empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   if (timeout > absl::ZeroDuration()) ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 
@@ -43,8 +47,14 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
                         absl::StrCat("--token-file: ", text.status().message()));
   }
   const std::string& token = *text;
-  if (token.empty())
-    return absl::InvalidArgumentError(absl::StrCat("--token-file: \"", path, "\" is empty"));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token-file: ", QuoteForError(path), " is empty"));
+  }
+  if (std::string problem = TokenProblem(token); !problem.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token-file: the token in ", QuoteForError(path), " ", problem));
+  }
   return token;
 }
 

@@ -34,11 +34,15 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Tls
 // the CA that names the host. One line, no trailing newline.
 std::string ConnectHint(const TlsOptions& tls);
 
-// Adds "authorization: Bearer <token>" and, when timeout > 0, a deadline.
+// Adds "authorization: Bearer <token>" and, when timeout > 0, a deadline. A
+// token that breaks the rule (common/quote.h TokenProblem) is not added: gRPC
+// would abort the process on it.
 void PrepareContext(grpc::ClientContext* ctx, const std::string& token,
                     absl::Duration timeout = absl::ZeroDuration());
 
-// Reads a token file (whitespace trimmed); errors name the path.
+// Reads a token file (whitespace trimmed); errors name the path and what is
+// wrong: not readable, a folder, empty, or a token that breaks the rule
+// (TokenProblem: 16 to 1024 bytes of printable ASCII).
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
 // "RUNNING", "DONE", ... without the enum prefix.

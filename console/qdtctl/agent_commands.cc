@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "common/pem.h"
 #include "common/profiles.h"
+#include "common/quote.h"
 #include "common/run_state.h"
 #include "common/units.h"
 #include "common/verdict.h"
@@ -367,6 +368,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Connect(const CommandArgs& arg
   std::string token;
   if (const std::string* t = args.Find("--token")) {
     token = *t;
+    // Checked here: gRPC would abort qdtctl on a control character in the
+    // header, and an empty token would be sent as "Bearer ".
+    if (std::string problem = qdt::TokenProblem(token); !problem.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--token: the token ", problem));
+    }
   } else {
     const char* env_file = std::getenv("QDT_TOKEN_FILE");
     std::string file = args.Get("--token-file", env_file != nullptr ? env_file : "");

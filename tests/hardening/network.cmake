@@ -2,4 +2,11 @@
 # connection bursts, reply sizes, tokens, config bounds, log throttling.
 qdt_add_test(network_unit_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/network_quote_test.cc
-  LIBS qdt_common LABELS unit)
+          ${CMAKE_CURRENT_LIST_DIR}/network_throttle_test.cc
+  LIBS qdt_agent LABELS unit)
+# Real agent processes, real gRPC on loopback, real fio: one at a time with
+# the other disk users.
+qdt_add_test(network_process_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/network_burst_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/network_auth_test.cc
+  LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)
