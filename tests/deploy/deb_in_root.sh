@@ -32,6 +32,10 @@ unit="$r/usr/lib/systemd/system/qdt-agent.service"
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 state_dir=$(sed -n 's/^StateDirectory=//p' "$unit")
 umask_value=$(sed -n 's/^UMask=//p' "$unit")
+# LimitNOFILE=: every client connection is a descriptor (issue 15: 1024 let a
+# burst of idle connections make the agent deaf).
+nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
+[ "${nofile:-0}" -ge 4096 ] 2>/dev/null || fail "LimitNOFILE= is \"$nofile\", not at least 4096"
 read -r -a cmd <<<"$exec_start"
 echo "ExecStart: ${cmd[*]}"
 config=""
@@ -48,7 +52,7 @@ in_root qdt-agent --config "$config" --check-config >"$work/check-config.json" |
 in_root install -d -m 0700 "/var/lib/$state_dir"
 
 start_agent() {
-  (umask "$umask_value" && exec chroot "$r" setpriv --no-new-privs "${cmd[@]}") >>"$work/agent.log" 2>&1 &
+  (umask "$umask_value" && ulimit -n "$nofile" && exec chroot "$r" setpriv --no-new-privs "${cmd[@]}") >>"$work/agent.log" 2>&1 &
   agent_pid=$!
 }
 stop_agent() {
@@ -79,6 +83,7 @@ if in_root qdtctl --agent "127.0.0.1:$port" --token "$(printf '0%.0s' {1..64})" 
 fi
 grep -qi 'token' "$work/bad.txt" || fail "the wrong-token error does not say token: $(cat "$work/bad.txt")"
 [ -n "$(ls -A "$r/var/lib/$state_dir")" ] || fail "the agent kept nothing in /var/lib/$state_dir"
+grep -q "open files: limit $nofile" "$work/agent.log" || fail "the agent does not log its open-file limit $nofile"
 stop_agent
 
 # A reinstall (what an upgrade does) keeps an edited config and the token.
