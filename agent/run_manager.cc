@@ -39,9 +39,16 @@ RunManager::~RunManager() { Shutdown(); }
 
 absl::Status RunManager::Recover() { return RecoverRuns(store_, options_.clock); }
 
+TargetPolicy RunManager::Policy() const {
+  TargetPolicy policy;
+  policy.allowed_target_dirs = options_.allowed_target_dirs;
+  policy.space_reserve_bytes = options_.space_reserve_bytes;
+  policy.state_dir = store_->state_dir();
+  return policy;
+}
+
 absl::Status RunManager::CheckTargetFolder(const std::string& target) const {
-  const TargetPolicy policy{options_.allowed_target_dirs, options_.space_reserve_bytes};
-  return CheckTarget(target, policy);
+  return CheckTarget(target, Policy());
 }
 
 absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
@@ -74,7 +81,10 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
         "QLab is running on this machine: a disk test now would compete with playback; quit "
         "QLab, or start with force (qdtctl start --force) if no show is running");
   }
-  if (auto st = CheckTargetFolder(plan->target_dir); !st.ok()) return st;
+  // Opened once and checked by what was opened; the free space and the run's
+  // folder go through the same descriptor.
+  auto target = OpenTarget(plan->target_dir, Policy());
+  if (!target.ok()) return target.status();
 
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return absl::UnavailableError("the agent is shutting down");
@@ -84,13 +94,13 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
         "run ", current.run_id(), " is already active (", qdt::v1::RunState_Name(current.state()),
         ", profile ", current.profile_name(), "); stop it first or wait for it to end"));
   }
-  if (auto st = CheckFreeSpace(plan->target_dir, plan->file_count, plan->file_size_bytes,
+  if (auto st = CheckFreeSpace(*target, plan->file_count, plan->file_size_bytes,
                                options_.space_reserve_bytes);
       !st.ok()) {
     return st;
   }
   ThermalMonitor::Drive drive;
-  auto executor = Create(request, *std::move(plan), &drive);
+  auto executor = Create(request, *std::move(plan), *target, &drive);
   if (!executor.ok()) return executor.status();
   if (worker_.joinable()) worker_.join();  // the previous run has ended (checked above)
   active_ = *std::move(executor);
@@ -109,8 +119,9 @@ absl::StatusOr<Run> RunManager::StartRun(const StartRunRequest& request) {
 
 absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRequest& request,
                                                                 RunPlan plan,
+                                                                const CheckedTarget& target,
                                                                 ThermalMonitor::Drive* drive) {
-  auto area = TestArea::Create(plan.target_dir, plan.run_id);
+  auto area = TestArea::Create(target, plan.run_id);
   if (!area.ok()) return area.status();
   RunExecutorDeps deps;
   deps.store = store_;

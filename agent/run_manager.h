@@ -30,6 +30,7 @@
 #include "agent/probes/thermal_monitor.h"
 #include "agent/run/run_executor.h"
 #include "agent/run/run_plan.h"
+#include "agent/run/test_area.h"
 #include "agent/run_store.h"
 #include "common/units.h"
 #include "qdt/v1/agent.pb.h"
@@ -81,8 +82,9 @@ class RunManager {
 
   absl::StatusOr<qdt::v1::Run> StartRun(const qdt::v1::StartRunRequest& request);
   // Whether `target` can be a run's target folder: StartRun's own check
-  // (test_area.h CheckTarget with this agent's allowed folders), nothing
-  // written. For a console checking a target before it starts.
+  // (test_area.h CheckTarget with this agent's allowed folders and its state
+  // folder, store->state_dir()), nothing written. For a console checking a
+  // target before it starts.
   absl::Status CheckTargetFolder(const std::string& target) const;
   absl::StatusOr<qdt::v1::Run> StopRun(const std::string& run_id);
 
@@ -106,7 +108,10 @@ class RunManager {
   // Test folder, record and journal of an admitted run, and its executor;
   // `drive` gets the drive under test (for its temperature; macOS).
   absl::StatusOr<std::shared_ptr<RunExecutor>> Create(const qdt::v1::StartRunRequest& request,
-                                                      RunPlan plan, ThermalMonitor::Drive* drive);
+                                                      RunPlan plan, const CheckedTarget& target,
+                                                      ThermalMonitor::Drive* drive);
+  // This agent's target policy: its allowed folders, reserve and state folder.
+  TargetPolicy Policy() const;
 
   RunStore* const store_;
   const RunManagerOptions options_;

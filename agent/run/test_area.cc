@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/param.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "agent/run/run_plan.h"
 #include "common/errno_status.h"
 #include "common/logging.h"
+#include "common/quote.h"
 #include "common/unique_fd.h"
 #include "fio/fio_job_builder.h"
 
@@ -45,13 +47,36 @@ constexpr const char* kSystemFolders[] = {"/proc",
                                           "/Library/Application Support/QDT",
                                           "/var/lib/qdt"};
 
+// Folders that hold everyone's files: never tested as a whole (a subfolder
+// may be). "/" is the root of the OS volume. macOS: /tmp and /var are links to
+// /private/tmp and /private/var (realpath gives those), /Users and the other
+// data folders are firmlinks into the data volume at /System/Volumes/Data,
+// and every other volume is mounted in /Volumes (docs/MACOS.md, "The internal
+// drive as a target"). Listed in allowed_target_dirs exactly, one may be
+// tested; "/" never.
+constexpr const char* kWholeSharedFolders[] = {
+    "/",      "/tmp",   "/var",     "/home",        "/root",        "/mnt",
+    "/media", "/Users", "/Volumes", "/private/tmp", "/private/var", "/System/Volumes/Data"};
+
 std::string RealPathOr(const std::string& path) {
   char resolved[PATH_MAX];
   return ::realpath(path.c_str(), resolved) != nullptr ? std::string(resolved) : path;
 }
 
+std::string WithoutTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+// Whether `path` is `folder` or inside it (whole names: /proc is not in /pro).
+bool IsOrIsInside(absl::string_view path, absl::string_view folder) {
+  if (folder == "/") return true;
+  return absl::StartsWith(path, folder) &&
+         (path.size() == folder.size() || path[folder.size()] == '/');
+}
+
 absl::Status Refuse(const std::string& target, absl::string_view why) {
-  return absl::FailedPreconditionError(absl::StrCat("target_dir: \"", target, "\"", why));
+  return absl::FailedPreconditionError(absl::StrCat("target_dir: ", QuoteForError(target), why));
 }
 
 // A folder inside `parent_fd`, opened without following a link in its place.
@@ -59,14 +84,93 @@ UniqueFd OpenSubfolder(int parent_fd, const char* name) {
   return UniqueFd(::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
+// The real path of an open folder: what was opened, whatever links led to it
+// (and whatever the path names by now). Empty when the system cannot say.
+std::string PathOfFd(int fd) {
+#if defined(__APPLE__)
+  char path[MAXPATHLEN];
+  if (::fcntl(fd, F_GETPATH, path) == 0) return path;
+  return "";
+#else
+  char path[PATH_MAX];
+  const std::string link = absl::StrCat("/proc/self/fd/", fd);
+  const ssize_t n = ::readlink(link.c_str(), path, sizeof(path) - 1);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof(path) - 1) return "";
+  return std::string(path, static_cast<size_t>(n));
+#endif
+}
+
+// The policy's folder rules on the real path of the opened target.
+absl::Status CheckPlace(const std::string& target, const std::string& real,
+                        const TargetPolicy& policy) {
+  if (InSystemFolder(real))
+    return Refuse(target, " is a system folder; test a media folder instead");
+  if (real == "/") {
+    return Refuse(target, " is the root of the system volume; test a media folder instead");
+  }
+  if (IsWholeSharedFolder(real)) {
+    bool listed = false;
+    for (const std::string& a : policy.allowed_target_dirs) {
+      listed = listed || WithoutTrailingSlashes(RealPathOr(a)) == real;
+    }
+    if (!listed) {
+      return Refuse(target, absl::StrCat(" (", QuoteForError(real),
+                                         ") holds everyone's files: test a folder inside it, or "
+                                         "list it in allowed_target_dirs"));
+    }
+  }
+  if (!policy.state_dir.empty()) {
+    const std::string state = WithoutTrailingSlashes(RealPathOr(policy.state_dir));
+    if (IsOrIsInside(real, state)) {
+      return Refuse(target, absl::StrCat(" is the agent's state folder or inside it (",
+                                         QuoteForError(state), ")"));
+    }
+    if (IsOrIsInside(state, real + "/.qdt-test")) {
+      return Refuse(target, absl::StrCat(": the agent's state folder ", QuoteForError(state),
+                                         " is inside its .qdt-test"));
+    }
+  }
+  return CheckAllowedTarget(real, policy.allowed_target_dirs).ok()
+             ? absl::OkStatus()
+             : Refuse(target, absl::StrCat(" is outside the folders this agent may test (",
+                                           absl::StrJoin(policy.allowed_target_dirs, ", "), ")"));
+}
+
+// What the open folder allows: writable, not read-only, no link or file at
+// .qdt-test.
+absl::Status CheckOpenFolder(const std::string& target, int fd) {
+  struct statvfs vfs;
+  if (::fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+    return Refuse(target, " is on a read-only volume");
+  }
+  // access() says yes to root everywhere; TestArea::Create's mkdirat is the real test.
+  if (::faccessat(fd, ".", W_OK, 0) != 0) {
+    return ErrnoError(absl::StatusCode::kFailedPrecondition,
+                      absl::StrCat("target_dir: ", QuoteForError(target), " is not writable"),
+                      errno);
+  }
+  struct stat area;
+  if (::fstatat(fd, kAreaName, &area, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(area.st_mode)) {
+    return Refuse(target, absl::StrCat(": ", kAreaName,
+                                       " in it is a link or a file, not a folder this agent "
+                                       "made; remove it and start again"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool InSystemFolder(const std::string& path) {
   for (const char* folder : kSystemFolders) {
-    absl::string_view f(folder);
-    if (absl::StartsWith(path, f) && (path.size() == f.size() || path[f.size()] == '/')) {
-      return true;
-    }
+    if (IsOrIsInside(path, folder)) return true;
+  }
+  return false;
+}
+
+bool IsWholeSharedFolder(const std::string& path) {
+  const std::string p = WithoutTrailingSlashes(path);
+  for (const char* folder : kWholeSharedFolders) {
+    if (p == folder) return true;
   }
   return false;
 }
@@ -76,37 +180,39 @@ absl::Status CheckAllowedTarget(const std::string& target,
   if (allowed.empty()) return absl::OkStatus();
   const std::string real = RealPathOr(target);
   for (const std::string& a : allowed) {
-    std::string root = RealPathOr(a);
-    while (root.size() > 1 && root.back() == '/') root.pop_back();
-    if (real == root || real.rfind(root + "/", 0) == 0) return absl::OkStatus();
+    const std::string root = WithoutTrailingSlashes(RealPathOr(a));
+    if (IsOrIsInside(real, root)) return absl::OkStatus();
   }
   return Refuse(target, absl::StrCat(" is outside the folders this agent may test (",
                                      absl::StrJoin(allowed, ", "), ")"));
 }
 
-absl::Status CheckTarget(const std::string& target, const TargetPolicy& policy) {
-  if (InSystemFolder(target) || InSystemFolder(RealPathOr(target))) {
+CheckedTarget::CheckedTarget(std::string path, std::string real, UniqueFd fd)
+    : path_(std::move(path)),
+      real_(std::move(real)),
+      fd_(std::make_shared<UniqueFd>(std::move(fd))) {}
+
+absl::StatusOr<CheckedTarget> OpenTarget(const std::string& target, const TargetPolicy& policy) {
+  // The words first, so a system folder is named as such even where it is missing.
+  if (InSystemFolder(target)) {
     return Refuse(target, " is a system folder; test a media folder instead");
   }
-  struct stat st;
-  if (::stat(target.c_str(), &st) != 0) {
+  UniqueFd fd(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOTDIR) return Refuse(target, " is not a folder");
     return ErrnoError(absl::StatusCode::kFailedPrecondition,
-                      absl::StrCat("target_dir: \"", target, "\""), errno);
+                      absl::StrCat("target_dir: ", QuoteForError(target)), errno);
   }
-  if (!S_ISDIR(st.st_mode)) return Refuse(target, " is not a folder");
-  if (auto allowed = CheckAllowedTarget(target, policy.allowed_target_dirs); !allowed.ok()) {
-    return allowed;
-  }
-  struct statvfs vfs;
-  if (::statvfs(target.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
-    return Refuse(target, " is on a read-only volume");
-  }
-  // access() says yes to root everywhere; TestArea::Create's mkdir is the real test.
-  if (::access(target.c_str(), W_OK) != 0) {
-    return ErrnoError(absl::StatusCode::kFailedPrecondition,
-                      absl::StrCat("target_dir: \"", target, "\" is not writable"), errno);
-  }
-  return absl::OkStatus();
+  // Judged by what was opened: a link to / or into /usr is found out here.
+  std::string real = PathOfFd(fd.get());
+  if (real.empty()) real = RealPathOr(target);
+  if (auto st = CheckPlace(target, real, policy); !st.ok()) return st;
+  if (auto st = CheckOpenFolder(target, fd.get()); !st.ok()) return st;
+  return CheckedTarget(target, std::move(real), std::move(fd));
+}
+
+absl::Status CheckTarget(const std::string& target, const TargetPolicy& policy) {
+  return OpenTarget(target, policy).status();
 }
 
 absl::StatusOr<VolumeSpace> SpaceOf(const std::string& path) {
@@ -120,66 +226,81 @@ absl::StatusOr<VolumeSpace> SpaceOf(const std::string& path) {
   return space;
 }
 
+namespace {
+
+absl::Status SpaceFor(const std::string& target, const VolumeSpace& space, int file_count,
+                      uint64_t file_size, uint64_t reserve_bytes) {
+  const double need = static_cast<double>(file_count) * file_size + reserve_bytes;
+  const double free_bytes = static_cast<double>(space.free_bytes);
+  if (free_bytes >= need) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "target_dir: not enough free space on ", QuoteForError(target), ": need ", HumanBytes(need),
+      " (", file_count, " files x ", HumanBytes(static_cast<double>(file_size)), " + ",
+      HumanBytes(static_cast<double>(reserve_bytes)), " reserve), ", HumanBytes(free_bytes),
+      " free"));
+}
+
+}  // namespace
+
 absl::Status CheckFreeSpace(const std::string& target, int file_count, uint64_t file_size,
                             uint64_t reserve_bytes) {
   auto space = SpaceOf(target);
   if (!space.ok()) return absl::OkStatus();
-  const double need = static_cast<double>(file_count) * file_size + reserve_bytes;
-  const double free_bytes = static_cast<double>(space->free_bytes);
-  if (free_bytes >= need) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("target_dir: not enough free space on \"", target, "\": need ", HumanBytes(need),
-                   " (", file_count, " files x ", HumanBytes(static_cast<double>(file_size)), " + ",
-                   HumanBytes(static_cast<double>(reserve_bytes)), " reserve), ",
-                   HumanBytes(free_bytes), " free"));
+  return SpaceFor(target, *space, file_count, file_size, reserve_bytes);
 }
 
-TestArea::TestArea(std::string target, std::string run_id)
-    : target_(std::move(target)), run_id_(std::move(run_id)), dir_(TestDirFor(target_, run_id_)) {}
+absl::Status CheckFreeSpace(const CheckedTarget& target, int file_count, uint64_t file_size,
+                            uint64_t reserve_bytes) {
+  struct statvfs vfs;
+  if (::fstatvfs(target.fd(), &vfs) != 0) return absl::OkStatus();
+  VolumeSpace space;
+  space.free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  space.total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  return SpaceFor(target.path(), space, file_count, file_size, reserve_bytes);
+}
 
-absl::StatusOr<TestArea> TestArea::Create(const std::string& target, const std::string& run_id) {
+TestArea::TestArea(std::string target, std::string run_id, std::shared_ptr<UniqueFd> target_fd)
+    : target_(std::move(target)),
+      run_id_(std::move(run_id)),
+      dir_(TestDirFor(target_, run_id_)),
+      target_fd_(std::move(target_fd)) {}
+
+namespace {
+
+// <target>/.qdt-test/<run_id> through the target's descriptor.
+absl::Status MakeRunFolder(const std::string& target, int target_fd, const std::string& run_id) {
   const std::string base = absl::StrCat(target, "/", kAreaName);
-  UniqueFd target_fd(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!target_fd) {
-    return ErrnoError(absl::StatusCode::kFailedPrecondition,
-                      absl::StrCat("target_dir: \"", target, "\""), errno);
-  }
   bool made_base = true;
-  if (::mkdirat(target_fd.get(), kAreaName, 0755) != 0) {
+  if (::mkdirat(target_fd, kAreaName, 0755) != 0) {
     if (errno != EEXIST) {
       return ErrnoError(absl::StatusCode::kFailedPrecondition,
-                        absl::StrCat("target_dir: \"", target,
-                                     "\" is not writable: cannot create \"", base, "\""),
+                        absl::StrCat("target_dir: ", QuoteForError(target),
+                                     " is not writable: cannot create ", QuoteForError(base)),
                         errno);
     }
     made_base = false;
   }
-  UniqueFd base_fd = OpenSubfolder(target_fd.get(), kAreaName);
+  UniqueFd base_fd = OpenSubfolder(target_fd, kAreaName);
   if (!base_fd) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "target_dir: \"", base, "\" is not a folder this agent made (",
+        "target_dir: ", QuoteForError(base), " is not a folder this agent made (",
         errno == ELOOP || errno == ENOTDIR ? "a link or a file is in its place" : ErrnoText(errno),
         "); remove it and start again"));
   }
   if (::mkdirat(base_fd.get(), run_id.c_str(), 0755) != 0) {
     const int err = errno;
-    if (made_base) ::unlinkat(target_fd.get(), kAreaName, AT_REMOVEDIR);
+    if (made_base) ::unlinkat(target_fd, kAreaName, AT_REMOVEDIR);
     return ErrnoError(
         absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("target_dir: cannot create \"", TestDirFor(target, run_id), "\""), err);
+        absl::StrCat("target_dir: cannot create ", QuoteForError(TestDirFor(target, run_id))), err);
   }
-  return TestArea(target, run_id);
+  return absl::OkStatus();
 }
 
-void TestArea::RemoveFiles(const std::vector<std::string>& names) const {
-  RemoveTestFiles(target_, run_id_, names);
-}
-
-void RemoveTestFiles(const std::string& target, const std::string& run_id,
-                     const std::vector<std::string>& names) {
-  UniqueFd target_fd(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!target_fd) return;  // the volume is gone: nothing of ours can be removed
-  UniqueFd base_fd = OpenSubfolder(target_fd.get(), kAreaName);
+// Removes the run's files by name through the target's descriptor.
+void RemoveThrough(int target_fd, const std::string& target, const std::string& run_id,
+                   const std::vector<std::string>& names) {
+  UniqueFd base_fd = OpenSubfolder(target_fd, kAreaName);
   if (!base_fd) return;
   if (UniqueFd run_fd = OpenSubfolder(base_fd.get(), run_id.c_str())) {
     for (const std::string& name : names) {
@@ -195,7 +316,40 @@ void RemoveTestFiles(const std::string& target, const std::string& run_id,
   }
   // Only if empty: never remove what we did not create.
   ::unlinkat(base_fd.get(), run_id.c_str(), AT_REMOVEDIR);
-  ::unlinkat(target_fd.get(), kAreaName, AT_REMOVEDIR);
+  ::unlinkat(target_fd, kAreaName, AT_REMOVEDIR);
+}
+
+}  // namespace
+
+absl::StatusOr<TestArea> TestArea::Create(const CheckedTarget& target, const std::string& run_id) {
+  if (auto st = MakeRunFolder(target.path(), target.fd(), run_id); !st.ok()) return st;
+  // The descriptor is shared, not duplicated: the area keeps the checked folder.
+  return TestArea(target.path(), run_id, target.shared_fd());
+}
+
+absl::StatusOr<TestArea> TestArea::Create(const std::string& target, const std::string& run_id) {
+  auto fd = std::make_shared<UniqueFd>(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!*fd) {
+    return ErrnoError(absl::StatusCode::kFailedPrecondition,
+                      absl::StrCat("target_dir: ", QuoteForError(target)), errno);
+  }
+  if (auto st = MakeRunFolder(target, fd->get(), run_id); !st.ok()) return st;
+  return TestArea(target, run_id, std::move(fd));
+}
+
+void TestArea::RemoveFiles(const std::vector<std::string>& names) const {
+  if (target_fd_ != nullptr && *target_fd_) {
+    RemoveThrough(target_fd_->get(), target_, run_id_, names);
+    return;
+  }
+  RemoveTestFiles(target_, run_id_, names);
+}
+
+void RemoveTestFiles(const std::string& target, const std::string& run_id,
+                     const std::vector<std::string>& names) {
+  UniqueFd target_fd(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!target_fd) return;  // the volume is gone: nothing of ours can be removed
+  RemoveThrough(target_fd.get(), target, run_id, names);
 }
 
 }  // namespace qdt::agent

@@ -1,8 +1,12 @@
 // TestArea: the target policy and the run's folder, on real folders.
 #include "agent/run/test_area.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <set>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
@@ -100,6 +104,154 @@ TEST(TestAreaTest, SystemFoldersByPrefixOfWholeNames) {
   EXPECT_FALSE(InSystemFolder("/processing"));
   EXPECT_FALSE(InSystemFolder("/System/Volumes/Data/Users/Shared"));
   EXPECT_FALSE(InSystemFolder("/Volumes/Show"));
+}
+
+// Every name under `dir` (links not followed), recursively: what a refused
+// check must leave exactly as it was.
+std::set<std::string> Listing(const std::string& dir) {
+  std::set<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = dir + "/" + name;
+    out.insert(path);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      for (const std::string& inner : Listing(path)) out.insert(inner);
+    }
+  }
+  ::closedir(d);
+  return out;
+}
+
+// Issue 15 #5: every refusal is decided before anything is written: the
+// target (and wherever a planted link points) lists the same before and after.
+TEST(TestAreaTest, EveryRefusedTargetLeavesItsFolderAsItWas) {
+  TempDir root("refusals");
+  TempDir allowed("allowed");
+  TempDir elsewhere("elsewhere");
+  TempDir state("state");
+  const std::string planted = allowed.path() + "/planted";
+  ASSERT_EQ(::mkdir(planted.c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(elsewhere.path().c_str(), (planted + "/.qdt-test").c_str()), 0);
+  const std::string inside_state = state.path() + "/runs";
+  ASSERT_EQ(::mkdir(inside_state.c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("/usr", (allowed.path() + "/to-usr").c_str()), 0);
+  ASSERT_EQ(::symlink("/", (allowed.path() + "/to-root").c_str()), 0);
+  TargetPolicy policy;
+  policy.allowed_target_dirs = {allowed.path(), state.path()};
+  policy.state_dir = state.path();
+  struct Case {
+    std::string target, mentions;
+  };
+  const Case cases[] = {
+      {root.path(), "is outside the folders this agent may test"},
+      {planted, ".qdt-test in it is a link or a file, not a folder this agent made"},
+      {state.path(), "is the agent's state folder or inside it"},
+      {inside_state, "is the agent's state folder or inside it"},
+      {allowed.path() + "/to-usr", "is a system folder"},
+      {allowed.path() + "/to-root", "is the root of the system volume"},
+  };
+  for (const Case& c : cases) {
+    const auto before = Listing(root.path()), before_allowed = Listing(allowed.path()),
+               before_elsewhere = Listing(elsewhere.path()), before_state = Listing(state.path());
+    absl::Status st = CheckTarget(c.target, policy);
+    EXPECT_TRUE(absl::IsFailedPrecondition(st)) << c.target << ": " << st;
+    EXPECT_THAT(st.message(), HasSubstr(c.mentions)) << c.target;
+    auto opened = OpenTarget(c.target, policy);
+    EXPECT_FALSE(opened.ok()) << c.target;
+    EXPECT_EQ(Listing(root.path()), before) << c.target;
+    EXPECT_EQ(Listing(allowed.path()), before_allowed) << c.target;
+    EXPECT_EQ(Listing(elsewhere.path()), before_elsewhere) << c.target;
+    EXPECT_EQ(Listing(state.path()), before_state) << c.target;
+  }
+  EXPECT_TRUE(Listing(elsewhere.path()).empty()) << "wrote where the planted link points";
+}
+
+// A run's folder is made through the descriptor opened at the check: a target
+// swapped for a link after its check is not followed.
+TEST(TestAreaTest, ATargetSwappedForALinkAfterItsCheckIsNotFollowed) {
+  TempDir parent("swap");
+  TempDir elsewhere("elsewhere");
+  const std::string target = parent.path() + "/media";
+  ASSERT_EQ(::mkdir(target.c_str(), 0755), 0);
+  auto checked = OpenTarget(target, {});
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  ASSERT_EQ(::rename(target.c_str(), (target + ".old").c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.path().c_str(), target.c_str()), 0);
+  auto area = TestArea::Create(*checked, "run-1");
+  ASSERT_TRUE(area.ok()) << area.status();
+  EXPECT_TRUE(Listing(elsewhere.path()).empty()) << "followed the link swapped in";
+  EXPECT_TRUE(PathExists(target + ".old/.qdt-test/run-1"));
+  area->RemoveFiles({});
+  EXPECT_FALSE(PathExists(target + ".old/.qdt-test"));
+}
+
+// Issue 15 #12: the root of the OS volume, the folders that hold everyone's
+// files as a whole, and the agent's own state folder are never targets.
+TEST(TestAreaTest, WholeSharedFoldersAndTheStateFolderAreRefused) {
+  for (const char* whole : {"/", "/tmp", "/var", "/home", "/root", "/tmp/", "/Users", "/Volumes",
+                            "/private/var", "/System/Volumes/Data", "/media", "/mnt"}) {
+    EXPECT_TRUE(IsWholeSharedFolder(whole)) << whole;
+  }
+  for (const char* sub : {"/tmp/show", "/home/op/media", "/Volumes/Show", "/Users/Shared",
+                          "/var/tmp", "/mnt/media", "/homes"}) {
+    EXPECT_FALSE(IsWholeSharedFolder(sub)) << sub;
+  }
+  for (const char* whole : {"/tmp", "/var", "/home", "/root"}) {
+    struct stat st;
+    if (::stat(whole, &st) != 0) continue;  // not on this machine
+    absl::Status refused = CheckTarget(whole, {});
+    EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << whole;
+    EXPECT_THAT(refused.message(), HasSubstr("holds everyone's files")) << whole;
+    EXPECT_FALSE(PathExists(std::string(whole) + "/.qdt-test")) << whole;
+  }
+  // Listed exactly, /tmp may be tested; "/" never.
+  TargetPolicy tmp;
+  tmp.allowed_target_dirs = {"/tmp"};
+  EXPECT_TRUE(CheckTarget("/tmp", tmp).ok()) << CheckTarget("/tmp", tmp);
+  TargetPolicy root;
+  root.allowed_target_dirs = {"/"};
+  EXPECT_THAT(CheckTarget("/", root).message(), HasSubstr("is the root of the system volume"));
+  // A link to / is judged by where it leads.
+  TempDir links("links");
+  ASSERT_EQ(::symlink("/", (links.path() + "/slash").c_str()), 0);
+  EXPECT_THAT(CheckTarget(links.path() + "/slash", {}).message(),
+              HasSubstr("is the root of the system volume"));
+  ASSERT_EQ(::symlink("/tmp", (links.path() + "/tmp").c_str()), 0);
+  EXPECT_THAT(CheckTarget(links.path() + "/tmp", {}).message(),
+              HasSubstr("holds everyone's files"));
+
+  // The state folder: itself and anything inside refused, a folder holding it
+  // fine (the files go to .qdt-test), unless it lies inside that .qdt-test.
+  TempDir media("media");
+  const std::string state = media.path() + "/qdt-state";
+  ASSERT_EQ(::mkdir(state.c_str(), 0755), 0);
+  TargetPolicy policy;
+  policy.state_dir = state + "/";
+  EXPECT_THAT(CheckTarget(state, policy).message(), HasSubstr("is the agent's state folder"));
+  ASSERT_EQ(::mkdir((state + "/runs").c_str(), 0755), 0);
+  EXPECT_THAT(CheckTarget(state + "/runs", policy).message(),
+              HasSubstr("is the agent's state folder or inside it"));
+  ASSERT_EQ(::symlink(state.c_str(), (media.path() + "/state-link").c_str()), 0);
+  EXPECT_THAT(CheckTarget(media.path() + "/state-link", policy).message(),
+              HasSubstr("is the agent's state folder"));
+  EXPECT_TRUE(CheckTarget(media.path(), policy).ok()) << CheckTarget(media.path(), policy);
+  ASSERT_EQ(::mkdir((media.path() + "/.qdt-test").c_str(), 0755), 0);
+  policy.state_dir = media.path() + "/.qdt-test/state";
+  ASSERT_EQ(::mkdir(policy.state_dir.c_str(), 0755), 0);
+  EXPECT_THAT(CheckTarget(media.path(), policy).message(), HasSubstr("is inside its .qdt-test"));
+}
+
+// Errors quote at most ~200 bytes of a target from outside.
+TEST(TestAreaTest, LongTargetsAreQuotedShort) {
+  const std::string missing = "/nonexistent-" + std::string(3000, 'x');
+  absl::Status st = CheckTarget(missing, {});
+  EXPECT_FALSE(st.ok());
+  EXPECT_LT(st.message().size(), 400u) << st.message().substr(0, 400);
+  EXPECT_THAT(st.message(), HasSubstr("(3013 bytes)"));
 }
 
 TEST(TestAreaTest, FreeSpaceSaysWhatIsNeeded) {
