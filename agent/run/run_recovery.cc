@@ -152,13 +152,14 @@ std::string TargetOf(RunStore* store, const std::string& id, const Run* run) {
 
 std::string DamageNote(const EventLogScan& scan) {
   if (scan.skipped_bytes == 0 && scan.dropped_records == 0) return "";
-  return absl::StrCat(
-      "; ", scan.skipped_bytes, " damaged bytes of events.log were skipped (", scan.lost_events,
-      " events lost in the middle", scan.tail_bytes > 0 ? ", a torn end cut off" : "",
-      scan.dropped_records > 0
-          ? absl::StrCat(", ", scan.dropped_records, " out-of-order records dropped")
-          : "",
-      ")");
+  std::vector<std::string> what;
+  if (scan.lost_events > 0) what.push_back(absl::StrCat(scan.lost_events, " events lost"));
+  if (scan.tail_bytes > 0) what.push_back("a torn end cut off");
+  if (scan.dropped_records > 0) {
+    what.push_back(absl::StrCat(scan.dropped_records, " out-of-order records dropped"));
+  }
+  return absl::StrCat("; ", scan.skipped_bytes, " damaged bytes of events.log were skipped (",
+                      absl::StrJoin(what, ", "), ")");
 }
 
 // A log that cannot be read or repaired (a folder in its place, an I/O
