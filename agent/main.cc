@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent_service.h"
 #include "agent/clock.h"
@@ -38,6 +39,7 @@
 #include "agent/probes/thermal_pressure.h"
 #include "agent/run/io_policy.h"
 #include "agent/run/read_check.h"
+#include "agent/run/run_plan.h"
 #include "agent/run_manager.h"
 #include "agent/run_store.h"
 #include "agent/token.h"
@@ -47,6 +49,7 @@
 #include "common/pem.h"
 #include "common/profiles.h"
 #include "common/proto_json.h"
+#include "common/quote.h"
 #include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
 #include "grpc/support/log.h"
@@ -138,9 +141,13 @@ struct AgentFlags {
 absl::Status ApplyConfigFile(int argc, char** argv, AgentFlags* f) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], path;
-    if (arg == "--config" && i + 1 < argc) path = argv[i + 1];
+    if (arg == "--config" && i + 1 >= argc) {
+      return absl::InvalidArgumentError(
+          "--config: needs a FILE (the agent's JSON config, e.g. /etc/qdt/agent.json)");
+    }
+    if (arg == "--config") path = argv[++i];
     if (arg.rfind("--config=", 0) == 0) path = arg.substr(9);
-    if (path.empty()) continue;
+    if (arg != "--config" && arg.rfind("--config=", 0) != 0) continue;
     auto config = qdt::agent::LoadAgentConfig(path);
     if (!config.ok()) return config.status();
     if (!config->listen().empty()) f->listen = config->listen();
@@ -209,9 +216,11 @@ std::optional<int> ApplyFlag(int argc, char** argv, int* i, AgentFlags* f) {
     f->advertise = true;
     f->advertise_name = *name;
   } else if (auto size = TakeValue(argc, argv, i, "--default-file-size")) {
-    if (!absl::SimpleAtoi(*size, &f->default_file_size) || f->default_file_size < qdt::kMiB) {
-      return Usage(
-          absl::StrCat("--default-file-size: \"", *size, "\" is not a byte count >= 1 MiB"));
+    if (!absl::SimpleAtoi(*size, &f->default_file_size) ||
+        f->default_file_size < qdt::agent::kMinFileSize ||
+        f->default_file_size > qdt::agent::kMaxFileSize) {
+      return Usage(absl::StrCat("--default-file-size: ", qdt::QuoteForError(*size),
+                                " is not a byte count from 1 MiB (1048576) to 1 TiB"));
     }
   } else {
     return Usage(absl::StrCat("unknown argument \"", arg, "\""));
@@ -250,6 +259,12 @@ int CheckConfig(const AgentFlags& f) {
   if (!f.smartctl.empty() && smartctl.path.empty()) return Fail(smartctl.note);
   effective.set_smartctl_path(smartctl.path);
   for (const auto& dir : f.allowed_targets) effective.add_allowed_target_dirs(dir);
+  // A typo here would refuse every start on that drive: an error now. (A
+  // serving agent only warns: a show drive may be plugged in later.)
+  if (auto missing = qdt::agent::MissingAllowedTargetDirs(f.allowed_targets); !missing.empty()) {
+    return Fail(absl::StrCat("allowed_target_dirs: not an existing folder: ",
+                             absl::StrJoin(missing, "; ")));
+  }
   effective.set_advertise(f.advertise);
   effective.set_advertise_name(f.advertise_name);
   effective.set_platform(f.platform);
@@ -659,6 +674,10 @@ int Serve(const AgentFlags& f, qdt::agent::Platform platform,
   options.commands = &commands;
   options.default_file_size = f.default_file_size;
   options.allowed_target_dirs = f.allowed_targets;
+  for (const std::string& m : qdt::agent::MissingAllowedTargetDirs(f.allowed_targets)) {
+    QDT_LOG(Warning) << "allowed_target_dirs: " << m
+                     << " (kept: runs there are refused until it exists)";
+  }
   options.platform = platform;
   const std::string fio_cache_problem = qdt::fio::FioCacheDropProblem(macos, *fio_version);
   if (!fio_cache_problem.empty()) QDT_LOG(Warning) << fio_cache_problem;

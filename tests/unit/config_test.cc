@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "agent/run/test_area.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -81,6 +82,45 @@ TEST(AgentConfigTest, AllowedTargetsAreFoldersNotPrefixes) {
   // A symlink inside the allowed folder that points out of it is outside.
   ::symlink(media2.c_str(), (media + "/escape").c_str());
   EXPECT_FALSE(CheckAllowedTarget(media + "/escape", {media}).ok());
+}
+
+TEST(AgentConfigTest, DefaultFileSizeOutsideWhatAStartTakesIsRefusedAtLoad) {
+  testing::TempDir dir("config");
+  for (const char* bad : {"5", "1048575", "1099511627777"}) {
+    const std::string p =
+        Write(dir, "size.json", absl::StrCat(R"({"default_file_size_bytes": ")", bad, R"("})"));
+    auto c = LoadAgentConfig(p);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(c.status().message(),
+                HasSubstr(absl::StrCat("default_file_size_bytes: ", bad, " is out of range")));
+    EXPECT_THAT(c.status().message(), HasSubstr("1 MiB"));
+  }
+  for (const char* good : {"0", "1048576", "1099511627776"}) {
+    auto c = LoadAgentConfig(
+        Write(dir, "size.json", absl::StrCat(R"({"default_file_size_bytes": ")", good, R"("})")));
+    EXPECT_TRUE(c.ok()) << good << ": " << c.status();
+  }
+}
+
+TEST(AgentConfigTest, AFolderOrAnEmptyPathIsNotAConfigFile) {
+  testing::TempDir dir("config");
+  auto c = LoadAgentConfig(dir.path());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "--config: \"" + dir.path() +
+                                      "\" is a folder; give the config file itself (a JSON "
+                                      "AgentConfig, e.g. /etc/qdt/agent.json)");
+  EXPECT_THAT(LoadAgentConfig("").status().message(), HasSubstr("--config: empty path"));
+}
+
+TEST(AgentConfigTest, MissingAllowedTargetDirsSaysWhichAndWhy) {
+  testing::TempDir dir("allowed");
+  const std::string file = Write(dir, "file", "x");
+  const std::string gone = dir.path() + "/unplugged";
+  auto missing = MissingAllowedTargetDirs({dir.path(), gone, file});
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_EQ(missing[0], "\"" + gone + "\": No such file or directory");
+  EXPECT_EQ(missing[1], "\"" + file + "\": not a folder");
+  EXPECT_TRUE(MissingAllowedTargetDirs({dir.path()}).empty());
 }
 
 }  // namespace
