@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/errno_status.h"
@@ -15,13 +18,30 @@
 
 namespace qdt::agent {
 
+absl::Duration FioSilenceLimit() {
+  const char* value = std::getenv(kTestFioSilenceEnv);
+  int64_t ms = 0;
+  if (value != nullptr && absl::SimpleAtoi(value, &ms) && ms >= 100 && ms <= 600000) {
+    return absl::Milliseconds(ms);
+  }
+  return kFioSilenceLimit;
+}
+
 absl::StatusOr<fio::FioExit> FioInvoker::Run(
-    const FioCall& call, const std::function<void(absl::string_view)>& on_stdout) {
+    const FioCall& call, const std::function<void(absl::string_view)>& on_stdout,
+    absl::Time deadline) {
   auto run = Start(call);
   if (!run.ok()) return run.status();
+  bool timed_out = false;
   while ((*run)->Pump(on_stdout, absl::Milliseconds(100))) {
+    if (!timed_out && absl::Now() >= deadline) {
+      timed_out = true;
+      Stop();  // SIGTERM to its group, SIGKILL after the grace; read on to its end
+    }
   }
-  return (*run)->exit();
+  fio::FioExit exit = (*run)->exit();
+  exit.timed_out = exit.timed_out || timed_out;
+  return exit;
 }
 
 namespace {

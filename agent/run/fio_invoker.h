@@ -38,6 +38,23 @@
 
 namespace qdt::agent {
 
+// A fio that prints nothing for this long beyond its schedule has hung (a
+// dying drive's uninterruptible read, a fio stuck in its own set-up): it is
+// stopped and the run fails (phase_pipeline.h; the layout, run_executor.h).
+// Beyond the schedule: a phase's fio is silent while it waits at its gate and
+// prints a report a second while it runs, so its silence counts from the
+// later of its last output and the phase's scheduled end.
+inline constexpr absl::Duration kFioSilenceLimit = absl::Seconds(30);
+// TEST ONLY: this variable (whole milliseconds, 100 to 600000) replaces
+// kFioSilenceLimit, so the watchdog's tests do not wait half a minute.
+inline constexpr char kTestFioSilenceEnv[] = "QDT_TEST_FIO_SILENCE_MS";
+// kFioSilenceLimit, or the test's QDT_TEST_FIO_SILENCE_MS when valid.
+absl::Duration FioSilenceLimit();
+// The layout's bound: its bytes at this pessimistic rate (an old USB stick
+// writes 5-10 MB/s), plus FioSilenceLimit(). fio prints nothing while it lays
+// files out, so a bound on the whole is what can be checked.
+inline constexpr double kLayoutMinBytesPerS = 5e6;
+
 struct FioCall {
   std::string tag;                      // "layout", "phase-0", "phase-1", ...
   int phase_index = -1;                 // -1 for the layout
@@ -77,9 +94,11 @@ class FioInvoker {
   // every later one.
   virtual void Stop() = 0;
 
-  // Starts fio and reads it to its end (an ungated call: the layout).
+  // Starts fio and reads it to its end (an ungated call: the layout). At
+  // `deadline` every fio is stopped (Stop()) and the exit says timed_out.
   absl::StatusOr<fio::FioExit> Run(const FioCall& call,
-                                   const std::function<void(absl::string_view)>& on_stdout);
+                                   const std::function<void(absl::string_view)>& on_stdout,
+                                   absl::Time deadline = absl::InfiniteFuture());
 };
 
 struct ProcessFioInvokerOptions {

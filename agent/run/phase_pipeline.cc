@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "agent/clock.h"
 #include "common/profiles.h"
@@ -35,6 +36,8 @@ struct PhasePipeline::Live {
   size_t next_gate = 1;  // the next later stream's gate to open
   int late_gates = 0;    // opened more than kLateGateWarning after their time
   absl::Duration latest;
+  const absl::Time spawned_at = absl::Now();
+  absl::Time last_output = spawned_at;  // fio's latest stdout (the watchdog)
   // What waits for the phases before this one to end (Deliver).
   bool release_delivered = false;
   std::vector<qdt::v1::Sample> held;
@@ -98,7 +101,33 @@ absl::Status PhasePipeline::Step() {
     hooks_.sleep(wait);
     return absl::OkStatus();
   }
-  return PumpAll(wait <= absl::ZeroDuration() ? kRetryWait : std::min(wait, kIdleWait));
+  if (auto st = PumpAll(wait <= absl::ZeroDuration() ? kRetryWait : std::min(wait, kIdleWait));
+      !st.ok()) {
+    return st;
+  }
+  return CheckResponding();
+}
+
+absl::Status PhasePipeline::CheckResponding() const {
+  const absl::Time now = absl::Now();
+  for (const auto& live : live_) {
+    if (live->ended) continue;
+    // Waiting at its gate fio prints nothing, running it reports every
+    // interval, and its final report follows the phase's end: its silence
+    // counts from its last output or the phase's scheduled end, the later.
+    const absl::Time began = live->released ? live->released_at : due_[live->index];
+    const absl::Time end = began + absl::Seconds(plan_.profile.phases(live->index).duration_s());
+    if (now - std::max(live->last_output, end) <= silence_limit_) continue;
+    const std::string silent = live->released
+                                   ? absl::StrFormat("no report for %.0f s",
+                                                     absl::ToDoubleSeconds(now - live->last_output))
+                                   : absl::StrFormat("its jobs did not reach their gate in %.0f s",
+                                                     absl::ToDoubleSeconds(now - live->spawned_at));
+    return absl::DeadlineExceededError(absl::StrCat(live->sampler.Where(),
+                                                    "fio stopped responding: ", silent,
+                                                    "; it was stopped (the drive or fio hung)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Time PhasePipeline::NextWake() const {
@@ -228,6 +257,7 @@ absl::Status PhasePipeline::PumpAll(absl::Duration max_wait) {
 }
 
 void PhasePipeline::Feed(Live& live, absl::string_view chunk) {
+  live.last_output = absl::Now();
   for (qdt::v1::Sample& s : live.sampler.Feed(chunk)) live.held.push_back(std::move(s));
 }
 

@@ -73,6 +73,10 @@ class PhasePipeline {
   // not starting) or a stop ends it: every fio still running is stopped and read to its end.
   absl::Status Run(absl::Time start_at);
 
+  // A phase's fio silent this long beyond its schedule (fio_invoker.h
+  // kFioSilenceLimit) ends the run: DeadlineExceeded naming the phase.
+  void set_silence_limit(absl::Duration limit) { silence_limit_ = limit; }
+
   // Each phase's series (ran / completed / windows ...), in profile order.
   const std::vector<PhaseSeries>& series() const { return series_; }
 
@@ -90,6 +94,8 @@ class PhasePipeline {
   // Hands on what phases up to the first unfinished one have waiting.
   void Deliver();
   absl::Time NextWake() const;
+  // DeadlineExceeded when a live fio has been silent too long (set_silence_limit).
+  absl::Status CheckResponding() const;
   void StopAll();
 
   const RunPlan& plan_;
@@ -98,6 +104,7 @@ class PhasePipeline {
   const int status_interval_s_;
   const Hooks hooks_;
   const absl::Duration lead_;
+  absl::Duration silence_limit_ = kFioSilenceLimit;
   std::vector<PhaseSeries> series_;
   std::vector<std::unique_ptr<Live>> live_;  // live_[i] is phase i
   std::vector<absl::Time> due_;              // when each phase is due

@@ -150,11 +150,20 @@ absl::Status RunExecutor::Prepare() {
       !st.ok()) {
     return st;
   }
-  // fio writes the stream files (create_only) before any timing starts.
-  auto exit = deps_.invoker->Run({"layout", -1, plan_.layout_job, {}}, nullptr);
+  // fio writes the stream files (create_only) before any timing starts. It
+  // prints nothing meanwhile: the whole is bounded, at a pessimistic rate.
+  const double bytes = static_cast<double>(plan_.file_count) * plan_.file_size_bytes;
+  const absl::Duration bound = absl::Seconds(bytes / kLayoutMinBytesPerS) + deps_.fio_silence_limit;
+  auto exit =
+      deps_.invoker->Run({"layout", -1, plan_.layout_job, {}, {}}, nullptr, absl::Now() + bound);
   if (!exit.ok())
     return absl::InternalError(absl::StrCat("cannot start fio: ", exit.status().message()));
   if (auto st = Checkpoint(); !st.ok()) return st;
+  if (exit->timed_out) {
+    return absl::DeadlineExceededError(absl::StrFormat(
+        "fio stopped responding: the layout of %s did not end within %.0f s; it was stopped",
+        HumanBytes(bytes), absl::ToDoubleSeconds(bound)));
+  }
   if (exit->exit_code != 0 || exit->term_signal != 0) {
     return absl::InternalError(absl::StrCat("layout failed: ", exit->Describe()));
   }
@@ -250,6 +259,7 @@ absl::Status RunExecutor::RunPhases() {
   hooks.sleep = [this](absl::Duration d) { SleepUnlessStopped(d); };
   PhasePipeline pipeline(plan_, deps_.invoker.get(), std::move(sources), deps_.status_interval_s,
                          std::move(hooks));
+  pipeline.set_silence_limit(deps_.fio_silence_limit);
   absl::Status status = pipeline.Run(start_system);
   series_ = pipeline.series();
   if (gaps != nullptr) RecordBoundaries(gaps->Stop());

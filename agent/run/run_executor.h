@@ -71,6 +71,9 @@ struct RunExecutorDeps {
   // macOS: Spotlight and Time Machine on the target (background_readers.h),
   // checked by the manager before the executor starts; unset on Linux.
   std::optional<BackgroundReaders> background;
+  // A fio silent this long beyond its schedule is stopped and the run fails
+  // (fio_invoker.h kFioSilenceLimit).
+  absl::Duration fio_silence_limit = FioSilenceLimit();
   // The agent's wall clock (clock.h): start_at is in it, and the run's wall
   // times come from it. Null = the system clock. Must outlive the executor.
   const Clock* clock = nullptr;

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/run/fio_invoker.h"
 #include "agent/token.h"
 #include "common/file_util.h"
 #include "console/client/agent_client.h"
+#include "fio/fio_runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
@@ -129,6 +131,117 @@ TEST(FioOutputTest, StartWaitReportsTheRealEndOfARunWhoseFioPrintedInvalidUtf8) 
   EXPECT_THAT(out, HasSubstr("FAILED")) << out;
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(), 0);
+}
+
+// --- defect 7: a hung fio is timed out ---
+
+// Sets QDT_TEST_FIO_SILENCE_MS for the test's lifetime (agents started by the
+// test, in-process or as children, read it when a run starts).
+class SilenceLimit {
+ public:
+  explicit SilenceLimit(int ms) {
+    ::setenv(agent::kTestFioSilenceEnv, std::to_string(ms).c_str(), 1);
+  }
+  ~SilenceLimit() { ::unsetenv(agent::kTestFioSilenceEnv); }
+};
+
+std::string RealFio() {
+  auto fio = fio::ResolveFioPath("");
+  EXPECT_TRUE(fio.ok()) << fio.status();
+  return fio.ok() ? *fio : "/usr/bin/fio";
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST(FioWatchdogTest, AnFioWhoseVersionHangsStopsTheAgentWithinTheTimeout) {
+  TempDir state("state");
+  TempDir bin("fakefio");
+  const std::string fio = WriteScript(bin.path(), "fio", "exec sleep 100016\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  int rc = -1;
+  const std::string out = RunCommand(
+      absl::StrCat("timeout 60 ", AgentBinary(), " --listen 127.0.0.1:0 --state-dir ", state.path(),
+                   " --token-file ", state.path(), "/token --fio ", fio, " 2>&1"),
+      &rc);
+  const double took = SecondsSince(t0);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(rc, 124) << "the agent still waited for fio --version after 60 s\n" << out;
+  EXPECT_THAT(out, HasSubstr("--version did not answer within 10s")) << out;
+  EXPECT_LT(took, 40) << out;
+  EXPECT_TRUE(ProcessesWithArg("100016").empty()) << "the hung fio outlived the agent";
+}
+
+// Lays the files out with the real fio, then hangs in every phase without a
+// word, as a fio stuck on a dead drive does.
+std::string HangInPhasesFio(const std::string& dir, const std::string& marker) {
+  return WriteScript(dir, "fio",
+                     absl::StrCat("case \"$*\" in *--version*|*layout.fio*) exec ", RealFio(),
+                                  " \"$@\";; esac\nexec sleep ", marker, "\n"));
+}
+
+TEST(FioWatchdogTest, AFioSilentInAPhaseFailsTheRunAndTheNextRunIsAccepted) {
+  SilenceLimit limit(1000);
+  TempDir bin("fakefio");
+  TempDir target("target");
+  InProcessAgent agent(WithFio(HangInPhasesFio(bin.path(), "100017")));
+  auto run = agent.StartRun(SetupCheckRequest(target.path(), 0.2, 16 << 20));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const auto t0 = std::chrono::steady_clock::now();
+  const qdt::v1::RunEvent last = LastEvent(agent, run->run_id());
+  // Phase 1 (2 s at x0.2) + the 1 s limit + fio's stop; the layout before it.
+  EXPECT_LT(SecondsSince(t0), 60);
+  ASSERT_TRUE(last.has_state()) << last.DebugString();
+  EXPECT_EQ(last.state().state(), qdt::v1::RUN_STATE_FAILED);
+  EXPECT_THAT(last.state().message(), HasSubstr("phase 1 \"normal\": fio stopped responding: "));
+  EXPECT_THAT(last.state().message(), HasSubstr("its jobs did not reach their gate in "));
+  EXPECT_TRUE(ProcessesWithArg("100017").empty()) << "the hung fio's group is still alive";
+  EXPECT_FALSE(PathExists(target.path() + "/.qdt-test/" + run->run_id()));
+
+  auto again = agent.StartRun(SetupCheckRequest(target.path(), 0.2, 16 << 20));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(agent.StopRun(again->run_id()).ok());
+  LastEvent(agent, again->run_id());
+  EXPECT_TRUE(ProcessesWithArg("100017").empty());
+}
+
+TEST(FioWatchdogTest, AFioThatStopsMidPhaseIsKilledAfterThePhaseEnds) {
+  SilenceLimit limit(1000);
+  TempDir target("target");
+  InProcessAgent agent;
+  auto run = agent.StartRun(SetupCheckRequest(target.path(), 0.3, 16 << 20));
+  ASSERT_TRUE(run.ok()) << run.status();
+  // Phase 1 reports; then its fio stops (SIGSTOP: alive, silent, its pipe open).
+  Watch(agent.stub(), agent.token(), run->run_id(), 1,
+        [](const qdt::v1::RunEvent& ev) { return ev.has_sample(); });
+  auto pid = ReadFile(agent.store().FioDir(run->run_id()) + "/phase-0.pid");
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  const pid_t fio = std::stoi(*pid);
+  ASSERT_EQ(::kill(-fio, SIGSTOP), 0);
+  const qdt::v1::RunEvent last = LastEvent(agent, run->run_id());
+  ASSERT_TRUE(last.has_state()) << last.DebugString();
+  EXPECT_EQ(last.state().state(), qdt::v1::RUN_STATE_FAILED);
+  EXPECT_THAT(last.state().message(), HasSubstr("phase 1 \"normal\": fio stopped responding"));
+  EXPECT_FALSE(ProcessAlive(fio)) << "the stopped fio was not killed";
+}
+
+TEST(FioWatchdogTest, ALayoutThatHangsFailsTheRunWithinItsBound) {
+  SilenceLimit limit(1000);
+  TempDir bin("fakefio");
+  TempDir target("target");
+  InProcessAgent agent(WithFio(WriteScript(bin.path(), "fio", "exec sleep 100019\n")));
+  auto run = agent.StartRun(SetupCheckRequest(target.path(), 0.2, 16 << 20));
+  ASSERT_TRUE(run.ok()) << run.status();
+  const auto t0 = std::chrono::steady_clock::now();
+  const qdt::v1::RunEvent last = LastEvent(agent, run->run_id());
+  // 128 MiB at 5 MB/s + the 1 s limit.
+  EXPECT_LT(SecondsSince(t0), 50);
+  ASSERT_TRUE(last.has_state()) << last.DebugString();
+  EXPECT_EQ(last.state().state(), qdt::v1::RUN_STATE_FAILED);
+  EXPECT_THAT(last.state().message(),
+              HasSubstr("fio stopped responding: the layout of 128.0 MiB did not end within 28 s"));
+  EXPECT_TRUE(ProcessesWithArg("100019").empty());
 }
 
 }  // namespace

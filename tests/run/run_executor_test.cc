@@ -190,9 +190,9 @@ class RunExecutorTest : public ::testing::Test {
     qdt::v1::StartRunRequest req;
     req.set_profile_name("setup-check");
     req.set_target_dir(target_.path());
-    // 0.1 s phases: the fake prints at once, the pipeline still waits each
-    // phase's due time.
-    req.set_time_scale(0.01);
+    // 1 s phases (the shortest a plan accepts): the fake prints at once, the
+    // pipeline still waits each phase's due time.
+    req.set_time_scale(0.1);
     PlanOptions options;
     options.run_id = "20261201-120000-abcdef";
     options.default_file_size = 16ull << 20;
