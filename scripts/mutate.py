@@ -243,7 +243,8 @@ def markdown(results, total_s):
             "|---|---|---|---|---|---|"]
     for r in results:
         tests = r.mutant.tests.replace("|", "\\|")
-        rows.append(f"| `{r.mutant.id}` | `{r.mutant.file}` | {r.mutant.description} | "
+        description = r.mutant.description.replace("|", "\\|")
+        rows.append(f"| `{r.mutant.id}` | `{r.mutant.file}` | {description} | "
                     f"`{tests}` | {r.status} | {r.seconds:.0f} s |")
     caught = sum(r.status == "caught" for r in results)
     rows.append("")
