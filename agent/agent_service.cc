@@ -12,6 +12,7 @@
 #include "agent/volumes.h"
 #include "common/logging.h"
 #include "common/profiles.h"
+#include "common/quote.h"
 #include "common/timestamp.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/alarm.h"
@@ -370,11 +371,51 @@ grpc::ServerWriteReactor<qdt::v1::RunEvent>* AgentService::WatchRun(
   return new WatchRunReactor(std::move(*journal), req->from_seq());
 }
 
+qdt::v1::Run RunSummary(const qdt::v1::Run& run) {
+  constexpr size_t kMaxText = 1024;
+  constexpr size_t kMaxPath = 4096;
+  qdt::v1::Run s = run;
+  s.clear_checks();
+  s.set_profile_name(CutUtf8(run.profile_name(), kMaxPath));
+  s.set_target_dir(CutUtf8(run.target_dir(), kMaxPath));
+  s.set_error(CutUtf8(run.error(), kMaxText));
+  if (s.has_verdict()) {
+    qdt::v1::Verdict* v = s.mutable_verdict();
+    v->clear_phases();
+    v->set_summary(CutUtf8(v->summary(), kMaxText));
+    v->set_no_rating_reason(CutUtf8(v->no_rating_reason(), kMaxText));
+    if (v->flags_size() > 32) v->mutable_flags()->DeleteSubrange(32, v->flags_size() - 32);
+    for (std::string& flag : *v->mutable_flags()) flag = CutUtf8(flag, kMaxText);
+  }
+  return s;
+}
+
 grpc::ServerUnaryReactor* AgentService::ListRuns(grpc::CallbackServerContext* ctx,
                                                  const qdt::v1::ListRunsRequest* req,
                                                  qdt::v1::ListRunsResponse* resp) {
   if (auto st = Authorize(ctx); !st.ok()) return Done(ctx, st);
-  for (auto& run : runs_->ListRuns(req->limit())) *resp->add_runs() = std::move(run);
+  const std::string& after = req->page_token();
+  if (after.size() > 256) {
+    return Done(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  absl::StrCat("page_token: ", QuoteForError(after),
+                                               " is not a ListRuns next_page_token")));
+  }
+  const uint32_t page =
+      req->limit() == 0 || req->limit() > kListRunsPageSize ? kListRunsPageSize : req->limit();
+  // From the newest, one more than a page is enough to know whether more
+  // remain; after a page token every run is listed and the newer ones skipped
+  // (RunManager lists from the newest).
+  size_t bytes = 0;
+  for (const qdt::v1::Run& run : runs_->ListRuns(after.empty() ? page + 1 : 0)) {
+    if (!after.empty() && run.run_id() >= after) continue;  // ids sort by creation time
+    if (static_cast<uint32_t>(resp->runs_size()) >= page || bytes >= kListRunsReplyBudget) {
+      resp->set_next_page_token(resp->runs(resp->runs_size() - 1).run_id());
+      break;
+    }
+    qdt::v1::Run* s = resp->add_runs();
+    *s = RunSummary(run);
+    bytes += s->ByteSizeLong();
+  }
   return Done(ctx, grpc::Status::OK);
 }
 

@@ -104,6 +104,17 @@ class AgentService final : public qdt::v1::Agent::CallbackService {
   absl::Time readiness_at_ ABSL_GUARDED_BY(readiness_mu_) = absl::InfinitePast();
 };
 
+// ListRuns: at most this many runs per reply, and a reply stops early once its
+// runs pass kListRunsReplyBudget bytes (next_page_token says where it stopped).
+inline constexpr uint32_t kListRunsPageSize = 100;
+inline constexpr size_t kListRunsReplyBudget = 1 << 20;
+
+// A run as ListRuns sends it: what a list shows (id, state, profile, target,
+// times, phase count and index, planned length, time scale, error, rating,
+// sustained rate, summary and flags), without the per-phase verdict and the
+// measurement checks (GetRun has them), long text cut to a few KiB.
+qdt::v1::Run RunSummary(const qdt::v1::Run& run);
+
 // absl::Status -> grpc::Status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

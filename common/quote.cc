@@ -86,6 +86,17 @@ std::string QuoteForError(absl::string_view value, size_t max_bytes) {
   return out;
 }
 
+std::string CutUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the character
+  // the bound falls in, at most 3 of them.
+  for (int i = 0; i < 3 && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80; ++i) {
+    --end;
+  }
+  return absl::StrCat(text.substr(0, end), "\xE2\x80\xA6");
+}
+
 std::string TokenProblem(absl::string_view token) {
   if (token.empty()) return "is empty";
   for (size_t i = 0; i < token.size(); ++i) {

@@ -27,6 +27,11 @@ inline constexpr size_t kMaxQuotedBytes = 200;
 //   QuoteForError(1 MB of 'x')    → "xxx…xxx"… (1048576 bytes)
 std::string QuoteForError(absl::string_view value, size_t max_bytes = kMaxQuotedBytes);
 
+// `text` when it is at most `max_bytes` long; else its first bytes up to a
+// character boundary at or before `max_bytes`, then "…" (a summary field, not
+// a quote: no quotes, no escaping).
+std::string CutUtf8(absl::string_view text, size_t max_bytes);
+
 // True when `text` is valid UTF-8 (no overlong forms, no surrogates, nothing
 // above U+10FFFF).
 bool IsValidUtf8(absl::string_view text);

@@ -536,15 +536,24 @@ int Session::Watch(const std::string& run_id, uint64_t from_seq,
     // The run's length and phase count for % done and time left (the run
     // list, not the run's record: that carries every event). Without them
     // the status line says n/a.
-    grpc::ClientContext ctx;
-    qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
-    qdt::v1::ListRunsResponse runs;
-    if (stub_->ListRuns(&ctx, qdt::v1::ListRunsRequest(), &runs).ok()) {
+    // The run is usually the newest; older ones are a few pages back at most.
+    qdt::v1::ListRunsRequest req;
+    for (int pages = 0; pages < 20; ++pages) {
+      grpc::ClientContext ctx;
+      qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+      qdt::v1::ListRunsResponse runs;
+      if (!stub_->ListRuns(&ctx, req, &runs).ok()) break;
+      bool found = false;
       for (const auto& r : runs.runs()) {
         if (r.run_id() != run_id) continue;
         state.planned_s = r.planned_duration_s();
         state.phase_s.assign(std::min<uint32_t>(r.phase_count(), 1000), 0.0);
+        found = true;
       }
+      if (found || runs.next_page_token().empty() || runs.next_page_token() == req.page_token()) {
+        break;
+      }
+      req.set_page_token(runs.next_page_token());
     }
   }
   absl::Time gave_up_at = absl::InfiniteFuture();
@@ -599,11 +608,23 @@ int Session::Stop(const std::string& run_id) {
 }
 
 int Session::Runs(const qdt::v1::ListRunsRequest& req) {
-  grpc::ClientContext ctx;
-  qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+  // The agent answers in pages (at most 100 runs each); `req.limit()` is the
+  // whole count wanted here (0 = every run).
+  const uint32_t wanted = req.limit();
   qdt::v1::ListRunsResponse resp;
-  auto st = stub_->ListRuns(&ctx, req, &resp);
-  if (!st.ok()) return Fail("runs", st);
+  qdt::v1::ListRunsRequest page;
+  do {
+    grpc::ClientContext ctx;
+    qdt::client::PrepareContext(&ctx, token_, absl::Seconds(10));
+    if (wanted != 0) page.set_limit(wanted - static_cast<uint32_t>(resp.runs_size()));
+    qdt::v1::ListRunsResponse part;
+    auto st = stub_->ListRuns(&ctx, page, &part);
+    if (!st.ok()) return Fail("runs", st);
+    for (auto& r : *part.mutable_runs()) *resp.add_runs() = std::move(r);
+    // A token that does not move on would loop for ever: stop on it.
+    if (part.next_page_token().empty() || part.next_page_token() == page.page_token()) break;
+    page.set_page_token(part.next_page_token());
+  } while (wanted == 0 || static_cast<uint32_t>(resp.runs_size()) < wanted);
   absl::PrintF("%-24s %-12s %-14s %-16s %s\n", "run", "state", "profile", "rating", "target");
   for (const auto& r : resp.runs()) {
     // A rehearsal's rating is not a show rating: the mark instead of the word.

@@ -10,4 +10,5 @@ qdt_add_test(network_process_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/network_burst_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/network_auth_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/network_config_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/network_list_runs_test.cc
   LIBS qdt_test_harness LABELS integration TIMEOUT 300 LOCK disk)

@@ -68,3 +68,37 @@ TEST(IsValidUtf8Test, AcceptsAndRefuses) {
 
 }  // namespace
 }  // namespace qdt
+
+namespace qdt {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CutUtf8Test, CutsAtACharacterBoundaryWithAnEllipsis) {
+  EXPECT_EQ(CutUtf8("short", 10), "short");
+  EXPECT_EQ(CutUtf8("0123456789", 10), "0123456789");
+  EXPECT_EQ(CutUtf8("0123456789a", 10), "0123456789\xE2\x80\xA6");
+  // "é" is 2 bytes: a bound inside it backs up to before it.
+  EXPECT_EQ(CutUtf8("abc\xC3\xA9xyz", 4), "abc\xE2\x80\xA6");
+  EXPECT_EQ(CutUtf8("abc\xF0\x9F\x8E\xAC!", 6), "abc\xE2\x80\xA6");
+  EXPECT_TRUE(IsValidUtf8(CutUtf8(std::string(5000, 'x') + "\xC3\xA9", 5001)));
+}
+
+TEST(TokenProblemTest, TheRuleForTheAgentQdtctlAndTheConsole) {
+  EXPECT_EQ(TokenProblem("0123456789abcdef"), "");
+  EXPECT_EQ(TokenProblem(std::string(1024, '~')), "");
+  EXPECT_EQ(TokenProblem(""), "is empty");
+  EXPECT_EQ(TokenProblem("0123456789abcde"), "is 15 bytes long; a rig token is 16 to 1024 bytes");
+  EXPECT_EQ(TokenProblem(std::string(1025, 'a')),
+            "is 1025 bytes long; a rig token is 16 to 1024 bytes");
+  EXPECT_EQ(TokenProblem("0123456789abcdef\x7f"),
+            "holds a control character (\\x7f) at byte 17; a rig token is one line of printable "
+            "ASCII (0x21-0x7E)");
+  EXPECT_THAT(TokenProblem("0123456789 abcdef"), HasSubstr("a space (\\x20) at byte 11"));
+  EXPECT_THAT(TokenProblem("0123456789abcdef\xC3\xA9"), HasSubstr("not ASCII (\\xc3) at byte 17"));
+  // The token itself is a secret: never quoted.
+  EXPECT_EQ(TokenProblem("secret-secret-secret\n").find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qdt
