@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz/ and runs each
 # parser's fuzzer for FUZZ_SECONDS (default 60), seeded with the real captured
-# output in tests/fixtures. Exits non-zero on the first crash; the crashing
-# input is left in build-fuzz/findings/.
+# output in tests/fixtures (journal: a real events.log; start_request: the
+# text-format requests in tests/fixtures/start_request, encoded with protoc).
+# Exits non-zero on the first crash; the crashing input is left in
+# build-fuzz/findings/.
 #
 #   ./fuzz.sh [TARGET ...]      e.g. ./fuzz.sh fio_stream smartctl
 set -euo pipefail
@@ -32,11 +34,11 @@ declare -A seeds=(
   [fio_stream]=fio [powermetrics]=powermetrics [pmset]=pmset [smartctl]=smartctl
   [diskutil]=diskutil [system_profiler]=system_profiler [mountinfo]="" [profile]=""
   [plist]=diskutil [iostat]=iostat [smartctl_text]=smartctl [diskstats]=diskstats [ioreg]=ioreg
-  [mdutil]=mdutil [sysctl]=sysctl
+  [mdutil]=mdutil [sysctl]=sysctl [journal]=journal [start_request]=""
 )
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fio_stream powermetrics pmset smartctl diskutil system_profiler
-  mountinfo profile plist iostat smartctl_text diskstats ioreg mdutil sysctl)
+  mountinfo profile plist iostat smartctl_text diskstats ioreg mdutil sysctl journal start_request)
 
 qdt_say "building ${#targets[@]} fuzz targets"
 cmake --build "$build" -j "${QDT_JOBS:-2}" --target "${targets[@]/%/_fuzz}"
@@ -52,6 +54,11 @@ for t in "${targets[@]}"; do
     mountinfo) [ -r /proc/self/mountinfo ] && cp /proc/self/mountinfo "$corpus/self" ;;
     diskstats) [ -r /proc/diskstats ] && cp /proc/diskstats "$corpus/live" ;;
     profile) cp "$QDT_ROOT"/common/profiles/*.json "$corpus/" ;;
+    start_request)
+      for f in "$QDT_ROOT"/tests/fixtures/start_request/*.txtpb; do
+        protoc --encode=qdt.v1.StartRunRequest -I "$QDT_ROOT/proto" "$QDT_ROOT/proto/qdt/v1/agent.proto" \
+          <"$f" >"$corpus/$(basename "$f" .txtpb).bin"
+      done ;;
   esac
   qdt_say "fuzzing $t for ${seconds} s"
   "$build/tests/fuzz/${t}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -380,6 +381,86 @@ TEST(OrphanedFioTest, RecoveryKillsALeftoverFioAndNothingElse) {
   ::kill(-fio, SIGKILL);
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(), 0);
+}
+
+// The run store's durability seen from outside, as the kernel sees it: the
+// test binary runs a few store calls again under strace, and every run.json
+// (WriteFileAtomically) must be fdatasync'ed before it is renamed over the
+// old one, every events.log record fdatasync'ed before the next is written.
+// No seam, no LD_PRELOAD: the real syscalls of the real code.
+TEST(StoreSyncTest, DISABLED_StoreCallsForStrace) {
+  const char* dir = std::getenv("QDT_STRACE_STATE");
+  if (dir == nullptr) GTEST_SKIP() << "run by StoreSyncTest.RecordsReachTheDiskBeforeTheyCount";
+  agent::RunStore store(dir);
+  ASSERT_TRUE(store.Init().ok());
+  qdt::v1::Run run;
+  run.set_run_id("20261128-120000-5a5a5a");
+  run.set_state(qdt::v1::RUN_STATE_PENDING);
+  ASSERT_TRUE(store.CreateRun(run, {}, {}).ok());
+  run.set_state(qdt::v1::RUN_STATE_RUNNING);
+  ASSERT_TRUE(store.SaveRun(run).ok());
+  auto log = store.OpenEventLog(run.run_id());
+  for (uint64_t i = 1; i <= 3; ++i) {
+    RunEvent ev;
+    ev.set_seq(i);
+    ASSERT_TRUE((*log)->Append(ev).ok());
+  }
+}
+
+TEST(StoreSyncTest, RecordsReachTheDiskBeforeTheyCount) {
+  int rc = -1;
+  RunCommand("strace -o /dev/null true", &rc);
+  if (rc != 0) GTEST_SKIP() << "strace cannot trace here (missing, or ptrace not allowed)";
+  TempDir state("strace-state");
+  const std::string trace = state.path() + "/../strace-" + std::to_string(::getpid()) + ".txt";
+  const std::string out =
+      RunCommand(absl::StrCat("QDT_STRACE_STATE='", state.path(), "' strace -f -qq -o '", trace,
+                              "' -e trace=openat,write,fdatasync,fsync,rename /proc/", ::getpid(),
+                              "/exe --gtest_also_run_disabled_tests "
+                              "--gtest_filter=StoreSyncTest.DISABLED_StoreCallsForStrace"),
+                 &rc);
+  ASSERT_EQ(rc, 0) << out;
+  std::ifstream in(trace);
+  std::string line;
+  std::map<int, std::string> fds;  // fd -> path of our files
+  std::map<int, bool> synced;      // fd -> synced since its last write / open
+  int renames = 0, records = 0;
+  auto fd_of = [](const std::string& l, const std::string& call) {
+    const size_t at = l.find(call + "(");
+    return at == std::string::npos ? -1 : std::atoi(l.c_str() + at + call.size() + 1);
+  };
+  while (std::getline(in, line)) {
+    if (absl::StrContains(line, "openat(") &&
+        (absl::StrContains(line, "run.json.tmp\"") || absl::StrContains(line, "events.log\""))) {
+      const int fd = std::atoi(line.c_str() + line.rfind("= ") + 2);
+      fds[fd] = absl::StrContains(line, "run.json.tmp") ? "run.json.tmp" : "events.log";
+      synced[fd] = false;
+    } else if (int fd = fd_of(line, "write"); fd >= 0 && fds.count(fd) > 0) {
+      if (fds[fd] == "events.log") {
+        EXPECT_TRUE(records == 0 || synced[fd]) << "a record written before the last was synced";
+        ++records;
+      }
+      synced[fd] = false;
+    } else if (int fd = std::max(fd_of(line, "fdatasync"), fd_of(line, "fsync")); fd >= 0) {
+      synced[fd] = true;
+    } else if (absl::StrContains(line, "rename(") && absl::StrContains(line, "run.json.tmp")) {
+      ++renames;
+      for (const auto& [fd, name] : fds) {
+        if (name == "run.json.tmp") {
+          EXPECT_TRUE(synced[fd]) << "run.json renamed before it was synced: " << line;
+        }
+      }
+      for (auto it = fds.begin(); it != fds.end();) {
+        it = it->second == "run.json.tmp" ? fds.erase(it) : std::next(it);
+      }
+    }
+  }
+  EXPECT_EQ(renames, 2) << "CreateRun and SaveRun each write run.json once";
+  EXPECT_EQ(records, 3);
+  for (const auto& [fd, name] : fds) {
+    if (name == "events.log") EXPECT_TRUE(synced[fd]) << "the last record was never synced";
+  }
+  ::unlink(trace.c_str());
 }
 
 }  // namespace
