@@ -164,8 +164,9 @@ absl::Status PhasePipeline::Spawn(int index) {
   if (!run.ok()) {
     return absl::InternalError(absl::StrCat("cannot start fio: ", run.status().message()));
   }
-  live_.push_back(std::make_unique<Live>(
-      index, *std::move(run), PhaseSampler(phase, index, sources_), std::move(call.gates)));
+  live_.push_back(std::make_unique<Live>(index, *std::move(run),
+                                         PhaseSampler(phase, index, sources_, status_interval_s_),
+                                         std::move(call.gates)));
   return absl::OkStatus();
 }
 
@@ -246,6 +247,10 @@ absl::Status PhasePipeline::PumpAll(absl::Duration max_wait) {
     const bool running = live->run->Pump([&](absl::string_view chunk) { Feed(*live, chunk); },
                                          waited ? absl::ZeroDuration() : max_wait);
     waited = true;
+    if (running && live->released) {
+      // No report when one was due: said now, not when fio speaks again.
+      if (auto stall = live->sampler.StallSample()) live->held.push_back(*std::move(stall));
+    }
     if (!running) {
       live->ended = true;
       if (auto st = Ended(*live); !st.ok()) return st;
@@ -259,6 +264,9 @@ absl::Status PhasePipeline::PumpAll(absl::Duration max_wait) {
 void PhasePipeline::Feed(Live& live, absl::string_view chunk) {
   live.last_output = absl::Now();
   for (qdt::v1::Sample& s : live.sampler.Feed(chunk)) live.held.push_back(std::move(s));
+  if (std::string note = live.sampler.TakeStallNote(); !note.empty()) {
+    hooks_.on_warning(note);
+  }
 }
 
 absl::Status PhasePipeline::Ended(Live& live) {

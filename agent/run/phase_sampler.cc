@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/errno_status.h"
 #include "common/profiles.h"
 #include "fio/fio_analysis.h"
@@ -76,10 +78,12 @@ std::vector<PhaseSeries> NotRunSeries(const qdt::v1::Profile& profile) {
   return out;
 }
 
-PhaseSampler::PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources)
+PhaseSampler::PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources,
+                           double status_interval_s)
     : phase_(phase),
       index_(phase_index),
       sources_(std::move(sources)),
+      status_interval_s_(status_interval_s > 0 ? status_interval_s : 1),
       series_(NotRunSeries(phase, phase_index)) {
   series_.ran = true;
 }
@@ -90,6 +94,7 @@ void PhaseSampler::Start() {
 
 void PhaseSampler::Start(std::optional<uint64_t> device_bytes) {
   start_ns_ = NowNs();
+  last_report_ns_ = *start_ns_;
   if (sources_.device_bytes && device_bytes.has_value()) {
     device_start_ = device_last_ = device_bytes;
     device_last_ns_ = *start_ns_;
@@ -97,6 +102,7 @@ void PhaseSampler::Start(std::optional<uint64_t> device_bytes) {
 }
 
 void PhaseSampler::End(std::optional<uint64_t> device_bytes) {
+  ended_ = true;
   if (device_start_.has_value() && !device_end_.has_value()) device_end_ = device_bytes;
 }
 
@@ -142,6 +148,7 @@ std::vector<qdt::v1::Sample> PhaseSampler::Feed(absl::string_view chunk) {
   std::vector<fio::FioReport> reports;
   if (auto st = parser_.Feed(chunk, &reports); !st.ok() && parse_error_.ok()) parse_error_ = st;
   for (fio::FioReport& rep : reports) {
+    if (start_ns_.has_value()) last_report_ns_ = NowNs();
     absl::StatusOr<fio::FioInterval> iv =
         prev_.has_value() ? fio::IntervalBetween(*prev_, rep) : fio::FirstInterval(rep);
     last_ = rep;
@@ -152,20 +159,95 @@ std::vector<qdt::v1::Sample> PhaseSampler::Feed(absl::string_view chunk) {
     }
     if (iv->interval_s < kMinSampleIntervalS) continue;  // folded into the next interval
     prev_ = std::move(rep);
-    samples.push_back(MakeSample(*iv));
+    AddSamples(*iv, &samples);
   }
   return samples;
 }
 
-qdt::v1::Sample PhaseSampler::MakeSample(const fio::FioInterval& iv) {
-  const double start_s = elapsed_s_;
-  elapsed_s_ += iv.interval_s;
+void PhaseSampler::AddSamples(const fio::FioInterval& iv, std::vector<qdt::v1::Sample>* out) {
+  const std::optional<double> device_rate = DeviceRate();
+  last_stall_ns_ = 0;
+  // A stall that ended: fio's report covers the whole silence. One window
+  // would weigh it as one second; each interval it covers is judged instead,
+  // at the only rate known for it, the report's mean.
+  const int pieces = iv.interval_s >= kSplitIntervals * status_interval_s_
+                         ? static_cast<int>(std::lround(iv.interval_s / status_interval_s_))
+                         : 1;
+  if (pieces > 1) {
+    stall_note_ = absl::StrFormat(
+        "%sfio reported nothing for %.1f s (a stall: the drive or fio stopped); judged as %d "
+        "windows at that interval's mean, %.1f MB/s",
+        Where(), iv.interval_s, pieces, (iv.read_bytes_per_s + iv.write_bytes_per_s) / 1e6);
+  }
+  fio::FioInterval piece = iv;
+  piece.interval_s = iv.interval_s / pieces;
+  const double read_before = iv.read_bytes_total - iv.read_bytes_per_s * iv.interval_s;
+  const double write_before = iv.write_bytes_total - iv.write_bytes_per_s * iv.interval_s;
+  for (int k = 0; k < pieces; ++k) {
+    if (k + 1 < pieces) {  // the cumulative counts where each piece ends, evenly
+      const double done = piece.interval_s * (k + 1);
+      piece.read_bytes_total = static_cast<uint64_t>(read_before + iv.read_bytes_per_s * done);
+      piece.write_bytes_total = static_cast<uint64_t>(write_before + iv.write_bytes_per_s * done);
+    } else {
+      piece.read_bytes_total = iv.read_bytes_total;
+      piece.write_bytes_total = iv.write_bytes_total;
+    }
+    out->push_back(
+        MakeSample(piece, absl::Seconds(piece.interval_s * (pieces - 1 - k)), device_rate));
+  }
+}
+
+std::optional<qdt::v1::Sample> PhaseSampler::StallSample() {
+  if (!start_ns_.has_value() || ended_) return std::nullopt;
+  const int64_t now = NowNs();
+  const double since_start_s = static_cast<double>(now - *start_ns_) / 1e9;
+  if (since_start_s >= phase_.duration_s()) return std::nullopt;  // its time is over
+  const double silent_s = static_cast<double>(now - last_report_ns_) / 1e9;
+  if (silent_s < status_interval_s_ + kStallAfterDueS) return std::nullopt;
+  if (last_stall_ns_ != 0 && static_cast<double>(now - last_stall_ns_) / 1e9 < status_interval_s_) {
+    return std::nullopt;  // said again once per status interval
+  }
+  last_stall_ns_ = now;
   qdt::v1::Sample s;
   const absl::Time wall = sources_.wall_clock ? sources_.wall_clock() : absl::Now();
   *s.mutable_wall_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(wall));
-  s.set_monotonic_ns(NowNs());
-  if (std::optional<double> rate = DeviceRate()) s.set_device_read_bytes_per_s(*rate);
+  s.set_monotonic_ns(now);
+  s.set_phase_index(index_);
+  s.set_stalled(true);
+  s.set_interval_s(silent_s);
+  s.set_bytes_done(bytes_done_);
+  s.set_phase_elapsed_s(since_start_s);
+  if (series_.target_bytes_per_s > 0) {
+    s.set_target_bytes_per_s(
+        ScheduledTargetBytesPerS(phase_, elapsed_s_, std::max(elapsed_s_ + 1e-3, since_start_s)));
+  }
+  if (sources_.thermal) {
+    ThermalReading t = sources_.thermal();
+    if (t.temperature_c) s.set_temperature_c(*t.temperature_c);
+    s.set_temperature_source(t.temperature_source);
+    s.set_thermal_pressure(t.pressure);
+  }
+  return s;
+}
+
+std::string PhaseSampler::TakeStallNote() {
+  std::string note;
+  note.swap(stall_note_);
+  return note;
+}
+
+qdt::v1::Sample PhaseSampler::MakeSample(const fio::FioInterval& iv, absl::Duration ago,
+                                         std::optional<double> device_rate) {
+  const double start_s = elapsed_s_;
+  elapsed_s_ += iv.interval_s;
+  bytes_done_ = iv.read_bytes_total + iv.write_bytes_total;
+  qdt::v1::Sample s;
+  const absl::Time wall = (sources_.wall_clock ? sources_.wall_clock() : absl::Now()) - ago;
+  *s.mutable_wall_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(wall));
+  s.set_monotonic_ns(NowNs() - absl::ToInt64Nanoseconds(ago));
+  if (device_rate.has_value()) s.set_device_read_bytes_per_s(*device_rate);
   s.set_phase_index(index_);
   s.set_interval_s(iv.interval_s);
   s.set_read_bytes_per_s(iv.read_bytes_per_s);

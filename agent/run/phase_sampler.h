@@ -67,6 +67,12 @@ std::vector<PhaseSeries> NotRunSeries(const qdt::v1::Profile& profile);
 
 // Shorter fio intervals make noisy rates (see above).
 inline constexpr double kMinSampleIntervalS = 0.25;
+// A report this much later than due (one status interval after the last) is
+// a stall, said at once with a stalled Sample (agent.proto Sample.stalled).
+inline constexpr double kStallAfterDueS = 1.5;
+// A report covering at least this many status intervals (a stall that ended)
+// is judged as that many windows, not one: split evenly at its mean rate.
+inline constexpr double kSplitIntervals = 1.5;
 // How much longer than the phase has run a report's runtime may be before
 // the report is taken for one fio made before the phase began.
 inline constexpr double kStaleSlackS = 0.05;
@@ -84,7 +90,9 @@ struct SampleSources {
 
 class PhaseSampler {
  public:
-  PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources);
+  // fio reports every `status_interval_s` (--status-interval).
+  PhaseSampler(const qdt::v1::Phase& phase, int phase_index, SampleSources sources,
+               double status_interval_s = 1);
 
   // The phase's I/O begins now: reads the drive's counter for the phase's
   // start (a phase's fio may be started, and print, before its phase begins).
@@ -105,7 +113,17 @@ class PhaseSampler {
   void StreamsStarted(const std::vector<int>& streams, double offset_s);
 
   // Feeds a chunk of fio's stdout; returns the samples it completed, in order.
+  // A report that covers several status intervals (fio stalled, then spoke)
+  // becomes that many samples and windows, each at the report's mean rate.
   std::vector<qdt::v1::Sample> Feed(absl::string_view chunk);
+
+  // While the phase runs (after Start(), before its time is over): a stalled
+  // Sample when no report has come for status interval + kStallAfterDueS, and
+  // again every status interval while none comes. Not a window of the series.
+  std::optional<qdt::v1::Sample> StallSample();
+  // "phase 1 \"normal\": fio reported nothing for 10.2 s ..." once a stall has
+  // ended (its report arrived), for the run's log; empty otherwise. Cleared.
+  std::string TakeStallNote();
 
   // After fio has ended on its own (not stopped): checks how it ended and its
   // final report, and completes the series. The error says what went wrong,
@@ -126,7 +144,12 @@ class PhaseSampler {
   std::string Where() const;
 
  private:
-  qdt::v1::Sample MakeSample(const fio::FioInterval& iv);
+  // A sample (and window) for `iv`, measured `ago` before now; `device_rate`
+  // the drive's rate over it.
+  qdt::v1::Sample MakeSample(const fio::FioInterval& iv, absl::Duration ago,
+                             std::optional<double> device_rate);
+  // `iv` as one sample, or split into whole status intervals (kSplitIntervals).
+  void AddSamples(const fio::FioInterval& iv, std::vector<qdt::v1::Sample>* out);
   absl::Status CheckFinalReport(const fio::FioExit& exit);
   int64_t NowNs() const;
   // A first report without bytes that fio took before the phase's release.
@@ -137,6 +160,7 @@ class PhaseSampler {
   qdt::v1::Phase phase_;  // its later streams' offsets as they began
   const int index_;
   const SampleSources sources_;
+  const double status_interval_s_;
   PhaseSeries series_;
   fio::FioStreamParser parser_;
   std::optional<fio::FioReport> prev_;    // the report the last sample was measured to
@@ -148,6 +172,11 @@ class PhaseSampler {
   std::optional<uint64_t> device_end_;    // at End()
   int64_t device_last_ns_ = 0;            // when it was read (monotonic)
   std::optional<int64_t> start_ns_;       // Start() (monotonic)
+  int64_t last_report_ns_ = 0;            // the latest report parsed (monotonic)
+  int64_t last_stall_ns_ = 0;             // the latest stalled Sample; 0 = none since a report
+  std::string stall_note_;                // TakeStallNote()
+  uint64_t bytes_done_ = 0;               // at the last sample
+  bool ended_ = false;                    // End(): the phase's time is over
 };
 
 }  // namespace qdt::agent

@@ -6,11 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/run/fio_invoker.h"
 #include "agent/token.h"
 #include "common/file_util.h"
@@ -242,6 +247,94 @@ TEST(FioWatchdogTest, ALayoutThatHangsFailsTheRunWithinItsBound) {
   EXPECT_THAT(last.state().message(),
               HasSubstr("fio stopped responding: the layout of 128.0 MiB did not end within 28 s"));
   EXPECT_TRUE(ProcessesWithArg("100019").empty());
+}
+
+// --- defect 8: a stall is said live and judged as the seconds it lasted ---
+
+TEST(FioStallTest, AStoppedFioIsSaidLiveAndItsSilenceIsJudgedAsMissedWindows) {
+  TempDir target("target");
+  InProcessAgent agent;
+  qdt::v1::StartRunRequest req;
+  req.set_target_dir(target.path());
+  req.set_file_size_bytes(64 << 20);
+  qdt::v1::Profile* profile = req.mutable_profile();
+  profile->set_name("stall");
+  qdt::v1::Phase* phase = profile->add_phases();
+  phase->set_name("normal");
+  phase->set_duration_s(14);
+  qdt::v1::Stream* stream = phase->add_streams();
+  stream->set_name("cue");
+  const double target_rate = 20e6;  // modest: any disk of this machine holds it
+  stream->set_rate_bytes_per_s(static_cast<uint64_t>(target_rate));
+  stream->set_block_size_bytes(1 << 20);
+  stream->set_iodepth(2);
+  stream->set_frame_rate(25);
+  auto run = agent.StartRun(req);
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  absl::Mutex mu;
+  std::vector<qdt::v1::RunEvent> events;
+  std::thread watcher([&] {
+    Watch(agent.stub(), agent.token(), run->run_id(), 1, [&](const qdt::v1::RunEvent& ev) {
+      absl::MutexLock lock(&mu);
+      events.push_back(ev);
+      return false;
+    });
+  });
+  const auto count = [&](const std::function<bool(const qdt::v1::RunEvent&)>& pred) {
+    absl::MutexLock lock(&mu);
+    int n = 0;
+    for (const auto& ev : events) n += pred(ev) ? 1 : 0;
+    return n;
+  };
+  const auto measured = [](const qdt::v1::RunEvent& ev) {
+    return ev.has_sample() && !ev.sample().stalled();
+  };
+  const auto stalled = [](const qdt::v1::RunEvent& ev) {
+    return ev.has_sample() && ev.sample().stalled();
+  };
+  for (int i = 0; i < 300 && count(measured) < 3; ++i) ::usleep(100000);
+  ASSERT_GE(count(measured), 3) << "the phase did not report";
+  auto pid = ReadFile(agent.store().FioDir(run->run_id()) + "/phase-0.pid");
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  const pid_t fio = std::stoi(*pid);
+  const int before = count(measured);
+  ASSERT_EQ(::kill(-fio, SIGSTOP), 0);
+  ::sleep(4);
+  const int stalls_during = count(stalled);
+  const int measured_during = count(measured);
+  ASSERT_EQ(::kill(-fio, SIGCONT), 0);
+  watcher.join();
+
+  EXPECT_GE(stalls_during, 1) << "nothing reached the watchers while fio was stopped";
+  EXPECT_EQ(measured_during, before) << "a measured sample while fio was stopped";
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(events.back().has_state());
+  EXPECT_EQ(events.back().state().state(), qdt::v1::RUN_STATE_DONE)
+      << events.back().state().message();
+  const qdt::v1::Verdict* verdict = nullptr;
+  bool said = false;
+  double fastest = 0;
+  bool after_stall = false;
+  for (const auto& ev : events) {
+    if (ev.has_verdict()) verdict = &ev.verdict();
+    if (ev.has_log() && ev.log().text().find("fio reported nothing for") != std::string::npos) {
+      said = true;
+    }
+    if (stalled(ev)) after_stall = true;
+    if (after_stall && measured(ev)) fastest = std::max(fastest, ev.sample().read_bytes_per_s());
+  }
+  EXPECT_TRUE(said) << "the stall's end was not said in the run's log";
+  ASSERT_NE(verdict, nullptr);
+  ASSERT_GE(verdict->phases_size(), 1);
+  EXPECT_GE(verdict->phases(0).missed_windows(), 3u)
+      << "4 s without a read weighed less than 3 windows";
+  EXPECT_FALSE(verdict->phases(0).passed());
+  // fio 3.33 pays a stall back (rate= schedules from the job's start and has
+  // no option against it): recorded for the report, not asserted.
+  ::testing::Test::RecordProperty("fastest_after_stall_x_target",
+                                  std::to_string(fastest / target_rate));
+  std::printf("fastest sample after the stall: %.2f x the target\n", fastest / target_rate);
 }
 
 }  // namespace

@@ -91,8 +91,8 @@ TEST(PhaseSamplerTest, SamplesAreTheIntervalRatesAndTheMeanIsFios) {
 }
 
 TEST(PhaseSamplerTest, AShortIntervalIsFoldedIntoTheNextNotDropped) {
-  // The second report 0.114 s after the first: too short to rate, so the third
-  // sample measures from the first report.
+  // The second report 0.114 s after the first: too short to rate, so the next
+  // sample measures from the first report: 2.001 s, two windows at its mean.
   std::string text = testing::Fixture(kFiveReports);
   size_t second = text.find("\"runtime\" : 1487");
   ASSERT_NE(second, std::string::npos);
@@ -100,13 +100,119 @@ TEST(PhaseSamplerTest, AShortIntervalIsFoldedIntoTheNextNotDropped) {
   PhaseSampler sampler(Unpaced(), 0, {});
   sampler.Start();  // the phase is released
   std::vector<qdt::v1::Sample> samples = sampler.Feed(text);
-  ASSERT_EQ(samples.size(), 4u);
-  EXPECT_NEAR(samples[1].interval_s(), 2.001, 1e-9);
-  EXPECT_NEAR(samples[1].read_bytes_per_s(), (1915748352.0 - 381681664) / 2.001, 1);
-  EXPECT_NEAR(samples[1].phase_elapsed_s(), 2.487, 1e-9);
+  ASSERT_EQ(samples.size(), 5u);
+  for (int i : {1, 2}) {
+    EXPECT_NEAR(samples[i].interval_s(), 2.001 / 2, 1e-9);
+    EXPECT_NEAR(samples[i].read_bytes_per_s(), (1915748352.0 - 381681664) / 2.001, 1);
+  }
+  EXPECT_NEAR(samples[2].phase_elapsed_s(), 2.487, 1e-9);
+  EXPECT_EQ(samples[2].bytes_done(), 1915748352u);
   double covered = 0;
   for (const auto& s : samples) covered += s.interval_s();
   EXPECT_NEAR(covered, 4.009, 1e-9) << "every second of the phase is in some sample";
+}
+
+// Issue 15 (17): two reports 0.1 s apart, then 1 s later. The short interval's
+// bytes are in the next sample: the samples add up to fio's own total.
+TEST(PhaseSamplerTest, TheSamplesAddUpToFiosBytesWhenAnIntervalIsTooShort) {
+  std::string text = testing::Fixture(kFiveReports);
+  // Runtimes 486, 586 (0.1 s later), 1586 (1 s later), 2586, 3109 ms.
+  const std::pair<const char*, const char*> runtimes[] = {
+      {"\"runtime\" : 1487", "\"runtime\" : 586"},
+      {"\"runtime\" : 2487", "\"runtime\" : 1586"},
+      {"\"runtime\" : 3486", "\"runtime\" : 2586"},
+      {"\"runtime\" : 4009", "\"runtime\" : 3109"}};
+  for (const auto& [from, to] : runtimes) {
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, std::string(from).size(), to);
+  }
+  PhaseSampler sampler(Unpaced(), 0, {});
+  sampler.Start();
+  std::vector<qdt::v1::Sample> samples = sampler.Feed(text);
+  ASSERT_EQ(samples.size(), 4u) << "the 0.1 s interval is no sample of its own";
+  double bytes = 0;
+  for (const auto& s : samples) bytes += s.read_bytes_per_s() * s.interval_s();
+  EXPECT_NEAR(bytes, 3186622464.0, 16) << "bytes fio read were lost with the short interval";
+  EXPECT_NEAR(samples[1].interval_s(), 1.1, 1e-9);
+  EXPECT_EQ(samples.back().bytes_done(), 3186622464u);
+  // The series the verdict judges holds the same bytes.
+  const PhaseSeries& series = sampler.series();
+  double judged = 0;
+  for (size_t i = 0; i < series.window_s.size(); ++i) {
+    judged += series.window_bytes_per_s[i] * series.window_s[i];
+  }
+  EXPECT_NEAR(judged, 3186622464.0, 16);
+}
+
+// Issue 15 (8): fio silent for 10.2 s in a paced phase. While it is silent
+// the sampler says so (stalled samples, not windows); the report that ends
+// the stall is judged as 10 windows at its mean, not as one.
+TEST(PhaseSamplerTest, AStallIsSaidWhileItLastsAndJudgedAsTheSecondsItCovers) {
+  qdt::v1::Phase phase;
+  phase.set_name("normal");
+  phase.set_duration_s(30);
+  auto* cue = phase.add_streams();
+  cue->set_name("cue");
+  cue->set_block_size_bytes(1 << 20);
+  cue->set_rate_bytes_per_s(100000000);
+  int64_t now_ns = 0;
+  SampleSources sources;
+  sources.monotonic_ns = [&now_ns] { return now_ns; };
+  PhaseSampler sampler(phase, 0, sources, 1);
+  sampler.Start();
+  std::string text = testing::Fixture(kFiveReports);
+  const size_t second = text.find("{\n  \"fio version\"", text.find("\"fio version\"") + 20);
+  const size_t third = text.find("{\n  \"fio version\"", second + 20);
+  ASSERT_NE(third, std::string::npos);
+  now_ns = 500'000'000;
+  ASSERT_EQ(sampler.Feed(text.substr(0, second)).size(), 1u);
+  EXPECT_FALSE(sampler.StallSample().has_value()) << "nothing is due yet";
+  now_ns = 2'900'000'000;  // 2.4 s without a report: due at 1.5 s, not 1.5 s late yet
+  EXPECT_FALSE(sampler.StallSample().has_value());
+  now_ns = 3'100'000'000;  // 2.6 s
+  std::optional<qdt::v1::Sample> stall = sampler.StallSample();
+  ASSERT_TRUE(stall.has_value());
+  EXPECT_TRUE(stall->stalled());
+  EXPECT_EQ(stall->read_bytes_per_s(), 0);
+  EXPECT_NEAR(stall->interval_s(), 2.6, 1e-9);
+  EXPECT_NEAR(stall->target_bytes_per_s(), 1e8, 1);
+  EXPECT_EQ(stall->bytes_done(), 381681664u);
+  now_ns = 3'600'000'000;
+  EXPECT_FALSE(sampler.StallSample().has_value()) << "once per status interval";
+  now_ns = 4'200'000'000;
+  ASSERT_TRUE(sampler.StallSample().has_value());
+  EXPECT_EQ(sampler.series().window_s.size(), 1u) << "a stalled sample is not a window";
+  EXPECT_EQ(sampler.TakeStallNote(), "");
+
+  // fio speaks again: its report covers 10.2 s.
+  std::string late = text.substr(second, third - second);
+  const size_t at = late.find("\"runtime\" : 1487");
+  ASSERT_NE(at, std::string::npos);
+  late.replace(at, 16, "\"runtime\" : 10686");
+  now_ns = 10'700'000'000;
+  std::vector<qdt::v1::Sample> samples = sampler.Feed(late);
+  ASSERT_EQ(samples.size(), 10u);
+  const double mean = (1152385024.0 - 381681664) / 10.2;
+  for (const auto& s : samples) {
+    EXPECT_NEAR(s.interval_s(), 1.02, 1e-9);
+    EXPECT_NEAR(s.read_bytes_per_s(), mean, 1);
+    EXPECT_FALSE(s.stalled());
+  }
+  EXPECT_EQ(samples.back().bytes_done(), 1152385024u);
+  EXPECT_NEAR(samples.back().phase_elapsed_s(), 10.686, 1e-9);
+  const PhaseSeries& series = sampler.series();
+  ASSERT_EQ(series.window_s.size(), 11u);
+  int low = 0;
+  for (double rate : series.window_bytes_per_s) low += rate < 0.95e8 ? 1 : 0;
+  EXPECT_EQ(low, 10) << "the stall weighs its ten seconds";
+  EXPECT_THAT(sampler.TakeStallNote(),
+              HasSubstr("phase 1 \"normal\": fio reported nothing for 10.2 s (a stall"));
+  EXPECT_FALSE(sampler.StallSample().has_value()) << "a report came just now";
+  // Once the phase's time is over, silence is fio finishing, not a stall.
+  sampler.End(std::nullopt);
+  now_ns = 20'000'000'000;
+  EXPECT_FALSE(sampler.StallSample().has_value());
 }
 
 TEST(PhaseSamplerTest, PacedTargetsFollowTheScheduleAndSourcesAreRead) {
