@@ -95,19 +95,16 @@ absl::Status CheckTargetSyntax(const std::string& target) {
 
 // The profile scaled by the request's time scale, every phase and stream long
 // enough to measure.
-absl::Status ScaleInto(const StartRunRequest& request, const PlanOptions& options,
-                       const Profile& profile, RunPlan* plan) {
+absl::Status ScaleInto(const StartRunRequest& request, const Profile& profile, RunPlan* plan) {
   plan->time_scale = request.time_scale() == 0 ? 1.0 : request.time_scale();
   auto scaled = ScaleProfile(profile, plan->time_scale);
   if (!scaled.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("time_scale: ", scaled.status().message()));
   }
-  if (options.require_measurable_lengths) {
-    if (auto st =
-            CheckScaledLengths(profile, plan->time_scale, request.has_profile() ? "profile." : "");
-        !st.ok()) {
-      return st;
-    }
+  if (auto st =
+          CheckScaledLengths(profile, plan->time_scale, request.has_profile() ? "profile." : "");
+      !st.ok()) {
+    return st;
   }
   plan->profile = *std::move(scaled);
   return absl::OkStatus();
@@ -213,7 +210,7 @@ absl::StatusOr<RunPlan> PlanRun(const StartRunRequest& request, const PlanOption
   plan.run_id = options.run_id;
   auto profile = ResolveProfile(request);
   if (!profile.ok()) return profile.status();
-  if (auto st = ScaleInto(request, options, *profile, &plan); !st.ok()) return st;
+  if (auto st = ScaleInto(request, *profile, &plan); !st.ok()) return st;
   auto file_size = FileSize(request, options);
   if (!file_size.ok()) return file_size.status();
   plan.file_size_bytes = *file_size;

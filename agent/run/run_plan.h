@@ -56,10 +56,6 @@ struct PlanOptions {
   // unknown; recorded in the run, and with posixaio the cap of every job's
   // iodepth. Not used elsewhere.
   absl::StatusOr<AioLimits> aio_limits = absl::UnknownError("not read");
-  // Refuse phases and streams too short to be measured (profiles.h
-  // CheckScaledLengths: a phase under 1 s, a burst under 0.1 s). Only tests
-  // of the run engine with a fake fio, which judge nothing, turn it off.
-  bool require_measurable_lengths = true;
 };
 
 struct RunPlan {
