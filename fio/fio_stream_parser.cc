@@ -144,6 +144,8 @@ void FioStreamParser::StartObject() {
   in_string_ = false;
   escape_ = false;
   object_.assign(1, '{');
+  object_bytes_ = 1;
+  oversized_ = false;
 }
 
 void FioStreamParser::FeedOutside(char c) {
@@ -159,6 +161,7 @@ void FioStreamParser::FeedOutside(char c) {
       StartObject();
       object_ = std::move(opening);
       object_.push_back(c);
+      object_bytes_ = object_.size();
       in_string_ = true;
       return;
     }
@@ -194,7 +197,21 @@ absl::Status FioStreamParser::Feed(absl::string_view chunk, std::vector<FioRepor
       FeedOutside(c);
       continue;
     }
-    object_.push_back(c);
+    if (oversized_ && c == '{' && !in_string_ && at_line_start_) {
+      // A "{" that opens a line only opens a report (fio indents what it
+      // nests): the object over the limit never closed (a lost "}").
+      if (first_error.ok()) {
+        first_error = absl::DataLossError(absl::StrCat("fio output: a JSON object grew past ",
+                                                       max_object_bytes_,
+                                                       " bytes without closing; dropped it"));
+      }
+      StartObject();
+      at_line_start_ = false;
+      continue;
+    }
+    at_line_start_ = c == '\n' || c == '\r';
+    ++object_bytes_;
+    if (!oversized_) object_.push_back(c);
     if (in_string_) {
       // Braces inside strings (file names, job options, job names) do not count.
       if (escape_) {
@@ -210,6 +227,17 @@ absl::Status FioStreamParser::Feed(absl::string_view chunk, std::vector<FioRepor
       ++depth_;
     } else if (c == '}' && --depth_ == 0) {
       in_object_ = false;
+      if (oversized_) {
+        // Closed, but too big to have been kept: said with its real size.
+        oversized_ = false;
+        discarding_ = true;
+        if (first_error.ok()) {
+          first_error = absl::ResourceExhaustedError(
+              absl::StrCat("fio output: a JSON object is too big (", object_bytes_,
+                           " bytes, limit ", max_object_bytes_, "); skipped it"));
+        }
+        continue;
+      }
       absl::StatusOr<FioReport> report = ParseFioReport(object_);
       if (report.ok()) {
         out->push_back(*std::move(report));
@@ -220,14 +248,9 @@ absl::Status FioStreamParser::Feed(absl::string_view chunk, std::vector<FioRepor
       object_.shrink_to_fit();  // bounded memory over a run of hours
       continue;
     }
-    if (object_.size() > max_object_bytes_) {
-      if (first_error.ok()) {
-        first_error = absl::DataLossError(absl::StrCat("fio output: a JSON object grew past ",
-                                                       max_object_bytes_,
-                                                       " bytes without closing; dropped it"));
-      }
-      in_object_ = false;
-      discarding_ = true;
+    if (!oversized_ && object_.size() > max_object_bytes_) {
+      // Counted on to its end (or the output's), not kept.
+      oversized_ = true;
       object_.clear();
       object_.shrink_to_fit();
     }
@@ -243,18 +266,22 @@ absl::Status FioStreamParser::Finish() {
   EndJunkLine();
   discarding_ = false;
   if (in_object_) {
-    size_t pending = object_.size();
+    const size_t pending = object_bytes_;
+    const bool oversized = oversized_;
     in_object_ = false;
+    oversized_ = false;
     object_.clear();
     object_.shrink_to_fit();
-    return absl::DataLossError(absl::StrCat("fio output ends inside a JSON object (", pending,
-                                            " bytes pending): truncated output"));
+    return absl::DataLossError(absl::StrCat(
+        "fio output ends inside a JSON object (", pending, " bytes pending",
+        oversized ? absl::StrCat(", over the limit of ", max_object_bytes_, " bytes") : "",
+        "): truncated output"));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<FioReport>> ParseFioOutput(absl::string_view text) {
-  FioStreamParser parser;
+  FioStreamParser parser(FioStreamParser::LimitForText(text.size()));
   std::vector<FioReport> reports;
   absl::Status feed = parser.Feed(text, &reports);
   absl::Status finish = parser.Finish();

@@ -81,10 +81,21 @@ absl::StatusOr<FioReport> ParseFioReport(absl::string_view json_text);
 // Consumed bytes are dropped, so memory stays bounded over a long run.
 class FioStreamParser {
  public:
-  // An object that grows past this without closing is dropped with an error
-  // (a lost "}" must not make the parser swallow a whole run). A json+ report
-  // holds ~150 KB of latency bins per job, so this leaves room for hundreds.
+  // An object larger than this is not kept: the parser counts on to its end
+  // without storing it and says "too big (N bytes, limit M)", or, when a new
+  // report opens a line first (a lost "}"), that it grew past the limit
+  // without closing (a lost "}" must not make the parser hold or swallow a
+  // whole run). A json+ report holds ~150 KB of latency bins per job, so this
+  // leaves room for hundreds.
   static constexpr size_t kDefaultMaxObjectBytes = 64 << 20;
+  // For a text already in memory as a whole (qdtctl analyze): an object can be
+  // no larger than the text, so the limit can be the text's size, up to this.
+  static constexpr size_t kMaxWholeTextObjectBytes = size_t{1} << 30;
+  static size_t LimitForText(size_t text_bytes) {
+    return text_bytes < kDefaultMaxObjectBytes     ? kDefaultMaxObjectBytes
+           : text_bytes > kMaxWholeTextObjectBytes ? kMaxWholeTextObjectBytes
+                                                   : text_bytes;
+  }
   // Junk lines longer than this are cut; at most this many are kept.
   static constexpr size_t kMaxSkippedLineBytes = 4096;
   static constexpr size_t kMaxSkippedLines = 1000;
@@ -121,11 +132,16 @@ class FioStreamParser {
   // whether it opens a report.
   std::string candidate_;
   bool discarding_ = false;  // after an oversized object: drop its tail lines
+  // In an object over the limit: its bytes are counted, not kept.
+  bool oversized_ = false;
+  size_t object_bytes_ = 0;
+  bool at_line_start_ = false;  // the object's last byte ended a line
   int depth_ = 0;
   std::vector<std::string> skipped_lines_;
 };
 
-// Convenience: the whole text at once (Feed + Finish). Errors: a malformed
+// Convenience: the whole text at once (Feed + Finish), objects up to
+// FioStreamParser::LimitForText(text.size()). Errors: a malformed
 // object, truncated output, or "no fio JSON report found in N bytes of output".
 absl::StatusOr<std::vector<FioReport>> ParseFioOutput(absl::string_view text);
 

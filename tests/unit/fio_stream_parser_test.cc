@@ -26,6 +26,7 @@ using ::qdt::testing::FixturePath;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::Pair;
 
 // File names under tests/fixtures/fio: bare, as the rows of kFacts (and the
@@ -358,14 +359,57 @@ TEST(FioStreamParserTest, AnObjectThatNeverClosesIsDroppedAndTheNextParses) {
   std::string broken = Mini(1000, 10);
   broken.resize(broken.rfind('}'));
   std::string filler = "  \"x\" : \"" + std::string(5000, 'a') + "\",\n";
-  absl::Status st = parser.Feed(broken + filler + "  \"y\" : 1\n", &reports);
+  ASSERT_TRUE(parser.Feed(broken + filler + "  \"y\" : 1\n", &reports).ok())
+      << "whether it closes is not known yet";
+  // The next report opens a line: the big one never closed.
+  absl::Status st = parser.Feed(Mini(2000, 20), &reports);
   EXPECT_TRUE(absl::IsDataLoss(st)) << st;
-  EXPECT_THAT(st.message(), HasSubstr("4096 bytes"));
-  ASSERT_TRUE(parser.Feed(Mini(2000, 20), &reports).ok());
+  EXPECT_THAT(st.message(), HasSubstr("grew past 4096 bytes without closing"));
   ASSERT_TRUE(parser.Finish().ok());
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].timestamp_ms, 2000);
   EXPECT_THAT(parser.skipped_lines(), IsEmpty());  // the dropped tail is not fio's messages
+}
+
+// Issue 15 (16): a closed object over the limit is "too big", with its size,
+// never "without closing"; the reports around it still parse.
+TEST(FioStreamParserTest, AClosedObjectOverTheLimitIsTooBigNotUnclosed) {
+  FioStreamParser parser(/*max_object_bytes=*/4096);
+  std::vector<FioReport> reports;
+  std::string big = Mini(1000, 10);
+  const std::string padding = "  \"padding\" : \"" + std::string(10000, 'p') + "\",\n";
+  big.insert(big.find('\n') + 1, padding);
+  absl::Status st = parser.Feed(Mini(500, 5) + big + Mini(2000, 20), &reports);
+  EXPECT_TRUE(absl::IsResourceExhausted(st)) << st;
+  EXPECT_THAT(st.message(),
+              HasSubstr(absl::StrCat("too big (", big.rfind('}') + 1, " bytes, limit 4096)")));
+  EXPECT_THAT(st.message(), Not(HasSubstr("without closing")));
+  ASSERT_TRUE(parser.Finish().ok());
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].timestamp_ms, 500);
+  EXPECT_EQ(reports[1].timestamp_ms, 2000);
+
+  // Cut inside it: truncated output, with the limit named.
+  FioStreamParser cut(/*max_object_bytes=*/4096);
+  ASSERT_TRUE(cut.Feed(big.substr(0, 8000), &reports).ok());
+  absl::Status end = cut.Finish();
+  EXPECT_TRUE(absl::IsDataLoss(end)) << end;
+  EXPECT_THAT(end.message(), HasSubstr("8000 bytes pending, over the limit of 4096 bytes"));
+}
+
+// A whole text in memory (qdtctl analyze) takes a report as big as the text:
+// a 70 MB report, over the streaming limit, parses.
+TEST(FioStreamParserTest, AWholeTextTakesAReportOverTheStreamingLimit) {
+  std::string big = Mini(1000, 10);
+  const size_t size = FioStreamParser::kDefaultMaxObjectBytes + (6u << 20);
+  big.insert(big.find('\n') + 1, "  \"padding\" : \"" + std::string(size, 'p') + "\",\n");
+  auto reports = ParseFioOutput(big);
+  ASSERT_TRUE(reports.ok()) << reports.status();
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ((*reports)[0].timestamp_ms, 1000);
+  EXPECT_EQ(FioStreamParser::LimitForText(10), FioStreamParser::kDefaultMaxObjectBytes);
+  EXPECT_EQ(FioStreamParser::LimitForText(size_t{5} << 30),
+            FioStreamParser::kMaxWholeTextObjectBytes);
 }
 
 // ---------------------------------------------------------------------------
