@@ -36,6 +36,9 @@ umask_value=$(sed -n 's/^UMask=//p' "$unit")
 # burst of idle connections make the agent deaf).
 nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
 [ "${nofile:-0}" -ge 4096 ] 2>/dev/null || fail "LimitNOFILE= is \"$nofile\", not at least 4096"
+# Applied as systemd would (soft and hard); a container without
+# CAP_SYS_RESOURCE cannot raise its hard limit: then as far as it allows.
+if (ulimit -n "$nofile") 2>/dev/null; then nofile_applied=$nofile; else nofile_applied=$(ulimit -Hn); fi
 read -r -a cmd <<<"$exec_start"
 echo "ExecStart: ${cmd[*]}"
 config=""
@@ -52,7 +55,7 @@ in_root qdt-agent --config "$config" --check-config >"$work/check-config.json" |
 in_root install -d -m 0700 "/var/lib/$state_dir"
 
 start_agent() {
-  (umask "$umask_value" && ulimit -n "$nofile" && exec chroot "$r" setpriv --no-new-privs "${cmd[@]}") >>"$work/agent.log" 2>&1 &
+  (umask "$umask_value" && ulimit -n "$nofile_applied" && exec chroot "$r" setpriv --no-new-privs "${cmd[@]}") >>"$work/agent.log" 2>&1 &
   agent_pid=$!
 }
 stop_agent() {
@@ -83,7 +86,8 @@ if in_root qdtctl --agent "127.0.0.1:$port" --token "$(printf '0%.0s' {1..64})" 
 fi
 grep -qi 'token' "$work/bad.txt" || fail "the wrong-token error does not say token: $(cat "$work/bad.txt")"
 [ -n "$(ls -A "$r/var/lib/$state_dir")" ] || fail "the agent kept nothing in /var/lib/$state_dir"
-grep -q "open files: limit $nofile" "$work/agent.log" || fail "the agent does not log its open-file limit $nofile"
+grep -q "open files: limit $nofile_applied" "$work/agent.log" ||
+  fail "the agent does not log its open-file limit $nofile_applied"
 stop_agent
 
 # A reinstall (what an upgrade does) keeps an edited config and the token.
