@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/utf8.h"
+#include "fio/fio_runner.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/common.h"
 #include "gtest/gtest.h"
@@ -113,6 +114,16 @@ TEST(Utf8Test, EveryStringFieldOfAMessageIsMadeValid) {
   ASSERT_TRUE(parsed.ParseFromString(wire));
   EXPECT_EQ(parsed.run().error(), record.run().error());
   EXPECT_EQ(MakeStringsValidUtf8(&parsed), 0);
+}
+
+// fio's last stderr line in a message: escaped, and cut at 200 bytes.
+TEST(Utf8Test, FioExitDescribeQuotesStderrValidAndCut) {
+  fio::FioExit exit;
+  exit.exit_code = 1;
+  exit.stderr_text = "fio: first\nfio: bad \xFF\xFE \x80 end\n";
+  EXPECT_EQ(exit.Describe(), "fio exited with status 1: fio: bad \\xff\\xfe \\x80 end");
+  exit.stderr_text = std::string(100000, 'e');
+  EXPECT_EQ(exit.Describe(), "fio exited with status 1: " + std::string(200, 'e') + "...");
 }
 
 }  // namespace
