@@ -14,6 +14,7 @@
 #include "common/profiles.h"
 #include "common/quote.h"
 #include "common/timestamp.h"
+#include "common/utf8.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/alarm.h"
 
@@ -161,6 +162,8 @@ class TelemetryReactor final : public grpc::ServerWriteReactor<qdt::v1::Telemetr
       current_.set_thermal_pressure(t.pressure);
     }
     writing_ = true;
+    // The temperature source names a tool and a device (tool output).
+    MakeStringsValidUtf8(&current_);
     StartWrite(&current_);
   }
   void SetAlarm(absl::Duration after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -324,6 +327,8 @@ grpc::ServerUnaryReactor* AgentService::GetInfo(grpc::CallbackServerContext* ctx
   // Last, so that it is the time of the answer: a console takes the agent's
   // clock offset from it and the round trip (docs/CLOCKS.md).
   *resp->mutable_wall_time() = ToTimestamp(ClockOrSystem(identity_.clock).Now());
+  // Readiness and target texts quote tool output and paths from the machine.
+  MakeStringsValidUtf8(resp);
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -337,6 +342,8 @@ grpc::ServerUnaryReactor* AgentService::ListVolumes(grpc::CallbackServerContext*
   auto volumes = list_volumes_();
   if (!volumes.ok()) return Done(ctx, ToGrpcStatus(volumes.status()));
   for (auto& v : *volumes) *resp->add_volumes() = std::move(v);
+  // Mount points, volume names and device models come from the OS and its tools.
+  MakeStringsValidUtf8(resp);
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -402,12 +409,10 @@ grpc::ServerUnaryReactor* AgentService::ListRuns(grpc::CallbackServerContext* ct
   }
   const uint32_t page =
       req->limit() == 0 || req->limit() > kListRunsPageSize ? kListRunsPageSize : req->limit();
-  // From the newest, one more than a page is enough to know whether more
-  // remain; after a page token every run is listed and the newer ones skipped
-  // (RunManager lists from the newest).
+  // From the newest (or the run after the page token), one more than a page
+  // is enough to know whether more remain; only those are read from disk.
   size_t bytes = 0;
-  for (const qdt::v1::Run& run : runs_->ListRuns(after.empty() ? page + 1 : 0)) {
-    if (!after.empty() && run.run_id() >= after) continue;  // ids sort by creation time
+  for (const qdt::v1::Run& run : runs_->ListRuns(page + 1, after)) {
     if (static_cast<uint32_t>(resp->runs_size()) >= page || bytes >= kListRunsReplyBudget) {
       resp->set_next_page_token(resp->runs(resp->runs_size() - 1).run_id());
       break;

@@ -208,7 +208,7 @@ absl::StatusOr<qdt::v1::RunRecord> RunManager::GetRun(const std::string& run_id)
   return record;
 }
 
-std::vector<Run> RunManager::ListRuns(uint32_t limit) {
+std::vector<Run> RunManager::ListRuns(uint32_t limit, absl::string_view before_run_id) {
   std::vector<std::string> ids = store_->ListRunIds();
   std::shared_ptr<RunExecutor> active;
   {
@@ -218,6 +218,8 @@ std::vector<Run> RunManager::ListRuns(uint32_t limit) {
   std::vector<Run> runs;
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
     if (limit != 0 && runs.size() >= limit) break;
+    // Ids sort by creation time: a page token names the oldest run already sent.
+    if (!before_run_id.empty() && *it >= before_run_id) continue;
     if (active != nullptr && active->run_id() == *it) {
       runs.push_back(active->Snapshot());
       continue;

@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/clock.h"
@@ -92,7 +93,9 @@ class RunManager {
   absl::StatusOr<std::shared_ptr<EventJournal>> OpenJournal(const std::string& run_id);
 
   absl::StatusOr<qdt::v1::RunRecord> GetRun(const std::string& run_id);
-  std::vector<qdt::v1::Run> ListRuns(uint32_t limit);
+  // Newest first, at most `limit` (0 = all), only runs older than
+  // `before_run_id` when it is given (ListRuns' page token).
+  std::vector<qdt::v1::Run> ListRuns(uint32_t limit, absl::string_view before_run_id = {});
   std::string ActiveRunId() const;
 
   // Stops the active run (it ends INTERRUPTED: "agent shut down") and joins

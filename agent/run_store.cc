@@ -19,6 +19,8 @@
 #include "common/errno_status.h"
 #include "common/file_util.h"
 #include "common/proto_json.h"
+#include "common/quote.h"
+#include "common/utf8.h"
 
 namespace qdt::agent {
 namespace {
@@ -313,7 +315,7 @@ std::string RunStore::FioDir(const std::string& run_id) const {
 absl::Status RunStore::CreateRun(const Run& run, const StartRunRequest& request,
                                  const Profile& profile) {
   if (!ValidRunId(run.run_id())) {
-    return absl::InvalidArgumentError(absl::StrCat("bad run id \"", run.run_id(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat("bad run id ", QuoteForError(run.run_id())));
   }
   std::string dir = RunDir(run.run_id());
   if (::mkdir(dir.c_str(), 0755) != 0) return Errno("cannot create run folder", dir);
@@ -453,6 +455,9 @@ absl::StatusOr<RunRecord> RunStore::LoadRecord(const std::string& run_id,
     }
     inv->set_files_dir(fio_dir);
   }
+  // fio's files are kept as fio wrote them; a tail can also start inside a
+  // character. What goes into the record (proto3 strings) is valid UTF-8.
+  MakeStringsValidUtf8(&record);
   return record;
 }
 

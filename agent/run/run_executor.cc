@@ -412,7 +412,13 @@ absl::Status RunExecutor::SetState(RunState state, const std::string& message) {
     }
   }
   Emit(StateEvent(state, message));
-  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) QDT_LOG(Error) << st;
+  if (auto st = deps_.store->SaveRun(Snapshot()); !st.ok()) {
+    // The state is in events.log when Emit could write it; recovery makes
+    // run.json follow the log at the next start (docs/JOURNAL.md).
+    QDT_LOG(Error) << "run " << run_id() << ": run.json could not be updated to "
+                   << RunStateName(state) << " (" << st.message()
+                   << "); events.log holds it, the next start makes run.json follow it";
+  }
   QDT_LOG(Info) << "run " << run_id() << ": " << RunStateName(state) << " " << message;
   return absl::OkStatus();
 }

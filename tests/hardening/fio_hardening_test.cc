@@ -91,10 +91,9 @@ TEST(FioOutputTest, InvalidUtf8FromFioEndsTheRunFailedAndKeepsTheHistoryReadable
 }
 
 // GetRun returns the fio invocations' stdout and stderr as RunStore::LoadRecord
-// reads them from the run folder (raw): they are made valid there. Enabled once
-// agent/run_store.cc LoadRecord calls MakeStringsValidUtf8(&record) (helper
-// "journal" owns that file; see the fio helper's report).
-TEST(FioOutputTest, DISABLED_GetRunReadsBackARunWhoseFioPrintedInvalidUtf8) {
+// reads them from the run folder (raw): they are made valid there, and the
+// files keep fio's own bytes.
+TEST(FioOutputTest, GetRunReadsBackARunWhoseFioPrintedInvalidUtf8) {
   TempDir bin("fakefio");
   TempDir target("target");
   InProcessAgent agent(WithFio(WriteScript(bin.path(), "fio", kBadBytesFio)));
@@ -335,6 +334,25 @@ TEST(FioStallTest, AStoppedFioIsSaidLiveAndItsSilenceIsJudgedAsMissedWindows) {
   ::testing::Test::RecordProperty("fastest_after_stall_x_target",
                                   std::to_string(fastest / target_rate));
   std::printf("fastest sample after the stall: %.2f x the target\n", fastest / target_rate);
+}
+
+// Tool output and names from the machine (mount points, models from
+// diskutil / smartctl) reach ListVolumes: a byte that is not UTF-8 there is
+// escaped, never a failed call (protobuf refuses to send such a string).
+TEST(ToolOutputTest, AVolumeNameThatIsNotUtf8IsListedEscaped) {
+  InProcessAgent agent({}, [] {
+    std::vector<qdt::v1::Volume> volumes(1);
+    volumes[0].set_mount_point("/Volumes/Show \xff\xfe Media");
+    volumes[0].set_model("Drive \xc0\xaf");
+    volumes[0].set_device("disk4s1");
+    return absl::StatusOr<std::vector<qdt::v1::Volume>>(volumes);
+  });
+  auto listed = agent.ListVolumes();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->volumes_size(), 1);
+  EXPECT_EQ(listed->volumes(0).mount_point(), "/Volumes/Show \\xff\\xfe Media");
+  EXPECT_EQ(listed->volumes(0).model(), "Drive \\xc0\\xaf");
+  EXPECT_EQ(listed->volumes(0).device(), "disk4s1");
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ absl::Status ToAbslStatus(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
-InProcessAgent::InProcessAgent(agent::RunManagerOptions options) : state_("state") {
+InProcessAgent::InProcessAgent(agent::RunManagerOptions options, agent::VolumeLister list_volumes)
+    : state_("state") {
   token_ = "test-token-0123456789abcdef";
   store_ = std::make_unique<agent::RunStore>(state_.path());
   EXPECT_TRUE(store_->Init().ok());
@@ -81,7 +82,7 @@ InProcessAgent::InProcessAgent(agent::RunManagerOptions options) : state_("state
   EXPECT_TRUE(runs_->Recover().ok());
   service_ = std::make_unique<agent::AgentService>(
       runs_.get(), token_, agent::AgentIdentity{"test", options.fio_path, "fio-test"},
-      options.thermal);
+      options.thermal, std::move(list_volumes));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -66,7 +66,10 @@ absl::Status ToAbslStatus(const grpc::Status& status);
 // qdt-agent's service on 127.0.0.1:<free port> inside the test process.
 class InProcessAgent {
  public:
-  explicit InProcessAgent(agent::RunManagerOptions options = {});
+  // `list_volumes` replaces the machine's volume listing (ListVolumes), e.g.
+  // with a mount point whose bytes are not UTF-8.
+  explicit InProcessAgent(agent::RunManagerOptions options = {},
+                          agent::VolumeLister list_volumes = {});
   ~InProcessAgent();
 
   qdt::v1::Agent::Stub& stub() { return *stub_; }
@@ -86,7 +89,8 @@ class InProcessAgent {
   absl::StatusOr<qdt::v1::Run> StopRun(const std::string& run_id);
   absl::StatusOr<qdt::v1::RunRecord> GetRun(const std::string& run_id);
   absl::StatusOr<qdt::v1::AgentInfo> GetInfo();
-  absl::StatusOr<qdt::v1::ListRunsResponse> ListRuns(uint32_t limit = 0);  // 0 = all
+  absl::StatusOr<qdt::v1::ListRunsResponse> ListRuns(
+      uint32_t limit = 0);  // 0 = one page (up to 100)
   absl::StatusOr<qdt::v1::ListVolumesResponse> ListVolumes();
   // The run's events from `from_seq` until the stream ends (a finished run's
   // stream ends after its last event); the stream's status if it ends in
