@@ -43,8 +43,10 @@ absl::StatusOr<uint64_t> FileSize(const StartRunRequest& request, const PlanOpti
       request.file_size_bytes() == 0 ? options.default_file_size : request.file_size_bytes();
   if (size < kMinFileSize || size > kMaxFileSize) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "file_size_bytes: %d is out of range (%d bytes = 1 MiB to %d bytes = 1 TiB)",
-        request.file_size_bytes(), kMinFileSize, kMaxFileSize));
+        "%s: %d is out of range (%d bytes = 1 MiB to %d bytes = 1 TiB)",
+        request.file_size_bytes() == 0 ? "default_file_size_bytes (the agent's config)"
+                                       : "file_size_bytes",
+        size, kMinFileSize, kMaxFileSize));
   }
   return size;
 }

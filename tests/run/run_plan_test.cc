@@ -135,7 +135,9 @@ TEST(RunPlanTest, FileSizeRefusals) {
   auto o = Options();
   o.default_file_size = 1000;
   auto plan = PlanRun(req, o);
-  EXPECT_THAT(plan.status().message(), HasSubstr("file_size_bytes: 0 is out of range"));
+  // The refusal names the agent's default and its value, never the request's 0.
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("default_file_size_bytes (the agent's config): 1000 is out of range"));
 }
 
 TEST(RunPlanTest, StartAtRefusals) {
