@@ -24,7 +24,7 @@ uint32_t ReachedIodepth(const FioJob& job) {
 
 absl::StatusOr<Analysis> AnalyzeFioOutput(absl::string_view text, const ProfileLevels& levels,
                                           absl::string_view origin) {
-  FioStreamParser parser;
+  FioStreamParser parser(FioStreamParser::LimitForText(text.size()));
   std::vector<FioReport> reports;
   absl::Status feed = parser.Feed(text, &reports);
   absl::Status finish = parser.Finish();

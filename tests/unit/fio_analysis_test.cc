@@ -1,6 +1,7 @@
 // qdtctl analyze's engine on real fio output.
 #include "fio/fio_analysis.h"
 
+#include "fio/fio_stream_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
@@ -80,6 +81,21 @@ TEST(FioAnalysisTest, ReachedIodepthFromRealIodepthLevels) {
   EXPECT_EQ(ReachedIodepth(p->back().jobs[0]), 1u);
   FioJob none;
   EXPECT_EQ(ReachedIodepth(none), 0u);
+}
+
+// A closed report bigger than the streaming parser's object limit (json+
+// latency bins of many jobs) is analysed whole: analyze holds the text in
+// memory, so an object can be as large as the text (up to 1 GiB).
+TEST(FioAnalysisTest, AClosedReportOverTheStreamingLimitIsAnalysed) {
+  std::string big = Fixture("fio/local_fio-3.33_leading_note_line_psync_linux_vm.json");
+  const size_t brace = big.find('{');
+  ASSERT_NE(brace, std::string::npos);
+  const size_t padding = FioStreamParser::kDefaultMaxObjectBytes + (26u << 20);  // ~90 MB
+  big.insert(brace + 1, "\n  \"padding\" : \"" + std::string(padding, 'p') + "\",\n");
+  auto a = AnalyzeFioOutput(big, kDefault, "big.json");
+  ASSERT_TRUE(a.ok()) << a.status().message().substr(0, 300);
+  EXPECT_EQ(a->reports, 1u);
+  EXPECT_GT(a->verdict.sustained_mb_s(), 0);
 }
 
 TEST(FioAnalysisTest, NotFioOutputSaysSo) {
