@@ -61,7 +61,7 @@ extern char** environ;
 
 namespace {
 
-constexpr char kToken[] = "bench-token";
+constexpr char kToken[] = "bench-token-0123456789";
 
 class FakeAgent final : public qdt::v1::Agent::Service {
  public:

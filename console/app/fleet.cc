@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/quote.h"
 #include "common/run_state.h"
 #include "common/timestamp.h"
 
@@ -50,12 +51,30 @@ Fleet::~Fleet() {
   }
 }
 
-bool Fleet::addAgent(const QString& address, const QString& token, QString* error, bool remember) {
-  if (!ValidAgentAddress(address, error)) return false;
-  if (token.trimmed().isEmpty()) {
-    *error = QString("agent %1: the rig token is empty").arg(address);
+namespace {
+
+// The agent's rule for a rig token (common/quote.h TokenProblem): one the
+// agent could never accept, or one gRPC would refuse to send, is said here
+// rather than as a connection that never authenticates.
+bool TokenUsable(const QString& agent, const QString& token, QString* error) {
+  const QString t = token.trimmed();
+  if (t.isEmpty()) {
+    *error = QString("agent %1: the rig token is empty").arg(agent);
     return false;
   }
+  const std::string problem = qdt::TokenProblem(t.toStdString());
+  if (!problem.empty()) {
+    *error = QString("agent %1: the rig token %2").arg(agent, QString::fromStdString(problem));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Fleet::addAgent(const QString& address, const QString& token, QString* error, bool remember) {
+  if (!ValidAgentAddress(address, error)) return false;
+  if (!TokenUsable(address, token, error)) return false;
   if (links_.contains(address)) {
     *error = QString("agent %1 is already in the rig").arg(address);
     return false;
@@ -165,10 +184,7 @@ bool Fleet::setToken(const QString& key, const QString& token, QString* error) {
     *error = QString("agent %1 is not in the rig").arg(key);
     return false;
   }
-  if (token.trimmed().isEmpty()) {
-    *error = QString("agent %1: the rig token is empty").arg(key);
-    return false;
-  }
+  if (!TokenUsable(key, token, error)) return false;
   store_->addAgent(key, token.trimmed());  // keeps the order, name and target
   old->stop();
   delete old;

@@ -698,8 +698,13 @@ class ConsoleUnitTest : public QObject {
       QVERIFY2(store.open(path, &error), qPrintable(error));
       FleetModel model(nullptr, 1000000);
       Fleet fleet(&store, &model);
-      QVERIFY(fleet.addAgent(k1, "tok", &error));
-      QVERIFY(fleet.addAgent(k2, "tok", &error));
+      // A token the agent could never accept is refused here, naming the rule.
+      QVERIFY(!fleet.addAgent(k1, "tok", &error));
+      QVERIFY2(error.contains("16 to 1024 bytes"), qPrintable(error));
+      QVERIFY(!fleet.addAgent(k1, "rig-token-with\x01control", &error));
+      QVERIFY2(error.contains("printable ASCII"), qPrintable(error));
+      QVERIFY(fleet.addAgent(k1, "rig-token-0123456789", &error));
+      QVERIFY(fleet.addAgent(k2, "rig-token-0123456789", &error));
       QVERIFY2(fleet.setName(k1, "  Stage L main ", &error), qPrintable(error));
       QVERIFY(!fleet.setName(k2, QString("bad\nname"), &error));
       QVERIFY2(error.contains("control character"), qPrintable(error));
