@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -270,8 +271,30 @@ TEST(ShowSafetyTest, RefusesWhileQLabRunsUnlessForced) {
   forced.set_force(true);
   absl::StatusOr<qdt::v1::Run> run = agent.StartRun(forced);
   ASSERT_TRUE(run.ok()) << run.status();
-  // Let the forced run end before the agent is torn down.
-  EXPECT_TRUE(agent.WatchAll(run->run_id()).ok());
+  // Forced, the run is a whole run like any other: its events numbered 1, 2,
+  // 3, ... without a gap, every state to DONE, every phase with samples, one
+  // verdict, and the test files removed at the end.
+  absl::StatusOr<std::vector<qdt::v1::RunEvent>> events = agent.WatchAll(run->run_id());
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::vector<qdt::v1::RunState> states;
+  std::vector<int> phases;
+  std::set<int> sampled;
+  int verdicts = 0;
+  for (size_t i = 0; i < events->size(); ++i) {
+    const qdt::v1::RunEvent& ev = (*events)[i];
+    EXPECT_EQ(ev.seq(), i + 1);
+    if (ev.has_state()) states.push_back(ev.state().state());
+    if (ev.has_phase()) phases.push_back(ev.phase().phase_index());
+    if (ev.has_sample()) sampled.insert(ev.sample().phase_index());
+    if (ev.has_verdict()) ++verdicts;
+  }
+  EXPECT_THAT(states,
+              ::testing::ElementsAre(qdt::v1::RUN_STATE_PENDING, qdt::v1::RUN_STATE_PREPARING,
+                                     qdt::v1::RUN_STATE_RUNNING, qdt::v1::RUN_STATE_DONE));
+  EXPECT_THAT(phases, ::testing::ElementsAre(0, 1, 2));
+  EXPECT_EQ(sampled, (std::set<int>{0, 1, 2}));
+  EXPECT_EQ(verdicts, 1);
+  EXPECT_FALSE(PathExists(target.path() + "/.qdt-test"));
 }
 
 TEST(ShowSafetyTest, NoQLabNoRefusal) {

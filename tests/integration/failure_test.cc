@@ -687,13 +687,13 @@ TEST(AgentConfigProcessTest, AllowedTargetsFromTheConfigAndFlagsOverIt) {
       absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token-file ", token_file);
   int rc = -1;
   std::string out =
-      RunCommand(ctl + " start --target " + other.path() + " --time-scale 0.05 2>&1", &rc);
+      RunCommand(ctl + " start --target " + other.path() + " --time-scale 0.1 2>&1", &rc);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_THAT(out,
               HasSubstr("target_dir: \"" + other.path() +
                         "\" is outside the folders this agent may test (" + allowed.path() + ")"));
   out = RunCommand(
-      ctl + " start --target " + allowed.path() + " --time-scale 0.05 --file-size 16M --wait 2>&1",
+      ctl + " start --target " + allowed.path() + " --time-scale 0.1 --file-size 16M --wait 2>&1",
       &rc);
   EXPECT_TRUE(rc == 0 || rc == 1) << out;  // ran to a verdict
   out = RunCommand(AgentBinary() + " --config " + state.path() + "/nope.json 2>&1", &rc);

@@ -99,7 +99,7 @@ TEST_P(ModesTest, RunsItsPhasesInOrderToAVerdict) {
 
 INSTANTIATE_TEST_SUITE_P(BuiltinProfiles, ModesTest,
                          ::testing::Values(ModeCase{"setup-check", 0.5},
-                                           ModeCase{"show-pattern", 0.0017},
+                                           ModeCase{"show-pattern", 0.01},
                                            ModeCase{"max-sustained", 0.0017}),
                          [](const ::testing::TestParamInfo<ModeCase>& p) {
                            std::string n = p.param.profile;
