@@ -100,6 +100,22 @@ std::string PathOfFd(int fd) {
 #endif
 }
 
+// Folders whose entries are other volumes' mount points (Linux /mnt and
+// /media; macOS /Volumes, where every volume but the boot volume is mounted:
+// docs/MACOS.md). The folder itself is on the system volume, unless a drive
+// is mounted on it (Linux: `mount /dev/sdb1 /mnt`).
+bool IsMountParent(const std::string& real) {
+  return real == "/mnt" || real == "/media" || real == "/Volumes";
+}
+
+// A mount point is on another device than its parent folder.
+bool IsOwnMountPoint(const std::string& real) {
+  struct stat self, parent;
+  if (::stat(real.c_str(), &self) != 0) return false;
+  if (::stat((real + "/..").c_str(), &parent) != 0) return false;
+  return self.st_dev != parent.st_dev;
+}
+
 // The policy's folder rules on the real path of the opened target.
 absl::Status CheckPlace(const std::string& target, const std::string& real,
                         const TargetPolicy& policy) {
@@ -108,7 +124,14 @@ absl::Status CheckPlace(const std::string& target, const std::string& real,
   if (real == "/") {
     return Refuse(target, " is the root of the system volume; test a media folder instead");
   }
-  if (IsWholeSharedFolder(real)) {
+  if (IsMountParent(real) && !IsOwnMountPoint(real)) {
+    // Listed or not: the packaged configs list /mnt, /media and /Volumes as
+    // the folders whose drives may be tested, not as targets themselves.
+    return Refuse(target, absl::StrCat(" (", QuoteForError(real),
+                                       ") holds other drives' mount points and is on the system "
+                                       "volume itself: test a folder on a drive mounted in it"));
+  }
+  if (IsWholeSharedFolder(real) && !IsMountParent(real)) {
     bool listed = false;
     for (const std::string& a : policy.allowed_target_dirs) {
       listed = listed || WithoutTrailingSlashes(RealPathOr(a)) == real;

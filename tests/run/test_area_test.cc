@@ -208,6 +208,23 @@ TEST(TestAreaTest, WholeSharedFoldersAndTheStateFolderAreRefused) {
     EXPECT_THAT(refused.message(), HasSubstr("holds everyone's files")) << whole;
     EXPECT_FALSE(PathExists(std::string(whole) + "/.qdt-test")) << whole;
   }
+  // A folder of mount points is refused even when the config lists it (the
+  // packaged configs list /mnt, /media and /Volumes as parents), unless a
+  // drive is mounted on it.
+  for (const char* parent : {"/mnt", "/media"}) {
+    struct stat st, up;
+    if (::stat(parent, &st) != 0 || ::stat((std::string(parent) + "/..").c_str(), &up) != 0) {
+      continue;  // not on this machine
+    }
+    TargetPolicy listed;
+    listed.allowed_target_dirs = {parent};
+    absl::Status checked = CheckTarget(parent, listed);
+    if (st.st_dev != up.st_dev) {
+      EXPECT_TRUE(checked.ok()) << parent << " is a mount point here: " << checked;
+    } else {
+      EXPECT_THAT(checked.message(), HasSubstr("holds other drives' mount points")) << parent;
+    }
+  }
   // Listed exactly, /tmp may be tested; "/" never.
   TargetPolicy tmp;
   tmp.allowed_target_dirs = {"/tmp"};
