@@ -370,6 +370,25 @@ TEST(FioJobBuilderTest, LineBreaksInNamesAreRefusedNotWrittenIntoComments) {
               HasSubstr("name: \"x\\n[evil]\" contains a line break"));
 }
 
+// The plan refuses streams under 0.1 s (common/profiles.h kMinStreamS), but
+// the builder is the last line: fio reads runtime=0 as "no limit", so a burst
+// of a fraction of a millisecond must still be written as at least 1 ms.
+TEST(FioJobBuilderTest, ASubMillisecondBurstIsNeverWrittenAsRuntimeZero) {
+  auto profile = BuiltinProfile("setup-check");
+  ASSERT_TRUE(profile.ok());
+  qdt::v1::Phase phase = profile->phases(0);
+  for (auto& s : *phase.mutable_streams()) s.set_duration_s(0.0004);
+  phase.set_duration_s(0.0004);
+  for (bool gated : {false, true}) {
+    FioJobOptions o = GoldenOptions();
+    o.gated = gated;
+    auto job = BuildPhaseJobFile(phase, 0, o);
+    ASSERT_TRUE(job.ok()) << job.status();
+    EXPECT_THAT(*job, Not(HasSubstr("runtime=0"))) << *job;
+    EXPECT_THAT(*job, HasSubstr("runtime=1ms")) << *job;
+  }
+}
+
 TEST(FioJobBuilderTest, PhaseWithoutStreamsIsRefused) {
   qdt::v1::Phase phase;
   phase.set_name("empty");
