@@ -56,8 +56,9 @@ for t in "${targets[@]}"; do
     profile) cp "$QDT_ROOT"/common/profiles/*.json "$corpus/" ;;
     start_request)
       for f in "$QDT_ROOT"/tests/fixtures/start_request/*.txtpb; do
+        seed="$corpus/$(basename "$f" .txtpb).bin"
         protoc --encode=qdt.v1.StartRunRequest -I "$QDT_ROOT/proto" "$QDT_ROOT/proto/qdt/v1/agent.proto" \
-          <"$f" >"$corpus/$(basename "$f" .txtpb).bin"
+          <"$f" >"$seed"
       done ;;
   esac
   qdt_say "fuzzing $t for ${seconds} s"

@@ -206,11 +206,11 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   out = RunCommand(ctl + " start", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("--target"));
-  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent 127.0.0.1:1 --token x info"), &rc);
+  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent 127.0.0.1:1 --token unreachable-0123456789 info"), &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("cannot reach the agent"));
   out = RunCommand(
-      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong info"), &rc);
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong-token-0123456789 info"), &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("unauthenticated"));
   agent.Signal(SIGTERM);
@@ -656,7 +656,7 @@ TEST(TlsTest, QdtctlWithTheRigCaConnectsAndEverythingElseIsRefusedClearly) {
 
   // TLS does not replace the token.
   out = RunCommand(
-      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong-token --ca ", d,
+      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong-token-0123456789 --ca ", d,
                    "/ca.pem --tls-name showmac-1.local info 2>&1"),
       &rc);
   EXPECT_EQ(rc, 2) << out;
