@@ -126,7 +126,12 @@ int Fleet::restoreAgents() {
   int n = 0;
   for (const auto& [address, token] : store_->agents()) {
     QString error;
-    if (!addAgent(address, token, &error, /*remember=*/false)) continue;
+    if (!addAgent(address, token, &error, /*remember=*/false)) {
+      // E.g. a token an older console kept that the agent's rule now refuses:
+      // said, not dropped silently (the row stays in the store).
+      qWarning("restoring the rig: %s", qPrintable(error));
+      continue;
+    }
     ++n;
     model_->setName(address, store_->agentName(address));
     const QString target = store_->agentTarget(address);

@@ -133,7 +133,7 @@ class ConsoleFleetTest : public QObject {
                   kb = QString::fromStdString(b.address());
     QVERIFY2(fleet.addAgent(ka, QString::fromStdString(a.token()), &error), qPrintable(error));
     QVERIFY2(fleet.addAgent(kb, QString::fromStdString(b.token()), &error), qPrintable(error));
-    QVERIFY(!fleet.addAgent(ka, "x", &error));
+    QVERIFY(!fleet.addAgent(ka, "another-token-0123456789", &error));
     QVERIFY(error.contains("already in the rig"));
     QTRY_VERIFY_WITH_TIMEOUT(model.find(ka)->online && model.find(kb)->online, 15000);
     QVERIFY(model.data(model.index(0, FleetModel::kHost)).toString().contains(ka));

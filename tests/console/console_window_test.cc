@@ -613,7 +613,7 @@ class ConsoleWindowTest : public QObject {
     const QString k_off = QString("127.0.0.1:%1").arg(UnusedLoopbackPort());
     QVERIFY(fleet.addAgent(k_good, QString::fromStdString(good.token()), &error));
     QVERIFY(fleet.addAgent(k_wrong, "not-the-rig-token", &error));
-    QVERIFY(fleet.addAgent(k_off, "tok", &error));
+    QVERIFY(fleet.addAgent(k_off, "offline-agent-token-0123", &error));
     QVERIFY(fleet.setName(k_good, "Stage L main", &error));
     QVERIFY(fleet.setName(k_wrong, "showmac-6", &error));
     QVERIFY(fleet.setName(k_off, "showmac-5", &error));
