@@ -363,6 +363,10 @@ absl::StatusOr<TestArea> TestArea::Create(const std::string& target, const std::
 void TestArea::RemoveFiles(const std::vector<std::string>& names) const {
   if (target_fd_ != nullptr && *target_fd_) {
     RemoveThrough(target_fd_->get(), target_, run_id_, names);
+    // The run's last use of the target: a descriptor kept open after it would
+    // hold the volume busy (no umount, no eject of the show drive) until the
+    // next run replaced this one.
+    target_fd_->reset();
     return;
   }
   RemoveTestFiles(target_, run_id_, names);

@@ -126,7 +126,8 @@ class TestArea {
   // Removes what the run created, by name (run_plan.h TestFileNames: the
   // stream files, fio's prerun outputs, the phase gates), then the run's folder
   // and .qdt-test if they are empty; through the target's descriptor held
-  // since the check.
+  // since the check, which is closed then (every copy of this TestArea shares
+  // it): the volume is not held busy after the run.
   void RemoveFiles(const std::vector<std::string>& names) const;
 
  private:
