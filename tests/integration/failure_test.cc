@@ -206,11 +206,14 @@ TEST(QdtctlTest, StartWaitPrintsLiveLinesAndTheVerdict) {
   out = RunCommand(ctl + " start", &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("--target"));
-  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent 127.0.0.1:1 --token unreachable-0123456789 info"), &rc);
+  out = RunCommand(
+      absl::StrCat(QdtctlBinary(), " --agent 127.0.0.1:1 --token unreachable-0123456789 info"),
+      &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("cannot reach the agent"));
-  out = RunCommand(
-      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong-token-0123456789 info"), &rc);
+  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent.address(),
+                                " --token wrong-token-0123456789 info"),
+                   &rc);
   EXPECT_EQ(rc, 2);
   EXPECT_THAT(out, HasSubstr("unauthenticated"));
   agent.Signal(SIGTERM);
@@ -655,10 +658,10 @@ TEST(TlsTest, QdtctlWithTheRigCaConnectsAndEverythingElseIsRefusedClearly) {
   EXPECT_THAT(out, HasSubstr("cannot reach the agent"));
 
   // TLS does not replace the token.
-  out = RunCommand(
-      absl::StrCat(QdtctlBinary(), " --agent ", agent.address(), " --token wrong-token-0123456789 --ca ", d,
-                   "/ca.pem --tls-name showmac-1.local info 2>&1"),
-      &rc);
+  out = RunCommand(absl::StrCat(QdtctlBinary(), " --agent ", agent.address(),
+                                " --token wrong-token-0123456789 --ca ", d,
+                                "/ca.pem --tls-name showmac-1.local info 2>&1"),
+                   &rc);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_THAT(out, HasSubstr("refused (unauthenticated): wrong token"));
 
