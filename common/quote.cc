@@ -4,10 +4,7 @@
 #include "absl/strings/str_format.h"
 
 namespace qdt {
-namespace {
 
-// The length of the valid UTF-8 sequence at the start of `s`, or 0 when the
-// first byte does not begin one (RFC 3629, Table 3-7 of the Unicode standard).
 size_t Utf8SequenceLength(absl::string_view s) {
   const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
   const unsigned char c = b(0);
@@ -35,8 +32,6 @@ size_t Utf8SequenceLength(absl::string_view s) {
   }
   return n;
 }
-
-}  // namespace
 
 bool IsValidUtf8(absl::string_view text) {
   while (!text.empty()) {

@@ -36,6 +36,12 @@ std::string CutUtf8(absl::string_view text, size_t max_bytes);
 // above U+10FFFF).
 bool IsValidUtf8(absl::string_view text);
 
+// The length of the valid UTF-8 sequence at the start of `s`, or 0 when the
+// first byte does not begin one (RFC 3629, Table 3-7 of the Unicode standard;
+// what protobuf's validator accepts: no overlongs, no surrogates, nothing
+// above U+10FFFF). Also used by ToValidUtf8 (common/utf8.h).
+size_t Utf8SequenceLength(absl::string_view s);
+
 // The rig token's rule, one for the agent, qdtctl and the console: 16 to
 // 1024 bytes of printable ASCII without spaces (0x21-0x7E). It travels as an
 // HTTP/2 header value ("authorization: Bearer <token>"), and gRPC aborts a

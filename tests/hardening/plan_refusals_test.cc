@@ -23,37 +23,18 @@ using ::testing::HasSubstr;
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
-// Every name under `dir`, recursively, links not followed.
-std::set<std::string> Listing(const std::string& dir) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    out.insert(path);
-    struct stat st;
-    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      for (const std::string& inner : Listing(path)) out.insert(inner);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
-
 class PlanRefusalsTest : public ::testing::Test {
  protected:
   // Refused with `code`, naming `mentions`, in a message of at most ~1 KB;
   // no run record, nothing new in the target, and the agent still serves.
   void ExpectRefused(const qdt::v1::StartRunRequest& req, absl::StatusCode code,
                      const std::string& mentions) {
-    const auto before = Listing(target_.path());
+    const auto before = TreeListing(target_.path());
     absl::Status st = agent_.StartRun(req).status();
     EXPECT_EQ(st.code(), code) << st;
     EXPECT_THAT(Message(st), HasSubstr(mentions));
     EXPECT_LT(st.message().size(), 1024u) << "an error echoed its input";
-    EXPECT_EQ(Listing(target_.path()), before) << "a refused run wrote into the target";
+    EXPECT_EQ(TreeListing(target_.path()), before) << "a refused run wrote into the target";
     EXPECT_EQ(agent_.store().ListRunIds().size(), 0u) << "a refused run left a record";
     auto info = agent_.GetInfo();
     EXPECT_TRUE(info.ok()) << info.status();
@@ -134,7 +115,7 @@ TEST_F(PlanRefusalsTest, SystemAndStateFoldersAndPlantedLinksAreRefused) {
   ASSERT_EQ(::symlink(elsewhere.path().c_str(), (target_.path() + "/.qdt-test").c_str()), 0);
   ExpectRefused(SetupCheckRequest(target_.path(), 0.1), absl::StatusCode::kFailedPrecondition,
                 ".qdt-test in it is a link or a file, not a folder this agent made");
-  EXPECT_TRUE(Listing(elsewhere.path()).empty()) << "wrote where the planted link points";
+  EXPECT_TRUE(TreeListing(elsewhere.path()).empty()) << "wrote where the planted link points";
   ASSERT_EQ(::unlink((target_.path() + "/.qdt-test").c_str()), 0);
 
   ASSERT_EQ(::symlink("/", (target_.path() + "/slash").c_str()), 0);
@@ -144,10 +125,10 @@ TEST_F(PlanRefusalsTest, SystemAndStateFoldersAndPlantedLinksAreRefused) {
   ExpectRefused(SetupCheckRequest(target_.path() + "/etc", 0.1),
                 absl::StatusCode::kFailedPrecondition, "is a system folder");
   const std::string state = agent_.state_dir();
-  const auto state_before = Listing(state);
+  const auto state_before = TreeListing(state);
   ExpectRefused(SetupCheckRequest(state, 0.1), absl::StatusCode::kFailedPrecondition,
                 "is the agent's state folder or inside it");
-  EXPECT_EQ(Listing(state), state_before);
+  EXPECT_EQ(TreeListing(state), state_before);
   ExpectRefused(SetupCheckRequest("/tmp", 0.1), absl::StatusCode::kFailedPrecondition,
                 "holds everyone's files");
   EXPECT_FALSE(PathExists("/tmp/.qdt-test"));

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class LoopVolume {
   bool mounted_ = false;
 };
 bool PathExists(const std::string& path);
+// Every path under `dir`, recursively, links not followed: what a refused
+// check must leave exactly as it was.
+std::set<std::string> TreeListing(const std::string& dir);
 
 // The same code and message as an absl::Status, so tests check a call's
 // outcome one way (absl::IsNotFound, .message()) whether it came over gRPC

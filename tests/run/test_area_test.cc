@@ -20,6 +20,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::PathExists;
 using testing::TempDir;
+using testing::TreeListing;
 
 TEST(TestAreaTest, CreatesTheRunFolderAndRemovesOnlyWhatTheRunMade) {
   TempDir target("area");
@@ -106,26 +107,6 @@ TEST(TestAreaTest, SystemFoldersByPrefixOfWholeNames) {
   EXPECT_FALSE(InSystemFolder("/Volumes/Show"));
 }
 
-// Every name under `dir` (links not followed), recursively: what a refused
-// check must leave exactly as it was.
-std::set<std::string> Listing(const std::string& dir) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    out.insert(path);
-    struct stat st;
-    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      for (const std::string& inner : Listing(path)) out.insert(inner);
-    }
-  }
-  ::closedir(d);
-  return out;
-}
-
 // Issue 15 #5: every refusal is decided before anything is written: the
 // target (and wherever a planted link points) lists the same before and after.
 TEST(TestAreaTest, EveryRefusedTargetLeavesItsFolderAsItWas) {
@@ -155,19 +136,20 @@ TEST(TestAreaTest, EveryRefusedTargetLeavesItsFolderAsItWas) {
       {allowed.path() + "/to-root", "is the root of the system volume"},
   };
   for (const Case& c : cases) {
-    const auto before = Listing(root.path()), before_allowed = Listing(allowed.path()),
-               before_elsewhere = Listing(elsewhere.path()), before_state = Listing(state.path());
+    const auto before = TreeListing(root.path()), before_allowed = TreeListing(allowed.path()),
+               before_elsewhere = TreeListing(elsewhere.path()),
+               before_state = TreeListing(state.path());
     absl::Status st = CheckTarget(c.target, policy);
     EXPECT_TRUE(absl::IsFailedPrecondition(st)) << c.target << ": " << st;
     EXPECT_THAT(st.message(), HasSubstr(c.mentions)) << c.target;
     auto opened = OpenTarget(c.target, policy);
     EXPECT_FALSE(opened.ok()) << c.target;
-    EXPECT_EQ(Listing(root.path()), before) << c.target;
-    EXPECT_EQ(Listing(allowed.path()), before_allowed) << c.target;
-    EXPECT_EQ(Listing(elsewhere.path()), before_elsewhere) << c.target;
-    EXPECT_EQ(Listing(state.path()), before_state) << c.target;
+    EXPECT_EQ(TreeListing(root.path()), before) << c.target;
+    EXPECT_EQ(TreeListing(allowed.path()), before_allowed) << c.target;
+    EXPECT_EQ(TreeListing(elsewhere.path()), before_elsewhere) << c.target;
+    EXPECT_EQ(TreeListing(state.path()), before_state) << c.target;
   }
-  EXPECT_TRUE(Listing(elsewhere.path()).empty()) << "wrote where the planted link points";
+  EXPECT_TRUE(TreeListing(elsewhere.path()).empty()) << "wrote where the planted link points";
 }
 
 // A run's folder is made through the descriptor opened at the check: a target
@@ -183,7 +165,7 @@ TEST(TestAreaTest, ATargetSwappedForALinkAfterItsCheckIsNotFollowed) {
   ASSERT_EQ(::symlink(elsewhere.path().c_str(), target.c_str()), 0);
   auto area = TestArea::Create(*checked, "run-1");
   ASSERT_TRUE(area.ok()) << area.status();
-  EXPECT_TRUE(Listing(elsewhere.path()).empty()) << "followed the link swapped in";
+  EXPECT_TRUE(TreeListing(elsewhere.path()).empty()) << "followed the link swapped in";
   EXPECT_TRUE(PathExists(target + ".old/.qdt-test/run-1"));
   area->RemoveFiles({});
   EXPECT_FALSE(PathExists(target + ".old/.qdt-test"));
