@@ -86,6 +86,9 @@ UniqueFd OpenSubfolder(int parent_fd, const char* name) {
 
 // The real path of an open folder: what was opened, whatever links led to it
 // (and whatever the path names by now). Empty when the system cannot say.
+// macOS: fcntl(2) F_GETPATH ("get the path of the file descriptor; the
+// argument must be a buffer of size MAXPATHLEN or greater"); Linux: proc(5),
+// /proc/self/fd/N is a link to the opened file's path.
 std::string PathOfFd(int fd) {
 #if defined(__APPLE__)
   char path[MAXPATHLEN];
