@@ -20,6 +20,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QIcon>
 #include <QMessageBox>
 #include <QStandardPaths>
 #include <QTimer>
@@ -170,6 +171,14 @@ int main(int argc, char** argv) {
   // that opens no window, or that will be refused, needs no display.
   NoDisplayNeeded(argc, argv, &cli);
   QApplication app(argc, argv);
+#ifndef __APPLE__
+  // The windows' icon (console/resources, scripts/make_icns.py). Not on macOS, where
+  // QApplication::setWindowIcon would replace the Dock icon: there the app's icon is the
+  // bundle's qdt.icns, named by CFBundleIconFile (Qt's "Setting the Application Icon").
+  QIcon icon;
+  for (int size : {16, 32, 64, 128, 256}) icon.addFile(QString(":/qdt/qdt-%1.png").arg(size));
+  QApplication::setWindowIcon(icon);
+#endif
   // Parsed here rather than by process(): a bad argument exits 2, as the
   // other argument errors below do. (QApplication has taken its own
   // arguments, such as -platform, out of the list by now.)
