@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# Builds QDT-<version>.pkg for Apple Silicon Macs: the agent, qdtctl and an
-# arm64 fio with their libraries made relocatable, the launchd daemon, the
-# pre/postinstall scripts, the uninstall script and the console as an .app
-# (macdeployqt). Run on an Apple Silicon Mac with Xcode's command line tools and
+# Builds the QDT installer for Apple Silicon Macs: the agent, qdtctl, an arm64
+# fio (>= 3.42) and smartctl with their libraries made relocatable, the launchd
+# daemon, the pre/postinstall scripts, the uninstall and acceptance scripts and
+# the console as a signed .app (macdeployqt). For distribution every Mach-O is
+# signed with a Developer ID Application identity (hardened runtime, secure
+# timestamp), the product with a Developer ID Installer identity, then notarized
+# and stapled. Run on an Apple Silicon Mac with Xcode's command line tools and
 # Homebrew (./run.sh installs the Homebrew packages). See deploy/README.md.
 #
 # usage: deploy/macos/build-pkg.sh [options]
-#   --out DIR          where the .pkg goes (default dist/)
-#   --build-dir DIR    the CMake build folder (default build-pkg/; reused when it exists)
-#   --fio PATH         the fio to bundle (default: Homebrew's fio)
+#   --app-sign ID      "Developer ID Application: NAME (TEAMID)": signs every program,
+#                      library and the console app (hardened runtime, timestamp)
+#   --sign ID          "Developer ID Installer: NAME (TEAMID)": signs the .pkg
+#   --notarize PROFILE notarize with `xcrun notarytool submit --keychain-profile PROFILE
+#                      --wait`, then staple (make PROFILE once: xcrun notarytool store-credentials)
+#   --unsigned         no identities: ad hoc signatures (Apple Silicon needs one to run
+#                      a program at all), QDT-<version>-unsigned.pkg, for testing only
+#   --fio PATH         the fio to bundle, 3.42 or newer (default: Homebrew's fio)
 #   --fio-source DIR   build fio from this unpacked fio source release instead
 #   --smartctl PATH    the smartctl to bundle (default: Homebrew's smartmontools); the
 #                      agent runs only this one, by its absolute path, never one on PATH
-#   --sign IDENTITY    sign the .pkg ("Developer ID Installer: ..."); unsigned otherwise
-#   --app-sign ID      sign programs and the app ("Developer ID Application: ...";
-#                      default: ad hoc, which Apple Silicon needs to run them)
+#   --smartmontools-source DIR  build smartctl from this unpacked smartmontools release
+#   --out DIR          where the .pkg goes (default dist/)
+#   --build-dir DIR    the CMake build folder (default build-pkg/; reused when it exists)
 #   --no-console       leave the console out
 #   --stage-only       lay out the payloads, scripts and Distribution file in
-#                      OUT/stage and stop; needs no macOS tools (for review and tests)
+#                      OUT/stage and stop; needs no macOS tools or identities (tests)
+# Without --app-sign and --sign (or --unsigned) it stops before writing anything.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,10 +37,19 @@ build="$src/build-pkg"
 fio=""
 fio_source=""
 smartctl=""
+smartmontools_source=""
 sign=""
-app_sign="-"
+app_sign=""
+notarize=""
+unsigned=0
 console=1
 stage_only=0
+# fio 3.42 is the first that drops a file's cached pages on macOS: before it,
+# invalidate=1 calls a posix_fadvise stub that does nothing, so test reads come
+# from memory (fio commit 41880b9b "mac: implement (file) cache invalidation";
+# docs/MACOS.md).
+fio_min_major=3
+fio_min_minor=42
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build-pkg.sh: %s\n' "$*" >&2; exit 1; }
@@ -44,11 +62,14 @@ while [ $# -gt 0 ]; do
     --fio) need_value "$1" $#; fio=$2; shift ;;
     --fio-source) need_value "$1" $#; fio_source=$2; shift ;;
     --smartctl) need_value "$1" $#; smartctl=$2; shift ;;
+    --smartmontools-source) need_value "$1" $#; smartmontools_source=$2; shift ;;
     --sign) need_value "$1" $#; sign=$2; shift ;;
     --app-sign) need_value "$1" $#; app_sign=$2; shift ;;
+    --notarize) need_value "$1" $#; notarize=$2; shift ;;
+    --unsigned) unsigned=1 ;;
     --no-console) console=0 ;;
     --stage-only) stage_only=1 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *) die "unknown argument \"$1\" (see --help)" ;;
   esac
   shift
@@ -57,48 +78,66 @@ done
 version=$(sed -n 's/^project(qdt VERSION \([0-9][0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [ -n "$version" ] || die "no version in $src/CMakeLists.txt (project(qdt VERSION x.y.z))"
 
+# --- 1. Decide how it is signed, before anything is built or written. ---------
+# The Team ID is the last "(...)" of a Developer ID identity's name.
+team_of() { printf '%s\n' "$1" | sed -n 's/^.*(\([A-Z0-9]\{10\}\))$/\1/p'; }
+team=""
+if [ "$stage_only" -eq 1 ]; then
+  :
+elif [ "$unsigned" -eq 1 ]; then
+  [ -z "$sign$app_sign$notarize" ] || die "--unsigned excludes --sign, --app-sign and --notarize"
+else
+  missing=()
+  [ -n "$app_sign" ] || missing+=('--app-sign "Developer ID Application: NAME (TEAMID)"')
+  [ -n "$sign" ] || missing+=('--sign "Developer ID Installer: NAME (TEAMID)"')
+  if [ ${#missing[@]} -gt 0 ]; then
+    die "no signing identity: missing ${missing[*]}.
+  macOS 15 refuses to open an unsigned or unnotarized .pkg (the Control-click way round is gone),
+  so a venue technician could not install it. Give both identities (and --notarize PROFILE),
+  or --unsigned for a test build (QDT-$version-unsigned.pkg, marked for testing only).
+  Nothing was built or written."
+  fi
+  case "$app_sign" in
+    "Developer ID Application: "*) ;;
+    *) die "--app-sign: \"$app_sign\" is not a \"Developer ID Application: NAME (TEAMID)\" identity (Gatekeeper accepts only Developer ID outside the App Store)" ;;
+  esac
+  case "$sign" in
+    "Developer ID Installer: "*) ;;
+    *) die "--sign: \"$sign\" is not a \"Developer ID Installer: NAME (TEAMID)\" identity" ;;
+  esac
+  team=$(team_of "$app_sign")
+  [ -n "$team" ] || die "--app-sign: no Team ID (ten letters or digits in brackets at the end) in \"$app_sign\""
+  [ "$(team_of "$sign")" = "$team" ] || die "--sign: \"$sign\" is not of the team $team of --app-sign"
+fi
+
 macos=0
 [ "$(uname -s)" = Darwin ] && macos=1
 if [ "$stage_only" -eq 0 ]; then
   [ "$macos" -eq 1 ] || die "builds the .pkg on macOS only (this is $(uname -s)); --stage-only lays out the payloads anywhere"
   [ "$(sysctl -n hw.optional.arm64 2>/dev/null || true)" = 1 ] || die "needs an Apple Silicon Mac (the agent and fio are arm64)"
-  for tool in cmake pkgbuild productbuild otool install_name_tool codesign lipo plutil; do
+  for tool in cmake pkgbuild productbuild otool install_name_tool codesign lipo plutil pkgutil; do
     command -v "$tool" >/dev/null || die "$tool not found (xcode-select --install; brew install cmake)"
   done
   if [ "$console" -eq 1 ] && ! command -v macdeployqt >/dev/null; then
     die "macdeployqt not found: brew install qt, or --no-console"
   fi
+  if [ -n "$team" ]; then
+    # security(1) find-identity -v lists valid identities as: 1) <SHA-1> "<name>".
+    security find-identity -v -p codesigning | grep -F "\"$app_sign\"" >/dev/null \
+      || die "--app-sign: \"$app_sign\" is not a valid code-signing identity in the keychain (security find-identity -v -p codesigning). Nothing was written."
+    security find-identity -v | grep -F "\"$sign\"" >/dev/null \
+      || die "--sign: \"$sign\" is not a valid identity in the keychain (security find-identity -v). Nothing was written."
+    command -v spctl >/dev/null || die "spctl not found (it is part of macOS)"
+    if [ -n "$notarize" ]; then
+      for tool in notarytool stapler; do
+        xcrun --find "$tool" >/dev/null 2>&1 \
+          || die "--notarize: xcrun $tool not found (Xcode 13 or later, or its command line tools)"
+      done
+    fi
+  fi
 fi
 
-stage="$out/stage"
-agent_root="$stage/agent-root"
-prefix="$agent_root/Library/QDT"
-console_root="$stage/console-root"
-rm -rf "$stage"
-mkdir -p "$stage/install"
-mkdir -p "$prefix/bin" "$prefix/lib" "$prefix/share" "$stage/pkgs" "$stage/scripts"
-
-# 1. Build (Release, arm64, no tests).
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  say "configuring $build"
-  cmake_args=(-S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DQDT_BUILD_TESTS=OFF)
-  command -v ninja >/dev/null && cmake_args+=(-G Ninja)
-  [ "$macos" -eq 1 ] && cmake_args+=(-DCMAKE_OSX_ARCHITECTURES=arm64)
-  [ "$console" -eq 1 ] || cmake_args+=(-DQDT_BUILD_CONSOLE=OFF)
-  cmake "${cmake_args[@]}"
-fi
-say "building in $build"
-cmake --build "$build" --target qdt-agent qdtctl --parallel
-if [ "$console" -eq 1 ]; then
-  cmake --build "$build" --target qdt-console --parallel \
-    || die "the console did not build (Qt 6 missing? brew install qt, or --no-console)"
-fi
-
-# 2. The agent payload: /Library/QDT/{bin,lib,share}, the daemon, PATH entry.
-say "staging the agent payload in $agent_root"
-cmake --install "$build" --component agent --prefix "$stage/install"
-install -m 0755 "$stage/install/bin/qdt-agent" "$stage/install/bin/qdtctl" "$prefix/bin/"
-rm -rf "$stage/install"
+# --- 2. The tools to bundle, checked before anything is staged. ---------------
 if [ -n "$fio_source" ]; then
   [ -x "$fio_source/configure" ] || die "--fio-source: \"$fio_source\" has no configure script (an unpacked fio release?)"
   say "building fio from $fio_source"
@@ -114,16 +153,22 @@ fi
 if [ -z "$fio" ] || [ ! -x "$fio" ]; then
   die "--fio: no fio found at \"$fio\" (brew install fio, or --fio PATH, or --fio-source DIR)"
 fi
-if [ "$macos" -eq 1 ] && [ "$stage_only" -eq 0 ]; then
-  archs=$(lipo -archs "$fio")
-  case " $archs " in *" arm64 "*) ;; *) die "--fio: \"$fio\" is built for \"$archs\", not arm64" ;; esac
+# `fio --version` prints fio-<major>.<minor>[-<commits>-g<hash>].
+fio_line=$("$fio" --version 2>/dev/null | head -n 1 | cut -c1-80 || true)
+fio_major=$(printf '%s\n' "$fio_line" | sed -n 's/^fio-\([0-9]\{1,4\}\)\.\([0-9]\{1,4\}\).*/\1/p')
+fio_minor=$(printf '%s\n' "$fio_line" | sed -n 's/^fio-\([0-9]\{1,4\}\)\.\([0-9]\{1,4\}\).*/\2/p')
+[ -n "$fio_major" ] || die "--fio: \"$fio\" --version said \"$fio_line\", not fio-<major>.<minor>"
+if [ "$fio_major" -lt "$fio_min_major" ] || { [ "$fio_major" -eq "$fio_min_major" ] && [ "$fio_minor" -lt "$fio_min_minor" ]; }; then
+  die "--fio: \"$fio\" is fio $fio_major.$fio_minor; the package needs $fio_min_major.$fio_min_minor or newer: older fio cannot drop the page cache on macOS (invalidate=1 is a no-op there before fio commit 41880b9b), so a drive would be rated on reads served from memory. Use --fio-source with the fio-3.42 release or newer."
 fi
-cp -L "$fio" "$prefix/bin/fio"
-chmod 0755 "$prefix/bin/fio"
-# smartctl for drive temperatures: bundled, because a root daemon must not
-# run a user-writable /opt/homebrew/bin/smartctl (docs/MACOS.md). GPL-2: its
-# licence and where its source is go with it.
-if [ -z "$smartctl" ]; then
+
+if [ -n "$smartmontools_source" ]; then
+  [ -x "$smartmontools_source/configure" ] \
+    || die "--smartmontools-source: \"$smartmontools_source\" has no configure script (an unpacked smartmontools release tarball; a git checkout needs ./autogen.sh first)"
+  say "building smartctl from $smartmontools_source"
+  (cd "$smartmontools_source" && ./configure && make -j"$(getconf _NPROCESSORS_ONLN)" smartctl)
+  smartctl="$smartmontools_source/smartctl"
+elif [ -z "$smartctl" ]; then
   if command -v brew >/dev/null && brew --prefix smartmontools >/dev/null 2>&1; then
     smartctl="$(brew --prefix smartmontools)/sbin/smartctl"
   else
@@ -131,18 +176,54 @@ if [ -z "$smartctl" ]; then
   fi
 fi
 if [ -z "$smartctl" ] || [ ! -x "$smartctl" ]; then
-  die "--smartctl: no smartctl found at \"$smartctl\" (brew install smartmontools, or --smartctl PATH)"
+  die "--smartctl: no smartctl found at \"$smartctl\" (brew install smartmontools, or --smartctl PATH, or --smartmontools-source DIR)"
 fi
-if [ "$macos" -eq 1 ] && [ "$stage_only" -eq 0 ]; then
-  archs=$(lipo -archs "$smartctl")
-  case " $archs " in *" arm64 "*) ;; *) die "--smartctl: \"$smartctl\" is built for \"$archs\", not arm64" ;; esac
+# smartctl --version's first line: smartctl <major>.<minor> <date> ...
+smart_line=$("$smartctl" --version 2>/dev/null | head -n 1 | cut -c1-80 || true)
+printf '%s\n' "$smart_line" | grep -Eq '^smartctl [0-9]+\.[0-9]+' \
+  || die "--smartctl: \"$smartctl\" --version said \"$smart_line\", not smartctl <major>.<minor>"
+
+# --- 3. Build (Release, arm64, no tests) and stage the agent payload. ---------
+stage="$out/stage"
+agent_root="$stage/agent-root"
+prefix="$agent_root/Library/QDT"
+console_root="$stage/console-root"
+rm -rf "$stage"
+mkdir -p "$stage/install"
+mkdir -p "$prefix/bin" "$prefix/lib" "$prefix/share" "$stage/pkgs" "$stage/scripts"
+
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  say "configuring $build"
+  cmake_args=(-S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DQDT_BUILD_TESTS=OFF)
+  command -v ninja >/dev/null && cmake_args+=(-G Ninja)
+  [ "$macos" -eq 1 ] && cmake_args+=(-DCMAKE_OSX_ARCHITECTURES=arm64)
+  [ "$console" -eq 1 ] || cmake_args+=(-DQDT_BUILD_CONSOLE=OFF)
+  cmake "${cmake_args[@]}"
 fi
+say "building in $build"
+cmake --build "$build" --target qdt-agent qdtctl --parallel
+if [ "$console" -eq 1 ]; then
+  cmake --build "$build" --target qdt-console --parallel \
+    || die "the console did not build (Qt 6 missing? brew install qt, or --no-console)"
+fi
+
+say "staging the agent payload in $agent_root"
+cmake --install "$build" --component agent --prefix "$stage/install"
+install -m 0755 "$stage/install/bin/qdt-agent" "$stage/install/bin/qdtctl" "$prefix/bin/"
+rm -rf "$stage/install"
+cp -L "$fio" "$prefix/bin/fio"
+chmod 0755 "$prefix/bin/fio"
+# smartctl for drive temperatures: bundled, because a root daemon must not
+# run a user-writable /opt/homebrew/bin/smartctl (docs/MACOS.md).
 cp -L "$smartctl" "$prefix/bin/smartctl"
 chmod 0755 "$prefix/bin/smartctl"
+# Both are GPL-2: their licence and where their source is go with them.
 mkdir -p "$prefix/share/licenses"
 install -m 0644 "$here/smartmontools-NOTICE.txt" "$prefix/share/licenses/smartmontools.txt"
+install -m 0644 "$here/fio-NOTICE.txt" "$prefix/share/licenses/fio.txt"
 install -m 0644 "$here/agent.json" "$prefix/share/agent.json"
 install -m 0755 "$here/uninstall.sh" "$prefix/uninstall.sh"
+install -m 0755 "$here/acceptance.sh" "$prefix/acceptance.sh"
 mkdir -p "$agent_root/Library/LaunchDaemons" "$agent_root/private/etc/paths.d"
 install -m 0644 "$here/com.qdt.agent.plist" "$agent_root/Library/LaunchDaemons/com.qdt.agent.plist"
 printf '/Library/QDT/bin\n' >"$agent_root/private/etc/paths.d/qdt"
@@ -150,21 +231,35 @@ chmod 0644 "$agent_root/private/etc/paths.d/qdt"
 install -m 0755 "$here/scripts/preinstall" "$here/scripts/postinstall" "$stage/scripts/"
 install -m 0644 "$here/scripts/qdt-common.sh" "$stage/scripts/"
 
-# The Distribution file, with the version and with or without the console.
-if [ "$console" -eq 1 ]; then
-  sed "s/@VERSION@/$version/g" "$here/Distribution.xml" >"$stage/Distribution.xml"
-else
-  sed -e "s/@VERSION@/$version/g" -e '/<!-- console -->/,/<!-- \/console -->/d' \
-    "$here/Distribution.xml" >"$stage/Distribution.xml"
+# The Distribution file and the README Installer shows: the version, with or
+# without the console, and the testing-only notice of an unsigned build.
+title_note=""
+notice=""
+product="$out/QDT-$version.pkg"
+if [ "$unsigned" -eq 1 ]; then
+  title_note=" (UNSIGNED, for testing only)"
+  notice="UNSIGNED TEST BUILD, FOR TESTING ONLY. Do not hand it to a venue: it is
+not signed with a Developer ID nor notarized, so macOS 15 refuses to open it
+until someone allows it in System Settings › Privacy & Security › Open Anyway,
+and Full Disk Access given to this build does not carry over to a signed one.
+
+"
+  product="$out/QDT-$version-unsigned.pkg"
 fi
+dist_sed=(-e "s/@VERSION@/$version/g" -e "s/@TITLE_NOTE@/$title_note/g")
+[ "$console" -eq 1 ] || dist_sed+=(-e '/<!-- console -->/,/<!-- \/console -->/d')
+sed "${dist_sed[@]}" "$here/Distribution.xml" >"$stage/Distribution.xml"
+mkdir -p "$stage/resources"
+NOTICE=$notice VERSION=$version awk '{ gsub(/@VERSION@/, ENVIRON["VERSION"]); if (sub(/@UNSIGNED_NOTICE@/, "")) printf "%s", ENVIRON["NOTICE"]; print }' \
+  "$here/resources/README.txt" >"$stage/resources/README.txt"
 
 if [ "$stage_only" -eq 1 ]; then
   say "staged in $stage (--stage-only: no relocation, signing or pkgbuild)"
   exit 0
 fi
 
-# 3. Relocatable programs: every library that is not macOS's own is copied
-#    into /Library/QDT/lib and found through @rpath = @executable_path/../lib.
+# --- 4. Relocatable programs: every library that is not macOS's own is copied
+#        into /Library/QDT/lib and found through @rpath = @executable_path/../lib.
 is_system_lib() { case "$1" in /usr/lib/* | /System/*) return 0 ;; *) return 1 ;; esac; }
 deps_of() { otool -L "$1" | tail -n +2 | awk '{print $1}'; }
 rpaths_of() { otool -l "$1" | awk '/cmd LC_RPATH/ {getline; getline; print $2}'; }
@@ -210,27 +305,84 @@ relocate() {
     done
   done
   for file in "$prefix"/bin/*; do
-    rpaths_of "$file" | grep -qx '@executable_path/../lib' \
+    rpaths_of "$file" | grep -x '@executable_path/../lib' >/dev/null \
       || install_name_tool -add_rpath "@executable_path/../lib" "$file"
   done
-  # Nothing may still point into Homebrew or /usr/local.
+  # Nothing may still need a library outside macOS and the package.
   for file in "$prefix"/bin/* "$prefix"/lib/*; do
     [ -f "$file" ] || continue
-    if deps_of "$file" | grep -Eq "^($brew_prefix|/usr/local|/opt/)"; then
-      die "$file still needs $(deps_of "$file" | grep -E "^($brew_prefix|/usr/local|/opt/)" | head -1)"
-    fi
+    for dep in $(deps_of "$file"); do
+      case "$dep" in @rpath/* | @executable_path/* | @loader_path/*) continue ;; esac
+      is_system_lib "$dep" || die "$file still needs $dep, which a show Mac does not have"
+    done
   done
 }
-# Ad hoc signatures have no team, so the hardened runtime's library validation
-# would refuse the bundled libraries: only a real identity gets it.
-codesign_args=(--force --sign "$app_sign")
-[ "$app_sign" = "-" ] || codesign_args+=(--options runtime --timestamp)
+
+# Every Mach-O file under DIR (lipo(1) -archs names a Mach-O's architectures
+# and fails on anything else), each checked to hold arm64.
+macho_files() {
+  local file archs
+  while IFS= read -r -d '' file; do
+    archs=$(lipo -archs "$file" 2>/dev/null) || continue
+    case " $archs " in *" arm64 "*) ;; *) die "$file is built for \"$archs\", not arm64" ;; esac
+    printf '%s\n' "$file"
+  done < <(find "$1" -type f -print0 | sort -z)
+}
+
+# codesign(1): --options runtime = the hardened runtime, --timestamp = a secure
+# timestamp from Apple, both required for notarization (Apple, "Resolving common
+# notarization issues"). Ad hoc signatures (--unsigned) get neither: they have no
+# team, so the hardened runtime's library validation would refuse the bundled
+# libraries.
+codesign_file() {  # FILE [IDENTIFIER] [entitlements]
+  local args=(--force --sign "${app_sign:--}")
+  [ -n "${2:-}" ] && args+=(--identifier "$2")
+  if [ "$unsigned" -eq 0 ]; then
+    args+=(--options runtime --timestamp)
+    [ "${3:-}" = entitlements ] && args+=(--entitlements "$here/qdt.entitlements")
+  fi
+  codesign "${args[@]}" "$1"
+}
+
+# The agent payload: libraries first, then the programs, each program with the
+# identifier the MDM profile's code requirements name (qdt-pppc.mobileconfig).
+sign_agent_payload() {
+  local file
+  while IFS= read -r file; do
+    case "$file" in
+      "$prefix"/bin/qdt-agent) codesign_file "$file" com.qdt.agent entitlements ;;
+      "$prefix"/bin/*) codesign_file "$file" "com.qdt.$(basename "$file")" entitlements ;;
+      *) codesign_file "$file" ;;
+    esac
+  done < <(macho_files "$prefix/lib"; macho_files "$prefix/bin")
+  while IFS= read -r file; do
+    codesign --verify --strict --verbose=2 "$file"
+  done < <(macho_files "$agent_root")
+}
+
+# The app from the inside out (Apple, "Creating distribution-signed code for
+# macOS": sign nested code before the code that contains it; no --deep):
+# loose libraries and plug-ins, then each framework, then the app itself.
+sign_app() {
+  local app=$1 file fw
+  while IFS= read -r file; do
+    case "$file" in
+      "$app"/Contents/Frameworks/*.framework/* | "$app/Contents/MacOS/"*) continue ;;
+    esac
+    codesign_file "$file"
+  done < <(macho_files "$app/Contents")
+  while IFS= read -r -d '' fw; do
+    codesign_file "$fw"
+  done < <(find "$app/Contents/Frameworks" -maxdepth 1 -name '*.framework' -type d -print0 2>/dev/null | sort -z)
+  codesign_file "$app" "" entitlements
+  codesign --verify --strict --deep --verbose=2 "$app"
+}
+
 say "making the programs relocatable ($prefix/lib)"
 relocate
-for file in "$prefix"/lib/* "$prefix"/bin/*; do
-  [ -f "$file" ] || continue
-  codesign "${codesign_args[@]}" "$file"
-done
+say "signing the agent payload (${app_sign:-ad hoc})"
+[ "$unsigned" -eq 1 ] && app_sign="-"
+sign_agent_payload
 "$prefix/bin/qdt-agent" --help >/dev/null || die "the staged qdt-agent does not run"
 "$prefix/bin/fio" --version >/dev/null || die "the staged fio does not run"
 "$prefix/bin/smartctl" --version >/dev/null || die "the staged smartctl does not run"
@@ -239,15 +391,16 @@ say "pkgbuild qdt-agent.pkg"
 pkgbuild --root "$agent_root" --identifier com.qdt.agent --version "$version" \
   --scripts "$stage/scripts" --install-location / "$stage/pkgs/qdt-agent.pkg"
 
-# 4. The console: an .app with Qt deployed into it, never relocated by the installer.
+# --- 5. The console: an .app with Qt deployed into it, never relocated by Installer.
 if [ "$console" -eq 1 ]; then
   say "staging QDT Console.app"
   mkdir -p "$console_root/Applications"
   cmake --install "$build" --component console --prefix "$console_root/Applications"
   app="$console_root/Applications/QDT Console.app"
+  [ -d "$console_root/Applications/qdt-console.app" ] || die "cmake --install made no qdt-console.app (is $build a macOS build?)"
   mv "$console_root/Applications/qdt-console.app" "$app"
   macdeployqt "$app" -always-overwrite
-  codesign "${codesign_args[@]}" --deep "$app"
+  sign_app "$app"
   pkgbuild --analyze --root "$console_root" "$stage/console-components.plist"
   plutil -replace 0.BundleIsRelocatable -bool NO "$stage/console-components.plist"
   pkgbuild --root "$console_root" --component-plist "$stage/console-components.plist" \
@@ -255,11 +408,48 @@ if [ "$console" -eq 1 ]; then
     "$stage/pkgs/qdt-console.pkg"
 fi
 
-# 5. The product archive.
+# --- 6. The product archive, notarized and checked. ----------------------------
 mkdir -p "$out"
-product="$out/QDT-$version.pkg"
-productbuild_args=(--distribution "$stage/Distribution.xml" --package-path "$stage/pkgs")
-[ -n "$sign" ] && productbuild_args+=(--sign "$sign")
+rm -f "$product"
+productbuild_args=(--distribution "$stage/Distribution.xml" --resources "$stage/resources" --package-path "$stage/pkgs")
+[ "$unsigned" -eq 1 ] || productbuild_args+=(--sign "$sign" --timestamp)
 productbuild "${productbuild_args[@]}" "$product"
+
+if [ -n "$notarize" ]; then
+  # notarytool(1): submit --wait blocks until Apple has an answer; with
+  # --output-format json it prints {"id": ..., "status": "Accepted" | "Invalid" | ...},
+  # read with plutil(1) -extract KEY raw (macOS 12+; plutil reads JSON too).
+  say "notarizing $product (xcrun notarytool, profile $notarize)"
+  submission="$out/notary-submission.json"
+  xcrun notarytool submit "$product" --keychain-profile "$notarize" --wait --output-format json >"$submission" \
+    || { rm -f "$product"; die "notarytool submit failed (see above; its answer: $submission); $product was removed"; }
+  status=$(plutil -extract status raw -o - "$submission" 2>/dev/null || true)
+  id=$(plutil -extract id raw -o - "$submission" 2>/dev/null || true)
+  if [ "$status" != Accepted ]; then
+    if [ -n "$id" ]; then
+      xcrun notarytool log "$id" --keychain-profile "$notarize" "$out/notary-log.json" || true
+    fi
+    rm -f "$product"
+    die "notarization of $product: status \"${status:-none}\" (submission ${id:-unknown}); Apple's log: $out/notary-log.json. The .pkg was removed: an unnotarized pkg must not go out."
+  fi
+  say "notarized (submission $id); stapling the ticket"
+  xcrun stapler staple "$product"
+  xcrun stapler validate "$product"
+fi
+
+pkgutil --check-signature "$product" || [ "$unsigned" -eq 1 ] || die "pkgutil --check-signature refused $product"
+if [ "$unsigned" -eq 0 ]; then
+  # spctl(8) -a -t install: would Gatekeeper let Installer open this pkg?
+  spctl -a -vv -t install "$product" || {
+    [ -n "$notarize" ] && die "Gatekeeper (spctl -a -t install) refuses $product"
+    say "Gatekeeper refuses $product until it is notarized (--notarize PROFILE)"
+  }
+  sed "s/@TEAM_ID@/$team/g" "$here/qdt-pppc.mobileconfig" >"$out/qdt-pppc.mobileconfig"
+  say "the MDM profile for team $team: $out/qdt-pppc.mobileconfig"
+fi
 say "built $product"
-[ -n "$sign" ] || say "unsigned: sign with --sign \"Developer ID Installer: ...\" and notarize (xcrun notarytool) before handing it out"
+if [ "$unsigned" -eq 1 ]; then
+  say "UNSIGNED: for testing only; a venue needs --app-sign, --sign and --notarize"
+elif [ -z "$notarize" ]; then
+  say "signed, NOT notarized: a downloaded copy is refused by Gatekeeper; add --notarize PROFILE"
+fi

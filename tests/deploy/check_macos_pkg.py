@@ -2,15 +2,23 @@
 """Checks the macOS package's launchd plist, productbuild Distribution file
 and config against each other and against the staged payload.
 
-usage: check_macos_pkg.py STAGE VERSION with-console|no-console
-STAGE is build-pkg.sh --stage-only's OUT/stage. Exit 1 with every problem found."""
+usage: check_macos_pkg.py STAGE VERSION with-console|no-console [CONSOLE_INFO_PLIST]
+STAGE is build-pkg.sh --stage-only's OUT/stage; CONSOLE_INFO_PLIST the console's
+configured Info.plist (its bundle id must be the one the daemon's plist names).
+Also checks the example MDM profile deploy/macos/qdt-pppc.mobileconfig.
+Exit 1 with every problem found."""
 import json
 import os
 import plistlib
+import re
 import sys
+import uuid
 import xml.etree.ElementTree as ET
 
 AGENT = "/Library/QDT/bin/qdt-agent"
+CONSOLE_ID = "com.qdt.console"
+MOBILECONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "macos",
+                            "qdt-pppc.mobileconfig")
 SUPPORT = "/Library/Application Support/QDT"
 problems = []
 
@@ -45,6 +53,11 @@ def main(stage, version, console):
     check(plist.get("ProcessType") == "Interactive",
           f"ProcessType is {plist.get('ProcessType')!r}: launchd throttles the daemon's I/O "
           "unless it is Interactive")
+    # Login Items › "Allow in the Background" names the daemon after the app these ids
+    # name (launchd.plist(5), AssociatedBundleIdentifiers): the console's bundle id.
+    check(plist.get("AssociatedBundleIdentifiers") == [CONSOLE_ID],
+          f"AssociatedBundleIdentifiers is {plist.get('AssociatedBundleIdentifiers')!r}, not [{CONSOLE_ID!r}]: "
+          "Login Items would show a bare executable name")
     check(plist.get("LowPriorityIO") is False and plist.get("LowPriorityBackgroundIO") is False,
           "LowPriorityIO / LowPriorityBackgroundIO not false: the daemon's I/O may be throttled")
     # A root daemon runs tools found on its PATH: only folders root owns, never Homebrew's
@@ -77,6 +90,17 @@ def main(stage, version, console):
     for key in ("tokenFile", "stateDir"):
         check(str(cfg.get(key, "")).startswith(SUPPORT), f"config {key} is {cfg.get(key)!r}")
 
+    for rel in ("Library/QDT/share/licenses/fio.txt", "Library/QDT/share/licenses/smartmontools.txt"):
+        path = f"{root}/{rel}"
+        check(os.path.isfile(path) and "General Public License version 2" in open(path).read()
+              and "source" in open(path).read(), f"{rel}: no GPL-2 notice with the source offer")
+    check(os.access(f"{root}/Library/QDT/acceptance.sh", os.X_OK), "the payload has no acceptance.sh")
+    readme_path = f"{stage}/resources/README.txt"
+    readme = open(readme_path).read() if os.path.isfile(readme_path) else ""
+    check(f"QDT {version} for Apple Silicon" in readme, "the Installer README has no version line")
+    check("@" not in readme, "the Installer README has an unfilled @PLACEHOLDER@")
+    check("UNSIGNED" not in readme, "a --stage-only README says UNSIGNED")
+
     dist_path = f"{stage}/Distribution.xml"
     text = open(dist_path).read()
     check("@VERSION@" not in text, "Distribution.xml still says @VERSION@")
@@ -107,13 +131,67 @@ def main(stage, version, console):
             check(ref.get("id") in refs, f"choice {cid} refers to unknown package {ref.get('id')}")
     check(("console" in choices) == console, f"console choice present: {'console' in choices}")
     check(version in (dist.findtext("title") or ""), "the title has no version")
+    check("@" not in (dist.findtext("title") or ""), "the title has an unfilled placeholder")
+    rm = dist.find("readme")
+    check(rm is not None and rm.get("file") == "README.txt", "the Distribution shows no README.txt")
+
+
+def check_info_plist(path):
+    with open(path, "rb") as f:
+        info = plistlib.load(f)
+    check(info.get("CFBundleIdentifier") == CONSOLE_ID,
+          f"the console's CFBundleIdentifier is {info.get('CFBundleIdentifier')!r}, but the daemon's "
+          f"AssociatedBundleIdentifiers names {CONSOLE_ID!r}")
+
+
+def check_mobileconfig():
+    """The example MDM profile: a Configuration whose TCC payload grants the agent
+    (by path, with a code requirement naming com.qdt.agent) Full Disk Access and whose
+    Service Management rule keeps the daemon com.qdt.agent allowed."""
+    with open(MOBILECONFIG, "rb") as f:
+        mc = plistlib.load(f)  # raises on anything that is not a plist
+    check(mc.get("PayloadType") == "Configuration", f"PayloadType {mc.get('PayloadType')!r}")
+    check(mc.get("PayloadScope") == "System", "the profile is not System-scoped (the daemon is root)")
+    payloads = mc.get("PayloadContent", [])
+    uuids = [mc.get("PayloadUUID")] + [p.get("PayloadUUID") for p in payloads]
+    ids = [mc.get("PayloadIdentifier")] + [p.get("PayloadIdentifier") for p in payloads]
+    for u in uuids:
+        try:
+            uuid.UUID(u)
+        except (TypeError, ValueError):
+            problems.append(f"PayloadUUID {u!r} is not a UUID")
+    check(len(set(uuids)) == len(uuids) and len(set(ids)) == len(ids), "payload UUIDs or identifiers repeat")
+    for p in payloads:
+        check(p.get("PayloadVersion") == 1, f"{p.get('PayloadType')}: PayloadVersion {p.get('PayloadVersion')!r}")
+    by_type = {p.get("PayloadType"): p for p in payloads}
+    tcc = by_type.get("com.apple.TCC.configuration-profile-policy", {})
+    fda = tcc.get("Services", {}).get("SystemPolicyAllFiles", [])
+    agent = [e for e in fda if e.get("Identifier") == AGENT]
+    if check(len(agent) == 1, f"no Full Disk Access entry for {AGENT}"):
+        e = agent[0]
+        check(e.get("IdentifierType") == "path", "a non-bundled binary must be identified by path")
+        req = e.get("CodeRequirement", "")
+        check(re.match(r'identifier "com\.qdt\.agent" and anchor apple generic', req) is not None,
+              f"the agent's code requirement does not name com.qdt.agent: {req!r}")
+        check('certificate leaf[subject.OU] = "@TEAM_ID@"' in req, "the requirement does not pin the team")
+        check(e.get("Authorization") == "Allow" and "Allowed" not in e, "not exactly Authorization Allow")
+    for e in fda:
+        check(e.get("Identifier", "").startswith("/Library/QDT/bin/"), f"FDA for {e.get('Identifier')!r}")
+    sm = by_type.get("com.apple.servicemanagement", {})
+    rules = sm.get("Rules", [])
+    check(any(r.get("RuleType") == "Label" and r.get("RuleValue") == "com.qdt.agent"
+              and r.get("TeamIdentifier") == "@TEAM_ID@" for r in rules),
+          f"no Service Management rule for the label com.qdt.agent of the team: {rules!r}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[3] not in ("with-console", "no-console"):
+    if len(sys.argv) not in (4, 5) or sys.argv[3] not in ("with-console", "no-console"):
         sys.exit(__doc__)
     main(sys.argv[1], sys.argv[2], sys.argv[3] == "with-console")
+    if len(sys.argv) == 5:
+        check_info_plist(sys.argv[4])
+    check_mobileconfig()
     for p in problems:
         print(f"FAIL: {p}", file=sys.stderr)
-    print("plist, Distribution and config: " + ("ok" if not problems else f"{len(problems)} problems"))
+    print("plist, Distribution, config, MDM profile: " + ("ok" if not problems else f"{len(problems)} problems"))
     sys.exit(1 if problems else 0)

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The macOS package without a Mac: build-pkg.sh --stage-only lays out the
-# payload, scripts and Distribution file (with and without the console); the
-# launchd plist and the Distribution file are parsed and checked against the
-# payload (check_macos_pkg.py); then, as root, the install is played in a
-# throwaway root with stand-ins for launchctl, sysctl and pkgutil
-# (pkg_in_root.sh). pkgbuild, productbuild, otool and macdeployqt only exist
-# on a Mac: that part of build-pkg.sh is not run here.
+# The macOS package without a Mac.
+# 1. build-pkg.sh --stage-only lays out the payload, scripts and Distribution
+#    file (with and without the console); the launchd plist, the Distribution
+#    file and the MDM profile are parsed and checked against the payload
+#    (check_macos_pkg.py). An fio older than 3.42 is refused.
+# 2. The whole build-pkg.sh, with stand-ins for the Apple tools that log every
+#    call (fake_apple/fake_apple.py): signed and notarized, unsigned, without
+#    identities (stops, writes nothing), with a rejected notarization; what was
+#    signed how and in which order is checked against the product
+#    (check_signing.py).
+# 3. As root, the install is played in a throwaway root with stand-ins for
+#    launchctl, sysctl and pkgutil (pkg_in_root.sh).
 #
 # usage: macos_pkg_test.sh BUILD_DIR CONSOLE_BUILT(ON|OFF)   exit 77 = install part skipped
 # shellcheck source-path=SCRIPTDIR
@@ -20,12 +25,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 work=$(mktemp -d /tmp/qdt-pkg-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 version=$(sed -n 's/^project(qdt VERSION \([0-9][0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
-fio=$(command -v fio) || fail "fio not found"
-# A stand-in smartctl (this machine has no drive SMART to read); it must
-# answer --version, as build-pkg.sh checks the staged copy.
-smartctl="$work/smartctl"
-printf '#!/bin/sh\necho "smartctl 7.4 (stand-in for the macOS package test)"\n' >"$smartctl"
-chmod 0755 "$smartctl"
+
+# Stand-ins for the bundled tools: small programs (build-pkg.sh checks that a
+# bundled tool is a binary for the Mac's architecture, and runs --version).
+tool() {  # PATH "FIRST LINE OF --version"
+  mkdir -p "$(dirname "$1")"
+  printf '#include <stdio.h>\nint main(void) { puts("%s"); return 0; }\n' "$2" >"$1.c"
+  cc -o "$1" "$1.c" || fail "cc $1.c"
+}
+tool "$work/tools/fio" "fio-3.42"
+tool "$work/tools/fio-3.41/fio" "fio-3.41"
+tool "$work/tools/fio-git/fio" "fio-3.42-17-g41880b9b"
+tool "$work/tools/smartctl" "smartctl 7.4 2023-08-01 r5530 [Darwin 24.1.0 arm64] (stand-in)"
+fio="$work/tools/fio"
+smartctl="$work/tools/smartctl"
 
 stage_pkg() {  # OUT [build-pkg.sh options]
   local out=$1
@@ -40,7 +53,8 @@ python3 "$here/check_macos_pkg.py" "$work/no-console/stage" "$version" no-consol
 if [ "$console_built" = ON ]; then
   echo "== build-pkg.sh --stage-only"
   stage_pkg "$work/console"
-  python3 "$here/check_macos_pkg.py" "$work/console/stage" "$version" with-console
+  # The console's configured Info.plist: its bundle id is the one the daemon's plist names.
+  python3 "$here/check_macos_pkg.py" "$work/console/stage" "$version" with-console "$build/console/Info.plist"
 fi
 if bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$work/nosmart" \
   --fio "$fio" --smartctl "$work/absent/smartctl" >"$work/nosmart.log" 2>&1; then
@@ -51,9 +65,89 @@ grep -q -- '--smartctl: no smartctl found at "'"$work"'/absent/smartctl"' "$work
 if bash "$src/deploy/macos/build-pkg.sh" --bogus >"$work/bogus.log" 2>&1; then fail "build-pkg.sh took --bogus"; fi
 grep -q 'unknown argument "--bogus"' "$work/bogus.log" || fail "build-pkg.sh --bogus: $(cat "$work/bogus.log")"
 if [ "$(uname -s)" != Darwin ]; then
-  if bash "$src/deploy/macos/build-pkg.sh" --out "$work/x" >"$work/linux.log" 2>&1; then fail "build-pkg.sh ran on $(uname -s)"; fi
+  if bash "$src/deploy/macos/build-pkg.sh" --unsigned --out "$work/x" >"$work/linux.log" 2>&1; then fail "build-pkg.sh ran on $(uname -s)"; fi
   grep -q 'on macOS only' "$work/linux.log" || fail "no clear error off macOS: $(cat "$work/linux.log")"
 fi
+
+echo "== fio older than 3.42 is refused (page cache), a git build of 3.42 is taken"
+if bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$work/old-fio" \
+  --fio "$work/tools/fio-3.41/fio" --smartctl "$smartctl" >"$work/old-fio.log" 2>&1; then
+  fail "build-pkg.sh staged a package with fio 3.41"
+fi
+grep -q 'is fio 3.41; the package needs 3.42 or newer: older fio cannot drop the page cache on macOS' "$work/old-fio.log" \
+  || fail "no clear error for fio 3.41: $(cat "$work/old-fio.log")"
+[ ! -e "$work/old-fio" ] || fail "a refused fio left $work/old-fio"
+stage_pkg "$work/git-fio" --no-console --fio "$work/tools/fio-git/fio"
+
+# 2. The whole build with stand-ins for the Apple tools.
+fake="$work/fake-bin"
+mkdir -p "$fake"
+for t in uname sysctl lipo otool install_name_tool codesign security pkgbuild plutil productbuild \
+  xcrun pkgutil spctl macdeployqt cmake; do
+  ln -s "$here/fake_apple/fake_apple.py" "$fake/$t"
+done
+# A Homebrew-like library: fio needs it by absolute path, the agent through an
+# absolute rpath; build-pkg.sh must copy it in and point both at @rpath.
+mkdir -p "$work/brew/lib"
+cp "$(readlink -f "$(ldconfig -p | awk '/libz\.so\.1 / {print $NF; exit}')")" "$work/brew/lib/libqdtfake.1.dylib"
+app_id="Developer ID Application: QDT Test (ABCDE12345)"
+installer_id="Developer ID Installer: QDT Test (ABCDE12345)"
+qt_lib=$(ldconfig -p | awk '/libQt6Core\.so\.6 / {print $NF; exit}')
+[ -n "$qt_lib" ] || qt_lib="$work/brew/lib/libqdtfake.1.dylib"
+mac_build() {  # NAME [build-pkg.sh options]: OUT=$work/NAME, log $work/NAME.calls
+  local name=$1
+  shift
+  env PATH="$fake:$PATH" FAKE_APPLE_LOG="$work/$name.calls" FAKE_APPLE_STATE="$work/$name.state" \
+    FAKE_IDENTITIES="$app_id
+$installer_id" \
+    FAKE_OTOOL_DEPS="{\"fio\": [\"$work/brew/lib/libqdtfake.1.dylib\"], \"qdt-agent\": [\"@rpath/libqdtfake.1.dylib\"]}" \
+    FAKE_OTOOL_RPATHS="{\"qdt-agent\": [\"$work/brew/lib\"]}" FAKE_QT_LIB="$(readlink -f "$qt_lib")" \
+    bash "$src/deploy/macos/build-pkg.sh" --build-dir "$build" --out "$work/$name" \
+    --fio "$fio" --smartctl "$smartctl" "$@" >"$work/$name.log" 2>&1
+}
+console_flag=()
+[ "$console_built" = ON ] || console_flag=(--no-console)
+
+echo "== no identities and no --unsigned: stops, names what is missing, writes nothing"
+if mac_build none "${console_flag[@]}" --build-dir "$work/none-build"; then fail "build-pkg.sh built without identities"; fi
+for want in 'missing --app-sign "Developer ID Application: NAME (TEAMID)" --sign "Developer ID Installer: NAME (TEAMID)"' \
+  '--unsigned for a test build' 'Nothing was built or written.'; do
+  grep -qF -- "$want" "$work/none.log" || fail "no \"$want\" in: $(cat "$work/none.log")"
+done
+if [ -e "$work/none" ] || [ -e "$work/none-build" ]; then fail "a refused build wrote $(ls -d "$work"/none*)"; fi
+[ ! -s "$work/none.calls" ] || fail "a refused build ran Apple tools: $(cat "$work/none.calls")"
+if mac_build half --app-sign "$app_id"; then fail "build-pkg.sh built without --sign"; fi
+grep -qF 'missing --sign "Developer ID Installer' "$work/half.log" || fail "no missing --sign: $(cat "$work/half.log")"
+grep -qF 'missing --app-sign' "$work/half.log" && fail "--app-sign named missing though given"
+[ ! -e "$work/half" ] || fail "a refused build wrote $work/half"
+if mac_build unknown --app-sign "Developer ID Application: Somebody Else (ZZZZZ99999)" \
+  --sign "Developer ID Installer: Somebody Else (ZZZZZ99999)"; then fail "signed with an identity not in the keychain"; fi
+grep -qF 'is not a valid code-signing identity in the keychain' "$work/unknown.log" || fail "$(cat "$work/unknown.log")"
+[ ! -e "$work/unknown" ] || fail "a refused build wrote $work/unknown"
+if mac_build mixed --app-sign "$app_id" --sign "Developer ID Installer: Somebody Else (ZZZZZ99999)"; then fail "two teams"; fi
+grep -qF 'is not of the team ABCDE12345' "$work/mixed.log" || fail "$(cat "$work/mixed.log")"
+
+echo "== signed and notarized"
+mac_build signed "${console_flag[@]}" --app-sign "$app_id" --sign "$installer_id" --notarize qdt-notary \
+  || { cat "$work/signed.log"; fail "the signed build failed"; }
+python3 "$here/check_signing.py" "$work/signed" "$work/signed.calls" "$work/signed.state" signed "$version" \
+  "$app_id" "$installer_id" qdt-notary ABCDE12345
+
+echo "== --unsigned"
+mac_build unsigned "${console_flag[@]}" --unsigned || { cat "$work/unsigned.log"; fail "the unsigned build failed"; }
+python3 "$here/check_signing.py" "$work/unsigned" "$work/unsigned.calls" "$work/unsigned.state" unsigned "$version"
+grep -q 'UNSIGNED: for testing only' "$work/unsigned.log" || fail "the unsigned build does not say so at the end"
+
+echo "== notarization rejected: no pkg left, Apple's log kept, nothing stapled"
+if FAKE_NOTARY_STATUS=Invalid mac_build rejected --no-console --app-sign "$app_id" --sign "$installer_id" --notarize qdt-notary; then
+  fail "a rejected notarization passed"
+fi
+grep -q 'status "Invalid" (submission 2efe2717-52ef-43a5-96dc-0797e4ca1041)' "$work/rejected.log" || fail "$(cat "$work/rejected.log")"
+[ ! -e "$work/rejected/QDT-$version.pkg" ] || fail "the rejected pkg is still there"
+[ -s "$work/rejected/notary-log.json" ] || fail "no notary log kept"
+if grep -qF '"args": ["stapler", "staple"' "$work/rejected.calls"; then fail "a rejected product was stapled"; fi
+grep -qF '"args": ["notarytool", "log", "2efe2717-52ef-43a5-96dc-0797e4ca1041"' "$work/rejected.calls" \
+  || fail "Apple's log was not fetched for the rejected submission"
 
 # shellcheck source=throwaway_root.sh
 . "$here/throwaway_root.sh"
