@@ -79,6 +79,28 @@ grep -q 'is fio 3.41; the package needs 3.42 or newer: older fio cannot drop the
 [ ! -e "$work/old-fio" ] || fail "a refused fio left $work/old-fio"
 stage_pkg "$work/git-fio" --no-console --fio "$work/tools/fio-git/fio"
 
+echo "== fio and smartctl built from unpacked source releases (configure + make)"
+src_release() {  # DIR PROGRAM "FIRST LINE OF --version"
+  mkdir -p "$1"
+  printf '#include <stdio.h>\nint main(void) { puts("%s"); return 0; }\n' "$3" >"$1/$2.c"
+  printf '#!/bin/sh\necho "$*" >configured-with\n' >"$1/configure"
+  chmod 0755 "$1/configure"
+  printf '%s: %s.c\n\tcc -o %s %s.c\n' "$2" "$2" "$2" "$2" >"$1/Makefile"
+}
+src_release "$work/src/fio-3.42" fio "fio-3.42"
+src_release "$work/src/smartmontools-7.4" smartctl "smartctl 7.4 2023-08-01 r5530 [Darwin 24.1.0 arm64] (built here)"
+stage_pkg "$work/from-source" --no-console --fio-source "$work/src/fio-3.42" --smartmontools-source "$work/src/smartmontools-7.4"
+[ "$(cat "$work/src/fio-3.42/configured-with")" = --disable-native ] || fail "fio configured with: $(cat "$work/src/fio-3.42/configured-with")"
+cmp -s "$work/src/fio-3.42/fio" "$work/from-source/stage/agent-root/Library/QDT/bin/fio" || fail "the staged fio is not the one built from source"
+"$work/from-source/stage/agent-root/Library/QDT/bin/smartctl" | grep -q 'built here' || fail "the staged smartctl is not the one built from source"
+rm "$work/src/smartmontools-7.4/configure"
+if bash "$src/deploy/macos/build-pkg.sh" --stage-only --build-dir "$build" --out "$work/no-configure" \
+  --fio "$fio" --smartmontools-source "$work/src/smartmontools-7.4" >"$work/no-configure.log" 2>&1; then
+  fail "build-pkg.sh took a smartmontools source without configure"
+fi
+grep -qF -- "--smartmontools-source: \"$work/src/smartmontools-7.4\" has no configure script" "$work/no-configure.log" \
+  || fail "no clear error: $(cat "$work/no-configure.log")"
+
 # 2. The whole build with stand-ins for the Apple tools.
 fake="$work/fake-bin"
 mkdir -p "$fake"
