@@ -23,6 +23,8 @@
 #   --smartmontools-source DIR  build smartctl from this unpacked smartmontools release
 #   --out DIR          where the .pkg goes (default dist/)
 #   --build-dir DIR    the CMake build folder (default build-pkg/; reused when it exists)
+#   --min-macos X.Y    the oldest macOS the package installs on (default 14.0); every
+#                      program and library must be built for it or older
 #   --no-console       leave the console out
 #   --stage-only       lay out the payloads, scripts and Distribution file in
 #                      OUT/stage and stop; needs no macOS tools or identities (tests)
@@ -44,6 +46,11 @@ notarize=""
 unsigned=0
 console=1
 stage_only=0
+# The oldest macOS the package is for: the Distribution's allowed-os-versions,
+# the app's LSMinimumSystemVersion, the deployment target of what is built here.
+# Homebrew builds its libraries for the macOS they were bottled on, so a pkg for
+# macOS 14 must be built on macOS 14; the build checks every Mach-O's minos.
+min_macos=14.0
 # fio 3.42 is the first that drops a file's cached pages on macOS: before it,
 # invalidate=1 calls a posix_fadvise stub that does nothing, so test reads come
 # from memory (fio commit 41880b9b "mac: implement (file) cache invalidation";
@@ -69,7 +76,8 @@ while [ $# -gt 0 ]; do
     --unsigned) unsigned=1 ;;
     --no-console) console=0 ;;
     --stage-only) stage_only=1 ;;
-    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    --min-macos) need_value "$1" $#; min_macos=$2; shift ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown argument \"$1\" (see --help)" ;;
   esac
   shift
@@ -77,6 +85,10 @@ done
 
 version=$(sed -n 's/^project(qdt VERSION \([0-9][0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [ -n "$version" ] || die "no version in $src/CMakeLists.txt (project(qdt VERSION x.y.z))"
+printf '%s\n' "$min_macos" | grep -Eq '^1[1-9]\.[0-9]{1,2}$' \
+  || die "--min-macos: \"$min_macos\" is not a macOS version like 14.0 (Apple Silicon Macs start at 11.0)"
+# X.Y[.Z] → a number to compare: 14.0 → 1400, 15.1 → 1501.
+os_number() { printf '%s\n' "$1" | awk -F. '{ printf "%d\n", $1 * 100 + $2 }'; }
 
 # --- 1. Decide how it is signed, before anything is built or written. ---------
 # The Team ID is the last "(...)" of a Developer ID identity's name.
@@ -138,6 +150,8 @@ if [ "$stage_only" -eq 0 ]; then
 fi
 
 # --- 2. The tools to bundle, checked before anything is staged. ---------------
+# fio's and smartmontools' builds (clang) take their deployment target from here.
+export MACOSX_DEPLOYMENT_TARGET="$min_macos"
 if [ -n "$fio_source" ]; then
   [ -x "$fio_source/configure" ] || die "--fio-source: \"$fio_source\" has no configure script (an unpacked fio release?)"
   say "building fio from $fio_source"
@@ -196,7 +210,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   say "configuring $build"
   cmake_args=(-S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DQDT_BUILD_TESTS=OFF)
   command -v ninja >/dev/null && cmake_args+=(-G Ninja)
-  [ "$macos" -eq 1 ] && cmake_args+=(-DCMAKE_OSX_ARCHITECTURES=arm64)
+  [ "$macos" -eq 1 ] && cmake_args+=(-DCMAKE_OSX_ARCHITECTURES=arm64 "-DCMAKE_OSX_DEPLOYMENT_TARGET=$min_macos")
   [ "$console" -eq 1 ] || cmake_args+=(-DQDT_BUILD_CONSOLE=OFF)
   cmake "${cmake_args[@]}"
 fi
@@ -246,11 +260,11 @@ and Full Disk Access given to this build does not carry over to a signed one.
 "
   product="$out/QDT-$version-unsigned.pkg"
 fi
-dist_sed=(-e "s/@VERSION@/$version/g" -e "s/@TITLE_NOTE@/$title_note/g")
+dist_sed=(-e "s/@VERSION@/$version/g" -e "s/@TITLE_NOTE@/$title_note/g" -e "s/@MIN_MACOS@/$min_macos/g")
 [ "$console" -eq 1 ] || dist_sed+=(-e '/<!-- console -->/,/<!-- \/console -->/d')
 sed "${dist_sed[@]}" "$here/Distribution.xml" >"$stage/Distribution.xml"
 mkdir -p "$stage/resources"
-NOTICE=$notice VERSION=$version awk '{ gsub(/@VERSION@/, ENVIRON["VERSION"]); if (sub(/@UNSIGNED_NOTICE@/, "")) printf "%s", ENVIRON["NOTICE"]; print }' \
+NOTICE=$notice VERSION=$version MIN_MACOS=$min_macos awk '{ gsub(/@VERSION@/, ENVIRON["VERSION"]); gsub(/@MIN_MACOS@/, ENVIRON["MIN_MACOS"]); if (sub(/@UNSIGNED_NOTICE@/, "")) printf "%s", ENVIRON["NOTICE"]; print }' \
   "$here/resources/README.txt" >"$stage/resources/README.txt"
 
 if [ "$stage_only" -eq 1 ]; then
@@ -318,13 +332,30 @@ relocate() {
   done
 }
 
+# The oldest macOS a Mach-O runs on: otool -l prints it as "minos X.Y" under
+# LC_BUILD_VERSION, or as "version X.Y" under the older LC_VERSION_MIN_MACOSX.
+min_os_of() {
+  otool -l "$1" | awk '
+    /cmd LC_BUILD_VERSION/ { b = 1; next }
+    /cmd LC_VERSION_MIN_MACOSX/ { v = 1; next }
+    /cmd / { b = 0; v = 0 }
+    b && $1 == "minos" { print $2; exit }
+    v && $1 == "version" { print $2; exit }'
+}
+
 # Every Mach-O file under DIR (lipo(1) -archs names a Mach-O's architectures
-# and fails on anything else), each checked to hold arm64.
+# and fails on anything else), each checked to hold arm64 and to run on the
+# oldest macOS the package is for.
 macho_files() {
-  local file archs
+  local file archs minos
   while IFS= read -r -d '' file; do
     archs=$(lipo -archs "$file" 2>/dev/null) || continue
     case " $archs " in *" arm64 "*) ;; *) die "$file is built for \"$archs\", not arm64" ;; esac
+    minos=$(min_os_of "$file")
+    [ -n "$minos" ] || die "$file: otool -l names no minimum macOS (no LC_BUILD_VERSION)"
+    if [ "$(os_number "$minos")" -gt "$(os_number "$min_macos")" ]; then
+      die "$file needs macOS $minos, but the package is for macOS $min_macos and later: build on macOS $min_macos (Homebrew's libraries are built for the macOS they were installed on), or --min-macos $minos"
+    fi
     printf '%s\n' "$file"
   done < <(find "$1" -type f -print0 | sort -z)
 }
@@ -400,6 +431,7 @@ if [ "$console" -eq 1 ]; then
   [ -d "$console_root/Applications/qdt-console.app" ] || die "cmake --install made no qdt-console.app (is $build a macOS build?)"
   mv "$console_root/Applications/qdt-console.app" "$app"
   macdeployqt "$app" -always-overwrite
+  plutil -replace LSMinimumSystemVersion -string "$min_macos" "$app/Contents/Info.plist"
   sign_app "$app"
   pkgbuild --analyze --root "$console_root" "$stage/console-components.plist"
   plutil -replace 0.BundleIsRelocatable -bool NO "$stage/console-components.plist"

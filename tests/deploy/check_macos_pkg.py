@@ -97,7 +97,8 @@ def main(stage, version, console):
     check(os.access(f"{root}/Library/QDT/acceptance.sh", os.X_OK), "the payload has no acceptance.sh")
     readme_path = f"{stage}/resources/README.txt"
     readme = open(readme_path).read() if os.path.isfile(readme_path) else ""
-    check(f"QDT {version} for Apple Silicon" in readme, "the Installer README has no version line")
+    check(f"QDT {version} for Apple Silicon Macs with macOS 14.0 or later" in readme,
+          "the Installer README has no version line naming macOS 14.0")
     check("@" not in readme, "the Installer README has an unfilled @PLACEHOLDER@")
     check("UNSIGNED" not in readme, "a --stage-only README says UNSIGNED")
 
@@ -110,6 +111,9 @@ def main(stage, version, console):
     check(options is not None and options.get("hostArchitectures") == "arm64",
           "options hostArchitectures is not exactly arm64")
     check(options is not None and options.get("rootVolumeOnly") == "true", "not rootVolumeOnly")
+    # Show Macs run macOS 14 or 15 (build-pkg.sh --min-macos, default 14.0).
+    mins = [v.get("min") for v in dist.iter("os-version")]
+    check(mins == ["14.0"], f"allowed-os-versions min is {mins}, not ['14.0']")
     check_el = dist.find("installation-check")
     script = "".join(s.text or "" for s in dist.findall("script"))
     fn = (check_el.get("script") if check_el is not None else "").split("(")[0]

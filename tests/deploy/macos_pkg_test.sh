@@ -160,6 +160,32 @@ mac_build unsigned "${console_flag[@]}" --unsigned || { cat "$work/unsigned.log"
 python3 "$here/check_signing.py" "$work/unsigned" "$work/unsigned.calls" "$work/unsigned.state" unsigned "$version"
 grep -q 'UNSIGNED: for testing only' "$work/unsigned.log" || fail "the unsigned build does not say so at the end"
 
+echo "== a library built for a newer macOS than the package's is refused; --min-macos moves the floor"
+if FAKE_OTOOL_MINOS='{"libqdtfake.1.dylib": "15.0"}' mac_build too-new --no-console --unsigned; then
+  fail "a library for macOS 15.0 went into a package for 14.0"
+fi
+grep -qF 'libqdtfake.1.dylib needs macOS 15.0, but the package is for macOS 14.0 and later: build on macOS 14.0' "$work/too-new.log" \
+  || fail "no clear error for a too-new library: $(cat "$work/too-new.log")"
+[ ! -e "$work/too-new/QDT-$version-unsigned.pkg" ] || fail "a package was written"
+FAKE_OTOOL_MINOS='{"libqdtfake.1.dylib": "15.0"}' mac_build for15 "${console_flag[@]}" --unsigned --min-macos 15.0 \
+  || { cat "$work/for15.log"; fail "--min-macos 15.0 with a 15.0 library failed"; }
+python3 - "$work/for15/QDT-$version-unsigned.pkg" "$console_built" <<'PY' || fail "the package for macOS 15 does not say so"
+import io, plistlib, sys, tarfile, xml.etree.ElementTree as ET
+with tarfile.open(sys.argv[1]) as t:
+    dist = ET.fromstring(t.extractfile("Distribution").read())
+    readme = t.extractfile("Resources/README.txt").read().decode()
+    console = t.extractfile("qdt-console.pkg").read() if sys.argv[2] == "ON" else None
+mins = [v.get("min") for v in dist.iter("os-version")]
+assert mins == ["15.0"], f"allowed-os-versions {mins}"
+assert "with macOS 15.0 or later" in readme, readme[:200]
+if console:
+    with tarfile.open(fileobj=io.BytesIO(console)) as t:
+        info = plistlib.load(t.extractfile("payload/Applications/QDT Console.app/Contents/Info.plist"))
+    assert info["LSMinimumSystemVersion"] == "15.0", info["LSMinimumSystemVersion"]
+PY
+if mac_build bad-min --unsigned --min-macos 14; then fail "took --min-macos 14"; fi
+grep -qF -- '--min-macos: "14" is not a macOS version like 14.0' "$work/bad-min.log" || fail "$(cat "$work/bad-min.log")"
+
 echo "== notarization rejected: no pkg left, Apple's log kept, nothing stapled"
 if FAKE_NOTARY_STATUS=Invalid mac_build rejected --no-console --app-sign "$app_id" --sign "$installer_id" --notarize qdt-notary; then
   fail "a rejected notarization passed"

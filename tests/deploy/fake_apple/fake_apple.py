@@ -19,6 +19,7 @@ Environment:
   FAKE_IDENTITIES     identities in the keychain, one per line ("Developer ID ...")
   FAKE_OTOOL_DEPS     JSON {file name: [install names]}: a Mach-O's dependencies
   FAKE_OTOOL_RPATHS   JSON {file name: [paths]}: its LC_RPATH entries
+  FAKE_OTOOL_MINOS    JSON {file name: "X.Y"}: its minimum macOS (default 14.0)
   FAKE_NOTARY_STATUS  what notarytool answers (default Accepted)
   FAKE_QT_LIB         an ELF file macdeployqt copies in as Qt frameworks/plug-ins
 """
@@ -126,6 +127,10 @@ def otool():
         for dep in ([m["id"]] if m["id"] else []) + m["deps"] + ["/usr/lib/libSystem.B.dylib"]:
             print(f"\t{dep} (compatibility version 1.0.0, current version 1.0.0)")
     else:
+        # LC_BUILD_VERSION as otool -l prints it (platform 1 = macOS).
+        minos = json.loads(os.environ.get("FAKE_OTOOL_MINOS", "{}")).get(os.path.basename(path), "14.0")
+        print(f"Load command 9\n      cmd LC_BUILD_VERSION\n  cmdsize 32\n platform 1\n"
+              f"    minos {minos}\n      sdk 15.0\n   ntools 1\n     tool 3\n  version 1115.7.3")
         for i, rp in enumerate(m["rpaths"]):
             print(f"Load command {20 + i}\n          cmd LC_RPATH\n      cmdsize 32\n"
                   f"         path {rp} (offset 12)")
@@ -263,6 +268,15 @@ def plutil():
             data = plistlib.load(f)
         index, key = ARGS[1].split(".", 1)
         data[int(index)][key] = ARGS[3].upper() in ("YES", "TRUE")
+        with open(path, "wb") as f:
+            plistlib.dump(data, f)
+    elif ARGS[0] == "-replace" and ARGS[2] == "-string":
+        path = ARGS[-1]
+        with open(path, "rb") as f:
+            data = plistlib.load(f)
+        if not isinstance(data, dict):
+            fail(f"{path}: not a dictionary")
+        data[ARGS[1]] = ARGS[3]
         with open(path, "wb") as f:
             plistlib.dump(data, f)
     elif ARGS[0] == "-extract" and ARGS[2] == "raw":
