@@ -83,6 +83,19 @@ def main(out, log_path, state_path, mode, version, app_id, installer_id, profile
                 "Library/QDT/acceptance.sh", "Library/LaunchDaemons/com.qdt.agent.plist"):
         check(rel in payload_files, f"the payload has no {rel}")
     check(len(machos) >= 5, f"only {len(machos)} Mach-O files in the payloads: {sorted(machos)}")
+    if "qdt-console.pkg" in components:
+        # The app as Installer puts it in /Applications: versioned, with its icon.
+        app = "payload/Applications/QDT Console.app/Contents"
+        with tarfile.open(fileobj=io.BytesIO(components["qdt-console.pkg"])) as t:
+            names = set(t.getnames())
+            info = plistlib.load(t.extractfile(f"{app}/Info.plist"))
+        check(info.get("CFBundleShortVersionString") == version and info.get("CFBundleVersion") == version,
+              f"the app's version is {info.get('CFBundleShortVersionString')!r}/{info.get('CFBundleVersion')!r}")
+        icon = info.get("CFBundleIconFile", "")
+        icon = icon if icon.endswith(".icns") else icon + ".icns"
+        check(f"{app}/Resources/{icon}" in names, f"the app has no Resources/{icon}")
+        check(f"{app}/MacOS/{info.get('CFBundleExecutable')}" in names,
+              f"CFBundleExecutable {info.get('CFBundleExecutable')!r} is not in Contents/MacOS")
 
     # Positions of the calls.
     def idx(pred):

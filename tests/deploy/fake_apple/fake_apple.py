@@ -425,10 +425,12 @@ def cmake():
     if not os.path.isfile(info):
         fail(f"no configured Info.plist at {info}")
     shutil.copy(info, os.path.join(contents, "Info.plist"))
+    # console/CMakeLists.txt puts the icon into Contents/Resources (MACOSX_PACKAGE_LOCATION).
     icns = os.path.join(HERE, "..", "..", "..", "console", "resources", "qdt.icns")
-    if os.path.isfile(icns):
-        os.makedirs(os.path.join(contents, "Resources"), exist_ok=True)
-        shutil.copy(icns, os.path.join(contents, "Resources"))
+    if not os.path.isfile(icns):
+        fail(f"no icon at {icns}")
+    os.makedirs(os.path.join(contents, "Resources"), exist_ok=True)
+    shutil.copy(icns, os.path.join(contents, "Resources"))
 
 
 if __name__ == "__main__":
