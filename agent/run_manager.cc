@@ -125,9 +125,15 @@ absl::StatusOr<std::shared_ptr<RunExecutor>> RunManager::Create(const StartRunRe
   if (!area.ok()) return area.status();
   RunExecutorDeps deps;
   deps.store = store_;
-  deps.invoker = std::make_unique<ProcessFioInvoker>(
-      ProcessFioInvokerOptions{options_.fio_path, options_.fio_wrapper, area->dir(), store_,
-                               plan.run_id, options_.fio_stop_grace});
+  ProcessFioInvokerOptions invoker;
+  invoker.fio_path = options_.fio_path;
+  invoker.wrapper = options_.fio_wrapper;
+  invoker.working_dir = area->dir();
+  invoker.working_dir_fd = area->dir_fd();
+  invoker.store = store_;
+  invoker.run_id = plan.run_id;
+  invoker.stop_grace = options_.fio_stop_grace;
+  deps.invoker = std::make_unique<ProcessFioInvoker>(std::move(invoker));
   deps.io_policy = options_.io_policy;
   if (const ThermalMonitor* thermal = options_.thermal) {
     deps.sample_sources.thermal = [thermal] { return thermal->Latest(); };

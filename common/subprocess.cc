@@ -85,9 +85,16 @@ void MoveFd(int from, int to) {
 // Only async-signal-safe calls from here to exec or _exit: the parent has
 // other threads, and one of them may have held a lock (malloc's) at fork.
 [[noreturn]] void ExecChild(const char* program, char* const* argv, const char* working_dir,
-                            int stdin_fd, int stdout_fd, int stderr_fd, bool die_with_parent,
-                            pid_t parent) {
+                            int working_dir_fd, int stdin_fd, int stdout_fd, int stderr_fd,
+                            bool die_with_parent, pid_t parent) {
   ::setpgid(0, 0);  // own group: a stop signal reaches the child and its children only
+  // Before the descriptors are moved: working_dir_fd cannot be overwritten by them.
+  bool entered = true;
+  if (working_dir_fd >= 0) {
+    entered = ::fchdir(working_dir_fd) == 0;
+  } else if (working_dir != nullptr) {
+    entered = ::chdir(working_dir) == 0;
+  }
 #if defined(__linux__)
   if (die_with_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -106,7 +113,7 @@ void MoveFd(int from, int to) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);
-  if (working_dir != nullptr && ::chdir(working_dir) != 0) {
+  if (!entered) {
     static const char kCd[] = "qdt: cannot enter the working folder\n";
     ssize_t ignored = ::write(STDERR_FILENO, kCd, sizeof(kCd) - 1);
     (void)ignored;
@@ -213,8 +220,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOp
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoError(absl::StatusCode::kInternal, "fork", errno);
   if (pid == 0) {
-    ExecChild(program.c_str(), cargv.data(), working_dir, devnull.get(), child_out, child_err,
-              options.die_with_parent, parent);
+    ExecChild(program.c_str(), cargv.data(), working_dir, options.working_dir_fd, devnull.get(),
+              child_out, child_err, options.die_with_parent, parent);
   }
   // Also from the parent, so that Terminate() cannot run before the child's setpgid.
   ::setpgid(pid, pid);

@@ -45,6 +45,10 @@ struct SubprocessOptions {
   // enter it, it writes "qdt: cannot enter the working folder" to stderr and
   // exits with 126 without running the program.
   std::string working_dir;
+  // The child's current folder as an open folder descriptor (fchdir), taken
+  // instead of working_dir when >= 0: a link put in place of the folder's path
+  // after it was opened is not followed. The descriptor stays the caller's.
+  int working_dir_fd = -1;
   // Where stdout / stderr also go, created (mode 0644) or truncated. With
   // `read_output` the pipes are read by Wait() and every byte is copied to
   // these files; without it the child writes to the files directly and Wait()

@@ -51,7 +51,8 @@ std::string FioExit::Describe() const {
 absl::StatusOr<std::unique_ptr<FioProcess>> FioProcess::Start(const std::vector<std::string>& argv,
                                                               const std::string& stdout_path,
                                                               const std::string& stderr_path,
-                                                              const std::string& working_dir) {
+                                                              const std::string& working_dir,
+                                                              int working_dir_fd) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("fio path must be absolute, got \"", argv.empty() ? "" : argv[0], "\""));
@@ -59,6 +60,7 @@ absl::StatusOr<std::unique_ptr<FioProcess>> FioProcess::Start(const std::vector<
   SubprocessOptions options;
   options.argv = argv;
   options.working_dir = working_dir;
+  options.working_dir_fd = working_dir_fd;
   options.stdout_file = stdout_path;
   options.stderr_file = stderr_path;
   auto process = Subprocess::Start(options);

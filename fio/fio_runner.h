@@ -38,10 +38,14 @@ class FioProcess {
   // their data files relative to it; see fio_job_builder.h); when the child
   // cannot enter it, fio is not started and the child exits with 126 after
   // writing "qdt: cannot enter the working folder" to stderr.
+  // `working_dir_fd` >= 0: the child enters that open folder instead (fchdir;
+  // subprocess.h SubprocessOptions::working_dir_fd), never a link put in place
+  // of working_dir's path after the folder was opened.
   static absl::StatusOr<std::unique_ptr<FioProcess>> Start(const std::vector<std::string>& argv,
                                                            const std::string& stdout_path,
                                                            const std::string& stderr_path,
-                                                           const std::string& working_dir = "");
+                                                           const std::string& working_dir = "",
+                                                           int working_dir_fd = -1);
 
   // Reads until fio exits, calling on_stdout with every chunk of stdout as it
   // arrives, then reaps the child.

@@ -125,7 +125,9 @@ class ProcessFioRun final : public FioRun {
     const std::string path = absl::StrCat(invoker_->options_.working_dir, "/", g.fifo);
     // Non-blocking: with no job at the gate yet this fails (ENXIO) instead of
     // waiting, and the caller tries again.
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd fd(::openat(invoker_->DirFd(),
+                         invoker_->DirFd() == AT_FDCWD ? path.c_str() : g.fifo.c_str(),
+                         O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) {
       return ErrnoError(
           errno == ENXIO ? absl::StatusCode::kUnavailable : absl::StatusCode::kInternal,
@@ -156,6 +158,12 @@ class ProcessFioRun final : public FioRun {
 ProcessFioInvoker::ProcessFioInvoker(ProcessFioInvokerOptions options)
     : options_(std::move(options)) {}
 
+int ProcessFioInvoker::DirFd() const {
+  if (options_.working_dir_fd == nullptr) return AT_FDCWD;
+  // Closed (the run's files removed): -1 makes every *at call fail with EBADF.
+  return *options_.working_dir_fd ? options_.working_dir_fd->get() : -1;
+}
+
 absl::StatusOr<std::unique_ptr<FioRun>> ProcessFioInvoker::Start(const FioCall& call) {
   const std::string base = absl::StrCat(options_.store->FioDir(options_.run_id), "/", call.tag);
   if (auto st = WriteFile(base + ".fio", call.job_text); !st.ok()) {
@@ -163,12 +171,17 @@ absl::StatusOr<std::unique_ptr<FioRun>> ProcessFioInvoker::Start(const FioCall& 
   }
   for (const fio::PhaseGate& g : call.gates) {
     const std::string gate = absl::StrCat(options_.working_dir, "/", g.fifo);
-    if (::mkfifo(gate.c_str(), 0600) != 0) {
+    if (g.fifo.empty() || g.fifo.find('/') != std::string::npos) {
+      return absl::InternalError(absl::StrCat("gate name \"", g.fifo, "\" is not a plain name"));
+    }
+    const char* at = DirFd() == AT_FDCWD ? gate.c_str() : g.fifo.c_str();
+    if (::mkfifoat(DirFd(), at, 0600) != 0) {
       const int err = errno;
       // Made by an earlier start of the same call: a FIFO it must be, not a
       // file or link put in its place.
       struct stat st;
-      if (err != EEXIST || ::lstat(gate.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+      if (err != EEXIST || ::fstatat(DirFd(), at, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISFIFO(st.st_mode)) {
         return ErrnoError(absl::StatusCode::kInternal, absl::StrCat("cannot make the gate ", gate),
                           err);
       }
@@ -178,8 +191,8 @@ absl::StatusOr<std::unique_ptr<FioRun>> ProcessFioInvoker::Start(const FioCall& 
   argv.insert(argv.end(), {options_.fio_path, "--output-format=json"});
   argv.insert(argv.end(), call.extra_args.begin(), call.extra_args.end());
   argv.push_back(base + ".fio");
-  auto proc =
-      fio::FioProcess::Start(argv, base + ".stdout", base + ".stderr", options_.working_dir);
+  auto proc = fio::FioProcess::Start(argv, base + ".stdout", base + ".stderr", options_.working_dir,
+                                     options_.working_dir_fd != nullptr ? DirFd() : -1);
   if (!proc.ok()) return proc.status();
   // The pid file lets a restarted agent find and kill a fio that outlived it.
   if (auto st = WriteFile(base + ".pid", absl::StrCat((*proc)->pid(), "\n")); !st.ok()) {

@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/run_store.h"
+#include "common/unique_fd.h"
 #include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
 
@@ -112,6 +113,10 @@ struct ProcessFioInvokerOptions {
   // fio stops within a second of SIGTERM; a job stuck in I/O on a failing
   // drive may not, so SIGKILL follows after this.
   absl::Duration stop_grace = absl::Seconds(5);
+  // working_dir opened (TestArea::dir_fd): when set, fio is started in it
+  // (fchdir) and the phase gates are made and opened through it, so a link put
+  // in place of working_dir's path is never followed. Unset: by path (tests).
+  std::shared_ptr<UniqueFd> working_dir_fd;
 };
 
 class ProcessFioInvoker final : public FioInvoker {
@@ -123,6 +128,9 @@ class ProcessFioInvoker final : public FioInvoker {
  private:
   friend class ProcessFioRun;
   void Forget(fio::FioProcess* process);  // a run has ended
+  // The folder the gates are made in and fio starts in (options_.working_dir_fd),
+  // or AT_FDCWD to use working_dir's path.
+  int DirFd() const;
   void Record(const FioCall& call, const std::vector<std::string>& argv,
               const fio::FioExit& exit) const;
 

@@ -285,16 +285,20 @@ absl::Status CheckFreeSpace(const CheckedTarget& target, int file_count, uint64_
   return SpaceFor(target.path(), space, file_count, file_size, reserve_bytes);
 }
 
-TestArea::TestArea(std::string target, std::string run_id, std::shared_ptr<UniqueFd> target_fd)
+TestArea::TestArea(std::string target, std::string run_id, std::shared_ptr<UniqueFd> target_fd,
+                   std::shared_ptr<UniqueFd> dir_fd)
     : target_(std::move(target)),
       run_id_(std::move(run_id)),
       dir_(TestDirFor(target_, run_id_)),
-      target_fd_(std::move(target_fd)) {}
+      target_fd_(std::move(target_fd)),
+      dir_fd_(std::move(dir_fd)) {}
 
 namespace {
 
-// <target>/.qdt-test/<run_id> through the target's descriptor.
-absl::Status MakeRunFolder(const std::string& target, int target_fd, const std::string& run_id) {
+// <target>/.qdt-test/<run_id> through the target's descriptor; returns the
+// run's folder opened (O_NOFOLLOW at every step).
+absl::StatusOr<UniqueFd> MakeRunFolder(const std::string& target, int target_fd,
+                                       const std::string& run_id) {
   const std::string base = absl::StrCat(target, "/", kAreaName);
   bool made_base = true;
   if (::mkdirat(target_fd, kAreaName, 0755) != 0) {
@@ -320,7 +324,16 @@ absl::Status MakeRunFolder(const std::string& target, int target_fd, const std::
         absl::StatusCode::kFailedPrecondition,
         absl::StrCat("target_dir: cannot create ", QuoteForError(TestDirFor(target, run_id))), err);
   }
-  return absl::OkStatus();
+  UniqueFd run_fd = OpenSubfolder(base_fd.get(), run_id.c_str());
+  if (!run_fd) {
+    const int err = errno;
+    ::unlinkat(base_fd.get(), run_id.c_str(), AT_REMOVEDIR);
+    if (made_base) ::unlinkat(target_fd, kAreaName, AT_REMOVEDIR);
+    return ErrnoError(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("target_dir: cannot open ", QuoteForError(TestDirFor(target, run_id))), err);
+  }
+  return run_fd;
 }
 
 // Removes the run's files by name through the target's descriptor.
@@ -348,9 +361,11 @@ void RemoveThrough(int target_fd, const std::string& target, const std::string& 
 }  // namespace
 
 absl::StatusOr<TestArea> TestArea::Create(const CheckedTarget& target, const std::string& run_id) {
-  if (auto st = MakeRunFolder(target.path(), target.fd(), run_id); !st.ok()) return st;
+  auto dir = MakeRunFolder(target.path(), target.fd(), run_id);
+  if (!dir.ok()) return dir.status();
   // The descriptor is shared, not duplicated: the area keeps the checked folder.
-  return TestArea(target.path(), run_id, target.shared_fd());
+  return TestArea(target.path(), run_id, target.shared_fd(),
+                  std::make_shared<UniqueFd>(*std::move(dir)));
 }
 
 absl::StatusOr<TestArea> TestArea::Create(const std::string& target, const std::string& run_id) {
@@ -359,11 +374,13 @@ absl::StatusOr<TestArea> TestArea::Create(const std::string& target, const std::
     return ErrnoError(absl::StatusCode::kFailedPrecondition,
                       absl::StrCat("target_dir: ", QuoteForError(target)), errno);
   }
-  if (auto st = MakeRunFolder(target, fd->get(), run_id); !st.ok()) return st;
-  return TestArea(target, run_id, std::move(fd));
+  auto dir = MakeRunFolder(target, fd->get(), run_id);
+  if (!dir.ok()) return dir.status();
+  return TestArea(target, run_id, std::move(fd), std::make_shared<UniqueFd>(*std::move(dir)));
 }
 
 void TestArea::RemoveFiles(const std::vector<std::string>& names) const {
+  if (dir_fd_ != nullptr) dir_fd_->reset();  // nothing of the run may hold the volume
   if (target_fd_ != nullptr && *target_fd_) {
     RemoveThrough(target_fd_->get(), target_, run_id_, names);
     // The run's last use of the target: a descriptor kept open after it would

@@ -122,6 +122,11 @@ class TestArea {
   const std::string& target() const { return target_; }
   const std::string& run_id() const { return run_id_; }
   const std::string& dir() const { return dir_; }
+  // The run's folder, opened when it was made (through the target's descriptor,
+  // O_NOFOLLOW at every step): fio is started in it and the phase gates are
+  // made in it through this descriptor, so a link swapped in for the folder's
+  // path later is never followed. Closed by RemoveFiles.
+  std::shared_ptr<UniqueFd> dir_fd() const { return dir_fd_; }
 
   // Removes what the run created, by name (run_plan.h TestFileNames: the
   // stream files, fio's prerun outputs, the phase gates), then the run's folder
@@ -131,9 +136,11 @@ class TestArea {
   void RemoveFiles(const std::vector<std::string>& names) const;
 
  private:
-  TestArea(std::string target, std::string run_id, std::shared_ptr<UniqueFd> target_fd);
+  TestArea(std::string target, std::string run_id, std::shared_ptr<UniqueFd> target_fd,
+           std::shared_ptr<UniqueFd> dir_fd);
   std::string target_, run_id_, dir_;
   std::shared_ptr<UniqueFd> target_fd_;
+  std::shared_ptr<UniqueFd> dir_fd_;
 };
 
 // The same for a run known only from its record (recovery after a crash).

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "agent/run/fio_invoker.h"
+#include "agent/run_store.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -47,6 +49,60 @@ TEST(TestAreaTest, AnotherRunsFolderKeepsDotQdtTest) {
   first->RemoveFiles({});
   EXPECT_FALSE(PathExists(first->dir()));
   EXPECT_TRUE(PathExists(second->dir()));
+}
+
+// The run's folder swapped for a link to elsewhere after it was made: the
+// gates are made and fio is started (here a shell in fio's place, through the
+// invoker's wrapper) in the folder that was made, never where the link points.
+TEST(TestAreaTest, FioAndItsGatesStayInTheRunFolderWhenALinkTakesItsPlace) {
+  TempDir target("area");
+  TempDir elsewhere("elsewhere");
+  TempDir state("state");
+  auto area = TestArea::Create(target.path(), "run-1");
+  ASSERT_TRUE(area.ok()) << area.status();
+  ASSERT_NE(area->dir_fd(), nullptr);
+  const std::string moved = target.path() + "/.qdt-test/run-1.moved";
+  ASSERT_EQ(::rename(area->dir().c_str(), moved.c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.path().c_str(), area->dir().c_str()), 0);
+
+  RunStore store(state.path());
+  ASSERT_EQ(std::system(absl::StrCat("mkdir -p '", store.FioDir("run-1"), "'").c_str()), 0);
+  ProcessFioInvokerOptions options;
+  options.wrapper = {"/bin/sh", "-c", "pwd -P > where.txt; echo data > written.dat", "sh"};
+  options.fio_path = "/bin/true";  // $0.. of the shell: never run
+  options.working_dir = area->dir();
+  options.working_dir_fd = area->dir_fd();
+  options.store = &store;
+  options.run_id = "run-1";
+  ProcessFioInvoker invoker(options);
+  FioCall call;
+  call.tag = "phase-0";
+  call.job_text = "[stream-00]\n";
+  call.gates = {fio::PhaseGate{"gate-1.fifo", 0, {}, {}}};
+  auto run = invoker.Start(call);
+  ASSERT_TRUE(run.ok()) << run.status();
+  while ((*run)->Pump(nullptr, absl::Seconds(1))) {
+  }
+  EXPECT_EQ((*run)->exit().exit_code, 0) << (*run)->exit().stderr_text;
+
+  EXPECT_EQ(ReadFile(moved + "/where.txt").value_or(""), moved + "\n");
+  EXPECT_TRUE(PathExists(moved + "/written.dat"));
+  struct stat st;
+  ASSERT_EQ(::lstat((moved + "/gate-1.fifo").c_str(), &st), 0)
+      << "the gate is not in the run folder";
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_TRUE(TreeListing(elsewhere.path()).empty()) << "fio or a gate followed the link";
+  EXPECT_FALSE(PathExists(elsewhere.path() + "/written.dat")) << "fio followed the link";
+  EXPECT_FALSE(PathExists(elsewhere.path() + "/gate-1.fifo")) << "the gate followed the link";
+
+  // The run's end closes the folder's descriptor with the target's.
+  ::unlink(area->dir().c_str());
+  area->RemoveFiles({"where.txt", "written.dat", "gate-1.fifo"});
+  EXPECT_FALSE(*area->dir_fd()) << "the run folder is still held open";
+  ::unlink((moved + "/where.txt").c_str());
+  ::unlink((moved + "/written.dat").c_str());
+  ::unlink((moved + "/gate-1.fifo").c_str());
+  ::rmdir(moved.c_str());
 }
 
 TEST(TestAreaTest, ALinkPlantedAtDotQdtTestIsNeverFollowed) {

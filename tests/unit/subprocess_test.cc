@@ -3,6 +3,7 @@
 #include "common/subprocess.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -141,6 +143,52 @@ TEST(SubprocessTest, WorkingFolderIsTheChildsCurrentFolder) {
   auto run = RunAndCapture(o, absl::Seconds(10));
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->out, dir + "\n");
+}
+
+// The run folder's path swapped for a link after it was opened: a child
+// started with the folder's descriptor works in the folder that was opened,
+// never where the link points.
+TEST(SubprocessTest, AnOpenedWorkingFolderIsEnteredEvenWhenALinkTookItsPlace) {
+  std::string dir = ScratchDir() + "/fd";
+  ASSERT_EQ(std::system(
+                absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir, "/run' '", dir, "/elsewhere'")
+                    .c_str()),
+            0);
+  UniqueFd run_fd(::open((dir + "/run").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(run_fd);
+  ASSERT_EQ(::rename((dir + "/run").c_str(), (dir + "/moved").c_str()), 0);
+  ASSERT_EQ(::symlink((dir + "/elsewhere").c_str(), (dir + "/run").c_str()), 0);
+
+  auto o = Shell("pwd -P; echo data > written");
+  o.working_dir = dir + "/run";  // the path: now a link to elsewhere
+  o.working_dir_fd = run_fd.get();
+  auto run = RunAndCapture(o, absl::Seconds(10));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->out, dir + "/moved\n");
+  EXPECT_EQ(::access((dir + "/moved/written").c_str(), F_OK), 0);
+  EXPECT_NE(::access((dir + "/elsewhere/written").c_str(), F_OK), 0);
+  EXPECT_TRUE(run_fd) << "the caller's descriptor stays open";
+
+  // By path alone the same child would have followed the link.
+  o.working_dir_fd = -1;
+  run = RunAndCapture(o, absl::Seconds(10));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->out, dir + "/elsewhere\n");
+}
+
+TEST(SubprocessTest, AClosedWorkingFolderDescriptorRunsNothing) {
+  std::string dir = ScratchDir();
+  auto o = Shell(absl::StrCat("touch '", dir, "/ran-closed'"));
+  int closed = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(closed, 0);
+  ::close(closed);
+  o.working_dir_fd = closed;
+  auto p = Subprocess::Start(o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  SubprocessExit exit = (*p)->Wait(nullptr);
+  EXPECT_EQ(exit.exit_code, 126);
+  EXPECT_THAT(exit.stderr_text, HasSubstr("cannot enter the working folder"));
+  EXPECT_NE(::access((dir + "/ran-closed").c_str(), F_OK), 0);
 }
 
 TEST(SubprocessTest, ProgramsAreFoundOnPathOrNamedWhenMissing) {
