@@ -10,6 +10,7 @@
 #include <QTextStream>
 #include <QUuid>
 #include <QVariant>
+#include <cmath>
 
 #include "absl/strings/strip.h"
 #include "common/proto_json.h"
@@ -109,7 +110,8 @@ bool SampleStore::open(const QString& path, QString* error) {
       "CREATE INDEX IF NOT EXISTS runs_serial ON runs (serial)",
       "CREATE TABLE IF NOT EXISTS samples (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
       "seq INTEGER NOT NULL, wall_s REAL, phase INTEGER, read_mb_s REAL, target_mb_s REAL, "
-      "temperature_c REAL, device_mb_s REAL, PRIMARY KEY (agent, run_id, seq)) WITHOUT ROWID",
+      "temperature_c REAL, device_mb_s REAL, stalled INTEGER NOT NULL DEFAULT 0, silent_s REAL, "
+      "PRIMARY KEY (agent, run_id, seq)) WITHOUT ROWID",
       "CREATE TABLE IF NOT EXISTS phases (agent TEXT NOT NULL, run_id TEXT NOT NULL, "
       "phase INTEGER NOT NULL, name TEXT, start_wall_s REAL, duration_s REAL, target_mb_s REAL, "
       "PRIMARY KEY (agent, run_id, phase))",
@@ -121,10 +123,12 @@ bool SampleStore::open(const QString& path, QString* error) {
       return false;
     }
   }
-  // Stores created before the drive's own rate, the Macs' names and their
-  // target folders were kept.
+  // Stores created before the drive's own rate, stalls, the Macs' names and
+  // their target folders were kept (their samples read as measured).
   QString why;
   if (!EnsureColumn(db, "samples", "device_mb_s", "REAL", &why) ||
+      !EnsureColumn(db, "samples", "stalled", "INTEGER NOT NULL DEFAULT 0", &why) ||
+      !EnsureColumn(db, "samples", "silent_s", "REAL", &why) ||
       !EnsureColumn(db, "agents", "name", "TEXT", &why) ||
       !EnsureColumn(db, "agents", "target", "TEXT", &why)) {
     *error = QString("console store \"%1\": %2").arg(path, why);
@@ -235,7 +239,7 @@ int SampleStore::storeEvents(const QVector<AgentEvent>& events) {
   QSqlQuery sample(db), phase(db), state(db), verdict(db), ensure(db);
   sample.prepare(
       "INSERT OR IGNORE INTO samples (agent, run_id, seq, wall_s, phase, read_mb_s, target_mb_s, "
-      "temperature_c, device_mb_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "temperature_c, device_mb_s, stalled, silent_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   phase.prepare(
       "INSERT OR IGNORE INTO phases (agent, run_id, phase, name, start_wall_s, duration_s, "
       "target_mb_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -265,12 +269,16 @@ int SampleStore::storeEvents(const QVector<AgentEvent>& events) {
       sample.addBindValue(static_cast<qulonglong>(ev.seq()));
       sample.addBindValue(s.has_wall_time() ? WallSeconds(s.wall_time()) : wall);
       sample.addBindValue(s.phase_index());
-      sample.addBindValue(s.read_bytes_per_s() / 1e6);
+      // A stall measured no rate: NULL, not the 0 the agent's field holds.
+      sample.addBindValue(s.stalled() ? QVariant() : QVariant(s.read_bytes_per_s() / 1e6));
       sample.addBindValue(s.target_bytes_per_s() / 1e6);
       sample.addBindValue(s.has_temperature_c() ? QVariant(s.temperature_c()) : QVariant());
-      sample.addBindValue(s.has_device_read_bytes_per_s()
+      sample.addBindValue(s.has_device_read_bytes_per_s() && !s.stalled()
                               ? QVariant(s.device_read_bytes_per_s() / 1e6)
                               : QVariant());
+      sample.addBindValue(s.stalled() ? 1 : 0);
+      sample.addBindValue(s.stalled() && UsableSilence(s.interval_s()) ? QVariant(s.interval_s())
+                                                                       : QVariant());
       if (sample.exec()) added += sample.numRowsAffected() > 0 ? 1 : 0;
     } else if (ev.has_phase()) {
       const auto& p = ev.phase();
@@ -303,8 +311,8 @@ QVector<StoredSample> SampleStore::samples(const QString& agent, const QString& 
   QVector<StoredSample> out;
   QSqlQuery q(QSqlDatabase::database(connection_));
   q.prepare(
-      "SELECT seq, wall_s, phase, read_mb_s, target_mb_s, temperature_c, device_mb_s "
-      "FROM samples WHERE agent = ? AND run_id = ? ORDER BY seq");
+      "SELECT seq, wall_s, phase, read_mb_s, target_mb_s, temperature_c, device_mb_s, stalled, "
+      "silent_s FROM samples WHERE agent = ? AND run_id = ? ORDER BY seq");
   q.addBindValue(agent);
   q.addBindValue(run_id);
   q.exec();
@@ -317,6 +325,12 @@ QVector<StoredSample> SampleStore::samples(const QString& agent, const QString& 
     s.target_mb_s = q.value(4).toDouble();
     if (!q.value(5).isNull()) s.temperature_c = q.value(5).toDouble();
     if (!q.value(6).isNull()) s.device_mb_s = q.value(6).toDouble();
+    s.stalled = q.value(7).toInt() != 0;
+    if (s.stalled) {
+      s.read_mb_s = 0;  // not measured (NULL in the file)
+      s.device_mb_s.reset();
+      if (!q.value(8).isNull()) s.silent_s = q.value(8).toDouble();
+    }
     out.push_back(s);
   }
   return out;
@@ -404,7 +418,10 @@ bool SampleStore::exportCsv(const QString& path,
     return false;
   }
   QTextStream out(&f);
-  out << "agent,run_id,serial,seq,wall_s,phase,read_mb_s,target_mb_s,temperature_c,device_mb_s\n";
+  // A stall's row: stalled = 1, how long fio had been silent, and its rates
+  // empty (not measured: a spreadsheet's AVERAGE skips them).
+  out << "agent,run_id,serial,seq,wall_s,phase,read_mb_s,target_mb_s,temperature_c,device_mb_s,"
+         "stalled,silent_s\n";
   QVector<std::pair<QString, QString>> list = runs_in;
   if (list.isEmpty()) {
     for (const auto& r : runs()) list.push_back({r.agent, r.run_id});
@@ -415,9 +432,12 @@ bool SampleStore::exportCsv(const QString& path,
     for (const StoredSample& s : samples(agent, run_id)) {
       out << agent << ',' << run_id << ',' << serial << ',' << s.seq << ','
           << QString::number(s.wall_s, 'f', 3) << ',' << s.phase << ','
-          << QString::number(s.read_mb_s, 'f', 3) << ',' << QString::number(s.target_mb_s, 'f', 3)
-          << ',' << (s.temperature_c ? QString::number(*s.temperature_c, 'f', 1) : QString()) << ','
-          << (s.device_mb_s ? QString::number(*s.device_mb_s, 'f', 3) : QString()) << '\n';
+          << (s.stalled ? QString() : QString::number(s.read_mb_s, 'f', 3)) << ','
+          << QString::number(s.target_mb_s, 'f', 3) << ','
+          << (s.temperature_c ? QString::number(*s.temperature_c, 'f', 1) : QString()) << ','
+          << (s.device_mb_s ? QString::number(*s.device_mb_s, 'f', 3) : QString()) << ','
+          << (s.stalled ? '1' : '0') << ','
+          << (s.silent_s ? QString::number(*s.silent_s, 'f', 3) : QString()) << '\n';
     }
   }
   out.flush();
@@ -456,10 +476,12 @@ bool SampleStore::exportJson(const QString& path,
       j["seq"] = static_cast<qint64>(s.seq);
       j["wall_s"] = s.wall_s;
       j["phase"] = s.phase;
-      j["read_mb_s"] = s.read_mb_s;
+      j["read_mb_s"] = s.stalled ? QJsonValue() : QJsonValue(s.read_mb_s);  // null: not measured
       j["target_mb_s"] = s.target_mb_s;
       j["temperature_c"] = s.temperature_c ? QJsonValue(*s.temperature_c) : QJsonValue();
       j["device_mb_s"] = s.device_mb_s ? QJsonValue(*s.device_mb_s) : QJsonValue();
+      j["stalled"] = s.stalled;
+      j["silent_s"] = s.silent_s ? QJsonValue(*s.silent_s) : QJsonValue();
       samples_json.append(j);
     }
     o["samples"] = samples_json;

@@ -6,6 +6,12 @@
 // the same interval. The charts draw a decimated copy; reports and CSV / JSON
 // exports read from here. A store written before the drive's rate was kept
 // gets its column on open (ALTER TABLE; its old samples read as "no counter").
+// A stall (agent.proto Sample.stalled: fio said nothing, no rate measured) is
+// kept as a row marked stalled = 1 with how long fio had been silent
+// (silent_s) and no rate (read_mb_s and device_mb_s NULL, so no SQL average
+// counts it); exports carry the mark and leave its rates empty. A store from
+// before stalls were kept gains both columns on open; its rows read as
+// measured (stalled = 0).
 //
 // Thread-safety: one thread (the GUI thread); QtSql connections are bound to
 // the thread that opened them.
@@ -14,12 +20,22 @@
 
 #include <QString>
 #include <QVector>
+#include <cmath>
 #include <optional>
 #include <utility>
 
 #include "console/app/fleet_types.h"
 
 namespace qdt::console {
+
+// The longest silence a stalled sample can report that the console
+// believes (a week); beyond it, or not a positive number, the silence is
+// unknown: the board says "fio silent" without a figure, the store keeps
+// silent_s NULL and the chart marks the stall with no width.
+inline constexpr double kMaxStallS = 7 * 24 * 3600;
+inline bool UsableSilence(double silent_s) {
+  return std::isfinite(silent_s) && silent_s > 0 && silent_s <= kMaxStallS;
+}
 
 struct StoredSample {
   uint64_t seq = 0;
@@ -30,6 +46,11 @@ struct StoredSample {
   // What the drive itself delivered (Sample.device_read_bytes_per_s, in MB/s);
   // unset = no counter (or a sample stored before the console kept it).
   std::optional<double> device_mb_s;
+  // A stall: no rate was measured (read_mb_s is 0 and device_mb_s unset
+  // here; never count them), fio had been silent for silent_s (unset when
+  // the agent's figure was not a positive number).
+  bool stalled = false;
+  std::optional<double> silent_s;
 };
 
 struct StoredPhase {

@@ -1117,9 +1117,10 @@ class ConsoleUnitTest : public QObject {
     QVERIFY(f.open(QIODevice::ReadOnly));
     QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 5);
-    QVERIFY2(lines[0].endsWith(",temperature_c,device_mb_s"), qPrintable(lines[0]));
-    QVERIFY2(lines[2].endsWith(",150.250"), qPrintable(lines[2]));
-    QVERIFY2(lines[3].endsWith(",2400.000,0.000,,"), qPrintable(lines[3]));  // NULL stays empty
+    QVERIFY2(lines[0].endsWith(",temperature_c,device_mb_s,stalled,silent_s"),
+             qPrintable(lines[0]));
+    QVERIFY2(lines[2].endsWith(",150.250,0,"), qPrintable(lines[2]));
+    QVERIFY2(lines[3].endsWith(",2400.000,0.000,,,0,"), qPrintable(lines[3]));  // NULL stays empty
     const QString json = dir.filePath("s.json");
     QVERIFY2(store.exportJson(json, {}, &error), qPrintable(error));
     QFile j(json);
@@ -1212,8 +1213,9 @@ class ConsoleUnitTest : public QObject {
       QVERIFY(q.exec("PRAGMA table_info(samples)"));
       QStringList columns;
       while (q.next()) columns << q.value(1).toString();
-      QCOMPARE(columns, QStringList({"agent", "run_id", "seq", "wall_s", "phase", "read_mb_s",
-                                     "target_mb_s", "temperature_c", "device_mb_s"}));
+      QCOMPARE(columns,
+               QStringList({"agent", "run_id", "seq", "wall_s", "phase", "read_mb_s", "target_mb_s",
+                            "temperature_c", "device_mb_s", "stalled", "silent_s"}));
       db.close();
     }
     QSqlDatabase::removeDatabase("old-store-check");
