@@ -35,13 +35,22 @@ BoardTile TileOf(const FleetRow& r) {
   }
   if (RunActive(r.run_state)) {
     const QString live = LiveAgainstTarget(r);
-    t.headline = live.isEmpty() ? FleetModel::CellText(r, FleetModel::kState) : live;
+    const QString stall = StallText(r);
+    t.headline = !stall.isEmpty() ? stall
+                 : live.isEmpty() ? FleetModel::CellText(r, FleetModel::kState)
+                                  : live;
     QString phase =
         r.phase_count > 0 && r.phase_index >= 0
             ? QString("phase %1/%2 %3").arg(r.phase_index + 1).arg(r.phase_count).arg(r.phase_name)
             : FleetModel::CellText(r, FleetModel::kState);
     if (r.planned_s > 0) phase += " — " + MinutesSeconds(r.planned_s - r.elapsed_s) + " left";
     t.detail = phase;
+    if (!stall.isEmpty()) {
+      t.stalled = true;
+      t.background = QColor(kStallRgb);
+      t.foreground = Qt::black;
+      return t;
+    }
     const std::optional<bool> holds = LiveHoldsTarget(r);
     t.background = !holds   ? QColor(40, 70, 120)
                    : *holds ? QColor(30, 120, 55)
@@ -107,7 +116,7 @@ void BoardView::paintEvent(QPaintEvent* event) {
     const QRectF box(gap + (i % grid.width()) * (tw + gap), gap + (i / grid.width()) * (th + gap),
                      tw, th);
     p.setPen(Qt::NoPen);
-    p.setBrush(t.background);
+    p.setBrush(t.stalled ? StallBrush(std::max(8.0, th * 0.08)) : QBrush(t.background));
     p.drawRoundedRect(box, th * 0.05, th * 0.05);
     const double pad = std::max(6.0, th * 0.06);
     QRectF inner = box.adjusted(pad, pad * 0.6, -pad, -pad * 0.6);

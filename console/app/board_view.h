@@ -6,6 +6,9 @@
 //   rating known  -> the rating's colour (green / amber / red / grey / slate);
 //   running       -> green while the live rate holds 95 % of the target,
 //                    red below it, blue for an unpaced phase (no target);
+//   stalled       -> "fio silent 4 s" on amber stripes (StallBrush): no
+//                    rate was measured, so neither the pass nor the fail
+//                    colour, until the next sample that is not a stall;
 //   offline       -> dark grey, "OFFLINE" and why;
 //   idle          -> neutral.
 // The tiles follow the FleetModel (dataChanged / rows added and removed);
@@ -31,6 +34,7 @@ struct BoardTile {
   QString detail;    // the rating's reason, the phase and time left, why offline
   QString footer;    // "41.2 °C", "no sensor over USB: disk5", ...
   QColor background, foreground;
+  bool stalled = false;  // drawn with StallBrush (background is its base colour)
 };
 BoardTile TileOf(const FleetRow& row);
 

@@ -4,11 +4,13 @@
 #include <QColor>
 #include <QDateTime>
 #include <QFont>
+#include <QLinearGradient>
 #include <algorithm>
 
 #include "common/run_state.h"
 #include "common/units.h"
 #include "common/verdict.h"
+#include "console/app/sample_store.h"
 
 namespace qdt::console {
 namespace {
@@ -80,6 +82,43 @@ QString LiveAgainstTarget(const FleetRow& r) {
     return QString("%1 MB/s (no target)").arg(r.live_mb_s, 0, 'f', 0);
   }
   return QString("%1 / %2 MB/s").arg(r.live_mb_s, 0, 'f', 0).arg(r.live_target_mb_s, 0, 'f', 0);
+}
+
+double StallSeconds(double interval_s) {
+  if (UsableSilence(interval_s)) return interval_s;
+  qWarning("stalled sample: Sample.interval_s = %g is not in (0, %g] s: no silence shown",
+           interval_s, kMaxStallS);
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+QString StallText(const FleetRow& r) {
+  if (!r.online || !r.stalled_s || !RunActive(r.run_state)) return {};
+  if (std::isnan(*r.stalled_s)) return "fio silent";
+  return QString("fio silent %1 s").arg(std::floor(*r.stalled_s), 0, 'f', 0);
+}
+
+QString StallWhy(const FleetRow& r) {
+  if (StallText(r).isEmpty()) return {};
+  const QString how_long = std::isnan(*r.stalled_s)
+                               ? QString("for an unknown time")
+                               : QString("for %1 s").arg(*r.stalled_s, 0, 'f', 1);
+  return QString(
+             "a stall: fio has reported nothing %1 while the phase runs, so no rate is measured "
+             "(not 0 MB/s). The report that ends it covers this time at its mean rate, and the "
+             "verdict judges those windows.")
+      .arg(how_long);
+}
+
+QBrush StallBrush(double stripe_px) {
+  // Diagonal stripes: a gradient repeated every two stripes, hard-edged.
+  const double w = std::max(2.0, stripe_px);
+  QLinearGradient g(0, 0, w * 2, w * 2);
+  g.setSpread(QGradient::RepeatSpread);
+  g.setColorAt(0, QColor(kStallRgb));
+  g.setColorAt(0.5, QColor(kStallRgb));
+  g.setColorAt(0.5001, QColor(kStallStripeRgb));
+  g.setColorAt(1, QColor(kStallStripeRgb));
+  return QBrush(g);
 }
 
 std::optional<bool> LiveHoldsTarget(const FleetRow& r) {
@@ -464,7 +503,9 @@ QString FleetModel::CellText(const FleetRow& r, int column) {
     }
     case kMbps:
       // An offline agent's last rate is not current: none shown. With the
-      // phase's target beside it ("2150 / 2100"), coloured against it.
+      // phase's target beside it ("2150 / 2100"), coloured against it. A
+      // stall has no rate: it says so ("fio silent 4 s"), never "0".
+      if (const QString stall = StallText(r); !stall.isEmpty()) return stall;
       if (std::isnan(r.live_mb_s) || !r.online) return QString("—");
       return r.live_target_mb_s > 0
                  ? QString("%1 / %2").arg(r.live_mb_s, 0, 'f', 0).arg(r.live_target_mb_s, 0, 'f', 0)
@@ -554,6 +595,8 @@ QString FleetModel::CellWhy(const FleetRow& r, int column) {
       // The plain words are in the cell; gRPC's own message (and the TLS
       // hint) here, so nothing is lost.
       return r.online || r.error.isEmpty() ? QString() : r.error;
+    case kMbps:
+      return StallWhy(r);
     case kPressure:
       if (!r.online) return offline;
       return r.pressure == qdt::v1::THERMAL_PRESSURE_UNKNOWN
@@ -606,6 +649,10 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
   }
   if (role == Qt::ForegroundRole && rated) return QBrush(RatingForeground(rated->kind));
   if ((role == Qt::BackgroundRole || role == Qt::ForegroundRole) && index.column() == kMbps) {
+    // A stall: striped amber, neither a pass nor a fail (nothing measured).
+    if (!StallText(r).isEmpty()) {
+      return role == Qt::BackgroundRole ? StallBrush(6) : QBrush(Qt::black);
+    }
     // Live colour against the phase's target: green holds it (>= 95 %, the
     // verdict's window rule), red misses it; no colour without a target.
     const std::optional<bool> holds = LiveHoldsTarget(r);
@@ -758,11 +805,20 @@ void FleetModel::onEvent(AgentEvent e) {
     p->run_id = e.run_id;
     p->verdict.reset();
     p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+    p->stalled_s.reset();
     p->phase_index = -1;
   }
   if (ev.has_sample()) {
     const auto& s = ev.sample();
-    p->live_mb_s = s.read_bytes_per_s() / 1e6;
+    // A stall (agent.proto Sample.stalled) measured nothing: no rate until
+    // a sample that is not one (the backfilled windows that end it).
+    if (s.stalled()) {
+      p->stalled_s = StallSeconds(s.interval_s());
+      p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      p->stalled_s.reset();
+      p->live_mb_s = s.read_bytes_per_s() / 1e6;
+    }
     p->live_target_mb_s = s.target_bytes_per_s() / 1e6;
     if (s.has_temperature_c()) {
       p->temperature_c = s.temperature_c();
@@ -781,7 +837,10 @@ void FleetModel::onEvent(AgentEvent e) {
     if (p->phase_index == 0) p->run_started_wall_s = WallSeconds(ev.time());
   } else if (ev.has_state()) {
     p->run_state = ev.state().state();
-    if (!RunActive(p->run_state)) p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+    if (!RunActive(p->run_state)) {
+      p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+      p->stalled_s.reset();
+    }
   } else if (ev.has_verdict()) {
     p->verdict = ev.verdict();
   }
@@ -823,6 +882,7 @@ void FleetModel::onCommand(CommandResult c) {
     p->run_started_wall_s = 0;
     p->verdict.reset();
     p->live_mb_s = std::numeric_limits<double>::quiet_NaN();
+    p->stalled_s.reset();
   }
 }
 

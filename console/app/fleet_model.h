@@ -13,6 +13,7 @@
 #define QDT_CONSOLE_APP_FLEET_MODEL_H_
 
 #include <QAbstractTableModel>
+#include <QBrush>
 #include <QColor>
 #include <QElapsedTimer>
 #include <QHash>
@@ -21,6 +22,7 @@
 #include <QVector>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "console/app/fleet_types.h"
 
@@ -50,6 +52,11 @@ struct FleetRow {
   double run_started_wall_s = 0, planned_s = 0, elapsed_s = 0;
   double live_mb_s = std::numeric_limits<double>::quiet_NaN();
   double live_target_mb_s = 0;  // the newest sample's target; 0 = unpaced (no target)
+  // A stall (Sample.stalled): fio has said nothing for this many seconds
+  // while the phase runs; no rate is measured (live_mb_s is NaN) until the
+  // next sample that is not a stall. NaN = silent for an unusable time
+  // (Sample.interval_s out of range). Unset = not stalled.
+  std::optional<double> stalled_s;
   std::optional<double> temperature_c;
   QString
       temperature_source;  // "smartctl /dev/disk4 (...)", or why none ("no sensor over USB: disk5")
@@ -61,7 +68,23 @@ struct FleetRow {
 
 // The live rate against the target of the phase now running: "2150 / 2100
 // MB/s"; "2650 MB/s (no target)" in an unpaced phase; empty without a rate.
+// During a stall there is no rate: "fio silent 4 s" instead (StallText).
 QString LiveAgainstTarget(const FleetRow& row);
+// "fio silent 4 s" while the row's run is stalled (online, run active);
+// empty otherwise. StallWhy is the longer sentence for a tooltip.
+QString StallText(const FleetRow& row);
+QString StallWhy(const FleetRow& row);
+// The colour of a stall, in the table and on the board: amber, never the
+// green / red of a rate against its target (nor the unpaced blue), striped
+// (diagonal bands `stripe_px` wide) so it does not read as ACCEPTABLE's
+// flat amber either; black text on it.
+inline constexpr QRgb kStallRgb = 0xFFE6A000;        // amber
+inline constexpr QRgb kStallStripeRgb = 0xFFC88200;  // its darker stripe
+QBrush StallBrush(double stripe_px);
+// Sample.interval_s of a stalled sample when in (0, kMaxStallS]; NaN (with
+// a warning naming the field and value) otherwise (kMaxStallS:
+// sample_store.h).
+double StallSeconds(double interval_s);
 // Whether the live rate holds the target (>= 95 %, the verdict's window
 // rule); nullopt when there is no rate or no target.
 std::optional<bool> LiveHoldsTarget(const FleetRow& row);
