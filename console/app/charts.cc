@@ -7,8 +7,10 @@
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
 #include <algorithm>
+#include <cmath>
 
 #include "common/units.h"
+#include "console/app/fleet_model.h"
 #include "console/app/theme.h"
 
 namespace qdt::console {
@@ -35,23 +37,85 @@ QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points) 
   return out;
 }
 
-void RunSeries::add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c,
-                    std::optional<double> device_mb_s) {
-  if (seq <= last_seq) return;  // already drawn (loaded from the store, then delivered)
-  last_seq = seq;
-  if (t0 < 0) t0 = wall_s;
-  mbps.push_back({wall_s - t0, mb_s});
-  if (temp_c) temp.push_back({wall_s - t0, *temp_c});
-  if (device_mb_s) device.push_back({wall_s - t0, *device_mb_s});
+void InsertByX(QVector<QPointF>* points, QPointF p) {
+  if (points->isEmpty() || points->back().x() <= p.x()) {
+    points->push_back(p);
+    return;
+  }
+  auto at = std::upper_bound(points->begin(), points->end(), p.x(),
+                             [](double x, const QPointF& q) { return x < q.x(); });
+  points->insert(at, p);
+}
+
+void RunSeries::place(double wall_s) {
+  if (t0 < 0) {
+    t0 = wall_s;
+    return;
+  }
+  if (wall_s >= t0) return;
+  const double shift = t0 - wall_s;  // every x moves right by it
+  for (QVector<QPointF>* line : {&mbps, &temp, &device}) {
+    for (QPointF& p : *line) p.rx() += shift;
+  }
+  for (auto& [from, to] : stalls) {
+    from += shift;
+    to += shift;
+  }
+  t0 = wall_s;
+}
+
+void RunSeries::bound() {
   if (mbps.size() > 2 * kMaxDrawnPoints) mbps = DecimateMinMax(mbps, kMaxDrawnPoints);
   if (temp.size() > 2 * kMaxDrawnPoints) temp = DecimateMinMax(temp, kMaxDrawnPoints);
   if (device.size() > 2 * kMaxDrawnPoints) device = DecimateMinMax(device, kMaxDrawnPoints);
 }
 
+void RunSeries::add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c,
+                    std::optional<double> device_mb_s) {
+  if (seq <= last_seq) return;  // already drawn (loaded from the store, then delivered)
+  last_seq = seq;
+  place(wall_s);
+  const double x = wall_s - t0;
+  InsertByX(&mbps, {x, mb_s});
+  if (temp_c) InsertByX(&temp, {x, *temp_c});
+  if (device_mb_s) InsertByX(&device, {x, *device_mb_s});
+  bound();
+}
+
+void RunSeries::addStall(uint64_t seq, double wall_s, double silent_s,
+                         std::optional<double> temp_c) {
+  if (seq <= last_seq) return;
+  last_seq = seq;
+  const double silent = UsableSilence(silent_s) ? silent_s : 0;
+  place(wall_s - silent);
+  const double from = wall_s - silent - t0, to = wall_s - t0;
+  if (temp_c) InsertByX(&temp, {to, *temp_c});
+  // Sorted by start; a span that overlaps or touches its neighbours joins them.
+  auto at = std::upper_bound(
+      stalls.begin(), stalls.end(), from,
+      [](double x, const std::pair<double, double>& span) { return x < span.first; });
+  at = stalls.insert(at, {from, to});
+  int i = static_cast<int>(at - stalls.begin());
+  if (i > 0 && stalls[i - 1].second >= from) {
+    stalls[i - 1].second = std::max(stalls[i - 1].second, to);
+    stalls.remove(i);
+    --i;
+  }
+  while (i + 1 < stalls.size() && stalls[i + 1].first <= stalls[i].second) {
+    stalls[i].second = std::max(stalls[i].second, stalls[i + 1].second);
+    stalls.remove(i + 1);
+  }
+  bound();
+}
+
 RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id) {
   RunSeries s;
-  for (const StoredSample& x : store.samples(agent, run_id)) {
-    s.add(x.seq, x.wall_s, x.read_mb_s, x.temperature_c, x.device_mb_s);
+  for (const StoredSample& x : store.samples(agent, run_id)) {  // in seq order
+    if (x.stalled) {
+      s.addStall(x.seq, x.wall_s, x.silent_s.value_or(0), x.temperature_c);
+    } else {
+      s.add(x.seq, x.wall_s, x.read_mb_s, x.temperature_c, x.device_mb_s);
+    }
   }
   return s;
 }
@@ -63,6 +127,11 @@ void ChartCache::add(const QVector<AgentEvent>& events) {
     if (it == runs_.end()) continue;  // loaded from the store when first shown
     const auto& s = e.event.sample();
     const auto& t = s.has_wall_time() ? s.wall_time() : e.event.time();
+    if (s.stalled()) {  // no rate: a span where fio was silent
+      it->addStall(e.event.seq(), t.seconds() + t.nanos() / 1e9, s.interval_s(),
+                   s.has_temperature_c() ? std::optional<double>(s.temperature_c()) : std::nullopt);
+      continue;
+    }
     it->add(e.event.seq(), t.seconds() + t.nanos() / 1e9, s.read_bytes_per_s() / 1e6,
             s.has_temperature_c() ? std::optional<double>(s.temperature_c()) : std::nullopt,
             s.has_device_read_bytes_per_s()
@@ -145,6 +214,7 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
       x_max = std::max(x_max, p.x());
     }
   }
+  for (const auto& span : series.stalls) x_max = std::max(x_max, span.second);
   auto* axis_x = new QValueAxis;
   axis_x->setTitleText("seconds");
   SetNiceSecondsAxis(axis_x, x_max);
@@ -171,6 +241,31 @@ QChart* BuildRunChart(const RunSeries& series, const QVector<StoredPhase>& phase
         i % 2 == 0 ? QColor(120, 140, 170, dark ? 50 : 35) : QColor(170, 150, 120, dark ? 50 : 35);
     band->setBrush(c);
     band->setPen(Qt::NoPen);
+    chart->addSeries(band);
+    band->attachAxis(axis_x);
+    band->attachAxis(axis_y);
+  }
+  // Where fio was silent: one hatched amber band series (one legend entry)
+  // over the whole height; no rate point is drawn there until fio's report
+  // that ended the stall fills it with that report's mean.
+  if (!series.stalls.isEmpty()) {
+    auto* upper = new QLineSeries;
+    for (const auto& [from, to] : series.stalls) {
+      // A stall of no width (its length unknown) is still shown: 0.5 s wide.
+      const double end = std::max(to, from + 0.5);
+      upper->append(from, 0);
+      upper->append(from, y_max);
+      upper->append(end, y_max);
+      upper->append(end, 0);
+    }
+    auto* band = new QAreaSeries(upper);
+    upper->setParent(band);
+    band->setName(kStallSeriesName);
+    const QColor amber(kStallRgb);
+    band->setBrush(QBrush(amber, Qt::BDiagPattern));
+    QPen edge(amber);
+    edge.setWidthF(1);
+    band->setPen(edge);
     chart->addSeries(band);
     band->attachAxis(axis_x);
     band->attachAxis(axis_y);

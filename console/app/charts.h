@@ -2,7 +2,11 @@
 // thin second line, what the drive's own counter delivered (only when the
 // samples carry it: no line rather than a line at 0), the normal-playback
 // (656) and crossfade (2100) lines, the drive temperature on a second axis and
-// a band per phase; for the rig, one MB/s line per agent (fio's).
+// a band per phase, and a hatched amber band (kStallSeriesName) where fio
+// was silent (a stall, agent.proto Sample.stalled: no rate point is drawn
+// for it, never a 0); for the rig, one MB/s line per agent (fio's). Points
+// are kept in time order: the samples that end a stall arrive after it
+// (later seq) but cover the time before it (earlier wall time).
 // What is drawn is decimated (min/max per bucket, at most a few thousand
 // points per line) so a 2.5-hour run on 100 agents stays smooth; every sample
 // stays in the SampleStore.
@@ -19,6 +23,8 @@
 #include <QtCharts/QChartView>
 #include <QtCharts/QValueAxis>
 #include <functional>
+#include <optional>
+#include <utility>
 
 #include "console/app/sample_store.h"
 
@@ -30,17 +36,36 @@ QVector<QPointF> DecimateMinMax(const QVector<QPointF>& points, int max_points);
 
 inline constexpr int kMaxDrawnPoints = 2000;
 
-// What is drawn of one run: x = seconds since its first sample. Kept
-// between kMaxDrawnPoints and twice that by re-decimating as points arrive,
-// so a 2.5-hour run costs the same to draw as a 2-minute one.
+// What is drawn of one run: x = seconds since its earliest sample (or the
+// start of a stall before it). Kept between kMaxDrawnPoints and twice that
+// by re-decimating as points arrive, so a 2.5-hour run costs the same to
+// draw as a 2-minute one. Every line stays sorted by x: a sample with an
+// earlier wall time than the last (a stall's backfill) is inserted in its
+// place, and one earlier than t0 moves t0 (every x shifts). Samples are
+// taken once each, in seq order (a seq at or below the last is ignored).
 struct RunSeries {
-  double t0 = -1;  // wall time of the first sample; -1 = none yet
+  double t0 = -1;  // wall time of x = 0; -1 = none yet
   uint64_t last_seq = 0;
   QVector<QPointF> mbps, temp;
   QVector<QPointF> device;  // the drive's own MB/s; empty = no sample had a counter
+  // Where fio was silent (stalled samples): [from, to] in x, sorted,
+  // overlapping spans merged (a stall is said once a second, each time
+  // with the whole silence so far).
+  QVector<std::pair<double, double>> stalls;
   void add(uint64_t seq, double wall_s, double mb_s, std::optional<double> temp_c,
            std::optional<double> device_mb_s = std::nullopt);
+  // A stalled sample at `wall_s` after `silent_s` of silence: a span, and
+  // its temperature (still measured); no rate. A silent_s that is not
+  // UsableSilence gives a span of no width at wall_s.
+  void addStall(uint64_t seq, double wall_s, double silent_s, std::optional<double> temp_c);
+
+ private:
+  void place(double wall_s);  // sets or moves t0 so that wall_s >= t0
+  void bound();               // re-decimates the lines past 2 * kMaxDrawnPoints
 };
+// Inserts `p` after every point whose x is <= p.x() (amortized O(1) for
+// points arriving in order).
+void InsertByX(QVector<QPointF>* points, QPointF p);
 RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id);
 
 // The drawn copies of every run a view shows, fed from each stored batch, so
@@ -62,6 +87,8 @@ class ChartCache {
 // The legend names of a run chart's two rates.
 inline constexpr char kFioSeriesName[] = "fio read MB/s";
 inline constexpr char kDeviceSeriesName[] = "drive counter MB/s";
+// The legend name of the stall band.
+inline constexpr char kStallSeriesName[] = "fio silent (no rate measured)";
 
 // Axes with round ticks (issue 14, item 6): MB/s at 0 / 500 / 1000 / ...
 // (100 / 250 / 500 / 1000 / 2500 / ... apart, at most 8 intervals), time in

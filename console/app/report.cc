@@ -96,29 +96,56 @@ struct RunData {
   QVector<StoredPhase> phases;
   RunSeries series;  // decimated to the chart's pixel width
   int samples = 0;
+  int stalled = 0;  // of them, stalls (no rate measured)
 };
 
-// Each sample read once (one query per run), decimated for a chart
-// `width_px` wide: a minimum and a maximum per pixel column survive.
+}  // namespace
+
 RunSeries ReportSeries(const QVector<StoredSample>& samples, int width_px) {
   RunSeries s;
   if (samples.isEmpty()) return s;
+  // x = 0 at the earliest sample or stall start: the store keeps seq order,
+  // and the samples that end a stall come after it but cover the time before.
   s.t0 = samples.front().wall_s;
+  for (const StoredSample& x : samples) {
+    s.t0 = std::min(s.t0, x.wall_s - (x.stalled ? x.silent_s.value_or(0) : 0.0));
+  }
   s.last_seq = samples.back().seq;
   QVector<QPointF> mbps, temp, device;
   mbps.reserve(samples.size());
   for (const StoredSample& x : samples) {
     const double t = x.wall_s - s.t0;
-    mbps.push_back({t, x.read_mb_s});
     if (x.temperature_c) temp.push_back({t, *x.temperature_c});
+    if (x.stalled) {  // no rate: a span where fio was silent
+      s.stalls.push_back({t - x.silent_s.value_or(0), t});
+      continue;
+    }
+    mbps.push_back({t, x.read_mb_s});
     if (x.device_mb_s) device.push_back({t, *x.device_mb_s});
   }
+  auto by_x = [](const QPointF& a, const QPointF& b) { return a.x() < b.x(); };
+  for (QVector<QPointF>* line : {&mbps, &temp, &device}) {
+    std::stable_sort(line->begin(), line->end(), by_x);
+  }
+  // Sorted by start; overlapping spans (a stall said every second) merged.
+  std::sort(s.stalls.begin(), s.stalls.end());
+  QVector<std::pair<double, double>> merged;
+  for (const auto& span : s.stalls) {
+    if (!merged.isEmpty() && span.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, span.second);
+    } else {
+      merged.push_back(span);
+    }
+  }
+  s.stalls = merged;
   const int points = 2 * std::max(width_px, 100);
   s.mbps = DecimateMinMax(mbps, points);
   s.temp = DecimateMinMax(temp, points);
   s.device = DecimateMinMax(device, points);
   return s;
 }
+
+namespace {
 
 QVector<RunData> LoadRuns(const SampleStore& store, const QVector<ReportRun>& runs, int width_px) {
   QVector<RunData> out;
@@ -132,6 +159,8 @@ QVector<RunData> LoadRuns(const SampleStore& store, const QVector<ReportRun>& ru
     d.phases = store.phases(r.agent, r.run_id);
     const QVector<StoredSample> samples = store.samples(r.agent, r.run_id);
     d.samples = samples.size();
+    d.stalled = static_cast<int>(std::count_if(samples.begin(), samples.end(),
+                                               [](const StoredSample& x) { return x.stalled; }));
     d.series = ReportSeries(samples, width_px);
     out.push_back(std::move(d));
   }
@@ -650,6 +679,24 @@ QString PhaseBands(const RunData& d) {
   return "Shaded, left to right: " + bands.join(", ") + ". ";
 }
 
+// The chart's stall bands in words: "Hatched amber: fio silent 12–18 s,
+// 40–44.5 s (no rate was measured there; ...). "
+QString StallBands(const RunData& d) {
+  if (d.series.stalls.isEmpty()) return {};
+  QStringList spans;
+  for (const auto& [from, to] : d.series.stalls) {
+    // Whole seconds as such, else to a tenth: "4–8.5 s".
+    auto sec = [](double v) {
+      const QString t = QString::number(v, 'f', 1);
+      return t.endsWith(".0") ? t.chopped(2) : t;
+    };
+    spans << sec(from) + "–" + sec(to) + " s";
+  }
+  return "Hatched amber: fio silent " + spans.join(", ") +
+         " (no rate was measured there; the report that ended each silence covers it at that "
+         "report's mean, drawn as the line). ";
+}
+
 // One drive's page: its facts, verdict, flags, phases, streams and chart.
 QString DrivePage(const RunData& d, QSize shown, const QTimeZone& zone, int index,
                   const ImageRefs& refs) {
@@ -687,8 +734,13 @@ QString DrivePage(const RunData& d, QSize shown, const QTimeZone& zone, int inde
     h += "<p class=\"norating\"><b>No verdict yet</b> (the run has not finished).</p>";
   }
   h += refs.Tag(RunChart(index), shown, d.name + ": read MB/s over the run");
-  h += "<p class=\"small\">" + PhaseBands(d) +
-       QString("%1 samples stored (the CSV / JSON export has every one).</p>").arg(d.samples);
+  h += "<p class=\"small\">" + PhaseBands(d) + StallBands(d) +
+       QString("%1 samples stored").arg(d.samples) +
+       (d.stalled > 0 ? QString(", %1 of them fio silent (kept, marked stalled, never counted as "
+                                "a rate)")
+                            .arg(d.stalled)
+                      : QString()) +
+       " (the CSV / JSON export has every one).</p>";
   return h;
 }
 

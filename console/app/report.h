@@ -33,6 +33,7 @@
 #include <QVector>
 #include <utility>
 
+#include "console/app/charts.h"
 #include "console/app/sample_store.h"
 
 namespace qdt::console {
@@ -73,6 +74,13 @@ QVector<ReportRun> LatestRigRuns(const SampleStore& store);
 // the date the report is written (info.written, else today) and the show
 // when given, with the characters file systems refuse replaced by "-".
 QString DefaultReportFileName(const ReportInfo& info, const QString& suffix);
+
+// A run's samples as the report's chart draws them, decimated for a chart
+// `width_px` wide (a minimum and a maximum per pixel column survive): in
+// time order (the samples that end a stall come after it in seq but cover
+// the time before), a stall as a span where fio was silent and never as a
+// rate point.
+RunSeries ReportSeries(const QVector<StoredSample>& samples, int width_px);
 
 // The report's HTML with every chart embedded.
 QString BuildReportHtml(const SampleStore& store, const QVector<ReportRun>& runs,

@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QtCharts/QLineSeries>
 #include <QtTest>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -45,15 +46,29 @@ QLineSeries* SeriesNamed(QChart* chart, const QString& name) {
   return nullptr;
 }
 
+// Where a run chart's x = 0 is: the earliest sample, or the start of a
+// stall (fio silent) before it.
+double ChartOrigin(const QVector<StoredSample>& samples) {
+  double t0 = samples.isEmpty() ? 0 : samples.front().wall_s;
+  for (const StoredSample& s : samples) {
+    t0 = std::min(t0, s.wall_s - (s.stalled ? s.silent_s.value_or(0) : 0.0));
+  }
+  return t0;
+}
+
 // The stored drive-counter points of a run as the chart draws them (x =
-// seconds since the first sample); empty when no sample had a counter.
+// seconds since ChartOrigin, in time order); empty when no sample had a
+// counter.
 QVector<QPointF> StoredDrivePoints(const SampleStore& store, const QString& agent,
                                    const QString& run) {
   QVector<QPointF> out;
   const QVector<StoredSample> samples = store.samples(agent, run);
+  const double t0 = ChartOrigin(samples);
   for (const StoredSample& s : samples) {
-    if (s.device_mb_s) out.push_back({s.wall_s - samples.front().wall_s, *s.device_mb_s});
+    if (s.device_mb_s) out.push_back({s.wall_s - t0, *s.device_mb_s});
   }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const QPointF& a, const QPointF& b) { return a.x() < b.x(); });
   return out;
 }
 
@@ -223,14 +238,24 @@ class ConsoleWindowTest : public QObject {
       QVERIFY(r0 != nullptr);
       QLineSeries* fio = SeriesNamed(window.driveChart()->chart(), kFioSeriesName);
       QVERIFY(fio != nullptr);
-      // fio's line is the selected run's stored samples, point for point.
-      const QVector<StoredSample> samples = store.samples(r0->key, r0->run_id);
+      // fio's line is the selected run's stored samples, point for point, in
+      // time order; a stall (fio silent on this busy machine) is no point,
+      // and x = 0 is the earliest sample or the start of a stall before it.
+      const QVector<StoredSample> all = store.samples(r0->key, r0->run_id);
+      const double t0 = ChartOrigin(all);
+      QVector<StoredSample> samples;
+      for (const StoredSample& s : all) {
+        if (!s.stalled) samples.push_back(s);
+      }
+      std::stable_sort(
+          samples.begin(), samples.end(),
+          [](const StoredSample& a, const StoredSample& b) { return a.wall_s < b.wall_s; });
       QVERIFY2(
           fio->count() >= 3 && fio->count() <= samples.size(),
           qPrintable(QString("%1 points of %2 samples").arg(fio->count()).arg(samples.size())));
       for (int i = 0; i < fio->count(); ++i) {
         QCOMPARE(fio->at(i).y(), samples[i].read_mb_s);
-        QCOMPARE(fio->at(i).x(), samples[i].wall_s - samples.front().wall_s);
+        QCOMPARE(fio->at(i).x(), samples[i].wall_s - t0);
       }
       QLineSeries* drive = SeriesNamed(window.driveChart()->chart(), kDeviceSeriesName);
       const QVector<QPointF> stored = StoredDrivePoints(store, r0->key, r0->run_id);
