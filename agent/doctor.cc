@@ -1,5 +1,6 @@
 #include "agent/doctor.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/probes/platform_probe.h"
@@ -25,6 +27,7 @@
 #include "agent/run/test_area.h"
 #include "common/errno_status.h"
 #include "common/profiles.h"
+#include "common/quote.h"
 #include "common/units.h"
 #include "fio/fio_job_builder.h"
 #include "fio/fio_runner.h"
@@ -313,6 +316,36 @@ absl::StatusOr<bool> ParseNtpSynchronized(absl::string_view text) {
       absl::StrCat("timedatectl NTPSynchronized: \"", t.substr(0, 60), "\" is not yes or no"));
 }
 
+// Runs recovery set aside (run_store.h QuarantineRun): kept on disk, but no
+// client can list them, so the operator learns of them here.
+DoctorCheck CheckSetAsideRuns(const DoctorOptions& o) {
+  const std::string dir = o.state_dir + "/quarantine";
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(d);
+  } else if (errno != ENOENT) {
+    return Check("set-aside runs", DoctorCheck::kWarn,
+                 absl::StrCat("cannot list ", QuoteForError(dir), ": ", ErrnoText(errno)),
+                 "check the state folder's permissions");
+  }
+  if (names.empty()) return Check("set-aside runs", DoctorCheck::kOk, "none");
+  std::sort(names.begin(), names.end());
+  constexpr size_t kNamed = 5;
+  std::vector<std::string> shown;
+  for (size_t i = 0; i < names.size() && i < kNamed; ++i) shown.push_back(QuoteForError(names[i]));
+  std::string detail = absl::StrCat(names.size(), names.size() == 1 ? " run" : " runs",
+                                    " the agent could not read after a crash, kept in ",
+                                    QuoteForError(dir), ": ", absl::StrJoin(shown, ", "));
+  if (names.size() > kNamed) absl::StrAppend(&detail, " and ", names.size() - kNamed, " more");
+  return Check("set-aside runs", DoctorCheck::kWarn, std::move(detail),
+               "no client lists them: read each folder's events.log and run.json there, keep what "
+               "you need, then delete the folder");
+}
+
 std::vector<DoctorCheck> RunDoctor(const DoctorOptions& o) {
   std::vector<DoctorCheck> out;
   const bool macos = o.platform == Platform::kMacOS;
@@ -329,6 +362,7 @@ std::vector<DoctorCheck> RunDoctor(const DoctorOptions& o) {
   if (macos) out.push_back(CheckTimeMachine(o));
   out.push_back(CheckClock(o));
   if (!o.target.empty()) CheckTarget(o, &out);
+  if (!o.state_dir.empty()) out.push_back(CheckSetAsideRuns(o));
   if (QlabRunning(o.commands)) {
     out.push_back(Check("QLab", DoctorCheck::kWarn, "QLab is running: tests are refused",
                         "close QLab for the test, or start it with --force"));

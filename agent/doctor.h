@@ -58,6 +58,10 @@ struct DoctorOptions {
   std::string sysfs_root = "/sys";      // Linux hwmon
   std::string profile = "setup-check";  // the built-in profile the AIO check judges
   uint64_t needed_bytes = 0;            // the profile's files plus the reserve
+  // The agent's state folder: runs recovery could not read and set aside in
+  // <state_dir>/quarantine are named (a warning: ListRuns cannot show them).
+  // Empty = not checked.
+  std::string state_dir;
   CommandRunner* commands = nullptr;
 };
 

@@ -68,7 +68,7 @@ constexpr char kUsage[] =
     "usage: qdt-agent doctor     is this machine ready to test? ok / warn / FAIL per check with\n"
     "                            its fix; exit 0 ready, 1 warnings, 2 not ready\n"
     "                            [--platform P] [--target DIR] [--file-size BYTES] [--fio PATH]\n"
-    "                            [--smartctl PATH] [--tcc-db PATH] "
+    "                            [--smartctl PATH] [--tcc-db PATH] [--state-dir DIR] "
     "[--allow-fio-without-cache-drop]\n"
     "       qdt-agent probe      one-shot JSON: volumes, temperature sources, thermal pressure, "
     "QLab\n"
@@ -283,6 +283,7 @@ int CheckConfig(const AgentFlags& f) {
 // test? (agent/doctor.h). Exit 0 ready, 1 warnings, 2 not ready (or a usage error).
 int Doctor(int argc, char** argv) {
   qdt::agent::DoctorOptions o;
+  o.state_dir = kDefaultStateDir;
   std::string platform_flag = "auto";
   uint64_t file_size = 1ull << 30;
   for (int i = 2; i < argc; ++i) {
@@ -298,6 +299,8 @@ int Doctor(int argc, char** argv) {
       o.tcc_db = argv[++i];
     } else if (arg == "--smartctl" && has_value) {
       o.smartctl = argv[++i];
+    } else if (arg == "--state-dir" && has_value) {
+      o.state_dir = argv[++i];
     } else if (arg == "--file-size" && has_value) {
       if (!absl::SimpleAtoi(argv[++i], &file_size) || file_size == 0) {
         std::cerr << "qdt-agent doctor: --file-size: \"" << argv[i] << "\" is not a byte count\n";
@@ -480,6 +483,7 @@ std::function<std::vector<qdt::agent::DoctorCheck>()> Readiness(
   doctor.smartctl = smartctl.path;
   doctor.smartctl_note = smartctl.note;
   doctor.commands = commands;
+  doctor.state_dir = f.state_dir;
   return [doctor] { return qdt::agent::RunDoctor(doctor); };
 }
 

@@ -29,6 +29,7 @@
 #include "agent/token.h"
 #include "common/file_util.h"
 #include "common/proto_json.h"
+#include "common/subprocess.h"
 #include "console/client/agent_client.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
@@ -239,6 +240,37 @@ TEST(DamagedRunFolderTest, EveryDamageIsRecoveredAndTheAgentServes) {
   EXPECT_TRUE(PathExists(runs[1].test_dir + "/stream-00.dat"))
       << "removed files of a run that cannot be tied to a target?";
   EXPECT_THAT(log, HasSubstr("request.json does not name its target"));
+
+  // No client lists the set-aside runs: the readiness checks name them.
+  {
+    grpc::ClientContext ctx;
+    client::PrepareContext(&ctx, *token, absl::Seconds(60));
+    qdt::v1::GetInfoRequest req;
+    req.set_readiness(true);
+    qdt::v1::AgentInfo info;
+    ASSERT_TRUE(stub->GetInfo(&ctx, req, &info).ok());
+    const qdt::v1::ReadinessCheck* set_aside = nullptr;
+    for (const auto& c : info.readiness()) {
+      if (c.name() == "set-aside runs") set_aside = &c;
+    }
+    ASSERT_NE(set_aside, nullptr) << "no readiness check names the set-aside runs";
+    EXPECT_EQ(set_aside->level(), "warn");
+    EXPECT_THAT(set_aside->detail(), HasSubstr("2 runs the agent could not read"));
+    EXPECT_THAT(set_aside->detail(), HasSubstr(state.path() + "/quarantine"));
+    EXPECT_THAT(set_aside->detail(), HasSubstr("\"" + runs[0].id + "\""));
+    EXPECT_THAT(set_aside->detail(), HasSubstr("\"" + runs[1].id + "\""));
+    EXPECT_THAT(set_aside->fix(), HasSubstr("events.log"));
+  }
+  // The same from `qdt-agent doctor --state-dir` on the machine.
+  {
+    SubprocessOptions o;
+    o.argv = {AgentBinary(), "doctor", "--state-dir", state.path()};
+    auto doctor = RunAndCapture(o, absl::Seconds(120));
+    ASSERT_TRUE(doctor.ok()) << doctor.status();
+    EXPECT_THAT(doctor->out, HasSubstr("warn  set-aside runs"));
+    EXPECT_THAT(doctor->out, HasSubstr("\"" + runs[1].id + "\""));
+    EXPECT_GE(doctor->exit.exit_code, 1) << "a warning is not \"ready\"";
+  }
 
   grpc::ClientContext list_ctx;
   client::PrepareContext(&list_ctx, *token, absl::Seconds(30));
