@@ -152,21 +152,31 @@ fi
 # --- 2. The tools to bundle, checked before anything is staged. ---------------
 # fio's and smartmontools' builds (clang) take their deployment target from here.
 export MACOSX_DEPLOYMENT_TARGET="$min_macos"
-if [ -n "$fio_source" ]; then
-  [ -x "$fio_source/configure" ] || die "--fio-source: \"$fio_source\" has no configure script (an unpacked fio release?)"
-  say "building fio from $fio_source"
-  (cd "$fio_source" && ./configure --disable-native && make -j"$(getconf _NPROCESSORS_ONLN)")
-  fio="$fio_source/fio"
-elif [ -z "$fio" ]; then
-  if command -v brew >/dev/null && brew --prefix fio >/dev/null 2>&1; then
-    fio="$(brew --prefix fio)/bin/fio"
-  else
-    fio=$(command -v fio || true)
+# The tool NAME to bundle, printed: built from an unpacked source release
+# (./configure CONFIGURE_ARGS, make NAME), or the given path, or Homebrew's
+# FORMULA (its BREW_SUBDIR), or the one on PATH. The build's output goes to stderr.
+bundled_tool() {  # NAME GIVEN SOURCE_DIR FORMULA BREW_SUBDIR [CONFIGURE_ARGS...]
+  local name=$1 path=$2 source=$3 formula=$4 subdir=$5
+  shift 5
+  if [ -n "$source" ]; then
+    [ -x "$source/configure" ] \
+      || die "--$formula-source: \"$source\" has no configure script (an unpacked $formula release tarball; a git checkout may need ./autogen.sh first)"
+    say "building $name from $source"
+    (cd "$source" && ./configure "$@" && make -j"$(getconf _NPROCESSORS_ONLN)" "$name") >&2
+    path="$source/$name"
+  elif [ -z "$path" ]; then
+    if command -v brew >/dev/null && brew --prefix "$formula" >/dev/null 2>&1; then
+      path="$(brew --prefix "$formula")/$subdir/$name"
+    else
+      path=$(command -v "$name" || true)
+    fi
   fi
-fi
-if [ -z "$fio" ] || [ ! -x "$fio" ]; then
-  die "--fio: no fio found at \"$fio\" (brew install fio, or --fio PATH, or --fio-source DIR)"
-fi
+  if [ -z "$path" ] || [ ! -x "$path" ]; then
+    die "--$name: no $name found at \"$path\" (brew install $formula, or --$name PATH, or --$formula-source DIR)"
+  fi
+  printf '%s\n' "$path"
+}
+fio=$(bundled_tool fio "$fio" "$fio_source" fio bin --disable-native)
 # `fio --version` prints fio-<major>.<minor>[-<commits>-g<hash>].
 fio_line=$("$fio" --version 2>/dev/null | head -n 1 | cut -c1-80 || true)
 fio_major=$(printf '%s\n' "$fio_line" | sed -n 's/^fio-\([0-9]\{1,4\}\)\.\([0-9]\{1,4\}\).*/\1/p')
@@ -176,22 +186,7 @@ if [ "$fio_major" -lt "$fio_min_major" ] || { [ "$fio_major" -eq "$fio_min_major
   die "--fio: \"$fio\" is fio $fio_major.$fio_minor; the package needs $fio_min_major.$fio_min_minor or newer: older fio cannot drop the page cache on macOS (invalidate=1 is a no-op there before fio commit 41880b9b), so a drive would be rated on reads served from memory. Use --fio-source with the fio-3.42 release or newer."
 fi
 
-if [ -n "$smartmontools_source" ]; then
-  [ -x "$smartmontools_source/configure" ] \
-    || die "--smartmontools-source: \"$smartmontools_source\" has no configure script (an unpacked smartmontools release tarball; a git checkout needs ./autogen.sh first)"
-  say "building smartctl from $smartmontools_source"
-  (cd "$smartmontools_source" && ./configure && make -j"$(getconf _NPROCESSORS_ONLN)" smartctl)
-  smartctl="$smartmontools_source/smartctl"
-elif [ -z "$smartctl" ]; then
-  if command -v brew >/dev/null && brew --prefix smartmontools >/dev/null 2>&1; then
-    smartctl="$(brew --prefix smartmontools)/sbin/smartctl"
-  else
-    smartctl=$(command -v smartctl || true)
-  fi
-fi
-if [ -z "$smartctl" ] || [ ! -x "$smartctl" ]; then
-  die "--smartctl: no smartctl found at \"$smartctl\" (brew install smartmontools, or --smartctl PATH, or --smartmontools-source DIR)"
-fi
+smartctl=$(bundled_tool smartctl "$smartctl" "$smartmontools_source" smartmontools sbin)
 # smartctl --version's first line: smartctl <major>.<minor> <date> ...
 smart_line=$("$smartctl" --version 2>/dev/null | head -n 1 | cut -c1-80 || true)
 printf '%s\n' "$smart_line" | grep -Eq '^smartctl [0-9]+\.[0-9]+' \
