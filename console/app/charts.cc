@@ -109,8 +109,12 @@ void RunSeries::addStall(uint64_t seq, double wall_s, double silent_s,
 }
 
 RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id) {
+  return SeriesOf(store.samples(agent, run_id));
+}
+
+RunSeries SeriesOf(const QVector<StoredSample>& samples) {
   RunSeries s;
-  for (const StoredSample& x : store.samples(agent, run_id)) {  // in seq order
+  for (const StoredSample& x : samples) {  // in seq order
     if (x.stalled) {
       s.addStall(x.seq, x.wall_s, x.silent_s.value_or(0), x.temperature_c);
     } else {

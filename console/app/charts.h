@@ -67,6 +67,10 @@ struct RunSeries {
 // points arriving in order).
 void InsertByX(QVector<QPointF>* points, QPointF p);
 RunSeries LoadSeries(const SampleStore& store, const QString& agent, const QString& run_id);
+// The series of stored samples (in seq order) as RunSeries::add / addStall
+// place them: in time order, stalls as merged spans. LoadSeries and the
+// report's charts use it.
+RunSeries SeriesOf(const QVector<StoredSample>& samples);
 
 // The drawn copies of every run a view shows, fed from each stored batch, so
 // a redraw reads no samples from the store. Shared by the window's views.

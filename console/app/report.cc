@@ -102,46 +102,13 @@ struct RunData {
 }  // namespace
 
 RunSeries ReportSeries(const QVector<StoredSample>& samples, int width_px) {
-  RunSeries s;
-  if (samples.isEmpty()) return s;
-  // x = 0 at the earliest sample or stall start: the store keeps seq order,
-  // and the samples that end a stall come after it but cover the time before.
-  s.t0 = samples.front().wall_s;
-  for (const StoredSample& x : samples) {
-    s.t0 = std::min(s.t0, x.wall_s - (x.stalled ? x.silent_s.value_or(0) : 0.0));
-  }
-  s.last_seq = samples.back().seq;
-  QVector<QPointF> mbps, temp, device;
-  mbps.reserve(samples.size());
-  for (const StoredSample& x : samples) {
-    const double t = x.wall_s - s.t0;
-    if (x.temperature_c) temp.push_back({t, *x.temperature_c});
-    if (x.stalled) {  // no rate: a span where fio was silent
-      s.stalls.push_back({t - x.silent_s.value_or(0), t});
-      continue;
-    }
-    mbps.push_back({t, x.read_mb_s});
-    if (x.device_mb_s) device.push_back({t, *x.device_mb_s});
-  }
-  auto by_x = [](const QPointF& a, const QPointF& b) { return a.x() < b.x(); };
-  for (QVector<QPointF>* line : {&mbps, &temp, &device}) {
-    std::stable_sort(line->begin(), line->end(), by_x);
-  }
-  // Sorted by start; overlapping spans (a stall said every second) merged.
-  std::sort(s.stalls.begin(), s.stalls.end());
-  QVector<std::pair<double, double>> merged;
-  for (const auto& span : s.stalls) {
-    if (!merged.isEmpty() && span.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, span.second);
-    } else {
-      merged.push_back(span);
-    }
-  }
-  s.stalls = merged;
+  // Placed as the console's charts place them (x = 0 at the earliest sample or
+  // stall start, time order, stall spans merged), then decimated to the width.
+  RunSeries s = SeriesOf(samples);
   const int points = 2 * std::max(width_px, 100);
-  s.mbps = DecimateMinMax(mbps, points);
-  s.temp = DecimateMinMax(temp, points);
-  s.device = DecimateMinMax(device, points);
+  s.mbps = DecimateMinMax(s.mbps, points);
+  s.temp = DecimateMinMax(s.temp, points);
+  s.device = DecimateMinMax(s.device, points);
   return s;
 }
 
